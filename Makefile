@@ -1,0 +1,42 @@
+# CareLoop: `make run` for a first run, `make test` for the whole suite.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+FLASK := $(BIN)/flask --app wsgi
+export CARELOOP_ENV ?= development
+
+.PHONY: run test install migrate seed translations bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP) translations
+
+translations: $(STAMP)
+	$(BIN)/pybabel -q compile -f -d app/translations
+
+migrate: install
+	$(FLASK) db upgrade
+
+seed: migrate
+	$(FLASK) seed demo
+
+run: seed
+	@echo ""
+	@echo "CareLoop is starting:"
+	@echo "  http://demo.localhost:5000    http://harbor.localhost:5000    (directory: http://localhost:5000)"
+	@echo ""
+	CARELOOP_EMBEDDED_WORKER=1 $(FLASK) run --host 127.0.0.1 --port 5000 --no-reload
+
+test: install
+	$(BIN)/python scripts/run_tests.py $(ARGS)
+
+bench: install
+	$(BIN)/python scripts/bench_patients.py
+
+clean:
+	rm -rf $(VENV) instance/careloop.db* instance/storage

@@ -1,0 +1,63 @@
+"""CareLoop: create_app() builds the Flask application."""
+import os
+
+from flask import Flask
+from htmx_flask import Htmx
+
+from app import config as config_module
+from app.extensions import babel, csrf, db, login_manager, migrate
+from tenants.rls import install_rls_hook
+from tenants.scoping import install_guard
+
+
+def create_app(config: dict | None = None) -> Flask:
+    app = Flask(
+        __name__,
+        instance_path=str(config_module.ROOT / "instance"),
+        template_folder=str(config_module.ROOT / "templates"),
+        static_folder=str(config_module.ROOT / "static"),
+    )
+    app.config.update(config_module.DEFAULTS)
+    app.config.update(config_module.from_environment(app.instance_path))
+    if config:
+        app.config.update(config)
+    config_module.check_production(app.config)
+    os.makedirs(app.instance_path, exist_ok=True)
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(config_module.ROOT / "migrations"))
+    csrf.init_app(app)
+    Htmx(app)
+    install_guard()
+    install_rls_hook()
+
+    from app.core import i18n, ids, sqlite, tenancy, errors, jobs
+
+    ids.register(app)
+    sqlite.register(app)
+    i18n.register(app, babel)
+    tenancy.register(app)
+    errors.register(app)
+    jobs.register(app)
+
+    from app.auth import register as register_auth
+    from app.audit import register as register_audit
+    from app.core.views import bp as core_bp
+    from app.patients import register as register_patients
+    from app.platform import register as register_platform
+
+    register_auth(app, login_manager)
+    register_audit(app)
+    register_patients(app)
+    register_platform(app)
+    app.register_blueprint(core_bp)
+
+    from app.seed import seed_cli
+    from tenants.cli import tenants_cli
+
+    app.cli.add_command(tenants_cli)
+    app.cli.add_command(seed_cli)
+
+    if app.config["EMBEDDED_WORKER"] and not app.config.get("TESTING"):
+        jobs.start_embedded_worker(app)
+    return app

@@ -1,0 +1,71 @@
+"""One permission map, enforced on the server for every view.
+
+Every view is decorated with ``@requires(permission)`` or ``@public``; a test
+walks the URL map and fails on any endpoint that has neither.
+"""
+from functools import wraps
+
+from flask import abort, redirect, request, url_for
+from flask_login import current_user
+from htmx_flask import make_response
+
+from app.auth.models import ROLES
+
+_CLINICAL = {"owner", "admin", "doctor", "health_manager"}
+_EVERYONE = set(ROLES)
+
+ROLE_PERMISSIONS: dict[str, set[str]] = {
+    "dashboard.view": _EVERYONE,
+    "patients.view": _EVERYONE,
+    "patients.enrol": _EVERYONE,
+    "patients.edit": _EVERYONE,
+    "patients.history": _CLINICAL,
+    "patients.archive": {"owner", "admin"},
+    "patients.view_mobile": _EVERYONE,
+    "patients.view_id_number": {"owner", "admin", "doctor", "front_desk"},
+    "cards.print": {"owner", "admin", "front_desk", "health_manager"},
+    "staff.manage": {"owner", "admin"},
+    "audit.view": {"owner", "admin"},
+    "jobs.view": _EVERYONE,
+}
+
+PERMISSIONS = frozenset(ROLE_PERMISSIONS)
+
+
+def role_can(role: str, permission: str) -> bool:
+    if permission not in ROLE_PERMISSIONS:
+        raise KeyError(f"unknown permission {permission!r}")
+    return role in ROLE_PERMISSIONS[permission]
+
+
+def _to_login():
+    target = url_for("auth.login", next=request.full_path if request.method == "GET" else None)
+    if request.headers.get("HX-Request"):
+        return make_response("", 401, redirect=target)
+    return redirect(target)
+
+
+def requires(permission: str):
+    if permission not in ROLE_PERMISSIONS:
+        raise KeyError(f"unknown permission {permission!r}")
+
+    def decorate(view):
+        @wraps(view)
+        def guarded(*args, **kwargs):
+            if not current_user.is_authenticated:
+                return _to_login()
+            if not current_user.can(permission):
+                abort(403)
+            return view(*args, **kwargs)
+
+        guarded.permission = permission
+        return guarded
+
+    return decorate
+
+
+def public(view):
+    """Mark a view as open to anyone on its host (sign-in page, directory)."""
+    view.permission = None
+    view.is_public = True
+    return view

@@ -1,0 +1,74 @@
+"""Configuration from the environment, with development defaults that
+production refuses."""
+import os
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+DEV_SECRET_KEY = "dev-secret-key-not-for-production"
+DEV_DATA_KEY = "dev-data-key-not-for-production"
+
+
+class ConfigError(RuntimeError):
+    pass
+
+
+def from_environment(instance_path: str) -> dict:
+    env = os.environ
+    mode = env.get("CARELOOP_ENV", "production")
+    default_db = f"sqlite:///{Path(instance_path) / 'careloop.db'}"
+    database_url = env.get("DATABASE_URL", default_db)
+    config = {
+        "CARELOOP_ENV": mode,
+        "SECRET_KEY": env.get("SECRET_KEY", DEV_SECRET_KEY),
+        "DATA_KEY": env.get("DATA_KEY", DEV_DATA_KEY),
+        "SQLALCHEMY_DATABASE_URI": _normalise_db_url(database_url),
+        "DATABASE_OWNER_URL": _normalise_db_url(env.get("DATABASE_OWNER_URL", database_url)),
+        "REDIS_URL": env.get("REDIS_URL") or None,
+        "BASE_DOMAIN": env.get("BASE_DOMAIN", "localhost"),
+        "STORAGE_URL": env.get("STORAGE_URL", f"file://{Path(instance_path) / 'storage'}"),
+        "MAIL_URL": env.get("MAIL_URL", ""),
+        "EMBEDDED_WORKER": env.get("CARELOOP_EMBEDDED_WORKER") == "1",
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": mode == "production",
+        "PREFERRED_URL_SCHEME": "https" if mode == "production" else "http",
+    }
+    return config
+
+
+def check_production(config: dict) -> None:
+    """Production refuses to start on development secrets."""
+    if config.get("CARELOOP_ENV") != "production" or config.get("TESTING"):
+        return
+    problems = []
+    if config["SECRET_KEY"] in ("", DEV_SECRET_KEY) or len(config["SECRET_KEY"]) < 32:
+        problems.append("SECRET_KEY must be set to a random value of at least 32 characters")
+    if config["DATA_KEY"] in ("", DEV_DATA_KEY):
+        problems.append("DATA_KEY must be set (32 random bytes, base64; see README)")
+    if problems:
+        raise ConfigError(
+            "refusing to start in production: " + "; ".join(problems)
+            + " (for local development set CARELOOP_ENV=development)"
+        )
+
+
+def _normalise_db_url(url: str) -> str:
+    # psycopg 3 is the driver; accept the plain scheme people write.
+    for plain in ("postgresql://", "postgres://"):
+        if url.startswith(plain):
+            return "postgresql+psycopg://" + url[len(plain):]
+    return url
+
+
+DEFAULTS = {
+    "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+    "BABEL_DEFAULT_LOCALE": "zh_CN",
+    "BABEL_DEFAULT_TIMEZONE": "Asia/Shanghai",
+    "LANGUAGES": ("zh_CN", "en"),
+    "WTF_CSRF_TIME_LIMIT": None,
+    "MAX_CONTENT_LENGTH": 20 * 1024 * 1024,
+    "LOGIN_MAX_FAILURES": 5,
+    "LOGIN_LOCK_MINUTES": 15,
+    "CONSENT_VERSION": "2026-01",
+    "PAGE_SIZE": 20,
+}

@@ -1,0 +1,1 @@
+"""Shared plumbing: htmx rendering, jobs, PDF, storage, i18n, security."""

@@ -1,0 +1,71 @@
+"""Views shared by every capability: home, language, job progress, downloads."""
+from urllib.parse import urlsplit
+
+from flask import Blueprint, Response, abort, current_app, redirect, render_template, request, session
+from flask_login import current_user
+
+from app.audit import services as audit
+from app.auth.permissions import public, requires
+from app.core import jobs, storage
+from app.patients import services as patients
+from tenants.db import db
+
+bp = Blueprint("core", __name__)
+
+
+@bp.route("/")
+@requires("dashboard.view")
+def dashboard():
+    return render_template("core/dashboard.html", patient_count=patients.count_active(),
+                           recent=patients.recent())
+
+
+@bp.route("/lang/<code>", methods=["POST"])
+@public
+def set_language(code: str):
+    if code not in current_app.config["LANGUAGES"]:
+        abort(404)
+    session["lang"] = code
+    back = request.referrer or "/"
+    parts = urlsplit(back)
+    if parts.netloc and parts.netloc != request.host:
+        back = "/"
+    return redirect(parts.path + (f"?{parts.query}" if parts.query else "") if parts.netloc else back)
+
+
+def _run_or_404(run_id: int) -> jobs.JobRun:
+    run = jobs.get_run(run_id)
+    if run is None:
+        abort(404)
+    return run
+
+
+@bp.route("/jobs/<id:run_id>")
+@requires("jobs.view")
+def job_status(run_id: int):
+    return render_template("core/_job_status.html", run=_run_or_404(run_id))
+
+
+@bp.route("/jobs/<id:run_id>/download")
+@requires("jobs.view")
+def job_download(run_id: int):
+    run = _run_or_404(run_id)
+    permission = jobs.DOWNLOAD_PERMISSION.get(run.kind)
+    if permission is None or not current_user.can(permission):
+        abort(403)
+    if run.status != "finished" or not storage.belongs_to(run.result_key, run.tenant_id):
+        abort(404)
+    store = storage.backend()
+    if not store.exists(run.result_key):
+        abort(404)
+    audit.record("file_downloaded", patient_id=run.patient_id, kind=run.kind, file=run.result_name)
+    db.session.commit()
+    response = Response(store.read(run.result_key), mimetype="application/pdf")
+    response.headers["Content-Disposition"] = f'attachment; filename="{run.result_name}"'
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+@bp.app_context_processor
+def _navigation():
+    return {"nav_user": current_user}

@@ -1,0 +1,313 @@
+"""Enrolment (开卡), editing, archiving and searching patients.
+
+All writes go through here; views only parse and render. Identifiers are
+encrypted before they reach the session, and the search terms are rebuilt in
+the same transaction as the change they follow.
+"""
+from dataclasses import dataclass, field
+from datetime import date
+
+from flask_babel import gettext as _
+from sqlalchemy import delete, insert, select, update
+from sqlalchemy.exc import IntegrityError
+
+from app.audit import services as audit
+from app.core import crypto
+from app.patients import identity
+from app.patients.models import (HISTORY_KINDS, SEXES, SOURCE_CHANNELS, HealthHistoryItem, Patient,
+                                 PatientSearchTerm, TenantCounter)
+from app.patients.search_terms import PREFIX_END, normalise_query, primary_pinyin, terms_for
+from tenants.context import require_tenant_id
+from tenants.db import db
+from tenants.models import Tenant, utcnow
+
+MOBILE_PURPOSE = "mobile"
+ID_PURPOSE = "id_number"
+
+
+class PatientError(ValueError):
+    """Bad input; ``errors`` maps each form field to its message."""
+
+    def __init__(self, errors: dict[str, str]):
+        super().__init__("; ".join(f"{k}: {v}" for k, v in errors.items()))
+        self.errors = errors
+
+
+@dataclass
+class PatientData:
+    name: str
+    sex: str
+    birth_date: date
+    mobile: str
+    id_number: str = ""
+    address: str = ""
+    emergency_name: str = ""
+    emergency_phone: str = ""
+    source_channel: str = "walk_in"
+
+
+@dataclass
+class SearchPage:
+    patients: list[Patient]
+    page: int
+    has_next: bool
+    query: str = ""
+    archived: bool = False
+    hint: str = field(default="")
+
+
+# ---------------------------------------------------------------- validation
+
+def _id_message(reason: str) -> str:
+    return {
+        "format": _("An ID number has 18 characters: 17 digits and a digit or X."),
+        "check_digit": _("This ID number's check digit is wrong; please check the number."),
+        "birth_date": _("This ID number holds an impossible birth date."),
+    }[reason]
+
+
+def validate(data: PatientData) -> PatientData:
+    """Normalise and check; raise PatientError naming every bad field."""
+    errors: dict[str, str] = {}
+    data.name = " ".join((data.name or "").split())
+    if not data.name:
+        errors["name"] = _("Name is required.")
+    if data.sex not in SEXES:
+        errors["sex"] = _("Please choose a sex.")
+    if not isinstance(data.birth_date, date):
+        errors["birth_date"] = _("Birth date is required.")
+    elif data.birth_date > date.today():
+        errors["birth_date"] = _("Birth date cannot be in the future.")
+    elif data.birth_date.year < 1900:
+        errors["birth_date"] = _("Birth date is too far in the past.")
+    data.mobile = identity.normalise_mobile(data.mobile)
+    if not identity.is_mobile(data.mobile):
+        errors["mobile"] = _("A mobile number has 11 digits and starts with 13-19.")
+    data.id_number = identity.normalise_id(data.id_number)
+    if data.id_number:
+        try:
+            resident = identity.parse_resident_id(data.id_number)
+        except identity.InvalidId as exc:
+            errors["id_number"] = _id_message(str(exc))
+        else:
+            if isinstance(data.birth_date, date) and resident.birth_date != data.birth_date:
+                errors["id_number"] = _("The ID number says born %(date)s, which differs from the birth date.",
+                                        date=resident.birth_date.isoformat())
+            elif data.sex in SEXES and resident.sex != data.sex:
+                errors["id_number"] = _("The ID number belongs to a person of the other sex.")
+    data.emergency_phone = identity.normalise_mobile(data.emergency_phone)
+    if data.emergency_phone and not (identity.is_mobile(data.emergency_phone)
+                                     or data.emergency_phone.isdigit() and 7 <= len(data.emergency_phone) <= 12):
+        errors["emergency_phone"] = _("Please enter a valid phone number.")
+    if data.source_channel not in SOURCE_CHANNELS:
+        errors["source_channel"] = _("Please choose how the patient came to the clinic.")
+    if errors:
+        raise PatientError(errors)
+    return data
+
+
+# ------------------------------------------------------------------- writes
+
+def next_counter(name: str) -> int:
+    """Atomically take the next value of a per-clinic sequence."""
+    tenant_id = require_tenant_id()
+    bump = (update(TenantCounter)
+            .where(TenantCounter.tenant_id == tenant_id, TenantCounter.name == name)
+            .values(value=TenantCounter.value + 1)
+            .returning(TenantCounter.value))
+    value = db.session.execute(bump).scalar()
+    if value is not None:
+        return value
+    try:
+        with db.session.begin_nested():
+            db.session.execute(insert(TenantCounter).values(tenant_id=tenant_id, name=name, value=1))
+        return 1
+    except IntegrityError:  # another transaction created it first
+        return db.session.execute(bump).scalar_one()
+
+
+def _card_no(seq: int) -> str:
+    tenant = db.session.get(Tenant, require_tenant_id())
+    return f"{tenant.card_prefix}{seq:06d}"
+
+
+def _duplicate_id(index: str, except_id: int | None = None) -> bool:
+    query = select(Patient.id).where(Patient.id_number_index == index)
+    if except_id is not None:
+        query = query.where(Patient.id != except_id)
+    return db.session.scalar(query) is not None
+
+
+def _set_identifiers(patient: Patient, data: PatientData) -> None:
+    tenant_id = require_tenant_id()
+    patient.mobile_enc = crypto.encrypt(data.mobile, tenant_id)
+    patient.mobile_index = crypto.blind_index(data.mobile, tenant_id, MOBILE_PURPOSE)
+    patient.mobile_last4 = data.mobile[-4:]
+    if data.id_number:
+        patient.id_number_enc = crypto.encrypt(data.id_number, tenant_id)
+        patient.id_number_index = crypto.blind_index(data.id_number, tenant_id, ID_PURPOSE)
+    else:
+        patient.id_number_enc = None
+        patient.id_number_index = None
+
+
+def _apply(patient: Patient, data: PatientData) -> None:
+    patient.name = data.name
+    patient.name_pinyin = primary_pinyin(data.name)
+    patient.sex = data.sex
+    patient.birth_date = data.birth_date
+    patient.address = data.address.strip()
+    patient.emergency_name = data.emergency_name.strip()
+    patient.emergency_phone = data.emergency_phone
+    patient.source_channel = data.source_channel
+    _set_identifiers(patient, data)
+
+
+def _rebuild_terms(patient: Patient) -> None:
+    db.session.execute(delete(PatientSearchTerm).where(
+        PatientSearchTerm.tenant_id == patient.tenant_id, PatientSearchTerm.patient_id == patient.id))
+    terms = terms_for(patient.name, patient.card_no, patient.mobile_last4)
+    db.session.execute(insert(PatientSearchTerm), [
+        {"tenant_id": patient.tenant_id, "term": term, "patient_id": patient.id} for term in sorted(terms)
+    ])
+
+
+def enrol(data: PatientData, *, consent_version: str, actor_id: int | None = None) -> Patient:
+    """Open a card. The caller commits."""
+    data = validate(data)
+    tenant_id = require_tenant_id()
+    if data.id_number and _duplicate_id(crypto.blind_index(data.id_number, tenant_id, ID_PURPOSE)):
+        raise PatientError({"id_number": _("A patient with this ID number has a card already.")})
+    patient = Patient(card_no=_card_no(next_counter("card")), consent_version=consent_version,
+                      consent_at=utcnow(), enrolled_by=actor_id)
+    _apply(patient, data)
+    db.session.add(patient)
+    db.session.flush()
+    _rebuild_terms(patient)
+    audit.record("patient_enrolled", patient_id=patient.id, card_no=patient.card_no)
+    return patient
+
+
+def edit(patient: Patient, data: PatientData) -> None:
+    data = validate(data)
+    index = crypto.blind_index(data.id_number, patient.tenant_id, ID_PURPOSE) if data.id_number else None
+    if index and _duplicate_id(index, except_id=patient.id):
+        raise PatientError({"id_number": _("A patient with this ID number has a card already.")})
+    before = {"name": patient.name, "sex": patient.sex, "birth_date": patient.birth_date.isoformat()}
+    _apply(patient, data)
+    _rebuild_terms(patient)
+    after = {"name": patient.name, "sex": patient.sex, "birth_date": patient.birth_date.isoformat()}
+    changed = sorted(k for k in before if before[k] != after[k])
+    audit.record("patient_edited", patient_id=patient.id, fields=changed)
+
+
+def set_lifestyle(patient: Patient, *, smoking: str, alcohol: str, exercise: str) -> None:
+    patient.smoking, patient.alcohol, patient.exercise = smoking, alcohol, exercise
+    audit.record("history_edited", patient_id=patient.id, section="lifestyle")
+
+
+def add_history(patient: Patient, *, kind: str, description: str, since_year: int | None,
+                note: str = "", actor_id: int | None = None) -> HealthHistoryItem:
+    errors = {}
+    if kind not in HISTORY_KINDS:
+        errors["kind"] = _("Please choose a kind.")
+    if not (description or "").strip():
+        errors["description"] = _("Please describe the item.")
+    if since_year is not None and not (1900 <= since_year <= date.today().year):
+        errors["since_year"] = _("Year must be between 1900 and this year.")
+    elif since_year is not None and since_year < patient.birth_date.year:
+        errors["since_year"] = _("Year is before the patient's birth.")
+    if errors:
+        raise PatientError(errors)
+    item = HealthHistoryItem(patient_id=patient.id, kind=kind, description=description.strip(),
+                             since_year=since_year, note=(note or "").strip(), recorded_by=actor_id)
+    db.session.add(item)
+    audit.record("history_edited", patient_id=patient.id, section=kind, added=item.description)
+    return item
+
+
+def remove_history(patient: Patient, item_id: int) -> bool:
+    item = db.session.scalar(select(HealthHistoryItem).where(
+        HealthHistoryItem.id == item_id, HealthHistoryItem.patient_id == patient.id))
+    if item is None:
+        return False
+    db.session.delete(item)
+    audit.record("history_edited", patient_id=patient.id, section=item.kind, removed=item.description)
+    return True
+
+
+def archive(patient: Patient) -> None:
+    if patient.archived_at is None:
+        patient.archived_at = utcnow()
+        audit.record("patient_archived", patient_id=patient.id)
+
+
+def restore(patient: Patient) -> None:
+    if patient.archived_at is not None:
+        patient.archived_at = None
+        audit.record("patient_restored", patient_id=patient.id)
+
+
+# -------------------------------------------------------------------- reads
+
+def get(patient_id: int) -> Patient | None:
+    return db.session.scalar(select(Patient).where(Patient.id == patient_id))
+
+
+def history(patient: Patient) -> dict[str, list[HealthHistoryItem]]:
+    items = db.session.scalars(select(HealthHistoryItem)
+                               .where(HealthHistoryItem.patient_id == patient.id)
+                               .order_by(HealthHistoryItem.created_at))
+    grouped: dict[str, list[HealthHistoryItem]] = {kind: [] for kind in HISTORY_KINDS}
+    for item in items:
+        grouped[item.kind].append(item)
+    return grouped
+
+
+def identifiers(patient: Patient) -> tuple[str, str | None]:
+    """Decrypted (mobile, id_number). Callers audit the view."""
+    return (crypto.decrypt(patient.mobile_enc, patient.tenant_id),
+            crypto.decrypt(patient.id_number_enc, patient.tenant_id))
+
+
+def masked_mobile(patient: Patient) -> str:
+    return identity.mask_mobile(crypto.decrypt(patient.mobile_enc, patient.tenant_id))
+
+
+def search(raw_query: str = "", *, page: int = 1, page_size: int = 20, archived: bool = False) -> SearchPage:
+    """Name fragment, full pinyin or initials, card number, mobile (whole or
+    last four digits) or ID number. Newest cards first."""
+    tenant_id = require_tenant_id()
+    page = max(1, page)
+    query = normalise_query(raw_query)
+    statement = select(Patient).where(Patient.tenant_id == tenant_id)
+    statement = statement.where(Patient.archived_at.is_not(None) if archived else Patient.archived_at.is_(None))
+    if query:
+        mobile = identity.normalise_mobile(query)
+        id_number = identity.normalise_id(query)
+        if identity.is_mobile(mobile):
+            statement = statement.where(
+                Patient.mobile_index == crypto.blind_index(mobile, tenant_id, MOBILE_PURPOSE))
+        elif len(id_number) == 18:
+            statement = statement.where(
+                Patient.id_number_index == crypto.blind_index(id_number, tenant_id, ID_PURPOSE))
+        else:
+            matching = (select(PatientSearchTerm.patient_id)
+                        .where(PatientSearchTerm.tenant_id == tenant_id,
+                               PatientSearchTerm.term >= query,
+                               PatientSearchTerm.term < query + PREFIX_END))
+            statement = statement.where(Patient.id.in_(matching))
+    statement = statement.order_by(Patient.id.desc()).offset((page - 1) * page_size).limit(page_size + 1)
+    rows = list(db.session.scalars(statement))
+    return SearchPage(rows[:page_size], page, len(rows) > page_size, raw_query or "", archived)
+
+
+def count_active() -> int:
+    from sqlalchemy import func
+
+    return db.session.scalar(select(func.count()).select_from(Patient).where(Patient.archived_at.is_(None)))
+
+
+def recent(limit: int = 5) -> list[Patient]:
+    return list(db.session.scalars(select(Patient).where(Patient.archived_at.is_(None))
+                                   .order_by(Patient.id.desc()).limit(limit)))

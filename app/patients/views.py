@@ -1,0 +1,196 @@
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from app.audit import services as audit
+from app.auth.permissions import requires
+from app.core import jobs
+from app.core.htmx import render
+from app.patients import identity, labels, services
+from app.patients.forms import EnrolForm, HistoryForm, LifestyleForm, PatientForm
+from tenants.db import db
+
+bp = Blueprint("patients", __name__, url_prefix="/patients")
+
+
+def _patient_or_404(patient_id: int):
+    patient = services.get(patient_id)
+    if patient is None:
+        abort(404)
+    return patient
+
+
+def _form_data(form: PatientForm) -> services.PatientData:
+    return services.PatientData(
+        name=form.name.data or "", sex=form.sex.data or "", birth_date=form.birth_date.data,
+        mobile=form.mobile.data or "", id_number=form.id_number.data or "",
+        address=form.address.data or "", emergency_name=form.emergency_name.data or "",
+        emergency_phone=form.emergency_phone.data or "", source_channel=form.source_channel.data or "",
+    )
+
+
+def _attach_errors(form, errors: dict[str, str]) -> None:
+    for name, message in errors.items():
+        getattr(form, name).errors = list(getattr(form, name).errors or []) + [message]
+
+
+def _page_arg() -> int:
+    value = request.args.get("page", "1")
+    return int(value) if value.isdigit() and 0 < len(value) < 7 else 1
+
+
+@bp.route("")
+@requires("patients.view")
+def index():
+    archived = request.args.get("archived") == "1" and current_user.can("patients.archive")
+    result = services.search(request.args.get("q", "")[:100], page=_page_arg(),
+                             page_size=current_app.config["PAGE_SIZE"], archived=archived)
+    masked = {p.id: services.masked_mobile(p) for p in result.patients}
+    return render("patients/index.html", "patients/_results.html", result=result, masked=masked,
+                  labels=labels)
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@requires("patients.enrol")
+def enrol():
+    form = EnrolForm()
+    if form.validate_on_submit():
+        try:
+            patient = services.enrol(_form_data(form), consent_version=current_app.config["CONSENT_VERSION"],
+                                     actor_id=current_user.id)
+        except services.PatientError as exc:
+            db.session.rollback()
+            _attach_errors(form, exc.errors)
+        else:
+            db.session.commit()
+            flash(_("Card %(card)s opened for %(name)s.", card=patient.card_no, name=patient.name))
+            return redirect(url_for("patients.detail", patient_id=patient.id))
+    status = 400 if form.errors else 200
+    return render_template("patients/enrol.html", form=form,
+                           consent_version=current_app.config["CONSENT_VERSION"]), status
+
+
+@bp.route("/<id:patient_id>")
+@requires("patients.view")
+def detail(patient_id: int):
+    patient = _patient_or_404(patient_id)
+    return render_template("patients/detail.html", patient=patient, labels=labels,
+                           history=services.history(patient), history_form=HistoryForm(),
+                           lifestyle_form=LifestyleForm(obj=patient),
+                           masked_mobile=services.masked_mobile(patient),
+                           card_jobs=jobs.recent_runs("member_card", patient_id=patient.id))
+
+
+@bp.route("/<id:patient_id>/identifiers")
+@requires("patients.view_mobile")
+def identifiers(patient_id: int):
+    patient = _patient_or_404(patient_id)
+    mobile, id_number = services.identifiers(patient)
+    show_id = current_user.can("patients.view_id_number")
+    audit.record("identifiers_viewed", patient_id=patient.id,
+                 fields=["mobile", "id_number"] if show_id else ["mobile"])
+    db.session.commit()
+    return render_template("patients/_identifiers.html", patient=patient, mobile=mobile,
+                           id_number=id_number if show_id else identity.mask_id(id_number), revealed=True,
+                           id_masked=not show_id)
+
+
+@bp.route("/<id:patient_id>/edit", methods=["GET", "POST"])
+@requires("patients.edit")
+def edit(patient_id: int):
+    patient = _patient_or_404(patient_id)
+    form = PatientForm()
+    if request.method == "GET":
+        mobile, id_number = services.identifiers(patient)
+        form = PatientForm(obj=patient, mobile=mobile, id_number=id_number or "")
+    elif form.validate_on_submit():
+        try:
+            services.edit(patient, _form_data(form))
+        except services.PatientError as exc:
+            db.session.rollback()
+            _attach_errors(form, exc.errors)
+        else:
+            db.session.commit()
+            flash(_("Changes saved."))
+            return redirect(url_for("patients.detail", patient_id=patient.id))
+    status = 400 if form.errors else 200
+    return render_template("patients/edit.html", form=form, patient=patient), status
+
+
+@bp.route("/<id:patient_id>/lifestyle", methods=["POST"])
+@requires("patients.history")
+def lifestyle(patient_id: int):
+    patient = _patient_or_404(patient_id)
+    form = LifestyleForm()
+    if form.validate_on_submit():
+        services.set_lifestyle(patient, smoking=form.smoking.data, alcohol=form.alcohol.data,
+                               exercise=form.exercise.data)
+        db.session.commit()
+        saved = True
+    else:
+        saved = False
+    return render("patients/detail.html", "patients/_lifestyle.html", patient=patient, labels=labels,
+                  lifestyle_form=form, saved=saved), (200 if saved else 400)
+
+
+def _render_history(patient, form, status=200):
+    return render("patients/detail.html", "patients/_history.html", patient=patient, labels=labels,
+                  history=services.history(patient), history_form=form), status
+
+
+@bp.route("/<id:patient_id>/history", methods=["POST"])
+@requires("patients.history")
+def add_history(patient_id: int):
+    patient = _patient_or_404(patient_id)
+    form = HistoryForm()
+    if form.validate_on_submit():
+        try:
+            services.add_history(patient, kind=form.kind.data, description=form.description.data,
+                                 since_year=form.since_year.data, note=form.note.data,
+                                 actor_id=current_user.id)
+        except services.PatientError as exc:
+            db.session.rollback()
+            _attach_errors(form, exc.errors)
+        else:
+            db.session.commit()
+            return _render_history(patient, HistoryForm(formdata=None))
+    return _render_history(patient, form, 400)
+
+
+@bp.route("/<id:patient_id>/history/<id:item_id>/delete", methods=["POST"])
+@requires("patients.history")
+def remove_history(patient_id: int, item_id: int):
+    patient = _patient_or_404(patient_id)
+    if not services.remove_history(patient, item_id):
+        abort(404)
+    db.session.commit()
+    return _render_history(patient, HistoryForm(formdata=None))
+
+
+@bp.route("/<id:patient_id>/archive", methods=["POST"])
+@requires("patients.archive")
+def archive(patient_id: int):
+    patient = _patient_or_404(patient_id)
+    services.archive(patient)
+    db.session.commit()
+    flash(_("%(name)s was archived: the card leaves the lists and keeps its data.", name=patient.name))
+    return redirect(url_for("patients.detail", patient_id=patient.id))
+
+
+@bp.route("/<id:patient_id>/restore", methods=["POST"])
+@requires("patients.archive")
+def restore(patient_id: int):
+    patient = _patient_or_404(patient_id)
+    services.restore(patient)
+    db.session.commit()
+    flash(_("%(name)s was restored.", name=patient.name))
+    return redirect(url_for("patients.detail", patient_id=patient.id))
+
+
+@bp.route("/<id:patient_id>/card", methods=["POST"])
+@requires("cards.print")
+def print_card(patient_id: int):
+    patient = _patient_or_404(patient_id)
+    run = jobs.start("member_card", "app.patients.jobs.render_member_card",
+                     patient_id=patient.id, requested_by=current_user.id)
+    return render_template("core/_job_status.html", run=run), 202

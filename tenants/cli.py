@@ -1,0 +1,31 @@
+"""``flask --app wsgi tenants create|list``."""
+import click
+from flask.cli import AppGroup
+
+from tenants.services import TenantError, create_tenant, list_tenants
+
+tenants_cli = AppGroup("tenants", help="Create and list clinics (tenants).")
+
+
+@tenants_cli.command("create")
+@click.argument("slug")
+@click.option("--name", required=True, help="The clinic's display name.")
+@click.option("--admin-email", required=True, help="Sign-in of the clinic's owner account.")
+@click.option("--admin-password", required=True, help="At least 10 characters.")
+@click.option("--domain", "domains", multiple=True, help="A custom host name (repeatable).")
+def create_command(slug, name, admin_email, admin_password, domains):
+    try:
+        tenant = create_tenant(
+            slug, name, domains=tuple(domains), admin_email=admin_email, admin_password=admin_password
+        )
+    except (TenantError, ValueError) as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"created {tenant.slug} ({tenant.name}), id {tenant.id}")
+
+
+@tenants_cli.command("list")
+def list_command():
+    for tenant in list_tenants():
+        hosts = ", ".join(d.host for d in tenant.domains)
+        state = "" if tenant.active else " [inactive]"
+        click.echo(f"{tenant.slug}\t{tenant.name}{state}\t{hosts}")

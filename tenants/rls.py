@@ -1,0 +1,83 @@
+"""PostgreSQL row-level security: the backstop under the ORM guard.
+
+Each tenant table gets ENABLE + FORCE ROW LEVEL SECURITY and one policy that
+compares ``tenant_id`` with the transaction-local setting ``app.tenant_id``.
+The setting is written with ``set_config(..., true)`` at the start of every
+transaction (never a plain SET, which would outlive the transaction and leak
+through the connection pool). With no tenant set, the policy sees NULL and no
+row matches.
+"""
+from sqlalchemy import event, text
+from sqlalchemy.orm import Session
+
+from tenants.context import current_tenant_id
+from tenants.db import db
+
+SETTING = "app.tenant_id"
+POLICY = "tenant_isolation"
+
+_SET_SQL = text("SELECT set_config('app.tenant_id', :tenant, true)")
+
+
+def _tenant_setting() -> str:
+    tenant_id = current_tenant_id()
+    return "" if tenant_id is None else str(tenant_id)
+
+
+def _on_begin(session, transaction, connection) -> None:
+    if connection.dialect.name == "postgresql":
+        connection.execute(_SET_SQL, {"tenant": _tenant_setting()})
+
+
+def apply_to_open_transaction() -> None:
+    """Re-tell an already open transaction which tenant is current."""
+    try:
+        session = db.session()
+    except RuntimeError:  # no application context
+        return
+    if not session.in_transaction():
+        return
+    connection = session.connection()
+    if connection.dialect.name == "postgresql":
+        connection.execute(_SET_SQL, {"tenant": _tenant_setting()})
+
+
+def install_rls_hook(session_class=Session) -> None:
+    if not event.contains(session_class, "after_begin", _on_begin):
+        event.listen(session_class, "after_begin", _on_begin)
+
+
+def enable_sql(table: str) -> list[str]:
+    """Statements a migration runs (as the owner) for a new tenant table."""
+    expr = f"tenant_id = NULLIF(current_setting('{SETTING}', true), '')::bigint"
+    return [
+        f"ALTER TABLE {table} ENABLE ROW LEVEL SECURITY",
+        f"ALTER TABLE {table} FORCE ROW LEVEL SECURITY",
+        f"DROP POLICY IF EXISTS {POLICY} ON {table}",
+        f"CREATE POLICY {POLICY} ON {table} USING ({expr}) WITH CHECK ({expr})",
+    ]
+
+
+def enable(op, table: str) -> None:
+    """Alembic helper: ``rls.enable(op, "patients")`` inside upgrade()."""
+    if op.get_bind().dialect.name != "postgresql":
+        return
+    for statement in enable_sql(table):
+        op.execute(statement)
+
+
+def grant_app_role(op, table: str, privileges: str = "SELECT, INSERT, UPDATE, DELETE") -> None:
+    """Give the application role (APP_DB_ROLE, default careloop_app) its rights
+    on one table, if that role exists. The app role owns nothing."""
+    import os
+
+    if op.get_bind().dialect.name != "postgresql":
+        return
+    role = os.environ.get("APP_DB_ROLE", "careloop_app")
+    op.execute(
+        f"""DO $$ BEGIN
+              IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '{role}') THEN
+                GRANT {privileges} ON {table} TO {role};
+              END IF;
+            END $$"""
+    )
