@@ -5,7 +5,10 @@ hook; with no tenant set it raises. Platform code that must see every tenant
 passes ``execution_options(all_tenants=True)``, and nothing else bypasses it.
 Inserts get ``tenant_id`` filled in, and an insert for another tenant raises.
 """
-from sqlalchemy import BigInteger, ForeignKey, event
+from functools import cache
+
+from sqlalchemy import BigInteger, ForeignKey, Table, event
+from sqlalchemy.sql import visitors
 from sqlalchemy.orm import Mapped, Session, mapped_column, with_loader_criteria
 
 from tenants.context import NoTenantError, current_tenant_id
@@ -26,8 +29,20 @@ class TenantScoped(TenantOwned):
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True, default=new_id, sort_order=-10)
 
 
+@cache
+def _tenant_tables() -> frozenset:
+    """Every tenant table (models are all imported before the first query)."""
+    from tenants.db import db
+
+    return frozenset(m.local_table for m in db.Model.registry.mappers if issubclass(m.class_, TenantOwned))
+
+
 def _touches_tenant_model(state) -> bool:
-    return any(issubclass(m.class_, TenantOwned) for m in state.all_mappers)
+    if any(issubclass(m.class_, TenantOwned) for m in state.all_mappers):
+        return True
+    # select(func.count()).select_from(Model) names no entity among its columns
+    tables = _tenant_tables()
+    return any(isinstance(node, Table) and node in tables for node in visitors.iterate(state.statement))
 
 
 def _guard_execute(state) -> None:

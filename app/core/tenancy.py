@@ -3,6 +3,7 @@ from flask import abort, current_app, g, redirect, request, url_for
 
 from tenants.context import reset_tenant, set_tenant_id
 from tenants.resolver import resolve
+from tenants.rls import apply_to_open_transaction
 
 # Endpoints served on the bare platform host (the clinic directory).
 PLATFORM_ENDPOINTS = {"platform.directory", "core.set_language", "static"}
@@ -24,6 +25,7 @@ def _resolve_tenant():
         abort(404)
     g.tenant = resolution.tenant
     g._tenant_token = set_tenant_id(resolution.tenant.id)
+    apply_to_open_transaction()  # the host lookup already opened a transaction
 
 
 def _forget_tenant(_exc=None):

@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Start PostgreSQL and Redis if they are not already up, and create the
+# owner and application roles (idempotent). Used by .ci/run and by developers.
+set -euo pipefail
+
+if ! pg_isready -h 127.0.0.1 -p 5432 -q 2>/dev/null; then
+  version=$(ls /etc/postgresql | sort -n | tail -1)
+  pg_ctlcluster --skip-systemctl-redirect "$version" main start
+  for _ in $(seq 1 30); do pg_isready -h 127.0.0.1 -p 5432 -q && break; sleep 1; done
+fi
+if ! redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1; then
+  mkdir -p /var/lib/redis /var/log/redis
+  redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no \
+    --dir /var/lib/redis --logfile /var/log/redis/ci.log
+  for _ in $(seq 1 30); do redis-cli -h 127.0.0.1 ping >/dev/null 2>&1 && break; sleep 1; done
+fi
+
+# careloop_owner owns the schema and runs migrations; careloop_app is what the
+# application connects as: it owns nothing and cannot bypass row-level security.
+sql="DO \$\$ BEGIN
+  IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'careloop_owner') THEN
+    CREATE ROLE careloop_owner LOGIN CREATEDB PASSWORD 'careloop';
+  END IF;
+  IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'careloop_app') THEN
+    CREATE ROLE careloop_app LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOBYPASSRLS PASSWORD 'careloop';
+  END IF;
+END \$\$;"
+if [ "$(id -u)" = 0 ] && id postgres >/dev/null 2>&1; then
+  runuser -u postgres -- psql -q -v ON_ERROR_STOP=1 -c "$sql"
+else
+  psql -q -h 127.0.0.1 -U postgres -v ON_ERROR_STOP=1 -c "$sql"
+fi

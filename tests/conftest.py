@@ -1,0 +1,173 @@
+"""Test fixtures: a real PostgreSQL (as the non-owner app role, so RLS holds)
+and a real Redis when they answer; SQLite and an in-process Redis otherwise.
+Each test makes its own clinics with random slugs, so tests never share rows."""
+import os
+import re
+import secrets
+import shutil
+import tempfile
+from datetime import date
+from types import SimpleNamespace
+
+import pytest
+from flask.testing import FlaskClient
+
+from tests import services as svc
+
+os.environ.setdefault("CARELOOP_ENV", "testing")
+
+PG_PROBLEM = svc.prepare_postgres()
+REDIS_PROBLEM = svc.redis_problem()
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+BROWSER_PROBLEM = None if os.path.exists(CHROMIUM) else "no Chromium at /usr/bin/chromium"
+PASSWORD = "correct-horse-battery"
+_TOKEN_RE = re.compile(r'name="csrf_token" value="([^"]+)"|"X-CSRFToken": "([^"]+)"')
+
+
+def pytest_report_header(config):
+    db = "PostgreSQL (app role, RLS on)" if PG_PROBLEM is None else f"SQLite ({PG_PROBLEM})"
+    rq = "Redis" if REDIS_PROBLEM is None else f"in-process fakeredis ({REDIS_PROBLEM})"
+    return [f"database: {db}", f"jobs: {rq}"]
+
+
+def _need(item, marker: str, problem: str | None) -> None:
+    if item.get_closest_marker(marker) and problem:
+        if svc.REQUIRE:
+            pytest.fail(f"REQUIRE_SERVICES=1 and {problem}", pytrace=False)
+        pytest.skip(problem)
+
+
+def pytest_runtest_setup(item):
+    _need(item, "postgres", PG_PROBLEM)
+    _need(item, "redis", REDIS_PROBLEM)
+    _need(item, "browser", BROWSER_PROBLEM)
+
+
+class HostClient(FlaskClient):
+    """A test client that speaks to one host (one clinic) and carries CSRF."""
+
+    host = "localhost"
+    _csrf: str | None = None
+
+    def open(self, *args, **kwargs):
+        kwargs.setdefault("base_url", f"http://{self.host}")
+        return super().open(*args, **kwargs)
+
+    def csrf(self) -> str:
+        if self._csrf is None:
+            page = self.get("/login").get_data(as_text=True)
+            if "csrf_token" not in page:
+                page = self.get("/").get_data(as_text=True)
+            match = _TOKEN_RE.search(page)
+            assert match, "no CSRF token on the page"
+            self._csrf = match.group(1) or match.group(2)
+        return self._csrf
+
+    def submit(self, url: str, data: dict | None = None, **kwargs):
+        data = dict(data or {})
+        data.setdefault("csrf_token", self.csrf())
+        return self.post(url, data=data, **kwargs)
+
+    def login(self, email: str, password: str = PASSWORD):
+        response = self.submit("/login", {"email": email, "password": password})
+        self._csrf = None  # sign-in starts a fresh session
+        return response
+
+
+@pytest.fixture(scope="session")
+def app():
+    from app import create_app
+    from app.config import _normalise_db_url
+    from flask_migrate import upgrade
+
+    workdir = tempfile.mkdtemp(prefix="careloop-test-")
+    if PG_PROBLEM is None:
+        app_url, owner_url = _normalise_db_url(svc.APP_URL), _normalise_db_url(svc.OWNER_URL)
+    else:
+        app_url = owner_url = f"sqlite:///{workdir}/test.db"
+    redis_url = svc.REDIS_URL if REDIS_PROBLEM is None else None
+    if redis_url:
+        import redis
+
+        redis.Redis.from_url(redis_url).flushdb()
+    application = create_app({
+        "TESTING": True,
+        "CARELOOP_ENV": "testing",
+        "SQLALCHEMY_DATABASE_URI": app_url,
+        "DATABASE_OWNER_URL": owner_url,
+        "REDIS_URL": redis_url,
+        "STORAGE_URL": f"file://{workdir}/storage",
+        "SECRET_KEY": "test-secret-key-" + secrets.token_hex(16),
+        "DATA_KEY": "test data key",
+    })
+    application.test_client_class = HostClient
+    with application.app_context():
+        upgrade()
+    yield application
+    shutil.rmtree(workdir, ignore_errors=True)
+
+
+@pytest.fixture
+def make_tenant(app):
+    """make_tenant(name=...) -> a clinic with an owner account."""
+    from tenants.services import create_tenant
+
+    def make(name: str | None = None, slug: str | None = None):
+        slug = slug or "t" + secrets.token_hex(5)
+        with app.app_context():
+            tenant = create_tenant(slug, name or f"Clinic {slug}", admin_email=f"owner@{slug}.test",
+                                   admin_password=PASSWORD)
+            return SimpleNamespace(id=tenant.id, slug=slug, name=tenant.name, host=f"{slug}.localhost",
+                                   owner_email=f"owner@{slug}.test")
+
+    return make
+
+
+@pytest.fixture
+def make_staff(app):
+    from app.auth import services as staff
+    from tenants.context import tenant_context
+    from tenants.db import db
+
+    def make(tenant, role: str, email: str | None = None):
+        email = email or f"{role}-{secrets.token_hex(3)}@{tenant.slug}.test"
+        with app.app_context(), tenant_context(tenant.id):
+            user = staff.add_staff(email, f"{role} user", role, PASSWORD)
+            db.session.commit()
+            return SimpleNamespace(id=user.id, email=email, role=role)
+
+    return make
+
+
+@pytest.fixture
+def make_patient(app):
+    from app.patients import services as patients
+    from tenants.context import tenant_context
+    from tenants.db import db
+
+    counter = iter(range(10_000_000))
+
+    def make(tenant, name: str = "张明华", sex: str = "M", birth_date=date(1980, 5, 17),
+             mobile: str | None = None, id_number: str = "", **extra):
+        mobile = mobile or f"139{next(counter) + secrets.randbelow(10**7):08d}"[:11]
+        data = patients.PatientData(name=name, sex=sex, birth_date=birth_date, mobile=mobile,
+                                    id_number=id_number, **extra)
+        with app.app_context(), tenant_context(tenant.id):
+            patient = patients.enrol(data, consent_version="test")
+            db.session.commit()
+            return SimpleNamespace(id=patient.id, card_no=patient.card_no, name=patient.name, mobile=mobile)
+
+    return make
+
+
+@pytest.fixture
+def client_for(app):
+    def make(tenant=None, email: str | None = None, host: str | None = None) -> HostClient:
+        client = app.test_client()
+        client.host = host or (tenant.host if tenant else "localhost")
+        if email:
+            response = client.login(email)
+            assert response.status_code == 302, response.get_data(as_text=True)[:500]
+        return client
+
+    return make

@@ -1,0 +1,43 @@
+"""Which real services the suite can use, decided once per run."""
+import os
+
+import psycopg
+import redis
+
+REQUIRE = os.environ.get("REQUIRE_SERVICES") == "1"
+DB_NAME = os.environ.get("TEST_DATABASE_NAME", "careloop_test")
+APP_URL = os.environ.get("TEST_DATABASE_URL",
+                         f"postgresql://careloop_app:careloop@127.0.0.1:5432/{DB_NAME}")
+OWNER_URL = os.environ.get("TEST_DATABASE_OWNER_URL",
+                           f"postgresql://careloop_owner:careloop@127.0.0.1:5432/{DB_NAME}")
+REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/15")
+
+
+def _maintenance_url(url: str) -> str:
+    return url.rsplit("/", 1)[0] + "/postgres"
+
+
+def prepare_postgres() -> str | None:
+    """Recreate the test database; return why PostgreSQL is unusable, or None."""
+    try:
+        with psycopg.connect(_maintenance_url(OWNER_URL), autocommit=True, connect_timeout=3) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{DB_NAME}" WITH (FORCE)')
+            conn.execute(f'CREATE DATABASE "{DB_NAME}"')
+        with psycopg.connect(OWNER_URL, autocommit=True) as conn:
+            conn.execute("REVOKE ALL ON SCHEMA public FROM PUBLIC")
+            conn.execute("GRANT USAGE ON SCHEMA public TO careloop_app")
+        with psycopg.connect(APP_URL, connect_timeout=3) as conn:
+            row = conn.execute("SELECT rolbypassrls, rolsuper FROM pg_roles WHERE rolname = current_user").fetchone()
+            if any(row):
+                return "the application role may bypass row-level security"
+    except psycopg.Error as exc:
+        return f"PostgreSQL not usable ({type(exc).__name__}: {str(exc).strip().splitlines()[0]})"
+    return None
+
+
+def redis_problem() -> str | None:
+    try:
+        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2).ping()
+    except redis.RedisError as exc:
+        return f"Redis not reachable at {REDIS_URL} ({type(exc).__name__})"
+    return None
