@@ -6,7 +6,7 @@ from tenants.resolver import resolve
 from tenants.rls import apply_to_open_transaction
 
 # Endpoints served on the bare platform host (the clinic directory).
-PLATFORM_ENDPOINTS = {"platform.directory", "core.set_language", "static"}
+PLATFORM_ENDPOINTS = {"platform.directory", "core.set_language", "core.healthz", "static"}
 
 
 def _resolve_tenant():
