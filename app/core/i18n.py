@@ -1,5 +1,6 @@
 """Language choice: zh_CN by default, English on request; kept in the session."""
 from flask import current_app, session
+from flask_babel import format_date, format_datetime
 
 
 def select_locale() -> str:
@@ -16,3 +17,5 @@ def register(app, babel) -> None:
         default_translation_directories=str(app.root_path + "/translations"),
     )
     app.jinja_env.globals["current_locale"] = select_locale
+    app.jinja_env.filters["format_date"] = format_date
+    app.jinja_env.filters["format_datetime"] = format_datetime
