@@ -26,7 +26,6 @@ def create_app(config: dict | None = None) -> Flask:
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(config_module.ROOT / "migrations"))
-    csrf.init_app(app)
     Htmx(app)
     install_guard()
     install_rls_hook()
@@ -37,6 +36,7 @@ def create_app(config: dict | None = None) -> Flask:
     sqlite.register(app)
     i18n.register(app, babel)
     tenancy.register(app)
+    csrf.init_app(app)  # after tenancy: an unknown host is a 404 before anything else
     errors.register(app)
     jobs.register(app)
 

@@ -1,0 +1,95 @@
+"""Every route the app registers, as every role of clinic A, aimed at clinic
+B's objects: the answer is 403 or 404 and nothing of B shows. New routes join
+this walk automatically; a new id argument needs an entry in ``_b_ids``."""
+from datetime import date
+
+import pytest
+from sqlalchemy import select
+
+from app.auth.models import ROLES
+from app.core.jobs import JobRun
+from app.patients import services as patients
+from app.patients.models import Patient
+from tenants.context import tenant_context
+from tenants.db import db
+
+SKIP_ENDPOINTS = {"static", "auth.logout"}  # signing out would end the walk's session
+ARG_SAMPLES = {"code": "en"}
+
+
+@pytest.fixture
+def clinic_b(app, make_tenant, make_staff, make_patient):
+    b = make_tenant("乙方秘密诊所")
+    patient = make_patient(b, name="乙方病人", mobile="13599998888")
+    staff = make_staff(b, "doctor", email="secret.doctor@b.test")
+    with app.app_context(), tenant_context(b.id):
+        p = db.session.get(Patient, (b.id, patient.id))
+        item = patients.add_history(p, kind="allergy", description="乙方过敏史", since_year=None)
+        run = JobRun(kind="member_card", patient_id=patient.id, status="finished",
+                     result_key=f"tenants/{b.id}/cards/x.pdf", result_name="card-b.pdf")
+        db.session.add(run)
+        db.session.commit()
+        ids = {"patient_id": patient.id, "item_id": item.id, "run_id": run.id, "staff_id": staff.id}
+    markers = ["乙方秘密诊所", "乙方病人", patient.card_no, "secret.doctor@b.test", "13599998888",
+               "乙方过敏史", "card-b.pdf"]
+    return b, ids, markers
+
+
+def _endpoints_with_methods(app):
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint in SKIP_ENDPOINTS:
+            continue
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            yield rule, method
+
+
+def test_every_view_declares_its_permission(app):
+    missing = [rule.endpoint for rule, _ in _endpoints_with_methods(app)
+               if not hasattr(app.view_functions[rule.endpoint], "permission")]
+    assert missing == []
+
+
+def test_route_walk_across_tenants(app, make_tenant, make_staff, make_patient, client_for, clinic_b):
+    b, b_ids, markers = clinic_b
+    a = make_tenant("甲方诊所")
+    a_patient = make_patient(a, name="甲方病人", birth_date=date(1970, 1, 1))
+    walked = 0
+    for role in ROLES:
+        email = a.owner_email if role == "owner" else make_staff(a, role).email
+        client = client_for(a, email)
+        token = client.csrf()
+        for rule, method in _endpoints_with_methods(app):
+            id_args = [arg for arg in rule.arguments if arg.endswith("_id")]
+            variants = [dict(b_ids)]
+            if "patient_id" in id_args and len(id_args) > 1:
+                variants.append(dict(b_ids, patient_id=a_patient.id))  # A's patient, B's child object
+            for ids in variants:
+                values = {arg: ids.get(arg, ARG_SAMPLES.get(arg)) for arg in rule.arguments}
+                with app.test_request_context(base_url=f"http://{a.host}"):
+                    from flask import url_for
+
+                    url = url_for(rule.endpoint, **values)
+                response = client.open(url, method=method, data={"csrf_token": token},
+                                       headers={"X-CSRFToken": token})
+                body = response.get_data(as_text=True)
+                where = f"{role} {method} {url}"
+                if id_args:
+                    assert response.status_code in (403, 404), where + body[-600:]
+                else:
+                    assert response.status_code in (200, 202, 302, 400, 403, 404), where
+                leaked = [m for m in markers if m in body]
+                assert not leaked, f"{where} shows {leaked}"
+                walked += 1
+    assert walked > 50
+    with app.app_context(), tenant_context(b.id):
+        p = db.session.scalar(select(Patient).where(Patient.id == b_ids["patient_id"]))
+        assert p.name == "乙方病人" and p.archived_at is None
+
+
+def test_walk_is_not_vacuous(make_tenant, make_patient, client_for):
+    """The same routes with the clinic's own ids do answer."""
+    a = make_tenant()
+    patient = make_patient(a, name="自己的病人")
+    client = client_for(a, a.owner_email)
+    assert "自己的病人" in client.get(f"/patients/{patient.id}").get_data(as_text=True)
+    assert client.get(f"/patients/{patient.id}/identifiers").status_code == 200
