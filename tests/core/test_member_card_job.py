@@ -1,0 +1,79 @@
+"""The member card: an RQ job renders a PDF with Chinese text, stored under
+the tenant's prefix and served only to that tenant's staff."""
+import re
+import subprocess
+import tempfile
+
+import pytest
+from rq import SimpleWorker
+
+from app.core import jobs
+
+pytestmark = pytest.mark.redis
+
+
+def _drain(app):
+    with app.app_context():
+        worker = SimpleWorker([jobs.queue(name) for name in jobs.QUEUES], connection=jobs.redis_connection())
+        worker.work(burst=True)
+
+
+def _pdf_text(data: bytes) -> str:
+    with tempfile.NamedTemporaryFile(suffix=".pdf") as handle:
+        handle.write(data)
+        handle.flush()
+        return subprocess.run(["pdftotext", handle.name, "-"], capture_output=True, text=True, check=True).stdout
+
+
+def test_card_pdf_job_end_to_end(app, make_tenant, make_patient, make_staff, client_for):
+    tenant = make_tenant("康宁健康管理中心")
+    patient = make_patient(tenant, name="欧阳娜娜", sex="F")
+    client = client_for(tenant, tenant.owner_email)
+    started = client.submit(f"/patients/{patient.id}/card", headers={"HX-Request": "true"})
+    assert started.status_code == 202
+    run_id = re.search(r'id="job-(\d+)"', started.get_data(as_text=True)).group(1)
+    polling = client.get(f"/jobs/{run_id}").get_data(as_text=True)
+    assert 'hx-trigger="load delay' in polling  # still queued: the fragment polls itself
+
+    _drain(app)
+
+    done = client.get(f"/jobs/{run_id}").get_data(as_text=True)
+    assert f"/jobs/{run_id}/download" in done and "hx-trigger" not in done
+    download = client.get(f"/jobs/{run_id}/download")
+    assert download.status_code == 200 and download.mimetype == "application/pdf"
+    text = _pdf_text(download.data)
+    assert "康宁健康管理中心" in text and "欧阳娜娜" in text and patient.card_no in text
+
+    # another clinic's staff get nothing, a role without the permission neither
+    other = make_tenant()
+    outsider = client_for(other, other.owner_email)
+    assert outsider.get(f"/jobs/{run_id}").status_code == 404
+    assert outsider.get(f"/jobs/{run_id}/download").status_code == 404
+    doctor = client_for(tenant, make_staff(tenant, "doctor").email)
+    assert doctor.get(f"/jobs/{run_id}/download").status_code == 403
+
+    audit = client.get(f"/audit?patient={patient.id}").get_data(as_text=True)
+    assert "card_printed" in audit and "file_downloaded" in audit
+
+
+def test_failed_job_shows_its_reason(app, make_tenant, make_patient, client_for):
+    tenant = make_tenant()
+    patient = make_patient(tenant)
+    client = client_for(tenant, tenant.owner_email)
+    from tenants.context import tenant_context
+
+    with app.app_context(), tenant_context(tenant.id):
+        run = jobs.start("member_card", "app.patients.jobs.render_member_card", patient_id=patient.id + 1)
+        run_id = run.id
+    _drain(app)
+    page = client.get(f"/jobs/{run_id}").get_data(as_text=True)
+    assert "patient not found" in page
+    assert client.get(f"/jobs/{run_id}/download").status_code == 404
+
+
+def test_storage_keys_stay_under_the_tenant_prefix():
+    from app.core import storage
+
+    key = storage.new_key(42, "cards", ".pdf")
+    assert storage.belongs_to(key, 42) and not storage.belongs_to(key, 4)
+    assert not storage.belongs_to("tenants/42/../43/x.pdf", 42)
