@@ -17,6 +17,7 @@ from flask import current_app, has_app_context
 from redis import Redis
 from rq import Queue, SimpleWorker
 from rq.scheduler import RQScheduler
+from rq.timeouts import TimerDeathPenalty
 from sqlalchemy import BigInteger, DateTime, Index, Integer, String, select
 from sqlalchemy.orm import Mapped, mapped_column
 from werkzeug.utils import import_string
@@ -186,7 +187,10 @@ def run_tracked(tenant_id: int, run_id: int, handler: str, kwargs: dict) -> str:
 # ------------------------------------------------------- embedded worker
 
 class ThreadWorker(SimpleWorker):
-    """An RQ worker that can live in a non-main thread (no signal handlers)."""
+    """An RQ worker that can live in a non-main thread: no signal handlers,
+    and job time-outs enforced by a timer instead of SIGALRM."""
+
+    death_penalty_class = TimerDeathPenalty
 
     def _install_signal_handlers(self):
         pass
