@@ -195,6 +195,12 @@ class ThreadWorker(SimpleWorker):
     def _install_signal_handlers(self):
         pass
 
+    def _set_ip_address(self, connection) -> None:
+        try:
+            super()._set_ip_address(connection)
+        except ValueError:  # fakeredis answers CLIENT INFO in a shape redis-py cannot parse
+            self.ip_address = "unknown"
+
 
 def _scheduler_loop(app, stop: threading.Event) -> None:
     with app.app_context():

@@ -8,8 +8,9 @@ import pytest
 from rq import SimpleWorker
 
 from app.core import jobs
+from tenants.db import db
 
-pytestmark = pytest.mark.redis
+
 
 
 def _drain(app):
@@ -25,6 +26,7 @@ def _pdf_text(data: bytes) -> str:
         return subprocess.run(["pdftotext", handle.name, "-"], capture_output=True, text=True, check=True).stdout
 
 
+@pytest.mark.redis
 def test_card_pdf_job_end_to_end(app, make_tenant, make_patient, make_staff, client_for):
     tenant = make_tenant("康宁健康管理中心")
     patient = make_patient(tenant, name="欧阳娜娜", sex="F")
@@ -56,6 +58,7 @@ def test_card_pdf_job_end_to_end(app, make_tenant, make_patient, make_staff, cli
     assert "card_printed" in audit and "file_downloaded" in audit
 
 
+@pytest.mark.redis
 def test_failed_job_shows_its_reason(app, make_tenant, make_patient, client_for):
     tenant = make_tenant()
     patient = make_patient(tenant)
@@ -77,3 +80,29 @@ def test_storage_keys_stay_under_the_tenant_prefix():
     key = storage.new_key(42, "cards", ".pdf")
     assert storage.belongs_to(key, 42) and not storage.belongs_to(key, 4)
     assert not storage.belongs_to("tenants/42/../43/x.pdf", 42)
+
+
+def test_embedded_worker_runs_jobs_without_redis(app, make_tenant, make_patient):
+    """`make run` with no REDIS_URL: in-process fakeredis, worker in a thread."""
+    import time
+
+    from app import create_app
+    from tenants.context import tenant_context
+
+    embedded = create_app(dict(app.config, REDIS_URL=None))
+    tenant = make_tenant()
+    patient = make_patient(tenant)
+    stop = jobs.start_worker_thread(embedded)
+    try:
+        with embedded.app_context(), tenant_context(tenant.id):
+            run = jobs.start("member_card", "app.patients.jobs.render_member_card", patient_id=patient.id)
+            assert embedded.extensions["careloop_redis"].connection_pool.connection_kwargs["port"] != 6379  # the in-process server
+            deadline = time.monotonic() + 30
+            while time.monotonic() < deadline:
+                db.session.expire_all()
+                if jobs.get_run(run.id).done:
+                    break
+                time.sleep(0.2)
+            assert jobs.get_run(run.id).status == "finished"
+    finally:
+        stop.set()
