@@ -1,6 +1,7 @@
 """Every route the app registers, as every role of clinic A, aimed at clinic
 B's objects: the answer is 403 or 404 and nothing of B shows. New routes join
 this walk automatically; a new id argument needs an entry in ``_b_ids``."""
+import secrets
 from datetime import date
 
 import pytest
@@ -19,7 +20,7 @@ ARG_SAMPLES = {"code": "en"}
 
 @pytest.fixture
 def clinic_b(app, make_tenant, make_staff, make_patient):
-    b = make_tenant("乙方秘密诊所")
+    b = make_tenant("乙方秘密诊所", slug="bq" + secrets.token_hex(4))  # card prefix BQ: unlike A's
     patient = make_patient(b, name="乙方病人", mobile="13599998888")
     staff = make_staff(b, "doctor", email="secret.doctor@b.test")
     with app.app_context(), tenant_context(b.id):

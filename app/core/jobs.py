@@ -5,7 +5,7 @@ the page polls it (htmx), the download view checks it. The RQ job carries only
 the tenant id and the row id, never objects, and runs inside tenant_context().
 
 Production: Redis from REDIS_URL and ``rq worker --with-scheduler``.
-Embedded (no REDIS_URL): an in-process fakeredis TCP server and an RQ worker
+Embedded (no REDIS_URL): an in-process fakeredis server and an RQ worker
 plus scheduler loop in background threads, so the same code paths run.
 """
 import logging
@@ -64,27 +64,23 @@ _embedded_lock = threading.Lock()
 _embedded_server = None
 
 
-def _embedded_redis_url() -> str:
-    """Start (once per process) an in-process fakeredis server on loopback."""
+def _embedded_redis() -> Redis:
+    """A client of the process's in-memory fakeredis server (created once)."""
     global _embedded_server
+    from fakeredis import FakeRedis, FakeServer
+
     with _embedded_lock:
         if _embedded_server is None:
-            from fakeredis import TcpFakeServer
-
-            server = TcpFakeServer(("127.0.0.1", 0), server_type="redis")
-            server.daemon_threads = True
-            threading.Thread(target=server.serve_forever, name="fakeredis", daemon=True).start()
-            _embedded_server = server
-        host, port = _embedded_server.server_address[:2]
-        return f"redis://{host}:{port}/0"
+            _embedded_server = FakeServer()
+    return FakeRedis(server=_embedded_server)
 
 
 def redis_connection(app=None) -> Redis:
     app = app or current_app
     conn = app.extensions.get("careloop_redis")
     if conn is None:
-        url = app.config.get("REDIS_URL") or _embedded_redis_url()
-        conn = Redis.from_url(url)
+        url = app.config.get("REDIS_URL")
+        conn = Redis.from_url(url) if url else _embedded_redis()
         app.extensions["careloop_redis"] = conn
     return conn
 

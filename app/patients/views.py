@@ -1,5 +1,5 @@
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
-from flask_babel import gettext as _
+from flask_babel import get_locale, gettext as _
 from flask_login import current_user
 
 from app.audit import services as audit
@@ -192,5 +192,5 @@ def restore(patient_id: int):
 def print_card(patient_id: int):
     patient = _patient_or_404(patient_id)
     run = jobs.start("member_card", "app.patients.jobs.render_member_card",
-                     patient_id=patient.id, requested_by=current_user.id)
+                     patient_id=patient.id, requested_by=current_user.id, locale=str(get_locale()))
     return render_template("core/_job_status.html", run=run), 202
