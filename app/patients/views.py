@@ -31,7 +31,21 @@ def _form_data(form: PatientForm) -> services.PatientData:
 
 def _attach_errors(form, errors: dict[str, str]) -> None:
     for name, message in errors.items():
-        getattr(form, name).errors = list(getattr(form, name).errors or []) + [message]
+        field = getattr(form, name)
+        if message not in (field.errors or []):
+            field.errors = list(field.errors or []) + [message]
+
+
+def _validate_all(form: PatientForm) -> bool:
+    """Run the form's checks and the service's together, so every problem
+    shows at once rather than one round at a time."""
+    valid = form.validate_on_submit()
+    if request.method == "POST" and not valid:
+        try:
+            services.validate(_form_data(form))
+        except services.PatientError as exc:
+            _attach_errors(form, {k: v for k, v in exc.errors.items() if not getattr(form, k).errors})
+    return valid
 
 
 def _page_arg() -> int:
@@ -54,7 +68,7 @@ def index():
 @requires("patients.enrol")
 def enrol():
     form = EnrolForm()
-    if form.validate_on_submit():
+    if _validate_all(form):
         try:
             patient = services.enrol(_form_data(form), consent_version=current_app.config["CONSENT_VERSION"],
                                      actor_id=current_user.id)
@@ -103,7 +117,7 @@ def edit(patient_id: int):
     if request.method == "GET":
         mobile, id_number = services.identifiers(patient)
         form = PatientForm(obj=patient, mobile=mobile, id_number=id_number or "")
-    elif form.validate_on_submit():
+    elif _validate_all(form):
         try:
             services.edit(patient, _form_data(form))
         except services.PatientError as exc:

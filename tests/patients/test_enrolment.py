@@ -176,3 +176,12 @@ def test_malformed_ids_are_404(make_tenant, client_for, path):
     client = client_for(tenant, tenant.owner_email)
     assert client.get(path).status_code in (404, 405)
     assert client.submit(path).status_code in (404, 405)
+
+
+def test_all_problems_show_at_once(make_tenant, client_for):
+    tenant = make_tenant()
+    client = client_for(tenant, tenant.owner_email)
+    response = client.submit("/patients/new", dict(GOOD, name="", mobile="123", id_number="12345"))
+    body = response.get_data(as_text=True)
+    for field in ("name", "mobile", "id_number"):
+        assert f'id="{field}-error"' in body, field
