@@ -162,11 +162,11 @@ def make_patient(app):
 
 @pytest.fixture
 def client_for(app):
-    def make(tenant=None, email: str | None = None, host: str | None = None) -> HostClient:
+    def make(tenant=None, email: str | None = None, host: str | None = None, password: str = PASSWORD) -> HostClient:
         client = app.test_client()
         client.host = host or (tenant.host if tenant else "localhost")
         if email:
-            response = client.login(email)
+            response = client.login(email, password)
             assert response.status_code == 302, response.get_data(as_text=True)[:500]
         return client
 

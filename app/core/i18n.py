@@ -1,9 +1,11 @@
 """Language choice: zh_CN by default, English on request; kept in the session."""
-from flask import current_app, session
+from flask import current_app, has_request_context, session
 from flask_babel import format_date, format_datetime
 
 
 def select_locale() -> str:
+    if not has_request_context():  # CLI and jobs: jobs pass their locale explicitly
+        return current_app.config["BABEL_DEFAULT_LOCALE"]
     chosen = session.get("lang")
     if chosen in current_app.config["LANGUAGES"]:
         return chosen
