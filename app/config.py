@@ -1,5 +1,6 @@
 """Configuration from the environment, with development defaults that
 production refuses."""
+import json
 import os
 from pathlib import Path
 
@@ -27,6 +28,10 @@ def from_environment(instance_path: str) -> dict:
         "BASE_DOMAIN": env.get("BASE_DOMAIN", "localhost"),
         "STORAGE_URL": env.get("STORAGE_URL", f"file://{Path(instance_path) / 'storage'}"),
         "MAIL_URL": env.get("MAIL_URL", ""),
+        "MAIL_FROM": env.get("MAIL_FROM", "noreply@careloop.example.cn"),
+        "SMS_URL": env.get("SMS_URL", ""),
+        "SMS_TEMPLATE_CODES": json.loads(env.get("SMS_TEMPLATE_CODES", "{}")),
+        "PUBLIC_PORT": env.get("PUBLIC_PORT", ""),
         "EMBEDDED_WORKER": env.get("CARELOOP_EMBEDDED_WORKER") == "1",
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
@@ -71,4 +76,7 @@ DEFAULTS = {
     "LOGIN_LOCK_MINUTES": 15,
     "CONSENT_VERSION": "2026-01",
     "PAGE_SIZE": 20,
+    "NOTIFY_BACKOFF_SECONDS": 15,
+    "NOTIFY_STUCK_SECONDS": 120,
+    "NOTIFY_REQUEUE_GRACE_SECONDS": 20,
 }

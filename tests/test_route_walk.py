@@ -15,7 +15,7 @@ from tenants.context import tenant_context
 from tenants.db import db
 
 SKIP_ENDPOINTS = {"static", "auth.logout"}  # signing out would end the walk's session
-ARG_SAMPLES = {"code": "en"}
+ARG_SAMPLES = {"code": "en", "key": "signin_code", "channel": "sms", "locale": "zh_CN"}
 
 
 @pytest.fixture
@@ -29,8 +29,18 @@ def clinic_b(app, make_tenant, make_staff, make_patient):
         run = JobRun(kind="member_card", patient_id=patient.id, status="finished",
                      result_key=f"tenants/{b.id}/cards/x.pdf", result_name="card-b.pdf")
         db.session.add(run)
+        from app.auth.models import StaffUser
+        from app.notifications import services as notifications
+        from app.notifications.unsubscribe import make_token
+
+        doctor = db.session.get(StaffUser, (b.id, staff.id))
+        message = notifications.notify("abnormal_result_alert", notifications.staff_recipient(doctor),
+                                       {"patient_name": "乙方病人", "card_no": patient.card_no, "indicator": "x",
+                                        "value": "1", "flag": "H", "clinic": "乙方秘密诊所"},
+                                       idempotency_key="walk", channels=("inapp",))[0]
         db.session.commit()
-        ids = {"patient_id": patient.id, "item_id": item.id, "run_id": run.id, "staff_id": staff.id}
+        ids = {"patient_id": patient.id, "item_id": item.id, "run_id": run.id, "staff_id": staff.id,
+               "notification_id": message.id, "token": make_token(message)}
     markers = ["乙方秘密诊所", "乙方病人", patient.card_no, "secret.doctor@b.test", "13599998888",
                "乙方过敏史", "card-b.pdf"]
     return b, ids, markers
@@ -60,7 +70,7 @@ def test_route_walk_across_tenants(app, make_tenant, make_staff, make_patient, c
         client = client_for(a, email)
         token = client.csrf()
         for rule, method in _endpoints_with_methods(app):
-            id_args = [arg for arg in rule.arguments if arg.endswith("_id")]
+            id_args = [arg for arg in rule.arguments if arg in b_ids]
             variants = [dict(b_ids)]
             if "patient_id" in id_args and len(id_args) > 1:
                 variants.append(dict(b_ids, patient_id=a_patient.id))  # A's patient, B's child object

@@ -27,6 +27,9 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
     "staff.manage": {"owner", "admin"},
     "audit.view": {"owner", "admin"},
     "jobs.view": _EVERYONE,
+    "notifications.view": {"owner", "admin", "health_manager", "front_desk", "doctor"},
+    "notifications.manage": {"owner", "admin", "health_manager", "front_desk"},
+    "notifications.templates": {"owner", "admin"},
 }
 
 PERMISSIONS = frozenset(ROLE_PERMISSIONS)

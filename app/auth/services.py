@@ -9,7 +9,7 @@ from app.audit import services as audit
 from app.auth.models import ROLES, StaffUser, new_nonce
 from app.core.passwords import hash_password, needs_rehash, verify_password
 from tenants.db import db
-from tenants.models import utcnow
+from tenants.models import as_utc, utcnow
 from tenants.services import on_tenant_created
 
 MIN_PASSWORD = 10
@@ -45,10 +45,10 @@ def authenticate(email: str, password: str, *, max_failures: int, lock_minutes: 
     """Check a sign-in; count failures and lock the account after too many."""
     user = find_by_email(email)
     now = utcnow()
-    if user is not None and user.locked_until and _aware(user.locked_until) > now:
+    if user is not None and user.locked_until and as_utc(user.locked_until) > now:
         audit.record("sign_in_locked", actor=user)
         db.session.commit()
-        return SignIn(None, locked_until=_aware(user.locked_until))
+        return SignIn(None, locked_until=as_utc(user.locked_until))
     if not verify_password(user.password_hash if user else None, password) or not (user and user.active):
         if user is not None:
             user.failed_logins += 1
@@ -57,8 +57,8 @@ def authenticate(email: str, password: str, *, max_failures: int, lock_minutes: 
                 user.failed_logins = 0
             audit.record("sign_in_failed", actor=user, email=user.email)
             db.session.commit()
-            if user.locked_until and _aware(user.locked_until) > now:
-                return SignIn(None, locked_until=_aware(user.locked_until))
+            if user.locked_until and as_utc(user.locked_until) > now:
+                return SignIn(None, locked_until=as_utc(user.locked_until))
         else:
             audit.record("sign_in_failed", email=normalise_email(email)[:254])
             db.session.commit()
@@ -71,13 +71,6 @@ def authenticate(email: str, password: str, *, max_failures: int, lock_minutes: 
     audit.record("sign_in", actor=user)
     db.session.commit()
     return SignIn(user)
-
-
-def _aware(moment: datetime) -> datetime:
-    # SQLite hands back naive datetimes; everything stored is UTC.
-    from datetime import timezone
-
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
 
 
 def load_session_user(tenant_id: int, user_id: int, nonce: str) -> StaffUser | None:

@@ -1,6 +1,6 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, DateField, IntegerField, SelectField, StringField, TelField
+from wtforms import BooleanField, DateField, EmailField, IntegerField, SelectField, StringField, TelField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from app.core.validators import NoMarkup
@@ -14,6 +14,7 @@ class PatientForm(FlaskForm):
     birth_date = DateField(_l("Birth date"), validators=[InputRequired()])
     mobile = TelField(_l("Mobile number"), validators=[DataRequired(), Length(max=20)])
     id_number = StringField(_l("Resident ID number"), validators=[Optional(), Length(max=20)])
+    email = EmailField(_l("Email"), validators=[Optional(), Length(max=254)])
     address = StringField(_l("Address"), validators=[Optional(), Length(max=200), NoMarkup()])
     emergency_name = StringField(_l("Emergency contact"), validators=[Optional(), Length(max=50), NoMarkup()])
     emergency_phone = TelField(_l("Emergency contact phone"), validators=[Optional(), Length(max=20)])

@@ -38,6 +38,8 @@ class Patient(TenantScoped, db.Model):
     mobile_last4: Mapped[str] = mapped_column(String(4))
     id_number_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
     id_number_index: Mapped[str | None] = mapped_column(String(64))
+    email: Mapped[str] = mapped_column(String(254), default="")
+    preferred_locale: Mapped[str] = mapped_column(String(10), default="zh_CN")
     address: Mapped[str] = mapped_column(String(200), default="")
     emergency_name: Mapped[str] = mapped_column(String(50), default="")
     emergency_phone: Mapped[str] = mapped_column(String(20), default="")

@@ -7,6 +7,7 @@ the same transaction as the change they follow.
 from dataclasses import dataclass, field
 from datetime import date
 
+from email_validator import EmailNotValidError, validate_email
 from flask_babel import gettext as _
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
@@ -40,6 +41,7 @@ class PatientData:
     birth_date: date
     mobile: str
     id_number: str = ""
+    email: str = ""
     address: str = ""
     emergency_name: str = ""
     emergency_phone: str = ""
@@ -95,6 +97,12 @@ def validate(data: PatientData) -> PatientData:
                                         date=resident.birth_date.isoformat())
             elif data.sex in SEXES and resident.sex != data.sex:
                 errors["id_number"] = _("The ID number belongs to a person of the other sex.")
+    data.email = (data.email or "").strip()
+    if data.email:
+        try:
+            data.email = validate_email(data.email, check_deliverability=False).normalized
+        except EmailNotValidError:
+            errors["email"] = _("Please enter a valid email address, like name@example.cn.")
     data.emergency_phone = identity.normalise_mobile(data.emergency_phone)
     if data.emergency_phone and not (identity.is_mobile(data.emergency_phone)
                                      or data.emergency_phone.isdigit() and 7 <= len(data.emergency_phone) <= 12):
@@ -156,6 +164,7 @@ def _apply(patient: Patient, data: PatientData) -> None:
     patient.name_pinyin = primary_pinyin(data.name)
     patient.sex = data.sex
     patient.birth_date = data.birth_date
+    patient.email = data.email
     patient.address = data.address.strip()
     patient.emergency_name = data.emergency_name.strip()
     patient.emergency_phone = data.emergency_phone

@@ -23,7 +23,7 @@ def _patient_or_404(patient_id: int):
 def _form_data(form: PatientForm) -> services.PatientData:
     return services.PatientData(
         name=form.name.data or "", sex=form.sex.data or "", birth_date=form.birth_date.data,
-        mobile=form.mobile.data or "", id_number=form.id_number.data or "",
+        mobile=form.mobile.data or "", id_number=form.id_number.data or "", email=form.email.data or "",
         address=form.address.data or "", emergency_name=form.emergency_name.data or "",
         emergency_phone=form.emergency_phone.data or "", source_channel=form.source_channel.data or "",
     )

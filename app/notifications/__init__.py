@@ -1,0 +1,13 @@
+"""Notifications: the outbox, channels, templates, consent and the inbox."""
+
+
+def register(app) -> None:
+    from app.notifications import labels, services
+    from app.notifications.views import bp, inbox_unread
+
+    services.install_hooks()
+    app.register_blueprint(bp)
+    app.jinja_env.globals.update(
+        inbox_unread=inbox_unread, status_labels=labels.STATUS, channel_labels=labels.CHANNEL,
+        category_labels=labels.CATEGORY, template_labels=labels.TEMPLATE,
+    )

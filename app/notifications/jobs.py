@@ -1,0 +1,153 @@
+"""RQ entry points: deliver one outbox row; sweep up what was left behind."""
+import logging
+from datetime import datetime, timedelta
+
+from flask import url_for
+from sqlalchemy import select
+
+from app.core import jobs as core_jobs
+from app.notifications import channels, policy, services
+from app.notifications.models import Notification
+from tenants.context import tenant_context
+from tenants.db import db
+from tenants.models import Tenant
+
+log = logging.getLogger(__name__)
+QUEUE = "notifications"
+SWEEP_JOB_ID = "careloop-notifications-sweep"
+SWEEP_EVERY = timedelta(seconds=30)
+
+
+def enqueue_send(tenant_id: int, notification_id: int, when: datetime | None = None) -> None:
+    """Queue a send (at ``when`` if later). Failure here is not fatal: the
+    sweep finds pending rows whose job was lost."""
+    try:
+        queue = core_jobs.queue(QUEUE)
+        job_id = f"notification-{notification_id}"
+        if when and when > policy.now() + timedelta(seconds=1):
+            queue.enqueue_at(when, deliver, tenant_id, notification_id, job_id=job_id)
+        else:
+            queue.enqueue(deliver, tenant_id, notification_id, job_id=job_id)
+        ensure_sweep_scheduled()
+    except Exception:
+        log.exception("could not enqueue notification %s; the sweep will pick it up", notification_id)
+
+
+def deliver(tenant_id: int, notification_id: int) -> str:
+    app = core_jobs._job_app()
+    with app.app_context(), tenant_context(tenant_id):
+        row = services.claim(notification_id)
+        if row is None:
+            return "not claimable"  # sent, cancelled, not yet due, or another worker has it
+        try:
+            provider_id = _send(row, tenant_id)
+        except channels.PermanentError as exc:
+            services.fail(row, str(exc))
+            return "failed"
+        except channels.TransientError as exc:
+            services.retry_later(row, str(exc))
+            return "retry"
+        services.mark_sent(row, provider_id)
+        return "sent"
+
+
+def _send(row: Notification, tenant_id: int) -> str:
+    def on_stage(stage: str) -> None:
+        services.mark_stage(row, stage)
+
+    address = services.address_of(row)
+    if row.channel == "inapp":
+        return "inapp"
+    if row.channel == "sms":
+        return channels.send_sms(row, address, on_stage)
+    tenant = db.session.get(Tenant, tenant_id)
+    message = channels.build_email(row, address, tenant.name, _unsubscribe_url(row, tenant),
+                                   channels._mail_settings().get("sender", "noreply@careloop.example.cn"))
+    return channels.send_email(message, on_stage)
+
+
+def _unsubscribe_url(row: Notification, tenant: Tenant) -> str | None:
+    if row.recipient_type != "patient" or row.category == "security":
+        return None
+    from app.notifications.unsubscribe import make_token
+
+    from flask import current_app
+
+    base = current_app.config["BASE_DOMAIN"]
+    scheme = current_app.config.get("PREFERRED_URL_SCHEME", "https")
+    port = current_app.config.get("PUBLIC_PORT")
+    host = f"{tenant.slug}.{base}" + (f":{port}" if port else "")
+    with current_app.test_request_context(base_url=f"{scheme}://{host}"):
+        return url_for("notifications.unsubscribe", token=make_token(row), _external=True)
+
+
+# ------------------------------------------------------------------ sweep
+
+def ensure_sweep_scheduled() -> None:
+    queue = core_jobs.queue(QUEUE)
+    if SWEEP_JOB_ID not in queue.scheduled_job_registry.get_job_ids():
+        queue.enqueue_in(SWEEP_EVERY, sweep, job_id=SWEEP_JOB_ID)
+
+
+def sweep(reschedule: bool = True) -> dict:
+    """Re-queue due rows whose job was lost and recover rows stuck in
+    'sending' (their worker died). Runs per clinic, so row-level security
+    holds; reschedules itself."""
+    app = core_jobs._job_app()
+    totals = {"requeued": 0, "recovered": 0, "sent": 0, "unknown": 0}
+    with app.app_context():
+        tenant_ids = list(db.session.scalars(select(Tenant.id).where(Tenant.active.is_(True))))
+        db.session.commit()
+        for tenant_id in tenant_ids:
+            with tenant_context(tenant_id):
+                for key, count in _sweep_tenant(tenant_id, app.config).items():
+                    totals[key] += count
+                db.session.commit()
+        if reschedule:
+            try:
+                core_jobs.queue(QUEUE).enqueue_in(SWEEP_EVERY, sweep, job_id=SWEEP_JOB_ID)
+            except Exception:
+                log.exception("could not reschedule the notification sweep")
+    return totals
+
+
+def _sweep_tenant(tenant_id: int, config) -> dict:
+    now = policy.now()
+    stuck_after = timedelta(seconds=config.get("NOTIFY_STUCK_SECONDS", 120))
+    grace = timedelta(seconds=config.get("NOTIFY_REQUEUE_GRACE_SECONDS", 20))
+    counts = {"requeued": 0, "recovered": 0, "sent": 0, "unknown": 0}
+    stuck = db.session.scalars(select(Notification).where(
+        Notification.status == "sending", Notification.claimed_at <= now - stuck_after))
+    for row in stuck:
+        counts[_recover(row)] += 1
+    due = db.session.scalars(select(Notification).where(
+        Notification.status == "pending", Notification.scheduled_at <= now - grace))
+    for row in due:
+        enqueue_send(tenant_id, row.id)
+        counts["requeued"] += 1
+    return counts
+
+
+def _recover(row: Notification) -> str:
+    """A send whose worker died. Before the commit point nothing was
+    delivered: send again. After it, ask the provider where we can."""
+    if row.stage != "committing" or row.channel == "inapp":
+        _back_to_pending(row, "worker stopped before the message was handed over; sending again")
+        return "recovered"
+    if row.channel == "sms":
+        accepted = channels.sms_already_accepted(row, services.address_of(row))
+        if accepted:
+            row.status, row.stage, row.provider_id, row.sent_at = "sent", "done", "recovered", policy.now()
+            return "sent"
+        if accepted is False:
+            _back_to_pending(row, "worker stopped; the provider has no such message; sending again")
+            return "recovered"
+    row.status, row.stage = "failed", ""
+    row.last_error = ("outcome unknown: the worker stopped while the provider was accepting the message; "
+                      "check with the recipient before resending")
+    return "unknown"
+
+
+def _back_to_pending(row: Notification, reason: str) -> None:
+    row.status, row.stage, row.last_error, row.scheduled_at = "pending", "", reason, policy.now()
+    services._enqueue_after_commit(row)

@@ -1,0 +1,15 @@
+"""Display names of the notification vocabularies."""
+from flask_babel import lazy_gettext as _l
+
+STATUS = {"pending": _l("Pending"), "sending": _l("Sending"), "sent": _l("Sent"), "failed": _l("Failed"),
+          "cancelled": _l("Cancelled")}
+CHANNEL = {"email": _l("Email"), "sms": _l("SMS"), "inapp": _l("In-app")}
+CATEGORY = {"security": _l("security"), "care": _l("care"), "marketing": _l("marketing")}
+TEMPLATE = {
+    "signin_code": _l("Sign-in code"),
+    "booking_confirmation": _l("Booking confirmation"),
+    "booking_reminder": _l("Booking reminder"),
+    "followup_reminder": _l("Follow-up reminder"),
+    "abnormal_result_alert": _l("Abnormal-result alert (to staff)"),
+    "report_ready": _l("Report ready"),
+}

@@ -1,0 +1,278 @@
+"""notify() and the outbox's life: claim, deliver, retry, recover.
+
+``notify`` writes outbox rows inside the caller's transaction; the send jobs
+are enqueued only after that transaction commits (a rolled-back action never
+notifies). A send claims its row first (pending -> sending, one winner), so a
+duplicated or retried job never delivers twice; ``stage`` tells recovery how
+far a send got when its worker died.
+"""
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from email_validator import EmailNotValidError, validate_email
+from flask import current_app
+from flask_babel import gettext as _
+from sqlalchemy import event, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from app.core import crypto
+from app.notifications import policy, templates
+from app.notifications.models import Notification
+from app.patients import identity
+from tenants.context import require_tenant_id
+from tenants.db import db
+
+MAX_ATTEMPTS = 5
+_PENDING_KEY = "careloop_notifications_to_enqueue"
+
+
+class NotifyError(ValueError):
+    """The message cannot be created: a bad address or a broken template."""
+
+
+@dataclass
+class Recipient:
+    type: str  # "patient" or "staff"
+    id: int
+    name: str
+    email: str = ""
+    mobile: str = ""
+    locale: str = "zh_CN"
+
+
+def patient_recipient(patient) -> Recipient:
+    from app.patients import services as patients
+
+    mobile, _id = patients.identifiers(patient)
+    return Recipient("patient", patient.id, patient.name, email=patient.email or "", mobile=mobile or "",
+                     locale=patient.preferred_locale or "zh_CN")
+
+
+def staff_recipient(user) -> Recipient:
+    return Recipient("staff", user.id, user.name, email=user.email)
+
+
+# ------------------------------------------------------------------ create
+
+def _address(recipient: Recipient, channel: str) -> str:
+    if channel == "inapp":
+        if recipient.type != "staff":
+            raise NotifyError(_("In-app messages go to staff only."))
+        return ""
+    if channel == "email":
+        try:
+            return validate_email(recipient.email, check_deliverability=False).normalized
+        except EmailNotValidError as exc:
+            raise NotifyError(_("Cannot email %(name)s: %(reason)s", name=recipient.name, reason=str(exc))) from exc
+    if channel == "sms":
+        mobile = identity.normalise_mobile(recipient.mobile)
+        if not identity.is_mobile(mobile):
+            raise NotifyError(_("Cannot text %(name)s: %(number)s is not a mainland mobile number.",
+                                name=recipient.name, number=mobile or "—"))
+        return mobile
+    raise NotifyError(f"unknown channel {channel!r}")
+
+
+def _mask(channel: str, address: str) -> str:
+    if channel == "sms":
+        return identity.mask_mobile(address)
+    if channel == "email":
+        local, _at, domain = address.partition("@")
+        return f"{local[:2]}***@{domain}"
+    return ""
+
+
+def _reachable(recipient: Recipient, channel: str) -> bool:
+    return {"email": bool(recipient.email), "sms": bool(recipient.mobile),
+            "inapp": recipient.type == "staff"}[channel]
+
+
+def notify(template_key: str, recipient: Recipient, variables: dict, *, idempotency_key: str,
+           channels: tuple[str, ...] | None = None, urgent: bool | None = None,
+           at: datetime | None = None, actor_id: int | None = None) -> list[Notification]:
+    """Create one outbox row per channel (the caller commits). With no
+    ``channels``, every channel of the template the recipient can be reached on."""
+    definition = templates.definition(template_key)
+    wanted = channels or tuple(c for c in definition.channels if _reachable(recipient, c))
+    urgent = definition.urgent if urgent is None else urgent
+    rules = policy.settings()
+    rows = []
+    for channel in wanted:
+        if channel not in definition.channels:
+            raise NotifyError(f"template {template_key} has no {channel} channel")
+        key = f"{idempotency_key}:{channel}"[:200]
+        existing = db.session.scalar(select(Notification).where(Notification.idempotency_key == key))
+        if existing is not None:
+            rows.append(existing)
+            continue
+        address = _address(recipient, channel)
+        wording = templates.wording(template_key, channel, recipient.locale)
+        try:
+            rendered = templates.render(wording, variables)
+        except templates.TemplateError as exc:
+            raise NotifyError(_("The %(key)s template cannot be filled in: %(error)s",
+                                key=template_key, error=exc.message)) from exc
+        row = Notification(
+            idempotency_key=key, recipient_type=recipient.type, recipient_id=recipient.id, channel=channel,
+            address_enc=crypto.encrypt(address, require_tenant_id()) if address else None,
+            address_masked=_mask(channel, address), template_key=template_key, locale=recipient.locale,
+            category=definition.category, urgent=urgent, subject=rendered.subject, body_text=rendered.text,
+            provider_params={k: str(variables[k]) for k in definition.variables if k in variables},
+            created_by=actor_id,
+        )
+        _apply_policy(row, recipient, rules, at or policy.now())
+        try:
+            with db.session.begin_nested():
+                db.session.add(row)
+        except IntegrityError:  # the same key committed meanwhile by another request
+            row = db.session.scalar(select(Notification).where(Notification.idempotency_key == key))
+        else:
+            _enqueue_after_commit(row)
+        rows.append(row)
+    return rows
+
+
+def _apply_policy(row: Notification, recipient: Recipient, rules, wanted: datetime) -> None:
+    if recipient.type == "patient" and not policy.is_opted_in(recipient.id, row.channel, row.category):
+        row.status, row.last_error = "cancelled", "recipient opted out of this channel"
+        row.scheduled_at = wanted
+        return
+    row.scheduled_at = wanted if row.urgent else policy.send_time(wanted, rules)
+    if not row.urgent and policy.over_daily_cap(recipient.type, recipient.id, row.scheduled_at, rules):
+        row.status, row.last_error = "cancelled", "daily message limit for this recipient reached"
+
+
+# ---------------------------------------------------- enqueue after commit
+
+def _enqueue_after_commit(row: Notification) -> None:
+    if row.status == "pending":
+        db.session.info.setdefault(_PENDING_KEY, []).append(row)
+
+
+def _after_commit(session) -> None:
+    rows = session.info.pop(_PENDING_KEY, [])
+    if rows:
+        from app.notifications import jobs
+
+        for row in rows:
+            jobs.enqueue_send(row.tenant_id, row.id, row.scheduled_at)
+
+
+def _after_rollback(session) -> None:
+    session.info.pop(_PENDING_KEY, None)
+
+
+def install_hooks() -> None:
+    if not event.contains(Session, "after_commit", _after_commit):
+        event.listen(Session, "after_commit", _after_commit)
+        event.listen(Session, "after_soft_rollback", lambda s, _t: _after_rollback(s))
+
+
+# ------------------------------------------------------------- the send
+
+def claim(notification_id: int) -> Notification | None:
+    """pending -> sending for exactly one caller; commit so others see it."""
+    now = policy.now()
+    claimed = db.session.execute(
+        update(Notification)
+        .where(Notification.id == notification_id, Notification.status == "pending",
+               Notification.scheduled_at <= now)
+        .values(status="sending", stage="claimed", attempts=Notification.attempts + 1, claimed_at=now)
+        .returning(Notification.id)
+    ).scalar()
+    db.session.commit()
+    return get(notification_id) if claimed else None
+
+
+def mark_stage(row: Notification, stage: str) -> None:
+    row.stage = stage
+    db.session.commit()
+
+
+def mark_sent(row: Notification, provider_id: str) -> None:
+    row.status, row.stage, row.provider_id, row.sent_at = "sent", "done", provider_id[:120], policy.now()
+    row.last_error = ""
+    db.session.commit()
+
+
+def fail(row: Notification, error: str) -> None:
+    row.status, row.stage, row.last_error = "failed", "", error[:500]
+    db.session.commit()
+
+
+def retry_later(row: Notification, error: str) -> None:
+    """A transient failure: back off and try again, up to MAX_ATTEMPTS."""
+    if row.attempts >= MAX_ATTEMPTS:
+        fail(row, f"gave up after {row.attempts} attempts: {error}")
+        return
+    base = current_app.config.get("NOTIFY_BACKOFF_SECONDS", 15)
+    row.status, row.stage, row.last_error = "pending", "", error[:500]
+    row.scheduled_at = policy.now() + timedelta(seconds=base * 2 ** (row.attempts - 1))
+    _enqueue_after_commit(row)
+    db.session.commit()
+
+
+def address_of(row: Notification) -> str:
+    return crypto.decrypt(row.address_enc, row.tenant_id) or ""
+
+
+# ------------------------------------------------------------ staff actions
+
+def get(notification_id: int) -> Notification | None:
+    return db.session.scalar(select(Notification).where(Notification.id == notification_id))
+
+
+def resend(row: Notification) -> bool:
+    if row.status not in ("failed", "cancelled"):
+        return False
+    row.status, row.stage, row.attempts, row.last_error = "pending", "", 0, ""
+    row.scheduled_at = policy.now()
+    _enqueue_after_commit(row)
+    return True
+
+
+def cancel(row: Notification) -> bool:
+    if row.status != "pending":
+        return False
+    row.status, row.last_error = "cancelled", "cancelled by staff"
+    return True
+
+
+def outbox(*, status: str = "", channel: str = "", patient_id: int | None = None,
+           limit: int = 100) -> list[Notification]:
+    query = select(Notification).order_by(Notification.id.desc()).limit(limit)
+    if status:
+        query = query.where(Notification.status == status)
+    if channel:
+        query = query.where(Notification.channel == channel)
+    if patient_id:
+        query = query.where(Notification.recipient_type == "patient", Notification.recipient_id == patient_id)
+    return list(db.session.scalars(query))
+
+
+# ------------------------------------------------------------------ inbox
+
+def _inbox_query(staff_id: int):
+    return select(Notification).where(
+        Notification.recipient_type == "staff", Notification.recipient_id == staff_id,
+        Notification.channel == "inapp", Notification.status == "sent")
+
+
+def inbox(staff_id: int, limit: int = 100) -> list[Notification]:
+    return list(db.session.scalars(_inbox_query(staff_id).order_by(Notification.id.desc()).limit(limit)))
+
+
+def unread_count(staff_id: int) -> int:
+    from sqlalchemy import func
+
+    return db.session.scalar(select(func.count()).select_from(
+        _inbox_query(staff_id).where(Notification.read_at.is_(None)).subquery()))
+
+
+def mark_read(staff_id: int, notification_id: int) -> bool:
+    row = db.session.scalar(_inbox_query(staff_id).where(Notification.id == notification_id))
+    if row is None:
+        return False
+    row.read_at = row.read_at or policy.now()
+    return True
