@@ -3,6 +3,7 @@ development) and the in-app inbox. Each ``send`` reports its stage through
 ``on_stage`` and returns the provider's id; failures are Transient (retry)
 or Permanent (give up)."""
 import logging
+import re
 import smtplib
 import ssl
 from email.message import EmailMessage
@@ -113,8 +114,8 @@ def _transfer(smtp: smtplib.SMTP, sender: str, message: EmailMessage, on_stage) 
     code, reply = smtp.docmd("data")
     if code != 354:
         raise smtplib.SMTPDataError(code, reply)
-    body = smtplib._fix_eols(message.as_bytes())
-    body = smtplib._quote_periods(body)
+    body = re.sub(rb"\r\n|\n|\r", b"\r\n", message.as_bytes())
+    body = re.sub(rb"(?m)^\.", b"..", body)  # dot-stuffing (RFC 5321 4.5.2)
     if not body.endswith(b"\r\n"):
         body += b"\r\n"
     smtp.send(body)

@@ -47,6 +47,11 @@ def deliver(tenant_id: int, notification_id: int) -> str:
         except channels.TransientError as exc:
             services.retry_later(row, str(exc))
             return "retry"
+        except Exception as exc:  # a bug or an unforeseen fault: keep the row visible, retry, give up later
+            log.exception("sending notification %s failed unexpectedly", notification_id)
+            db.session.rollback()
+            services.retry_later(services.get(notification_id), f"unexpected error: {exc!r}")
+            return "retry"
         services.mark_sent(row, provider_id)
         return "sent"
 
