@@ -30,7 +30,7 @@ run: seed
 	@echo "CareLoop is starting:"
 	@echo "  http://demo.localhost:5000    http://harbor.localhost:5000    (directory: http://localhost:5000)"
 	@echo ""
-	CARELOOP_EMBEDDED_WORKER=1 $(FLASK) run --host 127.0.0.1 --port 5000 --no-reload
+	CARELOOP_EMBEDDED_WORKER=1 PUBLIC_PORT=5000 $(FLASK) run --host 127.0.0.1 --port 5000 --no-reload
 
 test: install
 	$(BIN)/python scripts/run_tests.py $(ARGS)

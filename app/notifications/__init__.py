@@ -5,7 +5,10 @@ def register(app) -> None:
     from app.notifications import labels, services
     from app.notifications.views import bp, inbox_unread
 
+    from app.notifications.cli import notifications_cli
+
     services.install_hooks()
+    app.cli.add_command(notifications_cli)
     app.register_blueprint(bp)
     app.jinja_env.globals.update(
         inbox_unread=inbox_unread, status_labels=labels.STATUS, channel_labels=labels.CHANNEL,
