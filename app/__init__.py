@@ -45,12 +45,14 @@ def create_app(config: dict | None = None) -> Flask:
     from app.core.views import bp as core_bp
     from app.notifications import register as register_notifications
     from app.patients import register as register_patients
+    from app.records import register as register_records
     from app.platform import register as register_platform
 
     register_auth(app, login_manager)
     register_audit(app)
     register_patients(app)
     register_notifications(app)
+    register_records(app)
     register_platform(app)
     app.register_blueprint(core_bp)
 

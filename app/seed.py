@@ -9,6 +9,7 @@ from flask.cli import AppGroup
 
 from app.auth import services as staff
 from app.patients import identity, services as patients
+from app.seed_records import seed_results
 from tenants.context import tenant_context
 from tenants.db import db
 from tenants.services import create_tenant, tenant_by_slug
@@ -74,17 +75,26 @@ def _add_history(rng: random.Random, patient) -> None:
 
 def seed_clinic(slug: str, name: str, patient_count: int = 50) -> bool:
     """Create one demo clinic; False if it exists already."""
-    if tenant_by_slug(slug) is not None:
+    existing = tenant_by_slug(slug)
+    if existing is not None:
+        with tenant_context(existing.id):  # clinics seeded before the catalogue existed
+            from app.records.catalogue import install_pack
+
+            install_pack()
+            db.session.commit()
         return False
     tenant = create_tenant(slug, name, admin_email=f"owner@{slug}.example.cn", admin_password=DEMO_PASSWORD)
     rng = random.Random(slug)
     with tenant_context(tenant.id):
+        doctor_id = None
         for role, label in STAFF_ROLES[1:]:
-            staff.add_staff(f"{role.replace('_', '')}@{slug}.example.cn", f"{label}{rng.choice(SURNAMES)}",
-                            role, DEMO_PASSWORD)
+            member = staff.add_staff(f"{role.replace('_', '')}@{slug}.example.cn",
+                                     f"{label}{rng.choice(SURNAMES)}", role, DEMO_PASSWORD)
+            doctor_id = member.id if role == "doctor" else doctor_id
         for _ in range(patient_count):
             patient = patients.enrol(make_patient(rng), consent_version=current_app.config["CONSENT_VERSION"])
             _add_history(rng, patient)
+            seed_results(patient, rng, doctor_id)
         db.session.commit()
     return True
 

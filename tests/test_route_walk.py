@@ -38,11 +38,26 @@ def clinic_b(app, make_tenant, make_staff, make_patient):
                                        {"patient_name": "乙方病人", "card_no": patient.card_no, "indicator": "x",
                                         "value": "1", "flag": "H", "clinic": "乙方秘密诊所"},
                                        idempotency_key="walk", channels=("inapp",))[0]
+        from datetime import datetime, timezone
+
+        from app.records import api_tokens, services as records
+        from app.records.models import Alert, ExamReport
+
+        report = ExamReport(source="hl7", source_key="walk", status="unmatched", pending={},
+                            patient_hint="乙方病人", title="乙方报告")
+        db.session.add(report)
+        glucose = records.indicator_by_code("14771-0")
+        stored = records.store(p, records.Value(glucose, "9.9", "mmol/L", datetime(2025, 1, 1, tzinfo=timezone.utc)))
+        alert = Alert(patient_id=patient.id, observation_id=stored.observation.id, kind="abnormal",
+                      summary="乙方异常结果")
+        token, _plain = api_tokens.create("乙方系统", ["hl7:write"], None)
+        db.session.add(alert)
         db.session.commit()
         ids = {"patient_id": patient.id, "item_id": item.id, "run_id": run.id, "staff_id": staff.id,
-               "notification_id": message.id, "token": make_token(message)}
+               "notification_id": message.id, "token": make_token(message), "report_id": report.id,
+               "alert_id": alert.id, "token_id": token.id}
     markers = ["乙方秘密诊所", "乙方病人", patient.card_no, "secret.doctor@b.test", "13599998888",
-               "乙方过敏史", "card-b.pdf"]
+               "乙方过敏史", "card-b.pdf", "乙方报告", "乙方异常结果", "乙方系统"]
     return b, ids, markers
 
 
@@ -87,7 +102,7 @@ def test_route_walk_across_tenants(app, make_tenant, make_staff, make_patient, c
                 if id_args:
                     assert response.status_code in (403, 404), where + body[-600:]
                 else:
-                    assert response.status_code in (200, 202, 302, 400, 403, 404), where
+                    assert response.status_code in (200, 202, 302, 400, 401, 403, 404, 422), where
                 leaked = [m for m in markers if m in body]
                 assert not leaked, f"{where} shows {leaked}"
                 walked += 1

@@ -16,4 +16,9 @@ ACTION_LABELS = {
     "file_downloaded": _l("Downloaded a file"),
     "staff_added": _l("Added a staff member"),
     "staff_changed": _l("Changed a staff account"),
+    "results_entered": _l("Entered results"),
+    "reports_imported": _l("Imported exam reports"),
+    "alert_acknowledged": _l("Acknowledged a result alert"),
+    "api_token_created": _l("Created an API token"),
+    "api_token_revoked": _l("Revoked an API token"),
 }

@@ -27,6 +27,11 @@ ACTIONS = (
     "file_downloaded",
     "staff_added",
     "staff_changed",
+    "results_entered",
+    "reports_imported",
+    "alert_acknowledged",
+    "api_token_created",
+    "api_token_revoked",
 )
 
 

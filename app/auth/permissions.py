@@ -30,6 +30,12 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
     "notifications.view": {"owner", "admin", "health_manager", "front_desk", "doctor"},
     "notifications.manage": {"owner", "admin", "health_manager", "front_desk"},
     "notifications.templates": {"owner", "admin"},
+    "records.enter": _EVERYONE,
+    "records.import": _EVERYONE,
+    "records.catalogue": {"owner", "admin"},
+    "api.manage": {"owner", "admin"},
+    "alerts.view": _CLINICAL,
+    "alerts.ack": {"owner", "admin", "doctor"},
 }
 
 PERMISSIONS = frozenset(ROLE_PERMISSIONS)

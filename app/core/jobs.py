@@ -55,7 +55,7 @@ class JobRun(TenantScoped, db.Model):
 
 # Which permission downloads a kind's result.
 DOWNLOAD_PERMISSION = {"member_card": "cards.print"}
-QUEUE_OF_KIND = {"member_card": "reports"}
+QUEUE_OF_KIND = {"member_card": "reports", "report_import": "reports"}
 
 
 # ------------------------------------------------------------------ redis

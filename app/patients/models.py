@@ -51,6 +51,7 @@ class Patient(TenantScoped, db.Model):
     exercise: Mapped[str] = mapped_column(String(12), default="")
     archived_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     enrolled_by: Mapped[int | None] = mapped_column(BigInteger)
+    responsible_doctor_id: Mapped[int | None] = mapped_column(BigInteger)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
 

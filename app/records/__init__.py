@@ -1,0 +1,23 @@
+"""Health records: indicator catalogue, observations, report import, trends, alerts."""
+from tenants.services import on_tenant_created
+
+
+@on_tenant_created
+def _install_catalogue(tenant, **_):
+    from app.records.catalogue import install_pack
+
+    install_pack()
+
+
+def register(app) -> None:
+    from app.records import admin_views, api, views
+    from app.records.cli import records_cli
+
+    app.register_blueprint(views.bp)
+    app.register_blueprint(admin_views.bp)
+    app.register_blueprint(api.bp)
+    app.cli.add_command(records_cli)
+    from app.records import labels
+
+    app.jinja_env.globals.update(alert_count=views.alert_count, group_labels=labels.GROUP, flag_labels=labels.FLAG,
+                                 change_labels=labels.CHANGE, alert_kind_labels=labels.ALERT_KIND)

@@ -1,0 +1,84 @@
+"""Clinic admins: the indicator catalogue, lab code mapping, API tokens."""
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from app.audit import services as audit
+from app.auth.permissions import requires
+from app.records import api_tokens, catalogue
+from app.records.forms import IndicatorForm, LabCodeForm, TokenForm
+from tenants.db import db
+
+bp = Blueprint("records_admin", __name__, url_prefix="/records")
+
+
+def _indicator_choices():
+    return [(str(i.id), f"{i.name_zh} ({i.code}, {i.unit or '—'})") for i in catalogue.all_indicators()]
+
+
+@bp.route("/indicators", methods=["GET", "POST"])
+@requires("records.catalogue")
+def indicators():
+    form = IndicatorForm()
+    if form.validate_on_submit():
+        try:
+            catalogue.add_local(form.code.data, form.name_zh.data, form.name_en.data or "", form.unit.data or "",
+                                form.group.data)
+        except catalogue.CatalogueError as exc:
+            db.session.rollback()
+            form.code.errors.append(str(exc))
+        else:
+            db.session.commit()
+            flash(_("Indicator added."))
+            return redirect(url_for("records_admin.indicators"))
+    return render_template("records/indicators.html", form=form, indicators=catalogue.all_indicators(False)), \
+        (400 if form.errors else 200)
+
+
+@bp.route("/lab-codes", methods=["GET", "POST"])
+@requires("records.catalogue")
+def lab_codes():
+    from sqlalchemy import select
+
+    from app.records.models import LabCode
+
+    form = LabCodeForm()
+    form.indicator_id.choices = _indicator_choices()
+    if form.validate_on_submit():
+        try:
+            catalogue.map_lab_code(form.sender.data or "", form.local_code.data,
+                                   int(form.indicator_id.data or 0), form.unit.data or "")
+        except (catalogue.CatalogueError, ValueError) as exc:
+            db.session.rollback()
+            form.indicator_id.errors.append(str(exc))
+        else:
+            db.session.commit()
+            flash(_("Lab code mapped."))
+            return redirect(url_for("records_admin.lab_codes"))
+    rows = list(db.session.scalars(select(LabCode).order_by(LabCode.sender, LabCode.local_code)))
+    names = {i.id: i for i in catalogue.all_indicators(False)}
+    return render_template("records/lab_codes.html", form=form, rows=rows, names=names), \
+        (400 if form.errors else 200)
+
+
+@bp.route("/api-tokens", methods=["GET", "POST"])
+@requires("api.manage")
+def tokens():
+    form = TokenForm()
+    created = None
+    if form.validate_on_submit():
+        _row, created = api_tokens.create(form.name.data, list(api_tokens.SCOPES), current_user.id)
+        audit.record("api_token_created", name=form.name.data, prefix=_row.prefix)
+        db.session.commit()
+    return render_template("records/api_tokens.html", form=form, tokens=api_tokens.listing(), created=created)
+
+
+@bp.route("/api-tokens/<id:token_id>/revoke", methods=["POST"])
+@requires("api.manage")
+def revoke(token_id: int):
+    if not api_tokens.revoke(token_id):
+        abort(404)
+    audit.record("api_token_revoked", token_id=token_id)
+    db.session.commit()
+    flash(_("Token revoked: it no longer works."))
+    return redirect(url_for("records_admin.tokens"))

@@ -1,0 +1,58 @@
+"""Machine-to-machine sync: POST /api/v1/fhir (a Bundle) and /api/v1/hl7
+(ORU^R01, answered with an HL7 ACK). Bearer tokens, per clinic."""
+from flask import Blueprint, jsonify, request
+
+from app.auth.permissions import public
+from app.extensions import csrf
+from app.records import api_tokens, importer
+from tenants.db import db
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+
+
+def _refuse(status: int, message: str):
+    return jsonify({"resourceType": "OperationOutcome",
+                    "issue": [{"severity": "error", "code": "security" if status == 401 else "invalid",
+                               "diagnostics": message}]}), status
+
+
+@bp.route("/fhir", methods=["POST"])
+@public
+@csrf.exempt
+def fhir():
+    token = api_tokens.authenticate(request.headers.get("Authorization", ""), "fhir:write")
+    if token is None:
+        db.session.commit()
+        return _refuse(401, "a valid bearer token with the fhir:write scope is required")
+    from app.records.parse_fhir import parse_fhir
+
+    summary = importer.import_parsed(parse_fhir(request.get_data(cache=False)), actor_id=None)
+    db.session.commit()
+    issues = [{"severity": "error", "code": "processing", "diagnostics": error} for error in summary.errors]
+    issues.append({"severity": "information", "code": "informational",
+                   "diagnostics": f"imported {summary.imported}, results {summary.results}, "
+                                  f"duplicates {summary.duplicates}, unmatched {summary.unmatched}"})
+    status = 200 if not summary.errors else (422 if not summary.imported and not summary.unmatched else 207)
+    return jsonify({"resourceType": "OperationOutcome", "issue": issues}), status
+
+
+@bp.route("/hl7", methods=["POST"])
+@public
+@csrf.exempt
+def hl7():
+    from app.records.parse_hl7 import ack_for, parse_hl7
+
+    data = request.get_data(cache=False)
+    token = api_tokens.authenticate(request.headers.get("Authorization", ""), "hl7:write")
+    if token is None:
+        db.session.commit()
+        return _ack_response(ack_for(data, "AR", "a valid bearer token with the hl7:write scope is required"), 401)
+    summary = importer.import_parsed(parse_hl7(data), actor_id=None)
+    db.session.commit()
+    if summary.errors:
+        return _ack_response(ack_for(data, "AE", "; ".join(summary.errors)[:400]), 422)
+    return _ack_response(ack_for(data, "AA", f"imported {summary.results} results"), 200)
+
+
+def _ack_response(message: str, status: int):
+    return message, status, {"Content-Type": "application/hl7-v2; charset=utf-8"}

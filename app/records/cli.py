@@ -1,0 +1,49 @@
+"""``flask --app wsgi records import FILE --tenant SLUG`` and catalogue set-up."""
+from pathlib import Path
+
+import click
+from flask.cli import AppGroup
+
+from tenants.context import tenant_context
+from tenants.db import db
+from tenants.services import tenant_by_slug
+
+records_cli = AppGroup("records", help="Exam reports and the indicator catalogue.")
+
+
+def _tenant(slug: str):
+    tenant = tenant_by_slug(slug)
+    if tenant is None:
+        raise click.ClickException(f"no clinic with slug {slug!r}")
+    return tenant
+
+
+@records_cli.command("import")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--tenant", "slug", required=True, help="The clinic's slug.")
+def import_command(path: Path, slug: str):
+    """Import an HL7 v2, FHIR JSON, CSV or XLSX file."""
+    from app.records import importer
+
+    tenant = _tenant(slug)
+    with tenant_context(tenant.id):
+        summary = importer.import_file(path.read_bytes(), path.name, commit_every=200)
+        db.session.commit()
+    click.echo(f"imported {summary.imported} reports, {summary.results} results; {summary.duplicates} duplicates; "
+               f"{summary.unmatched} unmatched; {len(summary.errors)} errors")
+    for error in summary.errors:
+        click.echo(f"  {error}", err=True)
+    if summary.errors and not (summary.imported or summary.unmatched or summary.duplicates):
+        raise SystemExit(1)
+
+
+@records_cli.command("install-catalogue")
+@click.option("--tenant", "slug", required=True)
+def install_command(slug: str):
+    """Add the default indicators a clinic is missing."""
+    from app.records.catalogue import install_pack
+
+    with tenant_context(_tenant(slug).id):
+        added = install_pack()
+        db.session.commit()
+    click.echo(f"added {added} indicators")

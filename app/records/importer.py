@@ -1,0 +1,267 @@
+"""One import service behind every door (upload, API, CLI, job).
+
+Each report imports atomically inside its own savepoint: a bad result fails
+its whole report and nothing of it is stored, while the other reports of the
+same file go on. Re-sending a report stores nothing new; a corrected result
+supersedes the earlier value. A report that matches no patient waits in the
+unmatched queue with its parsed content.
+"""
+import dataclasses
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from app.core import crypto
+from app.patients import identity
+from app.patients.models import Patient
+from app.records import alerts, catalogue, services
+from app.records.models import ExamReport
+from app.records.parsed import ParsedReport, ParsedResult, ParseError, PatientRef
+from tenants.context import require_tenant_id
+from tenants.db import db
+
+MAX_BYTES = 20 * 1024 * 1024
+
+
+class ReportError(Exception):
+    pass
+
+
+class FileTypeError(ValueError):
+    pass
+
+
+@dataclass
+class ImportSummary:
+    imported: int = 0
+    results: int = 0
+    duplicates: int = 0
+    unmatched: int = 0
+    errors: list[str] = field(default_factory=list)
+    report_ids: list[int] = field(default_factory=list)
+
+    def as_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+
+# ------------------------------------------------------------------ formats
+
+def detect_format(data: bytes, filename: str) -> str:
+    head = data[:4096].lstrip(b"\xef\xbb\xbf\x0b \r\n\t")
+    name = (filename or "").lower()
+    if head.startswith((b"MSH", b"FHS", b"BHS")) or b"\rMSH|" in head or b"\nMSH|" in head:
+        return "hl7"  # batch files, and stray text before the first MSH (the parser names it)
+    if head.startswith(b"{"):
+        return "fhir"
+    if head.startswith(b"PK\x03\x04") and name.endswith(".xlsx"):
+        return "table"
+    if name.endswith((".csv", ".txt", ".tsv")) and b"\x00" not in head:
+        return "table"
+    raise FileTypeError(_("%(name)s is not an HL7 v2 message, a FHIR JSON file, a CSV or an XLSX spreadsheet.",
+                          name=filename or _("The file")))
+
+
+def parse(data: bytes, filename: str, mapping: dict | None = None) -> list:
+    if len(data) > MAX_BYTES:
+        raise FileTypeError(_("The file is larger than %(mb)d MB.", mb=MAX_BYTES // (1024 * 1024)))
+    kind = detect_format(data, filename)
+    if kind == "hl7":
+        from app.records.parse_hl7 import parse_hl7
+
+        return parse_hl7(data)
+    if kind == "fhir":
+        from app.records.parse_fhir import parse_fhir
+
+        return parse_fhir(data)
+    from app.records.parse_table import ColumnMapping, parse_table, suggest_mapping
+
+    if mapping:
+        column_mapping = ColumnMapping.from_dict(mapping)
+    else:
+        from app.records.parse_table import read_headers
+
+        column_mapping = suggest_mapping(read_headers(data, filename))
+    return parse_table(data, filename, column_mapping)
+
+
+# ------------------------------------------------------------------ matching
+
+def match_patient(ref: PatientRef) -> Patient | None:
+    """By card number, then ID number (blind index), then name + birth date."""
+    if ref.card_no:
+        found = db.session.scalar(select(Patient).where(Patient.card_no == ref.card_no.strip().upper()))
+        if found:
+            return found
+    number = identity.normalise_id(ref.id_number)
+    if len(number) == 18:
+        index = crypto.blind_index(number, require_tenant_id(), "id_number")
+        found = db.session.scalar(select(Patient).where(Patient.id_number_index == index))
+        if found:
+            return found
+    if ref.name and ref.birth_date:
+        rows = list(db.session.scalars(select(Patient).where(
+            Patient.name == ref.name.strip(), Patient.birth_date == ref.birth_date).limit(2)))
+        if len(rows) == 1:
+            return rows[0]
+    return None
+
+
+def _check_forced(patient: Patient, ref: PatientRef) -> None:
+    if ref.card_no and ref.card_no.strip().upper() != patient.card_no:
+        raise ReportError(_("this report is for card %(card)s, not for %(name)s", card=ref.card_no, name=patient.name))
+    number = identity.normalise_id(ref.id_number)
+    if len(number) == 18 and patient.id_number_index and \
+            crypto.blind_index(number, patient.tenant_id, "id_number") != patient.id_number_index:
+        raise ReportError(_("this report carries another person's ID number"))
+
+
+def _hint(ref: PatientRef) -> str:
+    parts = [ref.name, ref.card_no, ref.birth_date.isoformat() if ref.birth_date else "",
+             identity.mask_id(identity.normalise_id(ref.id_number)) if ref.id_number else ""]
+    return " · ".join(p for p in parts if p)[:200]
+
+
+# ------------------------------------------------------------------ import
+
+def _values(report: ParsedReport, index: catalogue.CodeIndex) -> list[services.Value]:
+    """Every result checked before anything is stored."""
+    values = []
+    for result in report.results:
+        where = result.position or result.code
+        match = index.find(result.code, result.name, report.sender)
+        if match is None:
+            raise ReportError(_("%(where)s: unknown test code %(code)s (%(name)s); map it on the lab codes page",
+                                where=where, code=result.code or "—", name=result.name or "—"))
+        observed_at = result.observed_at or report.observed_at
+        if observed_at is None:
+            raise ReportError(_("%(where)s: no exam date or time", where=where))
+        unit = result.unit or match.implied_unit
+        number = catalogue.as_number(result.value_text)
+        if number is not None:
+            try:
+                catalogue.convert(number, unit, match.indicator)
+            except catalogue.CatalogueError as exc:
+                raise ReportError(f"{where}: {exc}") from exc
+        values.append(services.Value(match.indicator, result.value_text, unit, observed_at, result.ref_low,
+                                     result.ref_high, result.ref_text, result.flag, result.status))
+    if not values:
+        raise ReportError(_("the report holds no results"))
+    return values
+
+
+def _report_row(report: ParsedReport, patient: Patient | None, actor_id) -> ExamReport:
+    row = db.session.scalar(select(ExamReport).where(ExamReport.source == report.source,
+                                                     ExamReport.source_key == report.source_key[:300]))
+    if row is None:
+        row = ExamReport(source=report.source, source_key=report.source_key[:300], imported_by=actor_id)
+        db.session.add(row)
+    row.sender, row.title, row.label = report.sender[:120], report.title[:200], report.label[:200]
+    row.observed_at = report.observed_at
+    row.patient_hint = _hint(report.patient)
+    if patient is not None:
+        row.patient_id, row.status, row.pending = patient.id, "imported", None
+    db.session.flush()
+    return row
+
+
+def _import_one(report: ParsedReport, index, summary: ImportSummary, patient: Patient | None, actor_id) -> None:
+    if patient is not None:
+        _check_forced(patient, report.patient)
+    else:
+        patient = match_patient(report.patient)
+    if patient is None:
+        row = _report_row(report, None, actor_id)
+        if row.patient_id is None:  # not a resend of a report already filed for someone
+            row.status, row.pending = "unmatched", report_to_json(report)
+        summary.unmatched += 1
+        summary.report_ids.append(row.id)
+        return
+    values = _values(report, index)
+    row = _report_row(report, patient, actor_id)
+    fresh = []
+    for value in values:
+        stored = services.store(patient, value, report_id=row.id, origin="import", actor_id=actor_id)
+        if stored.outcome == "new":
+            fresh.append(stored.observation)
+        elif stored.outcome == "duplicate":
+            summary.duplicates += 1
+    for moment in sorted({o.observed_at for o in fresh}):
+        fresh.extend(services.derive(patient, moment, report_id=row.id))
+    alerts.raise_for(patient, fresh)
+    summary.results += len(fresh)
+    summary.imported += 1 if fresh else 0
+    summary.report_ids.append(row.id)
+
+
+def import_parsed(items: list, *, patient: Patient | None = None, actor_id: int | None = None,
+                  progress=None, commit_every: int = 0) -> ImportSummary:
+    summary = ImportSummary()
+    index = catalogue.CodeIndex()
+    for number, item in enumerate(items, start=1):
+        if isinstance(item, ParseError):
+            summary.errors.append(str(item))
+        else:
+            try:
+                with db.session.begin_nested():
+                    _import_one(item, index, summary, patient, actor_id)
+            except (ReportError, catalogue.CatalogueError) as exc:
+                summary.errors.append(f"{item.label}: {exc}")
+        if commit_every and number % commit_every == 0:
+            db.session.commit()
+        if progress and (number % 20 == 0 or number == len(items)):
+            progress(number, len(items))
+    return summary
+
+
+def import_file(data: bytes, filename: str, **kwargs) -> ImportSummary:
+    mapping = kwargs.pop("mapping", None)
+    try:
+        items = parse(data, filename, mapping)
+    except FileTypeError as exc:
+        return ImportSummary(errors=[str(exc)])
+    return import_parsed(items, **kwargs)
+
+
+# ----------------------------------------------------------- unmatched queue
+
+def report_to_json(report: ParsedReport) -> dict:
+    def encode(value):
+        if isinstance(value, (datetime, date)):
+            return value.isoformat()
+        return value
+
+    raw = dataclasses.asdict(report)
+    raw["observed_at"] = encode(raw["observed_at"])
+    raw["patient"]["birth_date"] = encode(raw["patient"]["birth_date"])
+    for result in raw["results"]:
+        result["observed_at"] = encode(result["observed_at"])
+    return raw
+
+
+def report_from_json(raw: dict) -> ParsedReport:
+    def moment(text):
+        return datetime.fromisoformat(text) if text else None
+
+    patient = dict(raw["patient"])
+    patient["birth_date"] = date.fromisoformat(patient["birth_date"]) if patient.get("birth_date") else None
+    results = [ParsedResult(**dict(r, observed_at=moment(r.get("observed_at")))) for r in raw["results"]]
+    return ParsedReport(**dict(raw, patient=PatientRef(**patient), observed_at=moment(raw.get("observed_at")),
+                               results=results))
+
+
+def unmatched(limit: int = 100) -> list[ExamReport]:
+    return list(db.session.scalars(select(ExamReport).where(ExamReport.status == "unmatched")
+                                   .order_by(ExamReport.id.desc()).limit(limit)))
+
+
+def get_report(report_id: int) -> ExamReport | None:
+    return db.session.scalar(select(ExamReport).where(ExamReport.id == report_id))
+
+
+def assign(row: ExamReport, patient: Patient, actor_id: int | None) -> ImportSummary:
+    """Import a waiting report for the patient staff chose."""
+    report = report_from_json(row.pending)
+    report.patient = PatientRef(name=report.patient.name)  # staff decided who it is
+    return import_parsed([report], patient=patient, actor_id=actor_id)

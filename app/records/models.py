@@ -1,0 +1,167 @@
+"""Indicator catalogue, exam reports, observations, alerts, API tokens."""
+from datetime import datetime
+
+from sqlalchemy import (JSON, BigInteger, Boolean, DateTime, Float, ForeignKeyConstraint, Index, Integer,
+                        String, Text, UniqueConstraint)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from tenants.db import db
+from tenants.models import utcnow
+from tenants.scoping import TenantScoped
+
+GROUPS = ("vitals", "body", "glucose", "lipids", "liver", "kidney", "blood", "thyroid", "other")
+FLAGS = ("", "N", "L", "H", "LL", "HH", "A")
+
+
+def _patient_fk():
+    return ForeignKeyConstraint(["tenant_id", "patient_id"], ["patients.tenant_id", "patients.id"],
+                                ondelete="CASCADE")
+
+
+class Indicator(TenantScoped, db.Model):
+    """A catalogue entry. ``code`` is the LOINC code for pack entries, the
+    clinic's own code for local ones; ``aliases`` maps other codes (the
+    mg/dL LOINC code of the same analyte) to the unit they imply."""
+
+    __tablename__ = "indicators"
+    __table_args__ = (UniqueConstraint("tenant_id", "code"),)
+
+    code: Mapped[str] = mapped_column(String(40))
+    name_zh: Mapped[str] = mapped_column(String(80))
+    name_en: Mapped[str] = mapped_column(String(80))
+    unit: Mapped[str] = mapped_column(String(30), default="")
+    group: Mapped[str] = mapped_column(String(20), default="other")
+    decimals: Mapped[int] = mapped_column(Integer, default=2)
+    alt_units: Mapped[dict] = mapped_column(JSON, default=dict)   # unit -> factor into `unit`
+    aliases: Mapped[dict] = mapped_column(JSON, default=dict)     # other code -> unit it is reported in
+    ranges: Mapped[list] = mapped_column(JSON, default=list)      # [{sex, age_min, age_max, low, high, high_inclusive, source}]
+    is_local: Mapped[bool] = mapped_column(Boolean, default=False)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class LabCode(TenantScoped, db.Model):
+    """A lab's own code or test name, mapped to a catalogue entry."""
+
+    __tablename__ = "lab_codes"
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "sender", "local_code"),
+        ForeignKeyConstraint(["tenant_id", "indicator_id"], ["indicators.tenant_id", "indicators.id"],
+                             ondelete="CASCADE"),
+    )
+
+    sender: Mapped[str] = mapped_column(String(80), default="")   # "" = any lab
+    local_code: Mapped[str] = mapped_column(String(80))            # code, or the test name when no code
+    indicator_id: Mapped[int] = mapped_column(BigInteger)
+    unit: Mapped[str] = mapped_column(String(30), default="")     # the unit this lab uses, if it omits it
+
+
+class ExamReport(TenantScoped, db.Model):
+    """One exam's results as they arrived (or as entered). Unmatched reports
+    wait with ``patient_id`` empty and their parsed content in ``pending``."""
+
+    __tablename__ = "exam_reports"
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "source", "source_key"),
+        ForeignKeyConstraint(["tenant_id", "patient_id"], ["patients.tenant_id", "patients.id"],
+                             ondelete="SET NULL"),
+        Index("ix_exam_reports_tenant_patient", "tenant_id", "patient_id", "observed_at"),
+        Index("ix_exam_reports_tenant_status", "tenant_id", "status"),
+    )
+
+    patient_id: Mapped[int | None] = mapped_column(BigInteger)
+    source: Mapped[str] = mapped_column(String(10))        # manual | hl7 | fhir | table
+    source_key: Mapped[str] = mapped_column(String(300))
+    sender: Mapped[str] = mapped_column(String(120), default="")
+    title: Mapped[str] = mapped_column(String(200), default="")
+    label: Mapped[str] = mapped_column(String(200), default="")
+    observed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    status: Mapped[str] = mapped_column(String(12), default="imported")  # imported | unmatched | discarded
+    pending: Mapped[dict | None] = mapped_column(JSON)    # the parsed report, while unmatched
+    patient_hint: Mapped[str] = mapped_column(String(200), default="")  # who the sender said it was
+    imported_by: Mapped[int | None] = mapped_column(BigInteger)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class Observation(TenantScoped, db.Model):
+    """One measured value. ``value`` is normalised to the catalogue unit;
+    the reported value and unit are kept as they came. A corrected result
+    supersedes the earlier one (``superseded_by``), which stays as history."""
+
+    __tablename__ = "observations"
+    __table_args__ = (
+        _patient_fk(),
+        ForeignKeyConstraint(["tenant_id", "indicator_id"], ["indicators.tenant_id", "indicators.id"]),
+        ForeignKeyConstraint(["tenant_id", "report_id"], ["exam_reports.tenant_id", "exam_reports.id"],
+                             ondelete="CASCADE"),
+        UniqueConstraint("tenant_id", "fingerprint"),
+        Index("ix_observations_tenant_patient_indicator", "tenant_id", "patient_id", "indicator_id",
+              "observed_at"),
+    )
+
+    patient_id: Mapped[int] = mapped_column(BigInteger)
+    indicator_id: Mapped[int] = mapped_column(BigInteger)
+    report_id: Mapped[int | None] = mapped_column(BigInteger)
+    observed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    value: Mapped[float | None] = mapped_column(Float)             # in the catalogue unit
+    value_text: Mapped[str] = mapped_column(String(80), default="")  # as reported
+    reported_unit: Mapped[str] = mapped_column(String(30), default="")
+    ref_low: Mapped[float | None] = mapped_column(Float)
+    ref_high: Mapped[float | None] = mapped_column(Float)
+    ref_text: Mapped[str] = mapped_column(String(80), default="")
+    flag: Mapped[str] = mapped_column(String(2), default="")
+    flag_source: Mapped[str] = mapped_column(String(10), default="")  # lab | range | catalogue
+    status: Mapped[str] = mapped_column(String(12), default="final")
+    origin: Mapped[str] = mapped_column(String(10), default="manual")  # manual | import | computed
+    superseded_by: Mapped[int | None] = mapped_column(BigInteger)
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    entered_by: Mapped[int | None] = mapped_column(BigInteger)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class Alert(TenantScoped, db.Model):
+    """A critical or newly abnormal result for the responsible doctor."""
+
+    __tablename__ = "alerts"
+    __table_args__ = (
+        _patient_fk(),
+        UniqueConstraint("tenant_id", "observation_id"),
+        Index("ix_alerts_tenant_status", "tenant_id", "status"),
+    )
+
+    patient_id: Mapped[int] = mapped_column(BigInteger)
+    observation_id: Mapped[int] = mapped_column(BigInteger)
+    kind: Mapped[str] = mapped_column(String(12))          # critical | abnormal
+    summary: Mapped[str] = mapped_column(String(200))
+    doctor_id: Mapped[int | None] = mapped_column(BigInteger)
+    status: Mapped[str] = mapped_column(String(12), default="open")  # open | acknowledged
+    note: Mapped[str] = mapped_column(Text, default="")
+    acknowledged_by: Mapped[int | None] = mapped_column(BigInteger)
+    acknowledged_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class ApiToken(TenantScoped, db.Model):
+    """A machine-to-machine credential; only its SHA-256 is kept."""
+
+    __tablename__ = "api_tokens"
+    __table_args__ = (UniqueConstraint("tenant_id", "token_hash"),)
+
+    name: Mapped[str] = mapped_column(String(80))
+    prefix: Mapped[str] = mapped_column(String(12))
+    token_hash: Mapped[str] = mapped_column(String(64))
+    scopes: Mapped[list] = mapped_column(JSON, default=list)
+    created_by: Mapped[int | None] = mapped_column(BigInteger)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    last_used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class TableMapping(TenantScoped, db.Model):
+    """A spreadsheet source's column mapping, saved for next time."""
+
+    __tablename__ = "table_mappings"
+    __table_args__ = (UniqueConstraint("tenant_id", "name"),)
+
+    name: Mapped[str] = mapped_column(String(80))
+    mapping: Mapped[dict] = mapped_column(JSON, default=dict)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
