@@ -15,6 +15,8 @@
 * Values: a plain number (an arrow or H/L after it becomes the flag: "6.8↑") gives
   value + value_text; anything else ("<5.0", "阴性", "+") is text only; empty cells
   and "未查"-like placeholders are skipped. Dates without a time are midnight CST.
+* source_key: "<card no. or ID number or name>|<exam date>|<sheet name (XLSX) or file
+  name (CSV)>", with "#2", "#3" when the same patient and day come again in one file.
 """
 import csv
 import io
@@ -22,6 +24,7 @@ import re
 import unicodedata
 from dataclasses import asdict, dataclass, field, fields
 from datetime import date, datetime
+from functools import lru_cache
 
 from app.records.parse_hl7 import CST, decode, is_resident_id, normalise_flag, parse_ref_range
 from app.records.parsed import ParsedReport, ParsedResult, ParseError, PatientRef
@@ -104,6 +107,7 @@ class ColumnMapping:
         return [getattr(self, n) for n in names if getattr(self, n)]
 
 
+@lru_cache(maxsize=4096)
 def _key(text) -> str:
     return re.sub(r"[\s_\-:：]+", " ", unicodedata.normalize("NFKC", str(text or ""))).strip().lower()
 
@@ -149,7 +153,6 @@ def suggest_mapping(headers: list[str], known: dict[str, str] | None = None) -> 
     return mapping
 
 
-
 # ------------------------------------------------------------------ reading
 
 def read_rows(data: bytes, filename: str = "") -> tuple[list[list], str]:
@@ -186,7 +189,7 @@ def _csv_rows(data: bytes) -> list[list]:
         raise _Bad("this is not a CSV or XLSX file: it holds binary data")
     head = "\n".join(text.splitlines()[:20])
     delimiter = "\t" if head.count("\t") > head.count(",") else ","
-    return [row for row in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)]
+    return list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
 
 
 def _text(cell) -> str:
@@ -232,15 +235,15 @@ def read_headers(data: bytes, filename: str = "") -> list[str]:
 
 def parse_table(data: bytes, filename: str, mapping: ColumnMapping) -> list[ParsedReport | ParseError]:
     try:
-        _check(mapping)
         rows, sheet = read_rows(data, filename)
     except _Bad as bad:
-        return [ParseError(bad.where or "file", str(bad))]
+        return [ParseError("file", str(bad))]
     start = _header_row(rows, {_key(h) for h in mapping.required()})
     headers = [_text(c) for c in rows[start]] if rows else []
+    if problems := _problems(mapping):
+        return [ParseError("column mapping", f"the column mapping has {'; '.join(problems)}{_found(headers)}")]
     table = _Table(mapping, headers, sheet or filename or "upload")
-    missing = [h for h in mapping.required() if _key(h) not in table.columns]
-    if missing:
+    if missing := [h for h in mapping.required() if _key(h) not in table.columns]:
         return [ParseError("file", _missing(missing, headers))]
     out: list[ParsedReport | ParseError] = []
     if mapping.layout == "wide":
@@ -255,22 +258,22 @@ def parse_table(data: bytes, filename: str, mapping: ColumnMapping) -> list[Pars
     return out
 
 
-def _check(mapping: ColumnMapping) -> None:
+def _problems(mapping: ColumnMapping) -> list[str]:
     long = mapping.layout == "long"
-    checks = [(mapping.layout in ("wide", "long"), f"layout {mapping.layout!r}: use wide or long"),
+    checks = [(mapping.layout in ("wide", "long"), f"layout {mapping.layout!r} (use wide or long)"),
               (mapping.card_no or mapping.id_number or mapping.name, "no card number, ID number or name column"),
               (mapping.exam_date, "no exam date column"),
               (not long or (mapping.item or mapping.code) and mapping.value, "no test name or result column"),
               (long or any(mapping.indicators.values()), "no indicator columns")]
-    problems = [text for ok, text in checks if not ok]
-    if problems:
-        raise _Bad("the column mapping has " + "; ".join(problems), "column mapping")
+    return [text for ok, text in checks if not ok]
+
+
+def _found(headers: list[str]) -> str:
+    return f" (headers: {', '.join(h for h in headers if h) or 'none'})"
 
 
 def _missing(names: list[str], headers: list[str]) -> str:
-    found = ", ".join(h for h in headers if h) or "none"
-    noun = "column" if len(names) == 1 else "columns"
-    return f"the file has no {noun} {', '.join(names)} (headers: {found})"
+    return f"the file has no column{'s' if len(names) > 1 else ''} {', '.join(names)}{_found(headers)}"
 
 
 def _unique_keys(items: list) -> None:
@@ -335,17 +338,19 @@ class _Table:
         for n, row in body:
             try:
                 result = self.result(n, row)
-                report = result and self.report(n, row)
+                report = self.report(n, row) if result else None
             except _Bad as bad:
                 out.append(ParseError(f"row {n}, column {bad.where}", str(bad)))
                 continue
-            if report and report.source_key not in groups:
-                groups[report.source_key] = (report, n)
-                out.append(report)
-            elif report:
+            if report is None:
+                continue
+            if report.source_key in groups:
                 report, first = groups[report.source_key]
                 report.label = f"rows {first}-{n}"
-            report and report.results.append(result)
+            else:
+                groups[report.source_key] = (report, n)
+                out.append(report)
+            report.results.append(result)
         return out
 
     def result(self, n: int, row: list) -> ParsedResult | None:

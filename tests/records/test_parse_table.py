@@ -244,7 +244,13 @@ def test_a_missing_indicator_column_is_reported_and_the_rest_is_read():
 def test_an_incomplete_mapping_is_one_error():
     (error,) = parse_table(b"a,b\n1,2\n", "x.csv", ColumnMapping(layout="long", name="a"))
     assert error.location == "column mapping"
-    assert "no exam date column" in error.message and "no test name or result column" in error.message
+    assert error.message == "the column mapping has no exam date column; no test name or result column (headers: a, b)"
+
+
+def test_junk_is_a_file_error_even_with_a_guessed_empty_mapping():
+    data = _read("junk.bin")
+    (error,) = parse_table(data, "junk.csv", suggest_mapping(read_headers(data, "junk.csv")))
+    assert error.location == "file" and "not a CSV or XLSX file" in error.message
 
 
 @pytest.mark.parametrize("name, expected", [
