@@ -41,7 +41,7 @@ def clinic_b(app, make_tenant, make_staff, make_patient):
         from datetime import datetime, timezone
 
         from app.records import api_tokens, services as records
-        from app.records.models import Alert, ExamReport
+        from app.records.models import Alert, ExamReport, TableMapping
 
         report = ExamReport(source="hl7", source_key="walk", status="unmatched", pending={},
                             patient_hint="乙方病人", title="乙方报告")
@@ -52,12 +52,14 @@ def clinic_b(app, make_tenant, make_staff, make_patient):
                       summary="乙方异常结果")
         token, _plain = api_tokens.create("乙方系统", ["hl7:write"], None)
         db.session.add(alert)
+        mapping = TableMapping(name="乙方映射", mapping={"layout": "wide", "headers": ["乙方列"]})
+        db.session.add(mapping)
         db.session.commit()
         ids = {"patient_id": patient.id, "item_id": item.id, "run_id": run.id, "staff_id": staff.id,
                "notification_id": message.id, "token": make_token(message), "report_id": report.id,
-               "alert_id": alert.id, "token_id": token.id}
+               "alert_id": alert.id, "token_id": token.id, "mapping_id": mapping.id}
     markers = ["乙方秘密诊所", "乙方病人", patient.card_no, "secret.doctor@b.test", "13599998888",
-               "乙方过敏史", "card-b.pdf", "乙方报告", "乙方异常结果", "乙方系统"]
+               "乙方过敏史", "card-b.pdf", "乙方报告", "乙方异常结果", "乙方系统", "乙方映射", "乙方列"]
     return b, ids, markers
 
 

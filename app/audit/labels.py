@@ -21,4 +21,6 @@ ACTION_LABELS = {
     "alert_acknowledged": _l("Acknowledged a result alert"),
     "api_token_created": _l("Created an API token"),
     "api_token_revoked": _l("Revoked an API token"),
+    "table_mapping_saved": _l("Saved a spreadsheet mapping"),
+    "table_mapping_deleted": _l("Deleted a spreadsheet mapping"),
 }

@@ -32,6 +32,8 @@ ACTIONS = (
     "alert_acknowledged",
     "api_token_created",
     "api_token_revoked",
+    "table_mapping_saved",
+    "table_mapping_deleted",
 )
 
 

@@ -10,14 +10,16 @@ def _install_catalogue(tenant, **_):
 
 
 def register(app) -> None:
-    from app.records import admin_views, api, views
+    from app.records import admin_views, api, mapping_views, views
     from app.records.cli import records_cli
 
     app.register_blueprint(views.bp)
     app.register_blueprint(admin_views.bp)
+    app.register_blueprint(mapping_views.bp)
     app.register_blueprint(api.bp)
     app.cli.add_command(records_cli)
     from app.records import labels
 
     app.jinja_env.globals.update(alert_count=views.alert_count, group_labels=labels.GROUP, flag_labels=labels.FLAG,
-                                 change_labels=labels.CHANGE, alert_kind_labels=labels.ALERT_KIND)
+                                 change_labels=labels.CHANGE, alert_kind_labels=labels.ALERT_KIND,
+                                 column_labels=labels.COLUMN)

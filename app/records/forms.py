@@ -13,6 +13,10 @@ class UploadForm(FlaskForm):
     mapping = SelectField(_l("Spreadsheet column mapping"), choices=[], validate_choice=False)
 
 
+class SampleForm(FlaskForm):
+    file = FileField(_l("A sample export (CSV or XLSX)"), validators=[FileRequired()])
+
+
 class EntryForm(FlaskForm):
     observed_on = DateField(_l("Date of measurement"), validators=[InputRequired()])
 

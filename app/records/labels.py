@@ -9,3 +9,17 @@ FLAG = {"H": _l("high"), "L": _l("low"), "HH": _l("critically high"), "LL": _l("
         "A": _l("abnormal")}
 CHANGE = {"new": _l("new"), "persisting": _l("persisting"), "resolved": _l("resolved")}
 ALERT_KIND = {"critical": _l("Critical"), "abnormal": _l("Newly abnormal")}
+COLUMN = {"card_no": _l("Card number"), "name": _l("Name"), "id_number": _l("ID number"), "sex": _l("Sex"),
+          "birth_date": _l("Date of birth"), "exam_date": _l("Exam date"), "item": _l("Test name"),
+          "code": _l("Test code"), "value": _l("Result"), "unit": _l("Unit"), "range": _l("Reference range"),
+          "flag": _l("Abnormal flag")}
+
+
+def import_summary(summary) -> str:
+    """One sentence on an import's outcome (an importer.ImportSummary)."""
+    from flask_babel import gettext as _
+
+    return _("Imported %(reports)d reports (%(results)d results); %(dup)d duplicates skipped; "
+             "%(unmatched)d waiting for a patient; %(errors)d errors.", reports=summary.imported,
+             results=summary.results, dup=summary.duplicates, unmatched=summary.unmatched,
+             errors=len(summary.errors))

@@ -1,3 +1,6 @@
+from datetime import datetime, time
+from zoneinfo import ZoneInfo
+
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale, gettext as _
 from flask_login import current_user
@@ -7,12 +10,13 @@ from app.audit import services as audit
 from app.auth.permissions import requires
 from app.core import jobs
 from app.patients import services as patients
-from app.records import alerts, catalogue, importer, services, trends
+from app.records import alerts, catalogue, importer, labels, services, trends
 from app.records.forms import AckForm, AssignForm, EntryForm, UploadForm
 from app.records.models import TableMapping
 from tenants.db import db
 
 bp = Blueprint("records", __name__)
+CST = ZoneInfo("Asia/Shanghai")
 INLINE_LIMIT = 256 * 1024  # larger uploads import in a background job
 
 
@@ -38,16 +42,21 @@ def _mapping(choice: str) -> dict | None:
 @bp.route("/patients/<id:patient_id>/records")
 @requires("patients.view")
 def patient_records(patient_id: int):
-    patient = _patient_or_404(patient_id)
+    return _page(_patient_or_404(patient_id), EntryForm(formdata=None))
+
+
+def _page(patient, entry_form: EntryForm, typed: dict | None = None, problems: dict | None = None,
+          status: int = 200, upload: UploadForm | None = None):
     group = request.args.get("group", "")
     data = trends.build(patient, group)
-    locale = str(get_locale())
-    charts = {row.indicator.id: trends.chart(row, patient, "zh_CN" if locale.startswith("zh") else "en")
+    locale = "zh_CN" if str(get_locale()).startswith("zh") else "en"
+    charts = {row.indicator.id: trends.chart(row, patient, locale)
               for row in data.rows if any(o.value is not None for o in row.series)}
-    upload = UploadForm()
+    upload = upload or UploadForm(formdata=None)
     upload.mapping.choices = _mapping_choices()
     return render_template("records/patient.html", patient=patient, trends=data, group=group, charts=charts,
-                           upload_form=upload, entry_form=EntryForm(), indicators=catalogue.all_indicators())
+                           upload_form=upload, entry_form=entry_form, indicators=catalogue.all_indicators(),
+                           typed=typed or {}, problems=problems or {}), status
 
 
 @bp.route("/patients/<id:patient_id>/observations", methods=["POST"])
@@ -55,45 +64,38 @@ def patient_records(patient_id: int):
 def enter(patient_id: int):
     patient = _patient_or_404(patient_id)
     form = EntryForm()
+    indicators = catalogue.all_indicators()
+    typed = {i.id: ((request.form.get(f"v-{i.id}") or "").strip(), request.form.get(f"u-{i.id}") or i.unit)
+             for i in indicators}
     if not form.validate_on_submit():
-        flash(_("Please give the date of the measurement."))
-        return redirect(url_for("records.patient_records", patient_id=patient.id))
-    from datetime import datetime, time
-    from zoneinfo import ZoneInfo
-
-    at = datetime.combine(form.observed_on.data, time(9, 0), tzinfo=ZoneInfo("Asia/Shanghai"))
-    errors, fresh = [], []
+        return _page(patient, form, typed, status=400)
+    if not any(text for text, _unit in typed.values()):
+        form.observed_on.errors = [_("Enter at least one value.")]
+        return _page(patient, form, typed, status=400)
+    at = datetime.combine(form.observed_on.data, time(9, 0), tzinfo=CST)
+    problems, fresh = {}, []
     with db.session.begin_nested():
-        for indicator in catalogue.all_indicators():
-            text = (request.form.get(f"v-{indicator.id}") or "").strip()
+        for indicator in indicators:
+            text, unit = typed[indicator.id]
             if not text:
                 continue
-            unit = request.form.get(f"u-{indicator.id}") or indicator.unit
             try:
                 stored = services.store(patient, services.Value(indicator, text, unit, at), actor_id=current_user.id)
             except catalogue.CatalogueError as exc:
-                errors.append(str(exc))
+                problems[indicator.id] = str(exc)
                 continue
             if stored.observation:
                 fresh.append(stored.observation)
-        if not errors:
+        if not problems:
             fresh.extend(services.derive(patient, at))
             alerts.raise_for(patient, fresh)
-    if errors:
+    if problems:
         db.session.rollback()
-        flash(_("Nothing was saved: %(errors)s", errors="; ".join(errors)))
-    else:
-        audit.record("results_entered", patient_id=patient.id, count=len(fresh))
-        db.session.commit()
-        flash(_("%(n)d values saved.", n=len(fresh)))
+        return _page(patient, form, typed, problems, status=400)
+    audit.record("results_entered", patient_id=patient.id, count=len(fresh))
+    db.session.commit()
+    flash(_("%(n)d values saved.", n=len(fresh)))
     return redirect(url_for("records.patient_records", patient_id=patient.id))
-
-
-def _summary_message(summary: importer.ImportSummary) -> str:
-    return _("Imported %(reports)d reports (%(results)d results); %(dup)d duplicates skipped; "
-             "%(unmatched)d waiting for a patient; %(errors)d errors.", reports=summary.imported,
-             results=summary.results, dup=summary.duplicates, unmatched=summary.unmatched,
-             errors=len(summary.errors))
 
 
 @bp.route("/patients/<id:patient_id>/import", methods=["POST"])
@@ -103,15 +105,14 @@ def upload_for_patient(patient_id: int):
     form = UploadForm()
     form.mapping.choices = _mapping_choices()
     if not form.validate_on_submit():
-        flash(_("Please choose a file."))
-        return redirect(url_for("records.patient_records", patient_id=patient.id))
+        return _page(patient, EntryForm(formdata=None), status=400, upload=form)
     upload = form.file.data
     summary = importer.import_file(upload.read(importer.MAX_BYTES + 1), upload.filename or "",
                                    mapping=_mapping(form.mapping.data or ""), patient=patient,
                                    actor_id=current_user.id)
     _audit_import(summary, upload.filename, patient.id)
     db.session.commit()
-    return render_template("records/import_result.html", summary=summary, message=_summary_message(summary),
+    return render_template("records/import_result.html", summary=summary, message=labels.import_summary(summary),
                            patient=patient), (200 if not summary.errors else 422)
 
 
@@ -126,13 +127,14 @@ def bulk_import():
         mapping = _mapping(form.mapping.data or "")
         if len(data) > INLINE_LIMIT:
             run = jobs.start("report_import", "app.records.jobs.import_upload", requested_by=current_user.id,
-                             key=_stash(data), filename=upload.filename or "", mapping=mapping)
+                             key=_stash(data), filename=upload.filename or "", mapping=mapping,
+                             locale=str(get_locale()))
             return render_template("records/import.html", form=form, run=run)
         summary = importer.import_file(data, upload.filename or "", mapping=mapping, actor_id=current_user.id)
         _audit_import(summary, upload.filename)
         db.session.commit()
         return render_template("records/import.html", form=form, summary=summary,
-                               message=_summary_message(summary)), (200 if not summary.errors else 422)
+                               message=labels.import_summary(summary)), (200 if not summary.errors else 422)
     return render_template("records/import.html", form=form), (400 if form.errors else 200)
 
 
@@ -170,7 +172,7 @@ def assign(report_id: int):
         return redirect(url_for("records.unmatched"))
     summary = importer.assign(report, exact[0], current_user.id)
     db.session.commit()
-    flash(_summary_message(summary) + (" " + "; ".join(summary.errors) if summary.errors else ""))
+    flash(labels.import_summary(summary) + (" " + "; ".join(summary.errors) if summary.errors else ""))
     return redirect(url_for("records.unmatched"))
 
 

@@ -1,0 +1,50 @@
+"""In the system Chromium: upload an exam report on the patient's results page,
+then see its values flagged in the year-by-year table and drawn in the charts."""
+import pytest
+
+from tests.browser import chromium, live_server
+from tests.conftest import CHROMIUM, PASSWORD
+from tests.records.test_pages import oru
+
+pytestmark = [pytest.mark.browser, pytest.mark.redis]
+
+
+def test_upload_a_report_and_see_it_flagged_and_charted(app, make_tenant, make_patient, tmp_path):
+    tenant = make_tenant()
+    patient = make_patient(tenant, name="上官婉儿", sex="F")
+    report = tmp_path / "checkups.hl7"
+    report.write_text(oru(patient.card_no, "20230415", [("14771-0", "5.4", "mmol/L", "")], "C2023")
+                      + oru(patient.card_no, "20240415", [("14771-0", "7.9", "mmol/L", "H"),
+                                                          ("2093-3", "4.1", "mmol/L", "")], "C2024"))
+    with live_server(app) as port, chromium(CHROMIUM) as browser:
+        page = browser.new_page()
+        base = f"http://{tenant.slug}.localhost:{port}"
+        page.goto(f"{base}/login")
+        page.fill("input[name=email]", tenant.owner_email)
+        page.fill("input[name=password]", PASSWORD)
+        page.click("button[type=submit].primary")
+        page.wait_for_url(f"{base}/")
+        page.get_by_role("button", name="English").click()
+
+        page.goto(f"{base}/patients/{patient.id}")
+        page.get_by_role("link", name="Results and trends").click()
+        page.wait_for_url(f"{base}/patients/{patient.id}/records")
+        page.get_by_label("Report file (HL7 v2, FHIR JSON, CSV or XLSX)").set_input_files(str(report))
+        page.get_by_role("button", name="Import", exact=True).click()
+        assert "Imported 2 reports (3 results)" in page.get_by_role("status").inner_text()
+        page.get_by_role("link", name="Back to the results of 上官婉儿").click()
+
+        row = page.get_by_role("row", name="Fasting glucose")
+        cells = row.get_by_role("cell")
+        assert cells.nth(0).inner_text().strip().startswith("5.4")
+        flagged = cells.nth(1).inner_text()
+        assert "7.9" in flagged and "high" in flagged and "new" in flagged
+        chart = page.get_by_role("img", name="Fasting glucose: 2 values from 2023 to 2024")
+        assert "1 above range" in chart.get_attribute("aria-label")
+        box = chart.bounding_box()
+        assert box and box["width"] > 300 and box["height"] > 150
+        assert chart.locator("polygon.abnormal").count() == 1
+        page.get_by_role("link", name="Lipids").click()
+        page.wait_for_url("**group=lipids")
+        assert page.get_by_role("img", name="Fasting glucose").count() == 0
+        assert page.get_by_role("img", name="Total cholesterol").count() == 1
