@@ -23,6 +23,21 @@ def test_unknown_language_is_404(make_tenant, client_for):
     assert client.submit("/lang/xx").status_code == 404
 
 
+def test_template_catalogue_holds_every_string_in_the_code():
+    """messages.pot is extracted from the code as it is now (`make translations`)."""
+    from babel.messages.extract import extract_from_dir
+    from babel.messages.frontend import parse_mapping_cfg
+
+    with (ROOT / "babel.cfg").open() as handle:
+        method_map, options_map = parse_mapping_cfg(handle)
+    keywords = {"_": None, "gettext": None, "ngettext": (1, 2), "_l": None, "lazy_gettext": None}
+    found = {message if isinstance(message, str) else message[0]
+             for _file, _line, message, _comments, _context in extract_from_dir(
+                 str(ROOT), method_map, options_map, keywords=keywords)}
+    template = {m.id if isinstance(m.id, str) else m.id[0] for m in read_po((ROOT / "app/translations/messages.pot").open("rb"))}
+    assert sorted(found - template) == []
+
+
 def test_zh_catalogue_is_complete():
     template = read_po((ROOT / "app/translations/messages.pot").open("rb"))
     catalogue = read_po((ROOT / "app/translations/zh_Hans_CN/LC_MESSAGES/messages.po").open("rb"))
