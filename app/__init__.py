@@ -24,6 +24,11 @@ def create_app(config: dict | None = None) -> Flask:
     config_module.check_production(app.config)
     os.makedirs(app.instance_path, exist_ok=True)
 
+    if app.config.get("PROXY_HOPS"):  # client address and scheme from the proxy's X-Forwarded-* headers
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        hops = app.config["PROXY_HOPS"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
     db.init_app(app)
     migrate.init_app(app, db, directory=str(config_module.ROOT / "migrations"))
     Htmx(app)
@@ -46,6 +51,9 @@ def create_app(config: dict | None = None) -> Flask:
     from app.notifications import register as register_notifications
     from app.patients import register as register_patients
     from app.records import register as register_records
+    from app.tagging import register as register_tagging
+    from app.booking import register as register_booking
+    from app.portal import register as register_portal
     from app.platform import register as register_platform
 
     register_auth(app, login_manager)
@@ -53,6 +61,9 @@ def create_app(config: dict | None = None) -> Flask:
     register_patients(app)
     register_notifications(app)
     register_records(app)
+    register_tagging(app)
+    register_booking(app)
+    register_portal(app)
     register_platform(app)
     app.register_blueprint(core_bp)
 

@@ -33,6 +33,7 @@ def from_environment(instance_path: str) -> dict:
         "SMS_TEMPLATE_CODES": json.loads(env.get("SMS_TEMPLATE_CODES", "{}")),
         "PUBLIC_PORT": env.get("PUBLIC_PORT", ""),
         "EMBEDDED_WORKER": env.get("CARELOOP_EMBEDDED_WORKER") == "1",
+        "PROXY_HOPS": int(env.get("PROXY_HOPS", "0") or 0),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": mode == "production",

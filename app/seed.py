@@ -9,6 +9,7 @@ from flask.cli import AppGroup
 
 from app.auth import services as staff
 from app.patients import identity, services as patients
+from app.booking import services as booking
 from app.seed_records import seed_results
 from tenants.context import tenant_context
 from tenants.db import db
@@ -95,8 +96,32 @@ def seed_clinic(slug: str, name: str, patient_count: int = 50) -> bool:
             patient = patients.enrol(make_patient(rng), consent_version=current_app.config["CONSENT_VERSION"])
             _add_history(rng, patient)
             seed_results(patient, rng, doctor_id)
+        _add_packages()
+        db.session.commit()
+        from app.tagging import services as tagging
+
+        tagging.evaluate_rules(commit=True)
         db.session.commit()
     return True
+
+
+DEMO_PACKAGES = [
+    booking.PackageData(name="基础健康体检", price="399", category="general", fasting=True,
+                        description="血压、血糖、血脂、肝肾功能和血常规。",
+                        items="一般检查: 8480-6, 8462-4, 39156-5\n空腹血糖: 14771-0\n血脂四项: 14647-2, 22748-8, 14646-4, 14927-8\n"
+                              "肝功能: 1742-6, 1920-8\n肾功能: 14682-9, 14933-6\n血常规: 718-7"),
+    booking.PackageData(name="中老年慢病筛查", price="1280", category="chronic", age_min=45, fasting=True,
+                        no_alcohol=True, description="在基础体检之上加糖化血红蛋白、尿微量白蛋白和甲状腺功能。",
+                        items="一般检查: 8480-6, 8462-4, 39156-5, 8280-0\n糖化血红蛋白: 4548-4\n"
+                              "尿微量白蛋白/肌酐: 9318-7\n甲状腺功能: 3016-3\n血脂四项: 14647-2, 22748-8, 14646-4, 14927-8"),
+    booking.PackageData(name="女性健康体检", price="899", category="women", sex="F",
+                        description="基础体检加妇科检查。", items="一般检查: 8480-6, 8462-4, 39156-5\n妇科检查\n乳腺超声"),
+]
+
+
+def _add_packages() -> None:
+    for data in DEMO_PACKAGES:
+        booking.save_package(data)
 
 
 @seed_cli.command("demo")

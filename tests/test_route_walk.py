@@ -15,7 +15,7 @@ from tenants.context import tenant_context
 from tenants.db import db
 
 SKIP_ENDPOINTS = {"static", "auth.logout"}  # signing out would end the walk's session
-ARG_SAMPLES = {"code": "en", "key": "signin_code", "channel": "sms", "locale": "zh_CN"}
+ARG_SAMPLES = {"code": "en", "key": "signin_code", "channel": "sms", "locale": "zh_CN", "action": "check_in"}
 
 
 @pytest.fixture
@@ -60,7 +60,49 @@ def clinic_b(app, make_tenant, make_staff, make_patient):
                "alert_id": alert.id, "token_id": token.id, "mapping_id": mapping.id}
     markers = ["乙方秘密诊所", "乙方病人", patient.card_no, "secret.doctor@b.test", "13599998888",
                "乙方过敏史", "card-b.pdf", "乙方报告", "乙方异常结果", "乙方系统", "乙方映射", "乙方列"]
+    ids.update(_tagging_ids(app, b, patient.id))
+    markers += ["乙方规则", "乙方手工标签"]
+    booking_ids, booking_markers = _booking_ids(app, b, patient.id)
+    ids.update(booking_ids)
+    markers += booking_markers
     return b, ids, markers
+
+
+def _booking_ids(app, b, patient_id):
+    """B's exam package, an order, a slot, a date change and a closed day."""
+    from datetime import time, timedelta
+
+    from app.booking import services as booking
+    from app.patients import services as patients_services
+
+    day = date.today() + timedelta(days=3)
+    while day.weekday() == 6:
+        day += timedelta(days=1)
+    with app.app_context(), tenant_context(b.id):
+        package = booking.save_package(booking.PackageData(name="乙方套餐", price="1", items="乙方项目"))
+        order = booking.book(package.id, day, time(7, 30), patients_services.get(patient_id), idempotency_key="walk")
+        override = booking.add_override(day, time(12, 0), time(13, 0), 1)
+        closed = booking.add_closed_day(day + timedelta(days=20), "乙方假日")
+        slot = booking.availability.templates()[0]
+        db.session.commit()
+        ids = {"package_id": package.id, "order_id": order.id, "slot_id": slot.id, "override_id": override.id,
+               "closed_id": closed.id}
+        return ids, ["乙方套餐", "乙方项目", order.order_no, "乙方假日"]
+
+
+def _tagging_ids(app, b, patient_id):
+    """B's own tag rule (applied to its patient) and a manual tag."""
+    from app.tagging import rules as tag_rules, services as tagging
+
+    with app.app_context(), tenant_context(b.id):
+        draft = tag_rules.RuleDraft("乙方规则", "乙方规则标签", {"op": "and", "items": [{"op": "and", "items": [
+            {"source": "indicator", "code": "14771-0", "measure": "latest", "cmp": ">=", "value": 7}]}]})
+        rule = tag_rules.save(draft, tag_rules.check(draft))
+        manual = tagging.add_manual(patient_id, "乙方手工标签")
+        db.session.flush()
+        tagging.evaluate_patient(patient_id)
+        db.session.commit()
+        return {"rule_id": rule.id, "tag_id": manual.id}
 
 
 def _endpoints_with_methods(app):

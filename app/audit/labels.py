@@ -23,4 +23,8 @@ ACTION_LABELS = {
     "api_token_revoked": _l("Revoked an API token"),
     "table_mapping_saved": _l("Saved a spreadsheet mapping"),
     "table_mapping_deleted": _l("Deleted a spreadsheet mapping"),
+    "package_saved": _l("Saved an exam package"),
+    "booking_rules_changed": _l("Changed booking capacity or rules"),
+    "order_changed": _l("Changed a booking"),
+    "portal_sign_in": _l("Patient signed in to the portal"),
 }

@@ -34,6 +34,10 @@ ACTIONS = (
     "api_token_revoked",
     "table_mapping_saved",
     "table_mapping_deleted",
+    "package_saved",
+    "booking_rules_changed",
+    "order_changed",
+    "portal_sign_in",
 )
 
 

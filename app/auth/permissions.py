@@ -36,6 +36,13 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
     "api.manage": {"owner", "admin"},
     "alerts.view": _CLINICAL,
     "alerts.ack": {"owner", "admin", "doctor"},
+    "booking.manage": {"owner", "admin"},
+    "booking.schedule": _EVERYONE,
+    "booking.desk": _EVERYONE,
+    "booking.payments": {"owner", "admin", "front_desk"},
+    "tags.view": _EVERYONE,
+    "tags.assign": _CLINICAL,
+    "tagging.rules": {"owner", "admin"},
 }
 
 PERMISSIONS = frozenset(ROLE_PERMISSIONS)

@@ -12,4 +12,6 @@ TEMPLATE = {
     "followup_reminder": _l("Follow-up reminder"),
     "abnormal_result_alert": _l("Abnormal-result alert (to staff)"),
     "report_ready": _l("Report ready"),
+    "booking_cancelled": _l("Booking cancelled"),
+    "booking_changed": _l("Booking changed"),
 }

@@ -7,6 +7,16 @@ from app.core.validators import NoMarkup
 from app.patients import labels
 
 
+def optional_id(value):
+    """A select's staff id: None for "nobody", -1 (never a choice) for junk."""
+    if value in (None, "", "None"):
+        return None
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return -1
+
+
 class PatientForm(FlaskForm):
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=50), NoMarkup()])
     sex = SelectField(_l("Sex"), choices=[("", _l("Choose…"))] + list(labels.SEX.items()),
@@ -19,6 +29,9 @@ class PatientForm(FlaskForm):
     emergency_name = StringField(_l("Emergency contact"), validators=[Optional(), Length(max=50), NoMarkup()])
     emergency_phone = TelField(_l("Emergency contact phone"), validators=[Optional(), Length(max=20)])
     source_channel = SelectField(_l("Source channel"), choices=list(labels.SOURCE_CHANNEL.items()))
+    # choices: the clinic's active staff, filled in by the view
+    responsible_doctor_id = SelectField(_l("Responsible doctor"), coerce=optional_id, choices=[("", "—")])
+    health_manager_id = SelectField(_l("Health manager"), coerce=optional_id, choices=[("", "—")])
 
 
 class EnrolForm(PatientForm):

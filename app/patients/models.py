@@ -52,6 +52,7 @@ class Patient(TenantScoped, db.Model):
     archived_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     enrolled_by: Mapped[int | None] = mapped_column(BigInteger)
     responsible_doctor_id: Mapped[int | None] = mapped_column(BigInteger)
+    health_manager_id: Mapped[int | None] = mapped_column(BigInteger)  # 健管师: follow-ups and alerts
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
 

@@ -24,6 +24,10 @@ from tenants.models import Tenant, utcnow
 
 MOBILE_PURPOSE = "mobile"
 ID_PURPOSE = "id_number"
+# Who may be assigned: a responsible doctor acknowledges result alerts; a
+# health manager (健管师) runs follow-ups.
+DOCTOR_ROLES = ("doctor", "owner", "admin")
+MANAGER_ROLES = ("health_manager", "doctor", "owner", "admin")
 
 
 class PatientError(ValueError):
@@ -46,6 +50,8 @@ class PatientData:
     emergency_name: str = ""
     emergency_phone: str = ""
     source_channel: str = "walk_in"
+    responsible_doctor_id: int | None = None
+    health_manager_id: int | None = None
 
 
 @dataclass
@@ -56,6 +62,7 @@ class SearchPage:
     query: str = ""
     archived: bool = False
     hint: str = field(default="")
+    tag_ids: list[int] = field(default_factory=list)
 
 
 # ---------------------------------------------------------------- validation
@@ -114,6 +121,33 @@ def validate(data: PatientData) -> PatientData:
     return data
 
 
+def assignable_staff(roles: tuple[str, ...]) -> list:
+    """Active staff of the clinic holding one of ``roles``, by name."""
+    from app.auth.models import StaffUser
+
+    return list(db.session.scalars(select(StaffUser).where(StaffUser.active.is_(True), StaffUser.role.in_(roles))
+                                   .order_by(StaffUser.name, StaffUser.id)))
+
+
+def _check_assignees(data: PatientData, patient: Patient | None = None) -> None:
+    """An assignee is an active staff member of this clinic in a fitting role;
+    an earlier assignment that is left unchanged is kept as it is."""
+    from app.auth.models import StaffUser
+
+    errors = {}
+    for name, roles, message in (
+            ("responsible_doctor_id", DOCTOR_ROLES, _("Please choose an active doctor of this clinic.")),
+            ("health_manager_id", MANAGER_ROLES, _("Please choose an active health manager of this clinic."))):
+        wanted = getattr(data, name)
+        if wanted is None or (patient is not None and getattr(patient, name) == wanted):
+            continue
+        staff = db.session.scalar(select(StaffUser).where(StaffUser.id == wanted))
+        if staff is None or not staff.active or staff.role not in roles:
+            errors[name] = message
+    if errors:
+        raise PatientError(errors)
+
+
 # ------------------------------------------------------------------- writes
 
 def next_counter(name: str) -> int:
@@ -169,6 +203,8 @@ def _apply(patient: Patient, data: PatientData) -> None:
     patient.emergency_name = data.emergency_name.strip()
     patient.emergency_phone = data.emergency_phone
     patient.source_channel = data.source_channel
+    patient.responsible_doctor_id = data.responsible_doctor_id
+    patient.health_manager_id = data.health_manager_id
     _set_identifiers(patient, data)
 
 
@@ -187,6 +223,7 @@ def enrol(data: PatientData, *, consent_version: str, actor_id: int | None = Non
     tenant_id = require_tenant_id()
     if data.id_number and _duplicate_id(crypto.blind_index(data.id_number, tenant_id, ID_PURPOSE)):
         raise PatientError({"id_number": _("A patient with this ID number has a card already.")})
+    _check_assignees(data)
     patient = Patient(card_no=_card_no(next_counter("card")), consent_version=consent_version,
                       consent_at=utcnow(), enrolled_by=actor_id)
     _apply(patient, data)
@@ -194,6 +231,7 @@ def enrol(data: PatientData, *, consent_version: str, actor_id: int | None = Non
     db.session.flush()
     _rebuild_terms(patient)
     audit.record("patient_enrolled", patient_id=patient.id, card_no=patient.card_no)
+    _retag(patient)
     return patient
 
 
@@ -202,17 +240,33 @@ def edit(patient: Patient, data: PatientData) -> None:
     index = crypto.blind_index(data.id_number, patient.tenant_id, ID_PURPOSE) if data.id_number else None
     if index and _duplicate_id(index, except_id=patient.id):
         raise PatientError({"id_number": _("A patient with this ID number has a card already.")})
-    before = {"name": patient.name, "sex": patient.sex, "birth_date": patient.birth_date.isoformat()}
+    _check_assignees(data, patient)
+    before = _tracked(patient)
     _apply(patient, data)
     _rebuild_terms(patient)
-    after = {"name": patient.name, "sex": patient.sex, "birth_date": patient.birth_date.isoformat()}
+    after = _tracked(patient)
     changed = sorted(k for k in before if before[k] != after[k])
     audit.record("patient_edited", patient_id=patient.id, fields=changed)
+    if {"sex", "birth_date"} & set(changed):
+        _retag(patient)
+
+
+def _tracked(patient: Patient) -> dict:
+    return {"name": patient.name, "sex": patient.sex, "birth_date": patient.birth_date.isoformat(),
+            "responsible_doctor_id": patient.responsible_doctor_id, "health_manager_id": patient.health_manager_id}
+
+
+def _retag(patient: Patient) -> None:
+    """The patient's data changed: re-evaluate their tag rules after commit."""
+    from app.tagging import services as tagging
+
+    tagging.evaluate_patient_later(patient.id)
 
 
 def set_lifestyle(patient: Patient, *, smoking: str, alcohol: str, exercise: str) -> None:
     patient.smoking, patient.alcohol, patient.exercise = smoking, alcohol, exercise
     audit.record("history_edited", patient_id=patient.id, section="lifestyle")
+    _retag(patient)
 
 
 def add_history(patient: Patient, *, kind: str, description: str, since_year: int | None,
@@ -232,6 +286,7 @@ def add_history(patient: Patient, *, kind: str, description: str, since_year: in
                              since_year=since_year, note=(note or "").strip(), recorded_by=actor_id)
     db.session.add(item)
     audit.record("history_edited", patient_id=patient.id, section=kind, added=item.description)
+    _retag(patient)
     return item
 
 
@@ -242,6 +297,7 @@ def remove_history(patient: Patient, item_id: int) -> bool:
         return False
     db.session.delete(item)
     audit.record("history_edited", patient_id=patient.id, section=item.kind, removed=item.description)
+    _retag(patient)
     return True
 
 
@@ -283,13 +339,20 @@ def masked_mobile(patient: Patient) -> str:
     return identity.mask_mobile(crypto.decrypt(patient.mobile_enc, patient.tenant_id))
 
 
-def search(raw_query: str = "", *, page: int = 1, page_size: int = 20, archived: bool = False) -> SearchPage:
+def search(raw_query: str = "", *, page: int = 1, page_size: int = 20, archived: bool = False,
+           tag_ids: list[int] | tuple = ()) -> SearchPage:
     """Name fragment, full pinyin or initials, card number, mobile (whole or
-    last four digits) or ID number. Newest cards first."""
+    last four digits) or ID number; and carrying every tag in ``tag_ids``
+    (applied by a rule or by hand). Newest cards first."""
     tenant_id = require_tenant_id()
     page = max(1, page)
     query = normalise_query(raw_query)
     statement = select(Patient).where(Patient.tenant_id == tenant_id)
+    if tag_ids:
+        from app.tagging import services as tagging
+
+        for tag_id in tag_ids:
+            statement = statement.where(tagging.having_tag(Patient.id, tag_id))
     statement = statement.where(Patient.archived_at.is_not(None) if archived else Patient.archived_at.is_(None))
     if query:
         mobile = identity.normalise_mobile(query)
@@ -308,7 +371,8 @@ def search(raw_query: str = "", *, page: int = 1, page_size: int = 20, archived:
             statement = statement.where(Patient.id.in_(matching))
     statement = statement.order_by(Patient.id.desc()).offset((page - 1) * page_size).limit(page_size + 1)
     rows = list(db.session.scalars(statement))
-    return SearchPage(rows[:page_size], page, len(rows) > page_size, raw_query or "", archived)
+    return SearchPage(rows[:page_size], page, len(rows) > page_size, raw_query or "", archived,
+                      tag_ids=list(tag_ids))
 
 
 def count_active() -> int:

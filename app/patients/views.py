@@ -26,7 +26,26 @@ def _form_data(form: PatientForm) -> services.PatientData:
         mobile=form.mobile.data or "", id_number=form.id_number.data or "", email=form.email.data or "",
         address=form.address.data or "", emergency_name=form.emergency_name.data or "",
         emergency_phone=form.emergency_phone.data or "", source_channel=form.source_channel.data or "",
+        responsible_doctor_id=form.responsible_doctor_id.data, health_manager_id=form.health_manager_id.data,
     )
+
+
+def _assignment_choices(form: PatientForm, patient=None) -> PatientForm:
+    """The clinic's active staff in fitting roles; a current assignee who has
+    since left stays listed, marked, so unrelated edits still save."""
+    from app.auth import services as staff
+    from app.auth.forms import ROLE_LABELS
+
+    for name, roles in (("responsible_doctor_id", services.DOCTOR_ROLES),
+                        ("health_manager_id", services.MANAGER_ROLES)):
+        people = services.assignable_staff(roles)
+        choices = [("", _("Not assigned"))] + [(str(p.id), f"{p.name} ({ROLE_LABELS[p.role]})") for p in people]
+        current = getattr(patient, name, None) if patient is not None else None
+        if current and all(p.id != current for p in people):
+            former = staff.get_staff(current)
+            choices.append((str(current), _("%(name)s (no longer active)", name=former.name if former else current)))
+        getattr(form, name).choices = choices
+    return form
 
 
 def _attach_errors(form, errors: dict[str, str]) -> None:
@@ -56,18 +75,23 @@ def _page_arg() -> int:
 @bp.route("")
 @requires("patients.view")
 def index():
+    from app.tagging import services as tagging
+
     archived = request.args.get("archived") == "1" and current_user.can("patients.archive")
+    tags = tagging.all_tags()
+    known = {t.id for t in tags}
+    wanted = [int(v) for v in request.args.getlist("tag")[:10] if v.isdigit() and len(v) < 20 and int(v) in known]
     result = services.search(request.args.get("q", "")[:100], page=_page_arg(),
-                             page_size=current_app.config["PAGE_SIZE"], archived=archived)
+                             page_size=current_app.config["PAGE_SIZE"], archived=archived, tag_ids=wanted)
     masked = {p.id: services.masked_mobile(p) for p in result.patients}
     return render("patients/index.html", "patients/_results.html", result=result, masked=masked,
-                  labels=labels)
+                  labels=labels, tags=tags, row_tags=tagging.tags_of_patients([p.id for p in result.patients]))
 
 
 @bp.route("/new", methods=["GET", "POST"])
 @requires("patients.enrol")
 def enrol():
-    form = EnrolForm()
+    form = _assignment_choices(EnrolForm())
     if _validate_all(form):
         try:
             patient = services.enrol(_form_data(form), consent_version=current_app.config["CONSENT_VERSION"],
@@ -88,7 +112,14 @@ def enrol():
 @requires("patients.view")
 def detail(patient_id: int):
     patient = _patient_or_404(patient_id)
-    return render_template("patients/detail.html", patient=patient, labels=labels,
+    from app.auth import services as staff
+    from app.tagging import services as tagging
+
+    assignees = {name: staff.get_staff(getattr(patient, name)) if getattr(patient, name) else None
+                 for name in ("responsible_doctor_id", "health_manager_id")}
+    return render_template("patients/detail.html", patient=patient, labels=labels, assignees=assignees,
+                           patient_tags=tagging.patient_tags(patient.id),
+                           tag_names=[t.name for t in tagging.all_tags()],
                            history=services.history(patient), history_form=HistoryForm(),
                            lifestyle_form=LifestyleForm(obj=patient),
                            masked_mobile=services.masked_mobile(patient),
@@ -113,10 +144,10 @@ def identifiers(patient_id: int):
 @requires("patients.edit")
 def edit(patient_id: int):
     patient = _patient_or_404(patient_id)
-    form = PatientForm()
+    form = _assignment_choices(PatientForm(), patient)
     if request.method == "GET":
         mobile, id_number = services.identifiers(patient)
-        form = PatientForm(obj=patient, mobile=mobile, id_number=id_number or "")
+        form = _assignment_choices(PatientForm(obj=patient, mobile=mobile, id_number=id_number or ""), patient)
     elif _validate_all(form):
         try:
             services.edit(patient, _form_data(form))

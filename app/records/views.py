@@ -13,6 +13,7 @@ from app.patients import services as patients
 from app.records import alerts, catalogue, importer, labels, services, trends
 from app.records.forms import AckForm, AssignForm, EntryForm, UploadForm
 from app.records.models import TableMapping
+from app.tagging import services as tagging
 from tenants.db import db
 
 bp = Blueprint("records", __name__)
@@ -89,6 +90,7 @@ def enter(patient_id: int):
         if not problems:
             fresh.extend(services.derive(patient, at))
             alerts.raise_for(patient, fresh)
+            tagging.evaluate_patient_later(patient.id)
     if problems:
         db.session.rollback()
         return _page(patient, form, typed, problems, status=400)

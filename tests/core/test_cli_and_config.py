@@ -43,3 +43,25 @@ def test_seed_demo_is_idempotent(app, client_for):
     client = client_for(host="demo.localhost", email="frontdesk@demo.example.cn", password=DEMO_PASSWORD)
     page = client.get("/patients", headers={"HX-Request": "true"}).get_data(as_text=True)
     assert page.count("<tr>") == 4 + 1  # header row and four patients, not eight
+
+
+def test_proxy_hops_take_the_client_address_from_the_proxy(monkeypatch):
+    from werkzeug.middleware.proxy_fix import ProxyFix
+
+    monkeypatch.setenv("CARELOOP_ENV", "development")
+    assert not isinstance(create_app().wsgi_app, ProxyFix)  # no proxy: X-Forwarded-For is not trusted
+    monkeypatch.setenv("PROXY_HOPS", "1")
+    fixed = create_app().wsgi_app
+    assert isinstance(fixed, ProxyFix)
+    seen = {}
+
+    def probe(environ, start_response):  # stands in for the Flask app behind the middleware
+        seen["addr"], seen["scheme"] = environ["REMOTE_ADDR"], environ["wsgi.url_scheme"]
+        start_response("204 No Content", [])
+        return [b""]
+
+    fixed.app = probe
+    from werkzeug.test import Client
+
+    Client(fixed).get("/", headers={"X-Forwarded-For": "203.0.113.7", "X-Forwarded-Proto": "https"})
+    assert seen == {"addr": "203.0.113.7", "scheme": "https"}

@@ -1,0 +1,22 @@
+"""Exam packages, capacity and orders (体检套餐 / 体检预约 / 订单)."""
+from tenants.services import on_tenant_created
+
+
+@on_tenant_created
+def _install_defaults(tenant, **_):
+    from app.booking.services import install_defaults
+
+    install_defaults()
+
+
+def register(app) -> None:
+    from app.booking import admin_views, labels, services, views
+    from app.booking.cli import booking_cli
+
+    app.register_blueprint(views.bp)
+    app.register_blueprint(admin_views.bp)
+    app.cli.add_command(booking_cli)
+    app.jinja_env.filters["yuan"] = services.format_fen
+    app.jinja_env.globals.update(order_status_labels=labels.STATUS, package_category_labels=labels.CATEGORY,
+                                 package_sex_labels=labels.SEX, weekday_labels=labels.WEEKDAY,
+                                 order_action_labels=labels.ACTION)

@@ -1,0 +1,197 @@
+"""Clinic admins: exam packages and capacity rules."""
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+
+from app.audit import services as audit
+from app.auth.permissions import requires
+from app.booking import labels, services
+from app.booking.forms import ClosedDayForm, OverrideForm, PackageForm, SettingsForm, SlotForm
+from app.booking.models import ClosedDay, SlotOverride, SlotTemplate
+from tenants.db import db
+
+bp = Blueprint("booking_admin", __name__, url_prefix="/booking/admin")
+
+
+def _package_data(form: PackageForm) -> services.PackageData:
+    return services.PackageData(
+        name=form.name.data or "", price=form.price.data or "", items=form.items.data or "",
+        category=form.category.data, description=form.description.data or "", sex=form.sex.data or "",
+        age_min=form.age_min.data, age_max=form.age_max.data, fasting=form.fasting.data,
+        no_alcohol=form.no_alcohol.data, preparation=form.preparation.data or "", daily_limit=form.daily_limit.data)
+
+
+def _show_errors(form, errors: dict) -> None:
+    for name, message in errors.items():
+        getattr(form, name).errors = list(getattr(form, name).errors) + [message]
+
+
+@bp.route("/packages")
+@requires("booking.manage")
+def packages():
+    return render_template("booking/packages.html", packages=services.list_packages(active_only=False))
+
+
+@bp.route("/packages/new", methods=["GET", "POST"])
+@requires("booking.manage")
+def package_new():
+    return _edit(None)
+
+
+@bp.route("/packages/<id:package_id>/edit", methods=["GET", "POST"])
+@requires("booking.manage")
+def package_edit(package_id: int):
+    package = services.get_package(package_id)
+    if package is None:
+        abort(404)
+    return _edit(package)
+
+
+def _edit(package):
+    form = PackageForm(obj=package)
+    if package is not None and not form.is_submitted():
+        form.price.data = f"{package.price_fen / 100:.2f}"
+        form.items.data = services.items_text(package.items)
+    if form.validate_on_submit():
+        try:
+            saved = services.save_package(_package_data(form), package)
+        except services.BookingError as exc:
+            db.session.rollback()
+            _show_errors(form, exc.errors)
+        else:
+            audit.record("package_saved", package_id=saved.id, name=saved.name)
+            db.session.commit()
+            flash(_("Package “%(name)s” saved.", name=saved.name))
+            return redirect(url_for("booking_admin.packages"))
+    return render_template("booking/package_edit.html", form=form, package=package), (400 if form.errors else 200)
+
+
+@bp.route("/packages/<id:package_id>/active", methods=["POST"])
+@requires("booking.manage")
+def package_active(package_id: int):
+    package = services.get_package(package_id)
+    if package is None:
+        abort(404)
+    services.set_active(package, not package.active)
+    audit.record("package_saved", package_id=package.id, name=package.name, active=package.active)
+    db.session.commit()
+    flash(_("“%(name)s” is offered again.", name=package.name) if package.active
+          else _("“%(name)s” is no longer offered; its bookings stay.", name=package.name))
+    return redirect(url_for("booking_admin.packages"))
+
+
+# ---------------------------------------------------------------- capacity
+
+def _slot_form() -> SlotForm:
+    form = SlotForm(prefix="slot")
+    form.weekday.choices = [(i, str(name)) for i, name in enumerate(labels.WEEKDAY)]
+    return form
+
+
+def _capacity_page(settings_form=None, slot_form=None, override_form=None, closed_form=None, status=200):
+    from app.booking import availability
+
+    rules = services.settings()
+    if settings_form is None:
+        settings_form = SettingsForm(prefix="rules", obj=rules)
+    today = availability.window(rules)[0]
+    return render_template("booking/capacity.html", settings_form=settings_form,
+                           slot_form=slot_form or _slot_form(), override_form=override_form or OverrideForm(prefix="day"),
+                           closed_form=closed_form or ClosedDayForm(prefix="closed"),
+                           rules=services.capacity_rules(today)), status
+
+
+def _changed(what: str, **detail):
+    audit.record("booking_rules_changed", change=what, **{k: str(v) for k, v in detail.items()})
+    db.session.commit()
+    flash(_("Saved."))
+    return redirect(url_for("booking_admin.capacity"))
+
+
+@bp.route("/capacity", methods=["GET", "POST"])
+@requires("booking.manage")
+def capacity():
+    form = SettingsForm(prefix="rules")
+    if not form.is_submitted():
+        return _capacity_page()
+    if form.validate():
+        try:
+            services.update_settings(horizon_days=form.horizon_days.data, cutoff_days=form.cutoff_days.data,
+                                     cutoff_time=form.cutoff_time.data,
+                                     cancel_cutoff_days=form.cancel_cutoff_days.data,
+                                     cancel_cutoff_time=form.cancel_cutoff_time.data,
+                                     daily_capacity=form.daily_capacity.data)
+        except services.BookingError as exc:
+            db.session.rollback()
+            _show_errors(form, exc.errors)
+        else:
+            return _changed("settings")
+    return _capacity_page(settings_form=form, status=400)
+
+
+@bp.route("/capacity/slots", methods=["POST"])
+@requires("booking.manage")
+def slot_add():
+    form = _slot_form()
+    if form.validate_on_submit():
+        try:
+            services.add_slot(form.weekday.data, form.start.data, form.end.data, form.capacity.data)
+        except services.BookingError as exc:
+            db.session.rollback()
+            _show_errors(form, exc.errors)
+        else:
+            return _changed("slot_added", weekday=form.weekday.data, start=form.start.data)
+    return _capacity_page(slot_form=form, status=400)
+
+
+@bp.route("/capacity/overrides", methods=["POST"])
+@requires("booking.manage")
+def override_add():
+    form = OverrideForm(prefix="day")
+    if form.validate_on_submit():
+        try:
+            services.add_override(form.day.data, form.start.data, form.end.data, form.capacity.data)
+        except services.BookingError as exc:
+            db.session.rollback()
+            _show_errors(form, exc.errors)
+        else:
+            return _changed("override_added", day=form.day.data, start=form.start.data)
+    return _capacity_page(override_form=form, status=400)
+
+
+@bp.route("/capacity/closed", methods=["POST"])
+@requires("booking.manage")
+def closed_add():
+    form = ClosedDayForm(prefix="closed")
+    if form.validate_on_submit():
+        try:
+            services.add_closed_day(form.day.data, form.reason.data)
+        except services.BookingError as exc:
+            db.session.rollback()
+            _show_errors(form, exc.errors)
+        else:
+            return _changed("closed_added", day=form.day.data)
+    return _capacity_page(closed_form=form, status=400)
+
+
+def _remove(model, row_id: int, what: str):
+    if not services.remove(model, row_id):
+        abort(404)
+    return _changed(what, id=row_id)
+
+
+@bp.route("/capacity/slots/<id:slot_id>/delete", methods=["POST"])
+@requires("booking.manage")
+def slot_delete(slot_id: int):
+    return _remove(SlotTemplate, slot_id, "slot_removed")
+
+
+@bp.route("/capacity/overrides/<id:override_id>/delete", methods=["POST"])
+@requires("booking.manage")
+def override_delete(override_id: int):
+    return _remove(SlotOverride, override_id, "override_removed")
+
+
+@bp.route("/capacity/closed/<id:closed_id>/delete", methods=["POST"])
+@requires("booking.manage")
+def closed_delete(closed_id: int):
+    return _remove(ClosedDay, closed_id, "closed_removed")

@@ -1,0 +1,274 @@
+"""Booking, cancelling, rescheduling and moving orders through their states.
+
+Places are taken with one conditional UPDATE per counter
+(``SET booked = booked + 1 WHERE booked < :capacity``), in one fixed order
+(package-day, day, slot; keys ascending) so concurrent transactions never
+deadlock. The UPDATE's row lock serialises bookings of the same place and
+the counters' CHECK constraints back it up. Callers commit, or roll back
+after a ``BookingRefused``.
+"""
+from datetime import date, datetime, time
+
+from flask_babel import gettext as _
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+
+from app.booking import availability, notices, payments
+from app.booking.availability import BookingRefused
+from app.booking.models import UNLIMITED, DayCounter, ExamPackage, Order, OrderEvent, PackageDayCounter, SlotCounter
+from tenants.context import require_tenant_id
+from tenants.db import db
+from tenants.ids import new_id
+from tenants.models import Tenant, utcnow
+
+STATUSES = ("pending_payment", "pay_at_clinic", "paid", "confirmed", "checked_in", "completed", "cancelled",
+            "refunded", "no_show")
+# Orders in these states hold a place.
+HOLDING = frozenset({"pending_payment", "pay_at_clinic", "paid", "confirmed"})
+TRANSITIONS: dict[str, frozenset[str]] = {
+    "pending_payment": frozenset({"paid", "cancelled"}),
+    "pay_at_clinic": frozenset({"paid", "confirmed", "checked_in", "cancelled", "no_show"}),
+    "paid": frozenset({"confirmed", "checked_in", "cancelled", "no_show"}),
+    "confirmed": frozenset({"paid", "checked_in", "cancelled", "no_show"}),
+    "checked_in": frozenset({"completed"}),
+    "completed": frozenset(),
+    "cancelled": frozenset({"refunded"}),   # only a paid order
+    "no_show": frozenset({"refunded"}),     # only a paid order
+    "refunded": frozenset(),
+}
+
+
+def can_transition(order: Order, to: str) -> bool:
+    if to not in TRANSITIONS[order.status]:
+        return False
+    return to != "refunded" or order.paid_at is not None
+
+
+# ---------------------------------------------------------------- counters
+
+def _insert(model):
+    dialect = db.session.get_bind().dialect.name
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    return insert(model)
+
+
+def _take(model, key: dict, capacity: int) -> bool:
+    """One more place, if one is free, in one statement: insert the counter
+    with 1 booked, or on conflict raise ``booked`` only while it is below the
+    capacity (refreshed from the rules). No row back: full."""
+    statement = _insert(model).values(tenant_id=require_tenant_id(), capacity=capacity, booked=1, **key)
+    statement = statement.on_conflict_do_update(
+        index_elements=["tenant_id", *key], set_={"booked": model.booked + 1, "capacity": capacity},
+        where=model.booked < capacity).returning(model.booked)
+    return db.session.execute(statement).first() is not None
+
+
+def _where(model, key: dict):
+    return [model.tenant_id == require_tenant_id()] + [getattr(model, k) == v for k, v in key.items()]
+
+
+def _release(model, key: dict) -> None:
+    db.session.execute(update(model).where(*_where(model, key), model.booked > 0)
+                       .values(booked=model.booked - 1).execution_options(synchronize_session=False))
+
+
+_RANK = {PackageDayCounter: 0, DayCounter: 1, SlotCounter: 2}
+
+
+def _counter_ops(package: ExamPackage, day: date, start: time, slot_capacity: int, sign: int) -> list:
+    rules = availability.settings()
+    return [
+        (PackageDayCounter, {"package_id": package.id, "day": day},
+         package.daily_limit if package.daily_limit is not None else UNLIMITED, sign),
+        (DayCounter, {"day": day}, rules.daily_capacity or UNLIMITED, sign),
+        (SlotCounter, {"day": day, "start": start}, slot_capacity, sign),
+    ]
+
+
+_FULL = {
+    PackageDayCounter: ("package_full", lambda: _("This package is fully booked on that day.")),
+    DayCounter: ("day_full", lambda: _("The clinic is fully booked on that day.")),
+    SlotCounter: ("full", lambda: _("This time slot is full; please choose another.")),
+}
+
+
+def _apply(ops: list) -> None:
+    """Apply (+1/-1) counter changes in the one global lock order."""
+    def order_key(op):
+        model, key, _capacity, _sign = op
+        return (_RANK[model], tuple(sorted((k, str(v)) for k, v in key.items())))
+
+    for model, key, capacity, sign in sorted(ops, key=order_key):
+        if sign > 0:
+            if not _take(model, key, capacity):
+                reason, message = _FULL[model]
+                raise BookingRefused(reason, message())
+        else:
+            _release(model, key)
+
+
+# ------------------------------------------------------------------- reads
+
+def get(order_id: int) -> Order | None:
+    return db.session.scalar(select(Order).where(Order.id == order_id))
+
+
+def by_key(idempotency_key: str) -> Order | None:
+    return db.session.scalar(select(Order).where(Order.idempotency_key == idempotency_key))
+
+
+def of_patient(patient_id: int) -> list[Order]:
+    return list(db.session.scalars(select(Order).where(Order.patient_id == patient_id)
+                                   .order_by(Order.day.desc(), Order.start.desc())))
+
+
+def on_day(day: date) -> list[Order]:
+    return list(db.session.scalars(select(Order).where(Order.day == day).order_by(Order.start, Order.created_at)))
+
+
+def due_on(day: date) -> list[Order]:
+    return list(db.session.scalars(select(Order).where(Order.day == day, Order.status.in_(HOLDING))))
+
+
+def events(order: Order) -> list[OrderEvent]:
+    return list(db.session.scalars(select(OrderEvent).where(OrderEvent.order_id == order.id)
+                                   .order_by(OrderEvent.at, OrderEvent.id)))
+
+
+# ------------------------------------------------------------------ writes
+
+def _event(order: Order, kind: str, from_status: str, to_status: str, actor_type: str, actor_id: int | None,
+           note: str = "") -> OrderEvent:
+    event = OrderEvent(id=new_id(), order_id=order.id, kind=kind, from_status=from_status, to_status=to_status,
+                       actor_type=actor_type, actor_id=actor_id, note=note[:300])
+    db.session.add(event)
+    return event
+
+
+def _order_no(today: date) -> str:
+    from app.patients import services as patients
+
+    seq = patients.next_counter(f"order{today:%Y%m%d}")
+    prefix = db.session.get(Tenant, require_tenant_id()).card_prefix
+    return f"{prefix}{today:%Y%m%d}{seq:03d}"
+
+
+def book(package_id: int, day: date, start: time, patient, *, idempotency_key: str, account_id: int | None = None,
+         actor_type: str = "patient", actor_id: int | None = None, provider: str = "pay_at_clinic",
+         now: datetime | None = None) -> Order:
+    """Take a place and create the order. A second submission with the same
+    idempotency key returns the first order (committed or rolled back here)."""
+    if not idempotency_key or len(idempotency_key) > 64:
+        raise BookingRefused("form", _("The form has expired; please start again."))
+    existing = by_key(idempotency_key)
+    if existing is not None:
+        return _same_patient(existing, patient)
+    package = db.session.scalar(select(ExamPackage).where(ExamPackage.id == package_id))
+    if package is None or not package.active:
+        raise BookingRefused("inactive", _("This package is no longer offered."))
+    availability.check_eligible(package, patient.sex, patient.birth_date, day)
+    slot = next((s for s in availability.check_date(day, now=now) if s.start == start), None)
+    if slot is None:
+        raise BookingRefused("no_slot", _("There is no such time slot on %(date)s.", date=day.isoformat()))
+    chosen = payments.provider(provider)
+    _apply(_counter_ops(package, day, start, slot.capacity, +1))
+    rules = availability.settings()
+    order = Order(order_no=_order_no(availability.local_now(rules, now).date()), idempotency_key=idempotency_key,
+                  package_id=package.id, package_name=package.name, patient_id=patient.id, account_id=account_id,
+                  day=day, start=slot.start, end=slot.end, status=chosen.initial_status, price_fen=package.price_fen,
+                  payment_provider=chosen.key)
+    db.session.add(order)
+    try:
+        db.session.flush()
+    except IntegrityError:  # the same form committed meanwhile: give back its order, keep no second place
+        db.session.rollback()
+        existing = by_key(idempotency_key)
+        if existing is None:
+            raise
+        return _same_patient(existing, patient)
+    _event(order, "created", "", order.status, actor_type, actor_id)
+    notices.confirmation(order, package)
+    return order
+
+
+def _same_patient(order: Order, patient) -> Order:
+    if order.patient_id != patient.id:
+        raise BookingRefused("form", _("The form has expired; please start again."))
+    return order
+
+
+def transition(order: Order, to: str, *, actor_type: str, actor_id: int | None = None, note: str = "",
+               now: datetime | None = None) -> OrderEvent:
+    if not can_transition(order, to):
+        raise BookingRefused("state", _("This order cannot change from “%(from)s” to “%(to)s”.",
+                                        **{"from": order.status, "to": to}))
+    if order.status in HOLDING and to == "cancelled":
+        package = db.session.get(ExamPackage, (order.tenant_id, order.package_id))
+        _apply(_counter_ops(package, order.day, order.start, 0, -1))
+    before, order.status = order.status, to
+    moment = now or utcnow()
+    if to == "paid":
+        order.paid_at = moment
+    if to == "checked_in":
+        order.checked_in_at = moment
+    return _event(order, "status", before, to, actor_type, actor_id, note)
+
+
+def cancel(order: Order, *, actor_type: str, actor_id: int | None = None, note: str = "",
+           now: datetime | None = None) -> OrderEvent:
+    """A patient cancels until the clinic's cut-off; staff at any time before check-in."""
+    if order.status not in HOLDING:
+        raise BookingRefused("state", _("This order can no longer be cancelled."))
+    if actor_type == "patient":
+        availability.check_change_allowed(order.day, now=now)
+    event = transition(order, "cancelled", actor_type=actor_type, actor_id=actor_id, note=note, now=now)
+    notices.cancelled(order)
+    return event
+
+
+def reschedule(order: Order, day: date, start: time, patient, *, actor_type: str, actor_id: int | None = None,
+               now: datetime | None = None) -> OrderEvent:
+    """Move an order to another date or slot: the new place is taken and the
+    old one freed in one transaction."""
+    if order.status not in HOLDING:
+        raise BookingRefused("state", _("This order can no longer be changed."))
+    if actor_type == "patient":
+        availability.check_change_allowed(order.day, now=now)
+    if (day, start) == (order.day, order.start):
+        raise BookingRefused("same", _("That is the date and time you have already."))
+    package = db.session.get(ExamPackage, (order.tenant_id, order.package_id))
+    availability.check_eligible(package, patient.sex, patient.birth_date, day)
+    slot = next((s for s in availability.check_date(day, now=now) if s.start == start), None)
+    if slot is None:
+        raise BookingRefused("no_slot", _("There is no such time slot on %(date)s.", date=day.isoformat()))
+    ops = _counter_ops(package, day, start, slot.capacity, +1)
+    old = _counter_ops(package, order.day, order.start, 0, -1)
+    merged: dict = {}
+    for model, key, capacity, sign in ops + old:  # the same counter +1 and -1 cancel out
+        entry = merged.setdefault((model, tuple(sorted(key.items()))), [model, key, capacity, 0])
+        entry[2], entry[3] = max(entry[2], capacity), entry[3] + sign
+    _apply([tuple(entry) for entry in merged.values() if entry[3]])
+    note = f"{order.day.isoformat()} {order.start:%H:%M} → {day.isoformat()} {slot.start:%H:%M}"
+    order.day, order.start, order.end = day, slot.start, slot.end
+    event = _event(order, "rescheduled", order.status, order.status, actor_type, actor_id, note)
+    notices.changed(order, package, event.id)
+    return event
+
+
+def mark_paid(order: Order, *, actor_id: int | None, reference: str = "", now: datetime | None = None) -> OrderEvent:
+    """Staff record a payment taken at the clinic (through the order's provider)."""
+    provider = payments.provider(order.payment_provider)
+    if not provider.staff_can_mark_paid:
+        raise BookingRefused("payment", _("This order is paid online; staff cannot mark it paid."))
+    if order.paid_at is not None:
+        raise BookingRefused("payment", _("This order is paid already."))
+    order.payment_ref = reference[:80]
+    if can_transition(order, "paid"):
+        return transition(order, "paid", actor_type="staff", actor_id=actor_id, note=reference, now=now)
+    if order.status in ("checked_in", "completed"):  # paid after the exam: the status stays
+        order.paid_at = now or utcnow()
+        return _event(order, "payment", order.status, order.status, "staff", actor_id, reference)
+    raise BookingRefused("state", _("A cancelled order cannot be paid."))

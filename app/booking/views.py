@@ -1,0 +1,101 @@
+"""Staff: the day's schedule, an order, check-in and the other desk actions."""
+from datetime import date, timedelta
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from app.audit import services as audit
+from app.auth.permissions import requires
+from app.booking import labels, services
+from app.booking.forms import OrderActionForm, PaymentForm
+from app.patients import services as patients
+from tenants.db import db
+
+bp = Blueprint("booking", __name__, url_prefix="/booking")
+
+
+def _day_arg() -> date:
+    try:
+        return date.fromisoformat(request.args.get("day", ""))
+    except ValueError:
+        return services.availability.window(services.settings())[0]
+
+
+@bp.route("/schedule")
+@requires("booking.schedule")
+def schedule():
+    day = _day_arg()
+    rows = services.schedule(day)
+    names = {o.patient_id: patients.get(o.patient_id) for row in rows for o in row.orders}
+    return render_template("booking/schedule.html", day=day, rows=rows, patients=names,
+                           previous=day - timedelta(days=1), next=day + timedelta(days=1))
+
+
+def _order_or_404(order_id: int):
+    order = services.get_order(order_id)
+    if order is None:
+        abort(404)
+    return order
+
+
+@bp.route("/orders/<id:order_id>")
+@requires("booking.schedule")
+def order(order_id: int):
+    order = _order_or_404(order_id)
+    actions = [(key, label) for key, (to, label) in labels.ACTION.items()
+               if services.orders.can_transition(order, to)]
+    return render_template("booking/order.html", order=order, patient=patients.get(order.patient_id),
+                           events=services.orders.events(order), actions=actions, event_labels=labels.EVENT,
+                           form=OrderActionForm(), payment_form=PaymentForm(),
+                           can_pay=order.paid_at is None and order.status not in ("cancelled", "refunded", "no_show"))
+
+
+@bp.route("/orders/<id:order_id>/action/<action>", methods=["POST"])
+@requires("booking.desk")
+def order_action(order_id: int, action: str):
+    order = _order_or_404(order_id)
+    if action not in labels.ACTION:
+        abort(404)
+    if action == "refund" and not current_user.can("booking.payments"):
+        abort(403)
+    form = OrderActionForm()
+    if not form.validate_on_submit():
+        abort(400)
+    before = order.status
+    try:
+        if action == "cancel":
+            services.cancel(order, actor_type="staff", actor_id=current_user.id, note=form.note.data or "")
+        else:
+            services.transition(order, labels.ACTION[action][0], actor_type="staff", actor_id=current_user.id,
+                                note=form.note.data or "")
+    except services.BookingRefused as exc:
+        db.session.rollback()
+        flash(exc.message)
+        return redirect(url_for("booking.order", order_id=order_id))
+    audit.record("order_changed", patient_id=order.patient_id, order_no=order.order_no, before=before,
+                 after=order.status)
+    db.session.commit()
+    flash(_("Order %(no)s: %(status)s.", no=order.order_no, status=labels.STATUS[order.status]))
+    if action == "check_in":  # the front desk goes on to the patient's card
+        return redirect(url_for("patients.detail", patient_id=order.patient_id))
+    return redirect(url_for("booking.order", order_id=order_id))
+
+
+@bp.route("/orders/<id:order_id>/paid", methods=["POST"])
+@requires("booking.payments")
+def order_paid(order_id: int):
+    order = _order_or_404(order_id)
+    form = PaymentForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        services.mark_paid(order, actor_id=current_user.id, reference=form.reference.data or "")
+    except services.BookingRefused as exc:
+        db.session.rollback()
+        flash(exc.message)
+    else:
+        audit.record("order_changed", patient_id=order.patient_id, order_no=order.order_no, paid=True)
+        db.session.commit()
+        flash(_("Order %(no)s marked paid.", no=order.order_no))
+    return redirect(url_for("booking.order", order_id=order_id))

@@ -1,0 +1,9 @@
+"""The patient-facing side: the exam shop, sign-in with a code, bookings."""
+
+
+def register(app) -> None:
+    from app.portal import session, shop_views, views
+
+    app.register_blueprint(shop_views.bp)
+    app.register_blueprint(views.bp)
+    app.jinja_env.globals["portal_account"] = session.current_account

@@ -1,0 +1,178 @@
+"""What other capabilities call: evaluation after a change, tags on patients.
+
+- ``evaluate_patient(patient_id)``: bring one patient's automatic tags up to
+  date now (the caller commits); returns the rules that started or stopped
+  holding.
+- ``evaluate_patient_later(patient_id)``: call inside the transaction that
+  changes the patient's data; after it commits, an RQ job runs
+  ``evaluate_patient`` (nothing is queued if the transaction rolls back).
+- ``start_evaluation(rule_ids)``: a tracked job re-evaluating rules clinic-wide.
+- manual tags, the tags shown on a patient, and the list filter.
+"""
+import logging
+from dataclasses import dataclass, field
+
+from flask_babel import get_locale, gettext as _
+from sqlalchemy import event, select, union
+from sqlalchemy.orm import Session
+
+from app.tagging import conditions, rules
+from app.tagging.evaluation import (PatientChanges, evaluate_patient, evaluate_rule, evaluate_rules,  # noqa: F401
+                                    indicators_by_code)
+from app.tagging.models import ManualTag, PatientTag, Tag, TagRule
+from tenants.context import require_tenant_id
+from tenants.db import db
+
+log = logging.getLogger(__name__)
+_PENDING_KEY = "careloop_tagging_patients"
+TAG_COLOURS = {"teal": "#d3efe9", "blue": "#dce8fb", "orange": "#fde7cc", "red": "#fbdada", "purple": "#ebe0f7",
+               "grey": "#e3e9ea"}
+
+
+class TagError(ValueError):
+    pass
+
+
+# ------------------------------------------------- evaluation after commit
+
+def evaluate_patient_later(patient_id: int) -> None:
+    """Queue ``evaluate_patient`` for after the current transaction commits."""
+    db.session.info.setdefault(_PENDING_KEY, set()).add((require_tenant_id(), int(patient_id)))
+
+
+def _after_commit(session) -> None:
+    pending = session.info.pop(_PENDING_KEY, None)
+    if pending:
+        from app.tagging import jobs
+
+        for tenant_id, patient_id in sorted(pending):
+            jobs.enqueue_patient(tenant_id, patient_id)
+
+
+def _after_soft_rollback(session, previous_transaction) -> None:
+    if not previous_transaction.nested:  # a savepoint's rollback keeps the outer transaction's work
+        session.info.pop(_PENDING_KEY, None)
+
+
+def install_hooks() -> None:
+    if not event.contains(Session, "after_commit", _after_commit):
+        event.listen(Session, "after_commit", _after_commit)
+        event.listen(Session, "after_soft_rollback", _after_soft_rollback)
+
+
+def start_evaluation(rule_ids: list[int] | None = None, *, requested_by: int | None = None):
+    """Commit, then re-evaluate rules clinic-wide in a tracked background job."""
+    from app.core import jobs
+
+    return jobs.start("tag_rules", "app.tagging.jobs.evaluate_rules_job", requested_by=requested_by,
+                      rule_ids=list(rule_ids or []))
+
+
+# ------------------------------------------------------------------- tags
+
+def tag_label(tag: Tag) -> str:
+    if tag.name_en and not str(get_locale() or "zh").startswith("zh"):
+        return tag.name_en
+    return tag.name
+
+
+def all_tags() -> list[Tag]:
+    return list(db.session.scalars(select(Tag).order_by(Tag.name)))
+
+
+def get_tag(tag_id: int) -> Tag | None:
+    return db.session.scalar(select(Tag).where(Tag.id == tag_id))
+
+
+def add_manual(patient_id: int, name: str, *, actor_id: int | None = None, note: str = "") -> Tag:
+    """Put a tag (made if new) on a patient by hand. The caller commits."""
+    name = " ".join((name or "").split())
+    if not name:
+        raise TagError(_("Please name the tag."))
+    if len(name) > 40 or any(ch in name for ch in "<>"):
+        raise TagError(_("A tag name has at most 40 characters and no < or >."))
+    tag = rules.tag_named(name)
+    exists = db.session.scalar(select(ManualTag).where(ManualTag.patient_id == patient_id, ManualTag.tag_id == tag.id))
+    if exists is None:
+        db.session.add(ManualTag(patient_id=patient_id, tag_id=tag.id, applied_by=actor_id, note=note[:200]))
+        _audit(patient_id, added=tag.name)
+    return tag
+
+
+def remove_manual(patient_id: int, tag_id: int) -> bool:
+    row = db.session.scalar(select(ManualTag).where(ManualTag.patient_id == patient_id, ManualTag.tag_id == tag_id))
+    if row is None:
+        return False
+    tag = get_tag(tag_id)
+    db.session.delete(row)
+    _audit(patient_id, removed=tag.name if tag else str(tag_id))
+    return True
+
+
+def _audit(patient_id: int, **detail) -> None:
+    from app.audit import services as audit
+
+    audit.record("history_edited", patient_id=patient_id, section="tags", **detail)
+
+
+@dataclass
+class Reason:
+    rule: TagRule
+    applied_at: object
+    lines: list[str]
+
+
+@dataclass
+class ShownTag:
+    tag: Tag
+    manual: ManualTag | None = None
+    reasons: list[Reason] = field(default_factory=list)
+
+
+def patient_tags(patient_id: int) -> list[ShownTag]:
+    """A patient's tags, each with the rules that applied it and why, and
+    whether a person applied it too."""
+    shown: dict[int, ShownTag] = {}
+    tags = {t.id: t for t in all_tags()}
+    indicators = None
+    rows = db.session.execute(select(PatientTag, TagRule).join(
+        TagRule, (TagRule.id == PatientTag.rule_id) & (TagRule.tenant_id == PatientTag.tenant_id))
+        .where(PatientTag.patient_id == patient_id).order_by(PatientTag.applied_at))
+    for automatic, rule in rows:
+        if automatic.tag_id not in tags:
+            continue
+        indicators = indicators if indicators is not None else indicators_by_code()
+        entry = shown.setdefault(automatic.tag_id, ShownTag(tags[automatic.tag_id]))
+        entry.reasons.append(Reason(rule, automatic.applied_at,
+                                    conditions.explain(rule.condition, automatic.evidence, indicators)))
+    for manual in db.session.scalars(select(ManualTag).where(ManualTag.patient_id == patient_id)):
+        if manual.tag_id in tags:
+            shown.setdefault(manual.tag_id, ShownTag(tags[manual.tag_id])).manual = manual
+    return sorted(shown.values(), key=lambda s: s.tag.name)
+
+
+def tags_of_patients(patient_ids: list[int]) -> dict[int, list[Tag]]:
+    """Each listed patient's tags (automatic and manual), for a list page."""
+    if not patient_ids:
+        return {}
+    tenant_id = require_tenant_id()
+    pairs = union(
+        select(PatientTag.patient_id, PatientTag.tag_id).where(PatientTag.tenant_id == tenant_id,
+                                                              PatientTag.patient_id.in_(patient_ids)),
+        select(ManualTag.patient_id, ManualTag.tag_id).where(ManualTag.tenant_id == tenant_id,
+                                                            ManualTag.patient_id.in_(patient_ids)))
+    tags = {t.id: t for t in all_tags()}
+    found: dict[int, list[Tag]] = {}
+    for patient_id, tag_id in db.session.execute(pairs):
+        if tag_id in tags:
+            found.setdefault(patient_id, []).append(tags[tag_id])
+    return {k: sorted(v, key=lambda t: t.name) for k, v in found.items()}
+
+
+def having_tag(patient_id_column, tag_id: int):
+    """A WHERE clause: the patient carries the tag (by a rule or by hand)."""
+    tenant_id = require_tenant_id()
+    return patient_id_column.in_(union(
+        select(PatientTag.patient_id).where(PatientTag.tenant_id == tenant_id, PatientTag.tag_id == tag_id),
+        select(ManualTag.patient_id).where(ManualTag.tenant_id == tenant_id, ManualTag.tag_id == tag_id)))
+
