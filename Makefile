@@ -35,8 +35,13 @@ run: seed
 test: install
 	$(BIN)/python scripts/run_tests.py $(ARGS)
 
-bench: install
+bench: install  # each script seeds its own database and prints its figures; one at a time: make bench-tagging
 	$(BIN)/python scripts/bench_patients.py
+	$(BIN)/python scripts/bench_tagging.py
+	$(BIN)/python scripts/bench_booking.py
+
+bench-%: install
+	$(BIN)/python scripts/bench_$*.py
 
 clean:
 	rm -rf $(VENV) instance/careloop.db* instance/storage

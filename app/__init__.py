@@ -53,6 +53,7 @@ def create_app(config: dict | None = None) -> Flask:
     from app.records import register as register_records
     from app.tagging import register as register_tagging
     from app.booking import register as register_booking
+    from app.followups import register as register_followups
     from app.portal import register as register_portal
     from app.platform import register as register_platform
 
@@ -63,6 +64,7 @@ def create_app(config: dict | None = None) -> Flask:
     register_records(app)
     register_tagging(app)
     register_booking(app)
+    register_followups(app)
     register_portal(app)
     register_platform(app)
     app.register_blueprint(core_bp)

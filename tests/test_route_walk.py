@@ -62,6 +62,9 @@ def clinic_b(app, make_tenant, make_staff, make_patient):
                "乙方过敏史", "card-b.pdf", "乙方报告", "乙方异常结果", "乙方系统", "乙方映射", "乙方列"]
     ids.update(_tagging_ids(app, b, patient.id))
     markers += ["乙方规则", "乙方手工标签"]
+    followup_ids, followup_markers = _followup_ids(app, b, patient.id)
+    ids.update(followup_ids)
+    markers += followup_markers
     booking_ids, booking_markers = _booking_ids(app, b, patient.id)
     ids.update(booking_ids)
     markers += booking_markers
@@ -88,6 +91,28 @@ def _booking_ids(app, b, patient_id):
         ids = {"package_id": package.id, "order_id": order.id, "slot_id": slot.id, "override_id": override.id,
                "closed_id": closed.id}
         return ids, ["乙方套餐", "乙方项目", order.order_no, "乙方假日"]
+
+
+def _followup_ids(app, b, patient_id):
+    """B's follow-up plan, a task with a record and a call recording."""
+    import struct
+
+    from app.followups import plans, recordings, services as followups, triggers
+
+    wav_frames = b"\x00\x00" * 800
+    body = (b"WAVE" + b"fmt " + struct.pack("<IHHIIHH", 16, 1, 1, 8000, 16000, 2, 16) + b"data"
+            + struct.pack("<I", len(wav_frames)) + wav_frames)
+    with app.app_context(), tenant_context(b.id):
+        plan = plans.save(plans.check(plans.PlanDraft(name="乙方随访计划", trigger="enrolment", offsets="0, 7")))
+        enrolment = triggers.enrol(plan, patient_id, started_by="walk")
+        task = followups.tasks_of_patient(patient_id)[0]
+        record = followups.record_contact(task, followups.ContactData(result="reached", notes="乙方随访记录",
+                                                                      version=str(task.version)), actor_id=None)
+        recording = recordings.attach(record, b"RIFF" + struct.pack("<I", len(body)) + body, "乙方录音.wav",
+                                      actor_id=None)
+        db.session.commit()
+        return ({"plan_id": plan.id, "task_id": task.id, "record_id": record.id, "recording_id": recording.id,
+                 "enrolment_id": enrolment.id}, ["乙方随访计划", "乙方随访记录", "乙方录音"])
 
 
 def _tagging_ids(app, b, patient_id):

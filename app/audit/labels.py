@@ -27,4 +27,8 @@ ACTION_LABELS = {
     "booking_rules_changed": _l("Changed booking capacity or rules"),
     "order_changed": _l("Changed a booking"),
     "portal_sign_in": _l("Patient signed in to the portal"),
+    "followup_plan_saved": _l("Saved a follow-up plan"),
+    "followup_recorded": _l("Recorded a follow-up"),
+    "recording_uploaded": _l("Attached a call recording"),
+    "recording_played": _l("Played a call recording"),
 }

@@ -38,6 +38,10 @@ ACTIONS = (
     "booking_rules_changed",
     "order_changed",
     "portal_sign_in",
+    "followup_plan_saved",
+    "followup_recorded",
+    "recording_uploaded",
+    "recording_played",
 )
 
 

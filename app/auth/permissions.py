@@ -43,6 +43,9 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
     "tags.view": _EVERYONE,
     "tags.assign": _CLINICAL,
     "tagging.rules": {"owner", "admin"},
+    "followups.work": _CLINICAL,
+    "followups.manage": {"owner", "admin"},
+    "followups.recordings": _CLINICAL,
 }
 
 PERMISSIONS = frozenset(ROLE_PERMISSIONS)

@@ -5,13 +5,21 @@ or Permanent (give up)."""
 import logging
 import re
 import smtplib
+import socket
 import ssl
-from email.message import EmailMessage
-from email.utils import formataddr, make_msgid
+import threading
+import time
+from email.header import Header
+from email.message import Message
+from email.mime.multipart import MIMEMultipart
+from email.mime.text import MIMEText
+from email.utils import formataddr
+from functools import lru_cache
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from zoneinfo import ZoneInfo
 
+from babel import Locale
 from flask import current_app, render_template
 from flask_babel import force_locale
 
@@ -34,6 +42,12 @@ def _mail_settings() -> dict:
     url = current_app.config.get("MAIL_URL") or ""
     if not url:
         return {}
+    return _parse_mail_url(url, current_app.config.get("MAIL_FROM", "noreply@careloop.example.cn"))
+
+
+@lru_cache(maxsize=8)
+def _parse_mail_url(url: str, default_sender: str) -> dict:
+    """MAIL_URL as settings (cached: callers must not change the dict)."""
     parts = urlsplit(url)
     query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
     return {
@@ -44,27 +58,44 @@ def _mail_settings() -> dict:
         "password": unquote(parts.password or ""),
         "starttls": query.get("starttls", "0") in ("1", "true", "yes"),
         "cafile": query.get("cafile"),
-        "sender": query.get("from") or current_app.config.get("MAIL_FROM", "noreply@careloop.example.cn"),
+        "sender": query.get("from") or default_sender,
         "timeout": float(query.get("timeout", "20")),
+        "keepalive": float(query.get("keepalive", "30")),  # seconds an idle session is kept; 0: one per message
     }
 
 
-def build_email(row, address: str, clinic_name: str, unsubscribe_url: str | None, sender: str) -> EmailMessage:
-    message = EmailMessage()
-    message["Subject"] = row.subject
+@lru_cache(maxsize=16)
+def _locale(code: str) -> Locale:
+    return Locale.parse(code)  # force_locale parses a string anew each time
+
+
+@lru_cache(maxsize=8)
+def _ssl_context(cafile: str | None) -> ssl.SSLContext:
+    return ssl.create_default_context(cafile=cafile)  # loading the CA store costs milliseconds
+
+
+def build_email(row, address: str, clinic_name: str, unsubscribe_url: str | None, sender: str) -> Message:
+    """Text and HTML alternatives. Built with the compat32 classes: about five
+    times cheaper than EmailMessage, and they keep a long List-Unsubscribe a
+    plain <URL> (RFC 2369), where EmailMessage folds it into encoded words."""
+    # Both parts are base64, which has no "-": a fixed boundary cannot occur
+    # in them (and spares the generator a regex compiled per message).
+    message = MIMEMultipart("alternative", boundary=f"=_careloop.{row.tenant_id}.{row.id}")
+    message["Subject"] = Header(row.subject, "us-ascii" if row.subject.isascii() else "utf-8")
     message["From"] = formataddr((clinic_name, sender))
     message["To"] = address
-    # Stable per outbox row: a receiving system can drop a duplicate it already has.
-    message["Message-ID"] = make_msgid(idstring=f"{row.tenant_id}.{row.id}", domain="careloop")
-    text = row.body_text
+    # Stable per outbox row, the same on every attempt: a receiving system can
+    # drop a duplicate it already has.
+    message["Message-ID"] = f"<{row.tenant_id}.{row.id}@careloop>"
     if unsubscribe_url:
         message["List-Unsubscribe"] = f"<{unsubscribe_url}>"
         message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
-    message.set_content(text + (f"\n\n--\n{unsubscribe_url}" if unsubscribe_url else ""))
-    with force_locale(row.locale):
+    text = row.body_text + (f"\n\n--\n{unsubscribe_url}" if unsubscribe_url else "")
+    message.attach(MIMEText(text, "plain", "utf-8"))
+    with force_locale(_locale(row.locale)):
         html = render_template("notifications/email.html", row=row, clinic_name=clinic_name,
                                unsubscribe_url=unsubscribe_url)
-    message.add_alternative(html, subtype="html")
+    message.attach(MIMEText(html, "html", "utf-8"))
     return message
 
 
@@ -78,30 +109,100 @@ def _smtp_error(exc: smtplib.SMTPException) -> Exception:
     return TransientError(f"mail server: {exc}")
 
 
-def send_email(message: EmailMessage, on_stage) -> str:
+class _Session(threading.local):
+    """This thread's open SMTP session, kept between messages: connecting,
+    STARTTLS and AUTH cost more than sending one message."""
+
+    smtp: smtplib.SMTP | None = None
+    settings: dict | None = None
+    last_used: float = 0.0
+
+    def get(self, settings: dict) -> tuple[smtplib.SMTP, bool]:
+        """(session, whether it was used before)."""
+        fresh = time.monotonic() - self.last_used < settings["keepalive"]
+        if self.smtp is not None and self.settings is settings and fresh:
+            return self.smtp, True
+        self.close()
+        self.smtp, self.settings = _connect(settings), settings
+        return self.smtp, False
+
+    def close(self) -> None:
+        smtp, self.smtp, self.settings = self.smtp, None, None
+        if smtp is not None:
+            try:
+                smtp.close()  # no QUIT: the session may be in any state
+            except OSError:
+                pass
+
+
+_session = _Session()
+
+
+def _connect(settings: dict) -> smtplib.SMTP:
+    context = _ssl_context(settings["cafile"])
+    cls = smtplib.SMTP_SSL if settings["ssl"] else smtplib.SMTP
+    kwargs = {"context": context} if settings["ssl"] else {}
+    smtp = cls(settings["host"], settings["port"], timeout=settings["timeout"], **kwargs)
+    try:
+        # Commands and the final dot are small writes each awaiting a reply:
+        # without this, Nagle and delayed ACKs add ~40 ms to every message.
+        smtp.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        smtp.ehlo()
+        if settings["starttls"]:
+            smtp.starttls(context=context)
+            smtp.ehlo()
+        if settings["user"]:
+            smtp.login(settings["user"], settings["password"])
+    except BaseException:
+        smtp.close()
+        raise
+    return smtp
+
+
+def _stale(exc: BaseException) -> bool:
+    """The failure of a kept session that the server had closed meanwhile."""
+    if isinstance(exc, smtplib.SMTPResponseException):
+        return exc.smtp_code == 421  # "service not available, closing channel"
+    return isinstance(exc, (smtplib.SMTPServerDisconnected, OSError))
+
+
+def send_email(message: Message, on_stage) -> str:
+    """Send over this thread's SMTP session, opening one if needed. A kept
+    session found closed before the commit point (nothing accepted yet) is
+    replaced once; any failure closes the session, so a half-done transaction
+    never carries over to the next message."""
     settings = _mail_settings()
     if not settings:
-        log.info("console email to %s: %s\n%s", message["To"], message["Subject"], message.get_body(("plain",)))
+        plain = message.get_payload(0).get_payload(decode=True).decode()  # the text alternative
+        log.info("console email to %s: %s\n%s", message["To"], message["Subject"], plain)
         return f"console:{message['Message-ID']}"
-    context = ssl.create_default_context(cafile=settings["cafile"])
-    try:
-        cls = smtplib.SMTP_SSL if settings["ssl"] else smtplib.SMTP
-        kwargs = {"context": context} if settings["ssl"] else {}
-        with cls(settings["host"], settings["port"], timeout=settings["timeout"], **kwargs) as smtp:
-            smtp.ehlo()
-            if settings["starttls"]:
-                smtp.starttls(context=context)
-                smtp.ehlo()
-            if settings["user"]:
-                smtp.login(settings["user"], settings["password"])
-            return _transfer(smtp, settings["sender"], message, on_stage)
-    except smtplib.SMTPException as exc:
-        raise _smtp_error(exc) from exc
-    except (OSError, ssl.SSLError) as exc:
-        raise TransientError(f"mail server unreachable: {exc}") from exc
+    committing = False
+
+    def stage(name: str) -> None:
+        nonlocal committing
+        committing = committing or name == "committing"
+        on_stage(name)
+
+    while True:
+        reused = False
+        try:
+            smtp, reused = _session.get(settings)
+            reply = _transfer(smtp, settings["sender"], message, stage)
+        except BaseException as exc:
+            _session.close()
+            if reused and not committing and _stale(exc):
+                log.info("kept SMTP session was closed (%s); reconnecting", exc)
+                continue
+            if isinstance(exc, smtplib.SMTPException):
+                raise _smtp_error(exc) from exc
+            if isinstance(exc, OSError):  # ssl.SSLError is an OSError
+                raise TransientError(f"mail server unreachable: {exc}") from exc
+            raise
+        _session.last_used = time.monotonic()
+        return reply
 
 
-def _transfer(smtp: smtplib.SMTP, sender: str, message: EmailMessage, on_stage) -> str:
+def _transfer(smtp: smtplib.SMTP, sender: str, message: Message, on_stage) -> str:
     """MAIL, RCPT and DATA by hand, so the stage is recorded just before the
     final dot: up to there the server has accepted nothing and a resend is
     safe; after it, the message may have been accepted (RFC 1047)."""

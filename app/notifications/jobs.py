@@ -1,8 +1,10 @@
 """RQ entry points: deliver one outbox row; sweep up what was left behind."""
 import logging
+import time
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from flask import url_for
+from flask import current_app
 from sqlalchemy import select
 
 from app.core import jobs as core_jobs
@@ -16,6 +18,8 @@ log = logging.getLogger(__name__)
 QUEUE = "notifications"
 SWEEP_JOB_ID = "careloop-notifications-sweep"
 SWEEP_EVERY = timedelta(seconds=30)
+CLINIC_CACHE_SECONDS = 60
+_SWEEP_CHECKED = "careloop_notifications_sweep_checked"  # app.extensions: when this process last looked
 
 
 def enqueue_send(tenant_id: int, notification_id: int, when: datetime | None = None) -> None:
@@ -23,7 +27,7 @@ def enqueue_send(tenant_id: int, notification_id: int, when: datetime | None = N
     sweep finds pending rows whose job was lost."""
     try:
         queue = core_jobs.queue(QUEUE)
-        job_id = f"notification-{notification_id}"
+        job_id = _job_id(notification_id)
         if when and when > policy.now() + timedelta(seconds=1):
             queue.enqueue_at(when, deliver, tenant_id, notification_id, job_id=job_id)
         else:
@@ -33,9 +37,16 @@ def enqueue_send(tenant_id: int, notification_id: int, when: datetime | None = N
         log.exception("could not enqueue notification %s; the sweep will pick it up", notification_id)
 
 
+def _job_id(notification_id: int) -> str:
+    return f"notification-{notification_id}"
+
+
 def deliver(tenant_id: int, notification_id: int) -> str:
     app = core_jobs._job_app()
     with app.app_context(), tenant_context(tenant_id):
+        # The claimed row is this job's until it is marked sent, failed or
+        # pending again: its commits need not expire it (that would reload it).
+        db.session().expire_on_commit = False
         row = services.claim(notification_id)
         if row is None:
             return "not claimable"  # sent, cancelled, not yet due, or another worker has it
@@ -65,33 +76,59 @@ def _send(row: Notification, tenant_id: int) -> str:
         return "inapp"
     if row.channel == "sms":
         return channels.send_sms(row, address, on_stage)
-    tenant = db.session.get(Tenant, tenant_id)
-    message = channels.build_email(row, address, tenant.name, _unsubscribe_url(row, tenant),
+    clinic = _clinic(tenant_id)
+    message = channels.build_email(row, address, clinic.name, _unsubscribe_url(row, clinic),
                                    channels._mail_settings().get("sender", "noreply@careloop.example.cn"))
     return channels.send_email(message, on_stage)
 
 
-def _unsubscribe_url(row: Notification, tenant: Tenant) -> str | None:
+@dataclass(frozen=True)
+class _Clinic:
+    name: str
+    slug: str
+    read_at: float
+
+
+_clinics: dict[int, _Clinic] = {}
+
+
+def _clinic(tenant_id: int) -> _Clinic:
+    """The clinic's name and address for its emails, read at most once a
+    minute per process (a rename shows within a minute)."""
+    clinic = _clinics.get(tenant_id)
+    if clinic is None or time.monotonic() - clinic.read_at > CLINIC_CACHE_SECONDS:
+        tenant = db.session.get(Tenant, tenant_id)
+        clinic = _clinics[tenant_id] = _Clinic(tenant.name, tenant.slug, time.monotonic())
+    return clinic
+
+
+def _unsubscribe_url(row: Notification, clinic: _Clinic) -> str | None:
     if row.recipient_type != "patient" or row.category == "security":
         return None
     from app.notifications.unsubscribe import make_token
 
-    from flask import current_app
-
     base = current_app.config["BASE_DOMAIN"]
     scheme = current_app.config.get("PREFERRED_URL_SCHEME", "https")
     port = current_app.config.get("PUBLIC_PORT")
-    host = f"{tenant.slug}.{base}" + (f":{port}" if port else "")
-    with current_app.test_request_context(base_url=f"{scheme}://{host}"):
-        return url_for("notifications.unsubscribe", token=make_token(row), _external=True)
+    host = f"{clinic.slug}.{base}" + (f":{port}" if port else "")
+    # url_for without a request context (the app has no URL defaults to apply)
+    adapter = current_app.url_map.bind(host, url_scheme=scheme)
+    return adapter.build("notifications.unsubscribe", {"token": make_token(row)}, force_external=True)
 
 
 # ------------------------------------------------------------------ sweep
 
 def ensure_sweep_scheduled() -> None:
+    """Schedule the sweep if it is not. Asked on every enqueue, so it reads
+    Redis at most once per SWEEP_EVERY in each process."""
+    app = current_app._get_current_object()
+    now = time.monotonic()
+    if now < app.extensions.get(_SWEEP_CHECKED, float("-inf")) + SWEEP_EVERY.total_seconds():
+        return
     queue = core_jobs.queue(QUEUE)
-    if SWEEP_JOB_ID not in queue.scheduled_job_registry.get_job_ids():
+    if SWEEP_JOB_ID not in queue.scheduled_job_registry:
         queue.enqueue_in(SWEEP_EVERY, sweep, job_id=SWEEP_JOB_ID)
+    app.extensions[_SWEEP_CHECKED] = now
 
 
 def sweep(reschedule: bool = True) -> dict:
@@ -103,9 +140,10 @@ def sweep(reschedule: bool = True) -> dict:
     with app.app_context():
         tenant_ids = list(db.session.scalars(select(Tenant.id).where(Tenant.active.is_(True))))
         db.session.commit()
+        waiting = _waiting_job_ids()
         for tenant_id in tenant_ids:
             with tenant_context(tenant_id):
-                for key, count in _sweep_tenant(tenant_id, app.config).items():
+                for key, count in _sweep_tenant(tenant_id, app.config, waiting).items():
                     totals[key] += count
                 db.session.commit()
         if reschedule:
@@ -116,7 +154,7 @@ def sweep(reschedule: bool = True) -> dict:
     return totals
 
 
-def _sweep_tenant(tenant_id: int, config) -> dict:
+def _sweep_tenant(tenant_id: int, config, waiting: set[str]) -> dict:
     now = policy.now()
     stuck_after = timedelta(seconds=config.get("NOTIFY_STUCK_SECONDS", 120))
     grace = timedelta(seconds=config.get("NOTIFY_REQUEUE_GRACE_SECONDS", 20))
@@ -125,12 +163,25 @@ def _sweep_tenant(tenant_id: int, config) -> dict:
         Notification.status == "sending", Notification.claimed_at <= now - stuck_after))
     for row in stuck:
         counts[_recover(row)] += 1
-    due = db.session.scalars(select(Notification).where(
+    due = db.session.scalars(select(Notification.id).where(
         Notification.status == "pending", Notification.scheduled_at <= now - grace))
-    for row in due:
-        enqueue_send(tenant_id, row.id)
-        counts["requeued"] += 1
+    for row_id in due:
+        if _job_id(row_id) not in waiting:  # its job is still to run: another would only be refused
+            enqueue_send(tenant_id, row_id)
+            counts["requeued"] += 1
     return counts
+
+
+def _waiting_job_ids() -> set[str]:
+    """Ids of the jobs scheduled, queued or running, read in that order (the
+    order a job moves in, so a moving job is seen once) and before the rows: a
+    job that ends meanwhile has left its row sent or queued again. A job
+    missed in passing only gets a duplicate, which its claim refuses."""
+    queue = core_jobs.queue(QUEUE)
+    waiting = set(queue.scheduled_job_registry.get_job_ids())
+    waiting.update(queue.get_job_ids())
+    waiting.update(queue.started_job_registry.get_job_ids())
+    return waiting
 
 
 def _recover(row: Notification) -> str:

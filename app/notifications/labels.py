@@ -14,4 +14,5 @@ TEMPLATE = {
     "report_ready": _l("Report ready"),
     "booking_cancelled": _l("Booking cancelled"),
     "booking_changed": _l("Booking changed"),
+    "followup_digest": _l("Follow-up digest (to staff)"),
 }

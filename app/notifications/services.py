@@ -172,17 +172,19 @@ def install_hooks() -> None:
 # ------------------------------------------------------------- the send
 
 def claim(notification_id: int) -> Notification | None:
-    """pending -> sending for exactly one caller; commit so others see it."""
+    """pending -> sending for exactly one caller; commit so others see it.
+    Returns the claimed row as the UPDATE returned it (no second read)."""
     now = policy.now()
-    claimed = db.session.execute(
+    row = db.session.scalars(
         update(Notification)
         .where(Notification.id == notification_id, Notification.status == "pending",
                Notification.scheduled_at <= now)
         .values(status="sending", stage="claimed", attempts=Notification.attempts + 1, claimed_at=now)
-        .returning(Notification.id)
-    ).scalar()
+        .returning(Notification),
+        execution_options={"synchronize_session": False},  # RETURNING loads the row; nothing to match in memory
+    ).first()
     db.session.commit()
-    return get(notification_id) if claimed else None
+    return row
 
 
 def mark_stage(row: Notification, stage: str) -> None:

@@ -1,9 +1,10 @@
 """Message templates: the pack's defaults, a clinic's own wording, rendering
 in a sandbox, and checks that fail in the preview rather than at send time."""
 from dataclasses import dataclass
+from functools import lru_cache
 
 from flask_babel import gettext as _
-from jinja2 import StrictUndefined, TemplateSyntaxError, UndefinedError, meta
+from jinja2 import StrictUndefined, Template, TemplateSyntaxError, UndefinedError, meta
 from jinja2.sandbox import SandboxedEnvironment
 from sqlalchemy import select
 
@@ -105,10 +106,16 @@ def check(key: str, channel: str, subject: str, text: str) -> None:
         raise TemplateError("body_text", _("An SMS may have at most %(n)d characters.", n=MAX_SMS_CHARS))
 
 
+@lru_cache(maxsize=512)
+def _compiled(source: str) -> Template:
+    """Compiling costs more than rendering: once per distinct wording."""
+    return _env.from_string(source)
+
+
 def render(wording_: Wording, variables: dict) -> Rendered:
     try:
-        return Rendered(_env.from_string(wording_.subject).render(variables).strip(),
-                        _env.from_string(wording_.text).render(variables).strip())
+        return Rendered(_compiled(wording_.subject).render(variables).strip(),
+                        _compiled(wording_.text).render(variables).strip())
     except (UndefinedError, TemplateSyntaxError) as exc:
         raise TemplateError("body_text", str(exc)) from exc
 

@@ -11,53 +11,55 @@ CRITICAL = ("HH", "LL")
 ABNORMAL = ("H", "L", "A")
 
 
-def _kind(observation: Observation) -> str | None:
+def _kind(observation: Observation, previous_flags: dict[int, str | None]) -> str | None:
     if observation.flag in CRITICAL:
         return "critical"
-    if observation.flag in ABNORMAL:
-        previous = services.previous_value(observation.patient_id, observation.indicator_id,
-                                           observation.observed_at)
-        if previous is None or previous.flag in ("", "N"):
-            return "abnormal"
+    if observation.flag in ABNORMAL and previous_flags.get(observation.id) in (None, "", "N"):
+        return "abnormal"
     return None
 
 
 def raise_for(patient, observations: list[Observation]) -> list[Alert]:
     """Create alerts for new observations (the caller commits); the doctor is
     told through the notification outbox after commit."""
-    alerts = []
-    for observation in observations:
-        kind = _kind(observation)
-        if kind is None or observation.superseded_by:
-            continue
-        indicator = db.session.scalar(select(Indicator).where(Indicator.id == observation.indicator_id))
+    flagged = [o for o in observations if o.flag in CRITICAL + ABNORMAL and not o.superseded_by]
+    if not flagged:
+        return []
+    previous = services.previous_flags(patient.id, [o for o in flagged if o.flag not in CRITICAL])
+    alerting = [(o, kind) for o in flagged if (kind := _kind(o, previous))]
+    if not alerting:
+        return []
+    made = []
+    for observation, kind in alerting:
+        indicator = db.session.get(Indicator, (patient.tenant_id, observation.indicator_id))  # loaded already
         value = f"{observation.value_text} {observation.reported_unit}".strip()
         alert = Alert(patient_id=patient.id, observation_id=observation.id, kind=kind,
                       summary=f"{indicator.name_zh} {value} ({observation.flag})"[:200],
                       doctor_id=patient.responsible_doctor_id)
-        db.session.add(alert)
-        db.session.flush()
-        _notify_doctor(patient, alert, indicator, value, observation.flag)
-        alerts.append(alert)
-    return alerts
+        made.append((alert, indicator, value, observation.flag))
+    db.session.add_all([alert for alert, *_ in made])
+    db.session.flush()
+    _notify_doctor(patient, made)
+    return [alert for alert, *_ in made]
 
 
-def _notify_doctor(patient, alert: Alert, indicator: Indicator, value: str, flag: str) -> None:
-    if not alert.doctor_id:
-        return  # no responsible doctor: the alert waits in the list for every doctor
+def _notify_doctor(patient, made: list[tuple[Alert, Indicator, str, str]]) -> None:
+    if not patient.responsible_doctor_id:
+        return  # no responsible doctor: the alerts wait in the list for every doctor
     from app.auth import services as staff
     from app.notifications import services as notifications
     from tenants.models import Tenant
 
-    doctor = staff.get_staff(alert.doctor_id)
+    doctor = staff.get_staff(patient.responsible_doctor_id)
     if doctor is None or not doctor.active:
         return
     clinic = db.session.get(Tenant, patient.tenant_id)
-    notifications.notify(
-        "abnormal_result_alert", notifications.staff_recipient(doctor),
-        {"patient_name": patient.name, "card_no": patient.card_no, "indicator": indicator.name_zh, "value": value,
-         "flag": flag, "clinic": clinic.name},
-        idempotency_key=f"alert:{alert.id}", channels=("inapp",))
+    for alert, indicator, value, flag in made:
+        notifications.notify(
+            "abnormal_result_alert", notifications.staff_recipient(doctor),
+            {"patient_name": patient.name, "card_no": patient.card_no, "indicator": indicator.name_zh,
+             "value": value, "flag": flag, "clinic": clinic.name},
+            idempotency_key=f"alert:{alert.id}", channels=("inapp",))
 
 
 def _visible_to(staff_id: int):

@@ -63,7 +63,9 @@ class CodeIndex:
 
     def __init__(self):
         self.by_code: dict[str, Match] = {}
+        self.own_codes: dict[str, Indicator] = {}
         for indicator in all_indicators(active_only=False):
+            self.own_codes[indicator.code] = indicator
             self.by_code[indicator.code.lower()] = Match(indicator)
             for alias, unit in (indicator.aliases or {}).items():
                 self.by_code[alias.lower()] = Match(indicator, unit)
@@ -72,6 +74,10 @@ class CodeIndex:
         for row in db.session.scalars(select(LabCode)):
             if row.indicator_id in indicators:
                 self.lab[(row.sender.lower(), row.local_code.lower())] = Match(indicators[row.indicator_id], row.unit)
+
+    def indicator(self, code: str) -> Indicator | None:
+        """The entry whose own code is ``code`` (as services.indicator_by_code, without a query)."""
+        return self.own_codes.get(code)
 
     def find(self, code: str, name: str = "", sender: str = "") -> Match | None:
         for key in (code, name):

@@ -180,15 +180,11 @@ def _import_one(report: ParsedReport, index, summary: ImportSummary, patient: Pa
         return
     values = _values(report, index)
     row = _report_row(report, patient, actor_id)
-    fresh = []
-    for value in values:
-        stored = services.store(patient, value, report_id=row.id, origin="import", actor_id=actor_id)
-        if stored.outcome == "new":
-            fresh.append(stored.observation)
-        elif stored.outcome == "duplicate":
-            summary.duplicates += 1
+    stored = services.store_many(patient, values, report_id=row.id, origin="import", actor_id=actor_id)
+    fresh = [s.observation for s in stored if s.outcome == "new"]
+    summary.duplicates += sum(s.outcome == "duplicate" for s in stored)
     for moment in sorted({o.observed_at for o in fresh}):
-        fresh.extend(services.derive(patient, moment, report_id=row.id))
+        fresh.extend(services.derive(patient, moment, report_id=row.id, indicator=index.indicator))
     alerts.raise_for(patient, fresh)
     summary.results += len(fresh)
     summary.imported += 1 if fresh else 0

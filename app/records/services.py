@@ -1,13 +1,14 @@
 """Storing observations: units, flags, duplicates, corrections, derived values.
 
-``store`` is the one way a value enters the record, whether typed by staff,
-imported or computed. The caller commits.
+``store`` (``store_many`` for several at once) is the one way a value enters
+the record, whether typed by staff, imported or computed. The caller commits.
 """
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import and_, literal, select, union_all
 
 from app.records import catalogue, derived
 from app.records.models import Indicator, Observation
@@ -64,80 +65,144 @@ def store(patient, value: Value, *, report_id: int | None = None, origin: str = 
     """Store one value; raises catalogue.CatalogueError for a unit that does
     not convert. The same value twice is a duplicate; a new value for the same
     indicator, time and report supersedes the earlier one, which is kept."""
-    if value.status == CANCELLED:
-        return Stored("skipped")
-    fingerprint = _fingerprint(patient.id, value)
-    if db.session.scalar(select(Observation.id).where(Observation.fingerprint == fingerprint)):
-        return Stored("duplicate")
+    return store_many(patient, [value], report_id=report_id, origin=origin, actor_id=actor_id)[0]
+
+
+def store_many(patient, values: list[Value], *, report_id: int | None = None, origin: str = "manual",
+               actor_id: int | None = None) -> list[Stored]:
+    """``store`` for several values, with the same outcome as storing them one
+    after the other: one query finds the values stored already and whether
+    any might be superseded, one INSERT stores the new ones. Every unit is
+    converted before anything is added."""
+    outcomes: list[Stored | None] = [None] * len(values)
+    fingerprints = {i: _fingerprint(patient.id, v) for i, v in enumerate(values) if v.status != CANCELLED}
+    stored, anything_current = _look_up(patient.id, [values[i] for i in fingerprints],
+                                        list(fingerprints.values()), report_id)
+    rows = []
+    for i, value in enumerate(values):
+        if i not in fingerprints:
+            outcomes[i] = Stored("skipped")
+        elif fingerprints[i] in stored:
+            outcomes[i] = Stored("duplicate")
+        else:
+            stored.add(fingerprints[i])  # the same value twice in one go is a duplicate too
+            rows.append((i, _row(patient, value, fingerprints[i], report_id, origin, actor_id)))
+    if rows:
+        new = [row for _, row in rows]
+        db.session.add_all(new)
+        db.session.flush()
+        keys = [(row.indicator_id, row.observed_at) for row in new]
+        if anything_current or len(set(keys)) < len(keys):  # the usual new report has nothing to supersede
+            _supersede(patient.id, new, report_id)
+    for i, row in rows:
+        outcomes[i] = Stored("new", row)
+    return outcomes
+
+
+def _row(patient, value: Value, fingerprint: str, report_id, origin: str, actor_id) -> Observation:
     number = catalogue.as_number(value.value_text)
     normalised = catalogue.convert(number, value.unit, value.indicator) if number is not None else None
     flag, flag_source = _flag(value, number, normalised, patient)
-    row = Observation(
+    return Observation(
         patient_id=patient.id, indicator_id=value.indicator.id, report_id=report_id,
         observed_at=value.observed_at, value=normalised, value_text=value.value_text.strip()[:80],
         reported_unit=catalogue.normalise_unit(value.unit)[:30], ref_low=value.ref_low, ref_high=value.ref_high,
         ref_text=value.ref_text[:80], flag=flag, flag_source=flag_source, status=value.status, origin=origin,
         fingerprint=fingerprint, entered_by=actor_id,
     )
-    db.session.add(row)
-    db.session.flush()
-    earlier = select(Observation).where(
-        Observation.patient_id == patient.id, Observation.indicator_id == value.indicator.id,
-        Observation.observed_at == value.observed_at, Observation.superseded_by.is_(None),
-        Observation.id != row.id)
-    earlier = earlier.where(Observation.report_id == report_id) if report_id else earlier.where(
-        Observation.report_id.is_(None))
-    for previous in db.session.scalars(earlier):
-        previous.superseded_by = row.id
-    return Stored("new", row)
 
 
-def _current_at(patient_id: int, code: str, at: datetime) -> Observation | None:
-    return db.session.scalar(
-        select(Observation).join(Indicator, (Indicator.id == Observation.indicator_id)
-                                 & (Indicator.tenant_id == Observation.tenant_id))
-        .where(Observation.patient_id == patient_id, Indicator.code == code, Observation.observed_at == at,
-               Observation.superseded_by.is_(None), Observation.value.is_not(None))
-        .order_by(Observation.id.desc()).limit(1))
+def _same_source(patient_id: int, report_id: int | None):
+    """Current values of the patient from the same report (or, without one, entered by hand)."""
+    return and_(Observation.patient_id == patient_id, Observation.superseded_by.is_(None),
+                Observation.report_id == report_id if report_id else Observation.report_id.is_(None))
+
+
+def _look_up(patient_id: int, values: list[Value], fingerprints: list[str],
+             report_id: int | None) -> tuple[set[str], bool]:
+    """-> (the fingerprints stored already, whether the same source has a current value of an indicator
+    of ``values`` at one of their times: then a new value may supersede it), in one round trip (a
+    UNION ALL: each half uses its own index). Times are compared only by the database: SQLite keeps
+    them without their offset."""
+    if not values:
+        return set(), False
+    stored = select(Observation.fingerprint, literal(False).label("current")).where(
+        Observation.patient_id == patient_id,  # implied by the fingerprint; bounds the plan to one patient
+        Observation.fingerprint.in_(list(dict.fromkeys(fingerprints))))
+    current = select(Observation.fingerprint, literal(True).label("current")).where(
+        _same_source(patient_id, report_id),
+        Observation.indicator_id.in_(list(dict.fromkeys(v.indicator.id for v in values))),
+        Observation.observed_at.in_(list(dict.fromkeys(v.observed_at for v in values)))).limit(1)
+    found = db.session.execute(union_all(stored, current)).all()
+    return {row.fingerprint for row in found if not row.current}, any(row.current for row in found)
+
+
+def _supersede(patient_id: int, rows: list[Observation], report_id: int | None) -> None:
+    """As if stored one after the other: each new row supersedes the current values of its indicator at
+    its time from the same source, new rows stored before it included."""
+    new_ids = [row.id for row in rows]
+    for position, row in enumerate(rows):
+        later = new_ids[position:]  # itself, and the rows after it, which supersede it in turn
+        for previous in db.session.scalars(select(Observation).where(
+                _same_source(patient_id, report_id), Observation.indicator_id == row.indicator_id,
+                Observation.observed_at == row.observed_at, Observation.id.not_in(later))):
+            previous.superseded_by = row.id
+
+
+def _current_at(patient_id: int, codes: tuple[str, ...], at: datetime) -> dict[str, Observation]:
+    """The latest current value with a number of each indicator code at one time, in one query."""
+    found = {}
+    for observation, code in db.session.execute(
+            select(Observation, Indicator.code).join(Indicator, (Indicator.id == Observation.indicator_id)
+                                                     & (Indicator.tenant_id == Observation.tenant_id))
+            .where(Observation.patient_id == patient_id, Indicator.code.in_(codes), Observation.observed_at == at,
+                   Observation.superseded_by.is_(None), Observation.value.is_not(None))
+            .order_by(Observation.id.desc())):
+        found.setdefault(code, observation)
+    return found
 
 
 def indicator_by_code(code: str) -> Indicator | None:
     return db.session.scalar(select(Indicator).where(Indicator.code == code))
 
 
-def derive(patient, at: datetime, *, report_id: int | None = None) -> list[Observation]:
-    """BMI from height and weight, eGFR from creatinine, at one time."""
-    made = []
-    height, weight = _current_at(patient.id, derived.HEIGHT_CODE, at), _current_at(patient.id, derived.WEIGHT_CODE, at)
-    bmi_indicator = indicator_by_code(derived.BMI_CODE)
-    if height and weight and bmi_indicator and not _current_at(patient.id, derived.BMI_CODE, at):
-        value = derived.bmi(height.value, weight.value)
-        if value:
-            made.append(_store_computed(patient, bmi_indicator, value, at, report_id))
-    creatinine = _current_at(patient.id, derived.CREATININE_CODE, at)
-    egfr_indicator = indicator_by_code(derived.EGFR_CODE)
-    if creatinine and egfr_indicator and not _current_at(patient.id, derived.EGFR_CODE, at):
-        value = derived.egfr_ckd_epi_2021(creatinine.value, derived.age_on(patient.birth_date, at.date()),
-                                          patient.sex)
-        if value:
-            made.append(_store_computed(patient, egfr_indicator, value, at, report_id))
-    return [m for m in made if m is not None]
-
-
-def _store_computed(patient, indicator: Indicator, value: float, at: datetime, report_id) -> Observation | None:
-    text = f"{value:.{indicator.decimals}f}"
-    return store(patient, Value(indicator, text, indicator.unit, at), report_id=report_id,
-                 origin="computed").observation
+def derive(patient, at: datetime, *, report_id: int | None = None,
+           indicator: Callable[[str], Indicator | None] = indicator_by_code) -> list[Observation]:
+    """BMI from height and weight, eGFR from creatinine, at one time. ``indicator`` finds a
+    catalogue entry by code (an import passes its catalogue.CodeIndex's, which needs no query)."""
+    current = _current_at(patient.id, (derived.HEIGHT_CODE, derived.WEIGHT_CODE, derived.BMI_CODE,
+                                       derived.CREATININE_CODE, derived.EGFR_CODE), at)
+    height, weight, creatinine = (current.get(code) for code in (derived.HEIGHT_CODE, derived.WEIGHT_CODE,
+                                                                  derived.CREATININE_CODE))
+    wanted = {}
+    if height and weight and derived.BMI_CODE not in current:
+        wanted[derived.BMI_CODE] = derived.bmi(height.value, weight.value)
+    if creatinine and derived.EGFR_CODE not in current:
+        wanted[derived.EGFR_CODE] = derived.egfr_ckd_epi_2021(
+            creatinine.value, derived.age_on(patient.birth_date, at.date()), patient.sex)
+    wanted = {code: value for code, value in wanted.items() if value}
+    if not wanted:
+        return []
+    indicators = {code: indicator(code) for code in wanted}
+    values = [Value(indicators[code], f"{value:.{indicators[code].decimals}f}", indicators[code].unit, at)
+              for code, value in wanted.items() if indicators[code] is not None]
+    stored = store_many(patient, values, report_id=report_id, origin="computed")
+    return [s.observation for s in stored if s.observation is not None]
 
 
 def history(patient_id: int) -> list[tuple[Observation, Indicator]]:
-    """Every current value of a patient, oldest first."""
-    rows = db.session.execute(
-        select(Observation, Indicator)
-        .join(Indicator, (Indicator.id == Observation.indicator_id) & (Indicator.tenant_id == Observation.tenant_id))
-        .where(Observation.patient_id == patient_id, Observation.superseded_by.is_(None))
-        .order_by(Observation.observed_at, Indicator.group, Indicator.code))
-    return [(obs, ind) for obs, ind in rows]
+    """Every current value of a patient, oldest first. The indicators come in a query of their own:
+    joined, each row would carry (and decode) its indicator's JSON columns again."""
+    observations = list(db.session.scalars(
+        select(Observation).where(Observation.patient_id == patient_id, Observation.superseded_by.is_(None))
+        .order_by(Observation.observed_at, Observation.id)))
+    wanted = list(dict.fromkeys(o.indicator_id for o in observations))
+    indicators = {i.id: i for i in db.session.scalars(select(Indicator).where(Indicator.id.in_(wanted)))} \
+        if wanted else {}
+    rows = [(o, indicators[o.indicator_id]) for o in observations]
+    rows.sort(key=lambda pair: (pair[1].group, pair[1].code))
+    rows.sort(key=lambda pair: pair[0].observed_at)  # stable: by time, then group and code as before
+    return rows
 
 
 def previous_value(patient_id: int, indicator_id: int, before: datetime) -> Observation | None:
@@ -145,3 +210,26 @@ def previous_value(patient_id: int, indicator_id: int, before: datetime) -> Obse
         select(Observation).where(Observation.patient_id == patient_id, Observation.indicator_id == indicator_id,
                                   Observation.observed_at < before, Observation.superseded_by.is_(None))
         .order_by(Observation.observed_at.desc()).limit(1))
+
+
+def previous_flags(patient_id: int, observations: list[Observation]) -> dict[int, str | None]:
+    """For each (stored) observation, the flag of the latest current value of its indicator before it
+    (None when there is none): ``previous_value`` for many in one query. Times are compared as the
+    database returns them, so that both sides are alike."""
+    if not observations:
+        return {}
+    rows = db.session.execute(
+        select(Observation.id, Observation.indicator_id, Observation.observed_at, Observation.flag)
+        .where(Observation.patient_id == patient_id, Observation.superseded_by.is_(None),
+               Observation.indicator_id.in_(list(dict.fromkeys(o.indicator_id for o in observations))))).all()
+    by_id = {row.id: row for row in rows}
+    found = {}
+    for observation in observations:
+        mine = by_id.get(observation.id)
+        if mine is None:  # not current: ask the database as previous_value does
+            previous = previous_value(patient_id, observation.indicator_id, observation.observed_at)
+            found[observation.id] = previous.flag if previous else None
+            continue
+        earlier = [r for r in rows if r.indicator_id == mine.indicator_id and r.observed_at < mine.observed_at]
+        found[observation.id] = max(earlier, key=lambda r: (r.observed_at, r.id)).flag if earlier else None
+    return found

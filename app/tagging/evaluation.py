@@ -119,6 +119,7 @@ def evaluate_rule(rule: TagRule, indicators: dict | None = None, *, now: datetim
         rows)))
     matched = _count(rule.id)
     rule.evaluated_at, rule.match_count = now, matched
+    _followups().tags_changed(tag_ids=[rule.tag_id])  # plans started or stopped by this tag
     return RuleRun(rule.id, matched, matched - (before - removed), removed)
 
 
@@ -218,4 +219,12 @@ def evaluate_patient(patient_id: int, *, now: datetime | None = None) -> Patient
                 pt.c.tenant_id == tenant_id, pt.c.patient_id == patient_id, pt.c.rule_id == rule_id).values(
                 evidence=evidence, tag_id=rule.tag_id, rule_version=rule.version, updated_at=now))
             changes.refreshed.append(rule_id)
+    if changes.added or changes.removed:
+        _followups().tags_changed(patient_ids=[patient_id])  # plans started or stopped by a tag
     return changes
+
+
+def _followups():
+    from app.followups import triggers
+
+    return triggers

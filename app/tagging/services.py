@@ -96,6 +96,7 @@ def add_manual(patient_id: int, name: str, *, actor_id: int | None = None, note:
     if exists is None:
         db.session.add(ManualTag(patient_id=patient_id, tag_id=tag.id, applied_by=actor_id, note=note[:200]))
         _audit(patient_id, added=tag.name)
+        _followups_hook(patient_id)
     return tag
 
 
@@ -106,7 +107,14 @@ def remove_manual(patient_id: int, tag_id: int) -> bool:
     tag = get_tag(tag_id)
     db.session.delete(row)
     _audit(patient_id, removed=tag.name if tag else str(tag_id))
+    _followups_hook(patient_id)
     return True
+
+
+def _followups_hook(patient_id: int) -> None:
+    from app.followups import triggers
+
+    triggers.tags_changed(patient_ids=[patient_id])  # plans started or stopped by a tag
 
 
 def _audit(patient_id: int, **detail) -> None:

@@ -43,11 +43,22 @@ def _self_signed(directory: str) -> tuple[str, str]:
 @dataclass
 class Mailbox:
     messages: list = field(default_factory=list)
+    raw: list = field(default_factory=list)    # the bytes as received, per message
+    peers: list = field(default_factory=list)  # the client's (host, port) per message: one per connection
     refuse_next: int = 0          # answer 451 to the next N messages
     stall_rcpt: float = 0.0       # seconds to wait before answering RCPT
     stall_after_data: float = 0.0  # seconds to wait after storing, before answering 250
+    hang_up_next: int = 0         # drop the connection at the next N MAIL commands, as after an idle timeout
     rcpt_seen: threading.Event = field(default_factory=threading.Event)
     data_seen: threading.Event = field(default_factory=threading.Event)
+
+    async def handle_MAIL(self, server, session, envelope, address, mail_options):
+        if self.hang_up_next:
+            self.hang_up_next -= 1
+            server.transport.abort()
+            return "421 4.4.2 closing"  # not sent: the connection is gone
+        envelope.mail_from, envelope.mail_options = address, list(mail_options)
+        return "250 OK"
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         self.rcpt_seen.set()
@@ -61,6 +72,8 @@ class Mailbox:
             self.refuse_next -= 1
             return "451 4.3.0 try again later"
         self.messages.append(email.message_from_bytes(envelope.content, policy=email.policy.default))
+        self.raw.append(envelope.content)
+        self.peers.append(session.peer)
         self.data_seen.set()
         if self.stall_after_data:
             await asyncio.sleep(self.stall_after_data)

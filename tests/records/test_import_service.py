@@ -3,6 +3,7 @@ units, flags, derived values, the unmatched queue and alerts."""
 from datetime import date, datetime, timezone
 
 import pytest
+from flask_babel import force_locale
 from sqlalchemy import func, select
 
 from app.records import derived, importer
@@ -75,7 +76,7 @@ def test_same_report_twice_stores_nothing_new_and_corrections_supersede(app, mak
 def test_a_bad_result_fails_its_report_only(app, make_tenant, make_patient, report):
     tenant = make_tenant()
     good, bad = make_patient(tenant, name="好报告"), make_patient(tenant, name="坏报告")
-    with app.app_context(), tenant_context(tenant.id):
+    with app.app_context(), tenant_context(tenant.id), force_locale("en"):  # the messages in English
         summary = importer.import_parsed([
             report(bad.card_no, [("14771-0", "5.0", "mmol/L", "", FINAL), ("99999-9", "1", "", "", FINAL)], key="b"),
             report(bad.card_no, [("14771-0", "5.0", "g", "", FINAL)], key="c"),

@@ -1,0 +1,268 @@
+"""Follow-up tasks: the workbench lists, recording a contact (with measures
+that become observations), escalation after repeated failed contacts.
+
+A task's ``version`` is checked twice: against the version the form was
+rendered with (someone saved in between) and by the UPDATE itself
+(SQLAlchemy's version counter: two saves at the same moment, one wins).
+"""
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta, timezone
+
+from flask_babel import gettext as _
+from sqlalchemy import case, func, select
+from sqlalchemy.orm.exc import StaleDataError
+
+from app.followups import plans
+from app.followups.models import FAILED_RESULTS, RESULTS, FollowupRecord, FollowupTask, PlanEnrolment
+from tenants.db import db
+from tenants.models import utcnow
+
+UPCOMING_DAYS = 14
+# Patient-reported measures: form field -> (LOINC code, unit, lowest, highest)
+MEASURES = {
+    "systolic": ("8480-6", "mm[Hg]", 50, 300),
+    "diastolic": ("8462-4", "mm[Hg]", 30, 200),
+    "weight": ("29463-7", "kg", 2, 400),
+    "glucose": ("14771-0", "mmol/L", 1, 40),
+}
+
+
+class FollowupError(ValueError):
+    def __init__(self, errors: dict[str, str]):
+        super().__init__("; ".join(errors.values()))
+        self.errors = errors
+
+
+class TaskChanged(RuntimeError):
+    """Someone else recorded or changed the task since the form was shown."""
+
+
+# -------------------------------------------------------------------- reads
+
+def get_task(task_id: int) -> FollowupTask | None:
+    return db.session.scalar(select(FollowupTask).where(FollowupTask.id == task_id))
+
+
+def get_record(record_id: int) -> FollowupRecord | None:
+    return db.session.scalar(select(FollowupRecord).where(FollowupRecord.id == record_id))
+
+
+def records_of(task_id: int) -> list[FollowupRecord]:
+    return list(db.session.scalars(select(FollowupRecord).where(FollowupRecord.task_id == task_id)
+                                   .order_by(FollowupRecord.created_at.desc())))
+
+
+def tasks_of_patient(patient_id: int) -> list[FollowupTask]:
+    return list(db.session.scalars(select(FollowupTask).where(FollowupTask.patient_id == patient_id)
+                                   .order_by(FollowupTask.due_date, FollowupTask.id)))
+
+
+def enrolment_of(task: FollowupTask) -> PlanEnrolment | None:
+    if task.enrolment_id is None:
+        return None
+    return db.session.scalar(select(PlanEnrolment).where(PlanEnrolment.id == task.enrolment_id))
+
+
+@dataclass
+class Workbench:
+    overdue: list
+    today: list
+    upcoming: list
+
+
+def my_tasks(user_id: int, *, day: date | None = None) -> Workbench:
+    """A person's pending tasks: overdue, due today, due in the next two weeks."""
+    day = day or plans.today()
+    rows = list(db.session.scalars(select(FollowupTask).where(
+        FollowupTask.assignee_id == user_id, FollowupTask.status == "pending",
+        FollowupTask.due_date <= day + timedelta(days=UPCOMING_DAYS)).order_by(FollowupTask.due_date, FollowupTask.id)))
+    return Workbench([t for t in rows if t.due_date < day], [t for t in rows if t.due_date == day],
+                     [t for t in rows if t.due_date > day])
+
+
+def due_count(user_id: int, *, day: date | None = None) -> int:
+    """How many of a person's tasks are due today or overdue (the nav count)."""
+    day = day or plans.today()
+    return db.session.scalar(select(func.count()).select_from(FollowupTask).where(
+        FollowupTask.assignee_id == user_id, FollowupTask.status == "pending", FollowupTask.due_date <= day)) or 0
+
+
+def overdue_tasks(*, day: date | None = None, limit: int = 200) -> list[FollowupTask]:
+    day = day or plans.today()
+    return list(db.session.scalars(select(FollowupTask).where(
+        FollowupTask.status == "pending", FollowupTask.due_date < day)
+        .order_by(FollowupTask.escalated_at.is_(None), FollowupTask.due_date).limit(limit)))
+
+
+def escalated_tasks() -> list[FollowupTask]:
+    return list(db.session.scalars(select(FollowupTask).where(
+        FollowupTask.status == "pending", FollowupTask.escalated_at.is_not(None)).order_by(FollowupTask.escalated_at)))
+
+
+@dataclass
+class Workload:
+    user: object
+    open: int
+    due: int
+    overdue: int
+
+
+def workload(*, day: date | None = None) -> list[Workload]:
+    """Each active health manager's open, due-today and overdue tasks."""
+    from app.auth.models import StaffUser
+
+    day = day or plans.today()
+    counts = {row.assignee_id: row for row in db.session.execute(
+        select(FollowupTask.assignee_id, func.count().label("open"),
+               func.sum(case((FollowupTask.due_date == day, 1), else_=0)).label("due"),
+               func.sum(case((FollowupTask.due_date < day, 1), else_=0)).label("overdue"))
+        .where(FollowupTask.status == "pending").group_by(FollowupTask.assignee_id))}
+    people = db.session.scalars(select(StaffUser).where(StaffUser.active.is_(True), StaffUser.role == "health_manager")
+                                .order_by(StaffUser.name))
+    result = []
+    for user in people:
+        row = counts.get(user.id)
+        result.append(Workload(user, row.open if row else 0, int(row.due or 0) if row else 0,
+                               int(row.overdue or 0) if row else 0))
+    return result
+
+
+# ------------------------------------------------------------------- writes
+
+@dataclass
+class ContactData:
+    result: str = ""
+    notes: str = ""
+    systolic: str = ""
+    diastolic: str = ""
+    weight: str = ""
+    glucose: str = ""
+    next_date: str = ""
+    version: str = ""
+
+
+def _measures(data: ContactData, errors: dict) -> dict[str, float]:
+    found = {}
+    for name, (_code, _unit, low, high) in MEASURES.items():
+        text = (getattr(data, name) or "").strip()
+        if not text:
+            continue
+        try:
+            number = float(text)
+        except ValueError:
+            number = None
+        if number is None or not low <= number <= high:
+            errors[name] = _("Enter a number from %(low)s to %(high)s.", low=low, high=high)
+        else:
+            found[name] = number
+    if ("systolic" in found) != ("diastolic" in found) and not {"systolic", "diastolic"} & set(errors):
+        errors["diastolic" if "systolic" in found else "systolic"] = _("Enter both blood pressure values.")
+    elif found.get("systolic", 1) <= found.get("diastolic", 0):
+        errors["diastolic"] = _("The diastolic value must be below the systolic.")
+    return found
+
+
+def _check(data: ContactData) -> tuple[dict, date | None]:
+    errors: dict[str, str] = {}
+    if data.result not in RESULTS:
+        errors["result"] = _("Choose the result of the contact.")
+    if len(data.notes or "") > 4000:
+        errors["notes"] = _("Notes have at most 4000 characters.")
+    measures = _measures(data, errors)
+    if measures and data.result != "reached":
+        errors.setdefault("systolic" if "systolic" in measures else next(iter(measures)),
+                          _("Measures can be recorded only when the patient was reached."))
+    next_date = None
+    if (data.next_date or "").strip():
+        try:
+            next_date = date.fromisoformat(data.next_date.strip())
+        except ValueError:
+            errors["next_date"] = _("Enter a date like 2026-12-31.")
+        else:
+            if not plans.today() < next_date <= plans.today() + timedelta(days=3 * 365):
+                errors["next_date"] = _("The next follow-up must be after today and within three years.")
+    if errors:
+        raise FollowupError(errors)
+    return measures, next_date
+
+
+def manager_for_escalation() -> int | None:
+    from app.auth.models import StaffUser
+
+    return db.session.scalar(select(StaffUser.id).where(
+        StaffUser.active.is_(True), StaffUser.role.in_(("owner", "admin")))
+        .order_by(case((StaffUser.role == "admin", 0), else_=1), StaffUser.created_at).limit(1))
+
+
+def _store_measures(task: FollowupTask, measures: dict, actor_id: int | None) -> None:
+    from app.patients import services as patients
+    from app.records import services as records
+
+    patient = patients.get(task.patient_id)
+    now = datetime.now(timezone.utc).replace(microsecond=0)
+    values = []
+    for name, number in measures.items():
+        code, unit, _low, _high = MEASURES[name]
+        indicator = records.indicator_by_code(code)
+        if indicator is not None:
+            values.append(records.Value(indicator, f"{number:g}", unit, now))
+    if values:
+        records.store_many(patient, values, origin="manual", actor_id=actor_id)
+        from app.tagging import services as tagging
+
+        tagging.evaluate_patient_later(patient.id)
+
+
+def record_contact(task: FollowupTask, data: ContactData, *, actor_id: int | None) -> FollowupRecord:
+    """Record one contact attempt. Raises FollowupError (per field) or
+    TaskChanged (someone saved first). The caller commits."""
+    if str(task.version) != str(data.version).strip():
+        raise TaskChanged()
+    if task.status != "pending":
+        raise FollowupError({"result": _("This task is closed.")})
+    measures, next_date = _check(data)
+    record = FollowupRecord(task_id=task.id, patient_id=task.patient_id, staff_id=actor_id, result=data.result,
+                            notes=(data.notes or "").strip(), measures=measures, next_date=next_date)
+    db.session.add(record)
+    if data.result in FAILED_RESULTS:
+        task.failed_attempts += 1
+        if task.failed_attempts >= task.max_attempts and task.escalated_at is None:
+            task.escalated_at, task.escalated_to = utcnow(), manager_for_escalation()
+    else:
+        task.status, task.completed_at = "done", utcnow()
+    try:
+        db.session.flush()  # UPDATE ... WHERE version = :seen
+    except StaleDataError as exc:
+        raise TaskChanged() from exc
+    if measures:
+        _store_measures(task, measures, actor_id)
+    if next_date:
+        _next_task(task, next_date)
+    _maybe_complete(task)
+    from app.audit import services as audit
+
+    audit.record("followup_recorded", patient_id=task.patient_id, task_id=task.id, result=data.result)
+    return record
+
+
+def _next_task(task: FollowupTask, when: date) -> None:
+    clash = db.session.scalar(select(FollowupTask.id).where(
+        FollowupTask.patient_id == task.patient_id, FollowupTask.status == "pending",
+        FollowupTask.due_date == when, FollowupTask.plan_id.is_not_distinct_from(task.plan_id)))
+    if clash is None:
+        db.session.add(FollowupTask(enrolment_id=task.enrolment_id, plan_id=task.plan_id, patient_id=task.patient_id,
+                                    assignee_id=task.assignee_id, due_date=when, channel=task.channel,
+                                    max_attempts=task.max_attempts))
+        db.session.flush()
+
+
+def _maybe_complete(task: FollowupTask) -> None:
+    enrolment = enrolment_of(task)
+    if enrolment is None or enrolment.status != "active":
+        return
+    left = db.session.scalar(select(func.count()).select_from(FollowupTask).where(
+        FollowupTask.enrolment_id == enrolment.id, FollowupTask.status == "pending"))
+    if not left:
+        enrolment.status, enrolment.ended_at, enrolment.reason = "completed", utcnow(), ""
+
+

@@ -1,0 +1,77 @@
+"""The signed-in patient's own results and messages. Nothing here takes a
+patient id: every page reads the patient from the portal session, so another
+patient's data has no address to reach it by."""
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import get_locale, gettext as _
+
+from app.auth.permissions import public
+from app.portal import messages, services, session
+from app.portal.views import bp
+from app.records import trends
+from tenants.db import db
+
+
+def _chart_locale() -> str:
+    return "zh_CN" if str(get_locale()).startswith("zh") else "en"
+
+
+@bp.route("/results")
+@public
+def results():
+    account = session.current_account()
+    if account is None:
+        return session.to_sign_in()
+    patient = services.patient_of(account)
+    data, charts, group = None, {}, ""
+    if patient is not None:
+        data = trends.build(patient)
+        group = request.args.get("group", "")
+        if group and group in data.groups:
+            data = trends.build(patient, group)
+        else:
+            group = ""
+        locale = _chart_locale()
+        charts = {row.indicator.id: trends.chart(row, patient, locale)
+                  for row in data.rows if any(o.value is not None for o in row.series)}
+    return render_template("portal/results.html", patient=patient, trends=data, charts=charts, group=group)
+
+
+@bp.route("/messages")
+@public
+def messages_list():
+    account = session.current_account()
+    if account is None:
+        return session.to_sign_in()
+    return render_template("portal/messages.html", rows=messages.inbox(account.patient_id),
+                           patient=services.patient_of(account))
+
+
+@bp.route("/messages/<id:notification_id>/read", methods=["POST"])
+@public
+def message_read(notification_id: int):
+    account = session.current_account()
+    if account is None:
+        abort(403)
+    if not messages.mark_read(account.patient_id, notification_id):
+        abort(404)
+    db.session.commit()
+    return redirect(url_for("portal.messages_list") + f"#m-{notification_id}")
+
+
+@bp.route("/messages/read-all", methods=["POST"])
+@public
+def messages_read_all():
+    account = session.current_account()
+    if account is None:
+        abort(403)
+    count = messages.mark_all_read(account.patient_id)
+    db.session.commit()
+    if count:
+        flash(_("All messages are marked as read."))
+    return redirect(url_for("portal.messages_list"))
+
+
+def unread() -> int:
+    """The signed-in patient's unread message count (0 when signed out)."""
+    account = session.current_account()
+    return messages.unread_count(account.patient_id) if account is not None else 0

@@ -1,0 +1,126 @@
+"""Storing values in batches gives what storing them one by one gives:
+duplicates, cancelled results, corrections superseding in turn, previous
+flags for alerts, computed values."""
+from datetime import datetime, timedelta, timezone
+
+from sqlalchemy import select
+
+from app.patients.models import Patient
+from app.records import catalogue, derived, services
+from app.records.models import ExamReport, Observation
+from tenants.context import tenant_context
+from tenants.db import db
+
+WHEN = datetime(2024, 5, 6, 1, 30, tzinfo=timezone.utc)
+GLUCOSE, CHOLESTEROL = "14771-0", "14647-2"
+
+
+def _value(code, text, when=WHEN, status="final", unit=""):
+    indicator = services.indicator_by_code(code)
+    return services.Value(indicator, text, unit or indicator.unit, when, status=status)
+
+
+def _rows(patient_id):
+    return [(o.value_text, o.status, o.superseded_by) for o in db.session.scalars(
+        select(Observation).where(Observation.patient_id == patient_id).order_by(Observation.id))]
+
+
+def _report(key="r"):
+    row = ExamReport(source="hl7", source_key=key)
+    db.session.add(row)
+    db.session.flush()
+    return row.id
+
+
+def test_a_batch_counts_duplicates_and_cancelled_and_supersedes_in_turn(app, make_tenant, make_patient):
+    tenant = make_tenant()
+    made = make_patient(tenant)
+    with app.app_context(), tenant_context(tenant.id):
+        patient = db.session.get(Patient, (tenant.id, made.id))
+        report_id = _report()
+        services.store(patient, _value(GLUCOSE, "5.1"), report_id=report_id)  # stored before the batch
+        outcomes = services.store_many(patient, [
+            _value(GLUCOSE, "5.1"),                       # already stored
+            _value(GLUCOSE, "5.4", status="corrected"),   # supersedes 5.1
+            _value(CHOLESTEROL, "4.2"),
+            _value(CHOLESTEROL, "4.2"),                   # twice in one batch
+            _value(GLUCOSE, "5.5", status="corrected"),   # supersedes 5.4, stored just before it
+            _value(CHOLESTEROL, "9.9", status="cancelled"),
+        ], report_id=report_id)
+        db.session.commit()
+        assert [o.outcome for o in outcomes] == ["duplicate", "new", "new", "duplicate", "new", "skipped"]
+        ids = {o.observation.value_text: o.observation.id for o in outcomes if o.observation}
+        rows = _rows(patient.id)
+        assert rows == [("5.1", "final", ids["5.4"]), ("5.4", "corrected", ids["5.5"]), ("4.2", "final", None),
+                        ("5.5", "corrected", None)]
+
+
+def test_only_the_same_report_is_superseded(app, make_tenant, make_patient):
+    tenant = make_tenant()
+    made = make_patient(tenant)
+    with app.app_context(), tenant_context(tenant.id):
+        patient = db.session.get(Patient, (tenant.id, made.id))
+        first, second = _report("a"), _report("b")
+        services.store_many(patient, [_value(GLUCOSE, "5.1")], report_id=first)
+        services.store_many(patient, [_value(GLUCOSE, "5.2")], report_id=second)  # another report: both current
+        services.store(patient, _value(GLUCOSE, "5.3"))                           # typed in: current too
+        services.store(patient, _value(GLUCOSE, "5.6"))                           # supersedes the typed one
+        services.store_many(patient, [_value(GLUCOSE, "5.0", when=WHEN + timedelta(days=1))], report_id=first)
+        db.session.commit()
+        superseded = {text: by is not None for text, _status, by in _rows(patient.id)}
+        assert superseded == {"5.1": False, "5.2": False, "5.3": True, "5.6": False, "5.0": False}
+
+
+def test_a_bad_unit_stops_the_batch_before_anything_is_added(app, make_tenant, make_patient):
+    tenant = make_tenant()
+    made = make_patient(tenant)
+    with app.app_context(), tenant_context(tenant.id):
+        patient = db.session.get(Patient, (tenant.id, made.id))
+        try:
+            services.store_many(patient, [_value(CHOLESTEROL, "4.2"), _value(GLUCOSE, "5.0", unit="furlong")])
+        except catalogue.CatalogueError:
+            pass
+        else:
+            raise AssertionError("a unit that does not convert must raise")
+        assert not db.session.new and _rows(patient.id) == []
+
+
+def test_previous_flags_match_previous_value(app, make_tenant, make_patient):
+    tenant = make_tenant()
+    made = make_patient(tenant)
+    with app.app_context(), tenant_context(tenant.id):
+        patient = db.session.get(Patient, (tenant.id, made.id))
+        days = [WHEN + timedelta(days=365 * n) for n in range(4)]
+        stored = services.store_many(patient, [_value(GLUCOSE, text, when) for text, when in
+                                               zip(("5.0", "6.5", "7.1", "5.2"), days)]
+                                     + [_value(CHOLESTEROL, "6.0", days[2])])
+        observations = [s.observation for s in stored]
+        expected = {}
+        for o in observations:
+            previous = services.previous_value(patient.id, o.indicator_id, o.observed_at)
+            expected[o.id] = previous.flag if previous else None
+        assert services.previous_flags(patient.id, observations) == expected
+        assert [expected[o.id] for o in observations] == [None, "N", "H", "H", None]
+
+
+def test_derive_with_the_import_index_matches_the_queries(app, make_tenant, make_patient):
+    tenant = make_tenant()
+    made = make_patient(tenant)
+    with app.app_context(), tenant_context(tenant.id):
+        patient = db.session.get(Patient, (tenant.id, made.id))
+        index = catalogue.CodeIndex()
+        assert index.indicator(derived.BMI_CODE) is services.indicator_by_code(derived.BMI_CODE)
+        assert index.indicator("1558-6") is None  # an alias, not an entry's own code
+        other = WHEN + timedelta(days=1)
+        services.store_many(patient, [_value(derived.HEIGHT_CODE, "170"), _value(derived.WEIGHT_CODE, "72"),
+                                      _value(derived.CREATININE_CODE, "80")])
+        services.store_many(patient, [_value(derived.HEIGHT_CODE, "170", other),
+                                      _value(derived.WEIGHT_CODE, "73", other)])
+        by_index = services.derive(patient, WHEN, indicator=index.indicator)
+        by_query = services.derive(patient, other)
+        egfr = services.indicator_by_code(derived.EGFR_CODE)
+        age = derived.age_on(patient.birth_date, WHEN.date())
+        assert sorted(o.value_text for o in by_index) == sorted(
+            ["24.9", f"{derived.egfr_ckd_epi_2021(80, age, patient.sex):.{egfr.decimals}f}"])
+        assert [o.value_text for o in by_query] == ["25.3"]
+        assert services.derive(patient, WHEN, indicator=index.indicator) == []  # computed already
