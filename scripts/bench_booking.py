@@ -36,6 +36,8 @@ from sqlalchemy.engine import make_url
 from app import create_app
 from app.config import _normalise_db_url
 
+import benchdb  # scripts/benchdb.py, beside this script
+
 ROOT = Path(__file__).resolve().parent.parent
 APP_URL = _normalise_db_url(os.environ.get(
     "BENCH_DATABASE_URL", "postgresql+psycopg://careloop_app:careloop@127.0.0.1:5432/careloop_bench_booking"))
@@ -55,21 +57,6 @@ _TOKEN = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 _IDEM = re.compile(r'name="idem"[^>]*value="([^"]+)"')
 
 
-def libpq(url: str, database: str | None = None) -> str:
-    parsed = make_url(url).set(drivername="postgresql")
-    return (parsed.set(database=database) if database else parsed).render_as_string(hide_password=False)
-
-
-def recreate_database() -> None:
-    name = make_url(OWNER_URL).database
-    if "bench" not in name:
-        sys.exit(f"refusing to drop database {name!r}: its name must contain 'bench'")
-    with psycopg.connect(libpq(OWNER_URL, "postgres"), autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
-    with psycopg.connect(libpq(OWNER_URL), autocommit=True) as conn:
-        conn.execute("REVOKE ALL ON SCHEMA public FROM PUBLIC")
-        conn.execute(f'GRANT USAGE ON SCHEMA public TO "{make_url(APP_URL).username}"')
 
 
 def make_app():
@@ -259,7 +246,7 @@ def race(port: int, seeded: dict) -> dict:
 def overbookings(tenant_id: int) -> tuple[int, int]:
     """(slots holding more orders than places, counters disagreeing with the orders), as the owner."""
     holding = "('pending_payment', 'pay_at_clinic', 'paid', 'confirmed', 'checked_in', 'completed', 'no_show')"
-    with psycopg.connect(libpq(OWNER_URL)) as conn:
+    with psycopg.connect(benchdb.libpq(OWNER_URL)) as conn:
         conn.execute("SELECT set_config('app.tenant_id', %s, true)", [str(tenant_id)])  # FORCE RLS binds the owner too
         over = conn.execute(f"""
             SELECT count(*) FROM (
@@ -278,7 +265,7 @@ def overbookings(tenant_id: int) -> tuple[int, int]:
 def main() -> None:
     sys.stdout.reconfigure(line_buffering=True)
     print(f"database {make_url(OWNER_URL).database}: recreating and migrating")
-    recreate_database()
+    benchdb.recreate(OWNER_URL, APP_URL)
     app = make_app()
     with app.app_context():
         upgrade()

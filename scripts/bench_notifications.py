@@ -53,6 +53,8 @@ from tenants.context import tenant_context
 from tenants.db import db
 from tenants.services import create_tenant
 
+import benchdb  # scripts/benchdb.py, beside this script
+
 ROOT = Path(__file__).resolve().parent.parent
 APP_URL = _normalise_db_url(os.environ.get(
     "BENCH_DATABASE_URL", "postgresql+psycopg://careloop_app:careloop@127.0.0.1:5432/careloop_bench_notify"))
@@ -70,21 +72,6 @@ BOOKING = {"patient_name": "王晓燕", "package": "入职体检套餐", "date":
 MESSAGE_ID = re.compile(rb"(?im)^message-id:[ \t]*(\S+)")
 
 
-def libpq(url: str, database: str | None = None) -> str:
-    parsed = make_url(url).set(drivername="postgresql")
-    return (parsed.set(database=database) if database else parsed).render_as_string(hide_password=False)
-
-
-def recreate_database() -> None:
-    name = make_url(OWNER_URL).database
-    if "bench" not in name:
-        sys.exit(f"refusing to drop database {name!r}: its name must contain 'bench'")
-    with psycopg.connect(libpq(OWNER_URL, "postgres"), autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
-    with psycopg.connect(libpq(OWNER_URL), autocommit=True) as conn:
-        conn.execute("REVOKE ALL ON SCHEMA public FROM PUBLIC")
-        conn.execute(f'GRANT USAGE ON SCHEMA public TO "{make_url(APP_URL).username}"')
 
 
 def stand_in_for_autovacuum() -> None:
@@ -93,7 +80,7 @@ def stand_in_for_autovacuum() -> None:
     plans prepared while it was empty stay, and each lookup by id scans every
     row of the clinic (measured: 949 million index entries read for 20,000
     messages). So: VACUUM (ANALYZE) notifications every 30 s, as autovacuum would."""
-    with psycopg.connect(libpq(OWNER_URL), autocommit=True) as conn:
+    with psycopg.connect(benchdb.libpq(OWNER_URL), autocommit=True) as conn:
         if conn.execute("SHOW autovacuum").fetchone()[0] == "on":
             return
         print("autovacuum is off on this server: VACUUM (ANALYZE) notifications every 30 s stands in for it")
@@ -291,7 +278,7 @@ def cpu_seconds(roles: dict[str, list[int]]) -> dict[str, float]:
     """CPU time (user + system) used so far by this benchmark's processes, by
     role, with the PostgreSQL backends serving its database (Redis is shared
     with other users of this machine and not counted)."""
-    with psycopg.connect(libpq(OWNER_URL), autocommit=True) as conn:
+    with psycopg.connect(benchdb.libpq(OWNER_URL), autocommit=True) as conn:
         roles = dict(roles, postgres=[pid for (pid,) in conn.execute(
             "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()")])
 
@@ -378,7 +365,7 @@ def main() -> None:
     print(f"redis {REDIS_URL}: FLUSHDB of db {redis.connection_pool.connection_kwargs.get('db', 0)} only")
     redis.flushdb()
     print(f"database {make_url(OWNER_URL).database}: recreating and migrating")
-    recreate_database()
+    benchdb.recreate(OWNER_URL, APP_URL)
     with tempfile.NamedTemporaryFile(prefix="bench-notify-smtp-", suffix=".log") as smtp_log:
         server = subprocess.Popen([sys.executable, __file__, "--smtp", smtp_log.name], cwd=ROOT,
                                   stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)

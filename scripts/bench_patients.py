@@ -47,6 +47,8 @@ from tenants.ids import new_id
 from tenants.models import utcnow
 from tenants.services import create_tenant
 
+import benchdb  # scripts/benchdb.py, beside this script
+
 ROOT = Path(__file__).resolve().parent.parent
 APP_URL = _normalise_db_url(os.environ.get(
     "BENCH_DATABASE_URL", "postgresql+psycopg://careloop_app:careloop@127.0.0.1:5432/careloop_bench"))
@@ -60,22 +62,6 @@ BATCH, QUERIES, WARMUP, TARGET_MS = 5_000, 300, 30, 20.0
 CLIENTS, LOAD_SECONDS = 4, 10.0
 
 
-def libpq(url: str, database: str | None = None) -> str:
-    """A SQLAlchemy URL as a plain libpq one, optionally for another database."""
-    parsed = make_url(url).set(drivername="postgresql")
-    return (parsed.set(database=database) if database else parsed).render_as_string(hide_password=False)
-
-
-def recreate_database() -> None:
-    name = make_url(OWNER_URL).database
-    if "bench" not in name:
-        sys.exit(f"refusing to drop database {name!r}: its name must contain 'bench'")
-    with psycopg.connect(libpq(OWNER_URL, "postgres"), autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
-    with psycopg.connect(libpq(OWNER_URL), autocommit=True) as conn:
-        conn.execute("REVOKE ALL ON SCHEMA public FROM PUBLIC")
-        conn.execute(f'GRANT USAGE ON SCHEMA public TO "{make_url(APP_URL).username}"')
 
 
 def make_app():
@@ -107,6 +93,8 @@ def patient_row(tenant_id: int, card_no: str, data: services.PatientData, consen
         "address": data.address.strip(), "emergency_name": data.emergency_name.strip(),
         "emergency_phone": data.emergency_phone, "source_channel": data.source_channel,
         "consent_version": consent, "consent_at": now, "smoking": "", "alcohol": "", "exercise": "",
+        "email": data.email, "preferred_locale": "zh_CN", "responsible_doctor_id": None,
+        "health_manager_id": None,
         "archived_at": None, "enrolled_by": None, "created_at": now, "updated_at": now,
     }
     # terms_for is the union of the name's terms and the card/mobile terms; only the first is cached
@@ -167,7 +155,7 @@ def seed(app, tenant_id: int, prefix: str) -> tuple[list[dict], float]:
     """Seed PATIENTS patients; return each one's searchable fields and the seconds taken."""
     rng, seen_ids, sample, term_count = random.Random(20260101), set(), [], 0
     started = time.perf_counter()
-    with app.app_context(), psycopg.connect(libpq(OWNER_URL)) as conn:
+    with app.app_context(), psycopg.connect(benchdb.libpq(OWNER_URL)) as conn:
         for stage, table in (("stage_patients", "patients"), ("stage_terms", "patient_search_terms")):
             conn.execute(f"CREATE TEMP TABLE {stage} (LIKE {table}) ON COMMIT DELETE ROWS")
         for first in range(1, PATIENTS + 1, BATCH):
@@ -353,7 +341,7 @@ def measure_http(newest_card: str) -> dict:
 def main() -> None:
     sys.stdout.reconfigure(line_buffering=True)  # progress interleaves with Alembic's log on stderr
     print(f"database {make_url(OWNER_URL).database}: recreating and migrating")
-    recreate_database()
+    benchdb.recreate(OWNER_URL, APP_URL)
     app = make_app()
     with app.app_context():
         upgrade()

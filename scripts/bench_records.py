@@ -57,6 +57,8 @@ from tenants.context import tenant_context
 from tenants.db import db
 from tenants.services import create_tenant
 
+import benchdb  # scripts/benchdb.py, beside this script
+
 ROOT = Path(__file__).resolve().parent.parent
 APP_URL = _normalise_db_url(os.environ.get(
     "BENCH_DATABASE_URL", "postgresql+psycopg://careloop_app:careloop@127.0.0.1:5432/careloop_bench_records"))
@@ -126,22 +128,9 @@ LABS = (("RJLAB", 0.5), ("HXLIS", 0.3), ("MNLAB", 0.2))  # LOINC + flags, local 
 UNITS: dict[str, str] = {}  # code -> catalogue unit, read from the clinic's catalogue
 
 
-def libpq(url: str, database: str | None = None) -> str:
-    """A SQLAlchemy URL as a plain libpq one, optionally for another database."""
-    parsed = make_url(url).set(drivername="postgresql")
-    return (parsed.set(database=database) if database else parsed).render_as_string(hide_password=False)
-
 
 def recreate_database() -> None:
-    name = make_url(OWNER_URL).database
-    if "bench" not in name:
-        sys.exit(f"refusing to drop database {name!r}: its name must contain 'bench'")
-    with psycopg.connect(libpq(OWNER_URL, "postgres"), autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
-    with psycopg.connect(libpq(OWNER_URL), autocommit=True) as conn:
-        conn.execute("REVOKE ALL ON SCHEMA public FROM PUBLIC")
-        conn.execute(f'GRANT USAGE ON SCHEMA public TO "{make_url(APP_URL).username}"')
+    benchdb.recreate(OWNER_URL, APP_URL)
     Redis.from_url(REDIS_URL).flushdb()  # the alerts' notification jobs land here
 
 
@@ -158,7 +147,7 @@ def keep_statistics():
     plans every query for an empty table: a patient's lookups then scan the whole clinic and the
     import slows down as it goes. Production keeps autovacuum on; this ANALYZEs the tables every
     ANALYZE_EVERY seconds from a second connection, about what autovacuum's analyze does."""
-    with psycopg.connect(libpq(OWNER_URL), autocommit=True) as conn:
+    with psycopg.connect(benchdb.libpq(OWNER_URL), autocommit=True) as conn:
         if conn.execute("SHOW autovacuum").fetchone()[0] == "on":
             yield "autovacuum is on"
             return

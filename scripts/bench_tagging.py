@@ -38,6 +38,8 @@ from tenants.context import tenant_context
 from tenants.db import db
 from tenants.services import create_tenant
 
+import benchdb  # scripts/benchdb.py, beside this script
+
 APP_URL = _normalise_db_url(os.environ.get(
     "BENCH_DATABASE_URL", "postgresql+psycopg://careloop_app:careloop@127.0.0.1:5432/careloop_bench_tagging"))
 OWNER_URL = _normalise_db_url(os.environ.get(
@@ -56,21 +58,6 @@ VALUES = {
 }
 
 
-def libpq(url: str, database: str | None = None) -> str:
-    parsed = make_url(url).set(drivername="postgresql")
-    return (parsed.set(database=database) if database else parsed).render_as_string(hide_password=False)
-
-
-def recreate_database() -> None:
-    name = make_url(OWNER_URL).database
-    if "bench" not in name:
-        sys.exit(f"refusing to drop database {name!r}: its name must contain 'bench'")
-    with psycopg.connect(libpq(OWNER_URL, "postgres"), autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
-    with psycopg.connect(libpq(OWNER_URL), autocommit=True) as conn:
-        conn.execute("REVOKE ALL ON SCHEMA public FROM PUBLIC")
-        conn.execute(f'GRANT USAGE ON SCHEMA public TO "{make_url(APP_URL).username}"')
 
 
 def make_app():
@@ -138,7 +125,7 @@ def observations_sql(tenant_id: int, base_id: int, indicators: dict[str, int]) -
 def seed(tenant_id: int, prefix: str, indicators: dict[str, int]) -> float:
     started = time.perf_counter()
     base = 10**15  # below every new_id() of today (about 3.8e17): no clash with ids the app makes
-    with psycopg.connect(libpq(OWNER_URL)) as conn:
+    with psycopg.connect(benchdb.libpq(OWNER_URL)) as conn:
         conn.execute("SELECT set_config('app.tenant_id', %s, true)", [str(tenant_id)])  # FORCE RLS binds the owner too
         conn.execute("SELECT setseed(0.2026)")
         conn.execute(patients_sql(tenant_id, base, prefix))
@@ -205,7 +192,7 @@ def explain_rule(app, tenant_id: int, pack_key: str) -> str:
 def main() -> None:
     sys.stdout.reconfigure(line_buffering=True)
     print(f"database {make_url(OWNER_URL).database}: recreating and migrating")
-    recreate_database()
+    benchdb.recreate(OWNER_URL, APP_URL)
     app = make_app()
     with app.app_context():
         upgrade()

@@ -25,6 +25,8 @@ def _tenant_setting() -> str:
 
 
 def _on_begin(session, transaction, connection) -> None:
+    if transaction.nested:  # a savepoint runs inside the transaction that already has the setting
+        return
     if connection.dialect.name == "postgresql":
         connection.execute(_SET_SQL, {"tenant": _tenant_setting()})
 

@@ -107,70 +107,56 @@ def _changed(what: str, **detail):
     return redirect(url_for("booking_admin.capacity"))
 
 
+def _save(form, slot: str, change, what: str, detail=lambda: {}):
+    """Validate ``form``, run ``change``; saved: audit and back to the page; refused: the page again
+    with the form (its ``slot`` in the template) showing each error next to its field."""
+    if form.validate():
+        try:
+            change()
+        except services.BookingError as exc:
+            db.session.rollback()
+            _show_errors(form, exc.errors)
+        else:
+            return _changed(what, **detail())
+    return _capacity_page(**{slot: form}, status=400)
+
+
 @bp.route("/capacity", methods=["GET", "POST"])
 @requires("booking.manage")
 def capacity():
     form = SettingsForm(prefix="rules")
     if not form.is_submitted():
         return _capacity_page()
-    if form.validate():
-        try:
-            services.update_settings(horizon_days=form.horizon_days.data, cutoff_days=form.cutoff_days.data,
-                                     cutoff_time=form.cutoff_time.data,
-                                     cancel_cutoff_days=form.cancel_cutoff_days.data,
-                                     cancel_cutoff_time=form.cancel_cutoff_time.data,
-                                     daily_capacity=form.daily_capacity.data)
-        except services.BookingError as exc:
-            db.session.rollback()
-            _show_errors(form, exc.errors)
-        else:
-            return _changed("settings")
-    return _capacity_page(settings_form=form, status=400)
+    return _save(form, "settings_form", lambda: services.update_settings(
+        horizon_days=form.horizon_days.data, cutoff_days=form.cutoff_days.data, cutoff_time=form.cutoff_time.data,
+        cancel_cutoff_days=form.cancel_cutoff_days.data, cancel_cutoff_time=form.cancel_cutoff_time.data,
+        daily_capacity=form.daily_capacity.data), "settings")
 
 
 @bp.route("/capacity/slots", methods=["POST"])
 @requires("booking.manage")
 def slot_add():
     form = _slot_form()
-    if form.validate_on_submit():
-        try:
-            services.add_slot(form.weekday.data, form.start.data, form.end.data, form.capacity.data)
-        except services.BookingError as exc:
-            db.session.rollback()
-            _show_errors(form, exc.errors)
-        else:
-            return _changed("slot_added", weekday=form.weekday.data, start=form.start.data)
-    return _capacity_page(slot_form=form, status=400)
+    return _save(form, "slot_form", lambda: services.add_slot(form.weekday.data, form.start.data, form.end.data,
+                                                              form.capacity.data),
+                 "slot_added", lambda: {"weekday": form.weekday.data, "start": form.start.data})
 
 
 @bp.route("/capacity/overrides", methods=["POST"])
 @requires("booking.manage")
 def override_add():
     form = OverrideForm(prefix="day")
-    if form.validate_on_submit():
-        try:
-            services.add_override(form.day.data, form.start.data, form.end.data, form.capacity.data)
-        except services.BookingError as exc:
-            db.session.rollback()
-            _show_errors(form, exc.errors)
-        else:
-            return _changed("override_added", day=form.day.data, start=form.start.data)
-    return _capacity_page(override_form=form, status=400)
+    return _save(form, "override_form", lambda: services.add_override(form.day.data, form.start.data, form.end.data,
+                                                                      form.capacity.data),
+                 "override_added", lambda: {"day": form.day.data, "start": form.start.data})
 
 
 @bp.route("/capacity/closed", methods=["POST"])
 @requires("booking.manage")
 def closed_add():
     form = ClosedDayForm(prefix="closed")
-    if form.validate_on_submit():
-        try:
-            services.add_closed_day(form.day.data, form.reason.data)
-        except services.BookingError as exc:
-            db.session.rollback()
-            _show_errors(form, exc.errors)
-        else:
-            return _changed("closed_added", day=form.day.data)
-    return _capacity_page(closed_form=form, status=400)
+    return _save(form, "closed_form", lambda: services.add_closed_day(form.day.data, form.reason.data),
+                 "closed_added", lambda: {"day": form.day.data})
 
 
 def _remove(model, row_id: int, what: str):

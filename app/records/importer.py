@@ -19,6 +19,7 @@ from app.patients.models import Patient
 from app.records import alerts, catalogue, services
 from app.records.models import ExamReport
 from app.records.parsed import ParsedReport, ParsedResult, ParseError, PatientRef
+from app.tagging import services as tagging
 from tenants.context import require_tenant_id
 from tenants.db import db
 
@@ -186,6 +187,8 @@ def _import_one(report: ParsedReport, index, summary: ImportSummary, patient: Pa
     for moment in sorted({o.observed_at for o in fresh}):
         fresh.extend(services.derive(patient, moment, report_id=row.id, indicator=index.indicator))
     alerts.raise_for(patient, fresh)
+    if fresh:
+        tagging.evaluate_patient_later(patient.id)
     summary.results += len(fresh)
     summary.imported += 1 if fresh else 0
     summary.report_ids.append(row.id)

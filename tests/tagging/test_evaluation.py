@@ -225,3 +225,27 @@ def test_cli_evaluates_a_clinic(app, make_tenant, make_patient, give, tagged):
     assert runner.invoke(args=["tagging", "evaluate", "--tenant", t.slug, "--rule", "12345"]).exit_code != 0
     result = runner.invoke(args=["tagging", "install-pack", "--tenant", t.slug])
     assert result.exit_code == 0 and "added 0 rules" in result.output
+
+
+@pytest.mark.redis
+def test_an_imported_report_retags_its_patient_in_a_job(app, make_tenant, make_patient, tagged):
+    from app.records import importer
+
+    t = make_tenant()
+    patient = make_patient(t)
+    _drain(app)
+    message = "\r".join([
+        "MSH|^~\\&|LIS|LAB|CARELOOP|DEMO|20240506093000||ORU^R01|RETAG1|P|2.5.1",
+        f"PID|1||{patient.card_no}||张三||19700101|M",
+        "OBR|1||A1|LAB^生化|||20240506083000",
+        f"OBX|1|NM|{GLUCOSE}^空腹血糖^LN||7.4|mmol/L|3.9-6.1|H|||F|||20240506083000"]) + "\r"
+    with app.app_context(), tenant_context(t.id):
+        summary = importer.import_file(message.encode(), "r.hl7")
+        db.session.commit()
+    assert summary.imported == 1 and _queued_for(app, patient.id)
+    _drain(app)
+    assert "血糖达糖尿病水平" in tagged(t, patient.id)
+    with app.app_context(), tenant_context(t.id):  # the same message again stores nothing and queues nothing
+        importer.import_file(message.encode(), "r.hl7")
+        db.session.commit()
+    assert not _queued_for(app, patient.id)

@@ -1,0 +1,25 @@
+"""The database part every benchmark shares: each recreates its own database
+(the name must contain "bench") owned by the owner role, with the app role
+allowed in, as scripts/services.sh sets up for the suite."""
+import sys
+
+import psycopg
+from sqlalchemy.engine import make_url
+
+
+def libpq(url: str, database: str | None = None) -> str:
+    """A SQLAlchemy URL as a plain libpq one, optionally for another database."""
+    parsed = make_url(url).set(drivername="postgresql")
+    return (parsed.set(database=database) if database else parsed).render_as_string(hide_password=False)
+
+
+def recreate(owner_url: str, app_url: str) -> None:
+    name = make_url(owner_url).database
+    if "bench" not in name:
+        sys.exit(f"refusing to drop database {name!r}: its name must contain 'bench'")
+    with psycopg.connect(libpq(owner_url, "postgres"), autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
+    with psycopg.connect(libpq(owner_url), autocommit=True) as conn:
+        conn.execute("REVOKE ALL ON SCHEMA public FROM PUBLIC")
+        conn.execute(f'GRANT USAGE ON SCHEMA public TO "{make_url(app_url).username}"')
