@@ -17,9 +17,11 @@ COLUMN = {"card_no": _l("Card number"), "name": _l("Name"), "id_number": _l("ID 
 
 def import_summary(summary) -> str:
     """One sentence on an import's outcome (an importer.ImportSummary)."""
-    from flask_babel import gettext as _
+    from flask_babel import gettext as _, ngettext
 
-    return _("Imported %(reports)d reports (%(results)d results); %(dup)d duplicates skipped; "
-             "%(unmatched)d waiting for a patient; %(errors)d errors.", reports=summary.imported,
-             results=summary.results, dup=summary.duplicates, unmatched=summary.unmatched,
-             errors=len(summary.errors))
+    return _("%(imported)s (%(results)s); %(duplicates)s; %(unmatched)s; %(errors)s.",
+             imported=ngettext("Imported %(num)d report", "Imported %(num)d reports", summary.imported),
+             results=ngettext("%(num)d result", "%(num)d results", summary.results),
+             duplicates=ngettext("%(num)d duplicate skipped", "%(num)d duplicates skipped", summary.duplicates),
+             unmatched=ngettext("%(num)d waiting for a patient", "%(num)d waiting for a patient", summary.unmatched),
+             errors=ngettext("%(num)d error", "%(num)d errors", len(summary.errors)))

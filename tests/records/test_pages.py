@@ -135,7 +135,7 @@ def test_a_large_file_imports_in_a_job_with_progress(app, make_tenant, make_pati
     with app.app_context():
         SimpleWorker([jobs.queue(name) for name in jobs.QUEUES], connection=jobs.redis_connection()).work(burst=True)
     done = client.get(f"/jobs/{run_id}").get_data(as_text=True)
-    assert "Imported 60 reports (180 results)" in done and "1 waiting for a patient" in done and "1 errors" in done
+    assert "Imported 60 reports (180 results)" in done and "1 waiting for a patient" in done and "1 error." in done
     assert "hx-trigger" not in done
     assert len(_values(app, tenant, patients[0].id)) == 60
 
