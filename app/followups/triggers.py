@@ -8,95 +8,41 @@
 - Enrolment (开卡), an exam report imported for a patient and a booking
   completed are seen by a session hook (new ``Patient`` / ``ExamReport``
   rows, an ``Order`` whose status became ``completed``) and acted on just
-  before the transaction commits, so the tasks commit with the change.
+  before the transaction commits, so the tasks commit with the change;
+  the triggers of one transaction are acted on together, per plan.
 """
 import logging
 from datetime import datetime, timezone
 
 from flask_babel import gettext as _
-from sqlalchemy import event, func, select, union_all
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import event, select, union_all
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import get_history
 
-from app.followups import plans
-from app.followups.models import FollowupPlan, FollowupTask, PlanEnrolment
+from app.followups import enrolment, plans
+from app.followups.models import FollowupPlan, PlanEnrolment
 from tenants.context import current_tenant_id
 from tenants.db import db
-from tenants.models import utcnow
 
 log = logging.getLogger(__name__)
 _PENDING_KEY = "careloop_followup_triggers"
 
 
-# --------------------------------------------------------------- assignment
-
-def assignee_for(patient) -> int | None:
-    """The patient's health manager if active, else the active health
-    manager with the fewest open tasks (None if the clinic has none)."""
-    from app.auth.models import StaffUser
-
-    if patient.health_manager_id:
-        user = db.session.scalar(select(StaffUser).where(StaffUser.id == patient.health_manager_id))
-        if user is not None and user.active:
-            return user.id
-    open_tasks = (select(FollowupTask.assignee_id, func.count().label("n")).where(FollowupTask.status == "pending")
-                  .group_by(FollowupTask.assignee_id).subquery())
-    row = db.session.execute(
-        select(StaffUser.id).outerjoin(open_tasks, open_tasks.c.assignee_id == StaffUser.id)
-        .where(StaffUser.role == "health_manager", StaffUser.active.is_(True))
-        .order_by(func.coalesce(open_tasks.c.n, 0), StaffUser.created_at, StaffUser.id).limit(1)).first()
-    return row[0] if row else None
-
-
-# ---------------------------------------------------------- enrol / cancel
+# ---------------------------------------------------------- enrol / fire
 
 def enrol(plan: FollowupPlan, patient_id: int, *, started_by: str = "") -> PlanEnrolment | None:
-    """Start the plan for the patient and create its tasks; None if the
-    patient follows it already (one active enrolment per plan). The caller commits."""
-    from app.patients import services as patients
-
-    patient = patients.get(patient_id)
-    if patient is None or patient.archived_at is not None:
+    """Start the plan for one patient and create its tasks; None if the
+    patient follows it already or is archived. The caller commits."""
+    enrolled = enrolment.enrol_many(plan, {patient_id: started_by})
+    if patient_id not in enrolled:
         return None
-    if _active(plan.id, patient_id) is not None:
-        return None
-    enrolment = PlanEnrolment(plan_id=plan.id, patient_id=patient_id, started_by=started_by[:200])
-    try:
-        with db.session.begin_nested():  # a concurrent trigger loses on the partial unique index
-            db.session.add(enrolment)
-            db.session.flush()
-    except IntegrityError:
-        return None
-    assignee = assignee_for(patient)
-    for due in plans.due_dates(plan, plans.today()):
-        db.session.add(FollowupTask(enrolment_id=enrolment.id, plan_id=plan.id, patient_id=patient_id,
-                                    assignee_id=assignee, due_date=due, channel=plan.channel,
-                                    max_attempts=plan.max_attempts))
-    db.session.flush()
-    return enrolment
+    return db.session.scalar(select(PlanEnrolment).where(PlanEnrolment.id == enrolled[patient_id]))
 
 
-def cancel_enrolment(enrolment: PlanEnrolment, reason: str) -> int:
-    """End an enrolment and cancel its pending tasks with the reason. Returns how many."""
-    enrolment.status, enrolment.reason, enrolment.ended_at = "cancelled", reason[:200], utcnow()
-    tasks = list(db.session.scalars(select(FollowupTask).where(
-        FollowupTask.enrolment_id == enrolment.id, FollowupTask.status == "pending")))
-    for task in tasks:
-        task.status, task.cancel_reason = "cancelled", reason[:200]
-    db.session.flush()
-    return len(tasks)
-
-
-def _active(plan_id: int, patient_id: int) -> PlanEnrolment | None:
-    return db.session.scalar(select(PlanEnrolment).where(
-        PlanEnrolment.plan_id == plan_id, PlanEnrolment.patient_id == patient_id,
-        PlanEnrolment.status == "active"))
-
-
-def fire(trigger: str, patient_id: int, detail: str = "") -> list[PlanEnrolment]:
-    """Enrol the patient in every active plan started by ``trigger``."""
-    return [e for plan in plans.active_for(trigger) if (e := enrol(plan, patient_id, started_by=detail))]
+def fire(trigger: str, started_by: dict[int, str]) -> int:
+    """Enrol these patients (id -> what happened) in every active plan that
+    ``trigger`` starts. Returns how many enrolments began."""
+    return sum(len(enrolment.enrol_many(plan, started_by)) for plan in plans.active_for(trigger))
 
 
 # --------------------------------------------------------------------- tags
@@ -137,18 +83,24 @@ def tags_changed(*, patient_ids: list[int] | None = None, tag_ids: list[int] | N
         wanted = [p for p in wanted if p.trigger_tag in names]
     for plan in wanted:
         holders = _holders(plan.trigger_tag, patient_ids)
-        query = select(PlanEnrolment).where(PlanEnrolment.plan_id == plan.id)
+        query = select(PlanEnrolment.id, PlanEnrolment.patient_id, PlanEnrolment.status,
+                       PlanEnrolment.started_at).where(PlanEnrolment.plan_id == plan.id)
         if patient_ids is not None:
             query = query.where(PlanEnrolment.patient_id.in_(patient_ids))
         latest: dict[int, datetime] = {}
-        for enrolment in db.session.scalars(query):
-            started = _aware(enrolment.started_at)
-            latest[enrolment.patient_id] = max(started, latest.get(enrolment.patient_id, started))
-            if enrolment.status == "active" and enrolment.patient_id not in holders:
-                cancel_enrolment(enrolment, _("The tag “%(tag)s” no longer applies.", tag=plan.trigger_tag))
-        for patient_id, applied_at in holders.items():
-            if patient_id not in latest or latest[patient_id] < applied_at:
-                enrol(plan, patient_id, started_by=_("Tag “%(tag)s” added", tag=plan.trigger_tag))
+        stale = []
+        for enrolment_id, patient_id, status, started_at in db.session.execute(query):
+            started = _aware(started_at)
+            latest[patient_id] = max(started, latest.get(patient_id, started))
+            if status == "active" and patient_id not in holders:
+                stale.append(enrolment_id)
+        if stale:
+            enrolment.cancel_many(stale, _("The tag “%(tag)s” no longer applies.", tag=plan.trigger_tag))
+        started_by = _("Tag “%(tag)s” added", tag=plan.trigger_tag)
+        starts = {patient_id: started_by for patient_id, applied_at in holders.items()
+                  if patient_id not in latest or latest[patient_id] < applied_at}
+        if starts:
+            enrolment.enrol_many(plan, starts)
 
 
 # ------------------------------------------------- enrolment, reports, orders
@@ -181,11 +133,14 @@ def _before_commit(session) -> None:
     session.flush()
     pending = session.info.pop(_PENDING_KEY, [])
     tenant_id = current_tenant_id()
+    by_trigger: dict[str, dict[int, str]] = {}
     for owner, trigger, patient_id, detail in pending:
         if owner != tenant_id or patient_id is None:
             log.warning("follow-up trigger %s of tenant %s skipped: tenant %s is current", trigger, owner, tenant_id)
             continue
-        fire(trigger, patient_id, detail)
+        by_trigger.setdefault(trigger, {}).setdefault(patient_id, detail)
+    for trigger, started_by in by_trigger.items():
+        fire(trigger, started_by)
     session.flush()
 
 

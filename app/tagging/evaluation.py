@@ -219,8 +219,9 @@ def evaluate_patient(patient_id: int, *, now: datetime | None = None) -> Patient
                 pt.c.tenant_id == tenant_id, pt.c.patient_id == patient_id, pt.c.rule_id == rule_id).values(
                 evidence=evidence, tag_id=rule.tag_id, rule_version=rule.version, updated_at=now))
             changes.refreshed.append(rule_id)
-    if changes.added or changes.removed:
-        _followups().tags_changed(patient_ids=[patient_id])  # plans started or stopped by a tag
+    if changes.added or changes.removed:  # plans started or stopped by these tags
+        touched = {rules[r].tag_id for r in changes.added} | {existing[r].tag_id for r in changes.removed}
+        _followups().tags_changed(patient_ids=[patient_id], tag_ids=sorted(touched))
     return changes
 
 

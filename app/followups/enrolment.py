@@ -1,0 +1,130 @@
+"""Starting and ending plans for many patients at once.
+
+A rule re-evaluated over a whole clinic can add a plan's tag to tens of
+thousands of patients, so enrolment works on sets: a few statements per
+thousand patients, never a round of queries per patient. One patient is the
+same code with a set of one.
+
+Assignment: the patient's health manager while that account is active, else
+the active health manager with the fewest open tasks, counting the tasks this
+batch has handed out so far, so a large batch is spread evenly.
+"""
+import heapq
+from collections.abc import Iterable
+
+from sqlalchemy import and_, exists, func, select, text, update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from app.followups import plans
+from app.followups.models import FollowupPlan, FollowupTask, PlanEnrolment
+from tenants.context import require_tenant_id
+from tenants.db import db
+from tenants.ids import new_id
+from tenants.models import utcnow
+
+CHUNK = 5000
+INSERT_ROWS = 1000  # one multi-row INSERT stays under SQLite's 32,766 parameters
+
+
+def _chunks(ids: list[int]) -> Iterable[list[int]]:
+    for start in range(0, len(ids), CHUNK):
+        yield ids[start:start + CHUNK]
+
+
+def _insert(table):
+    return (postgresql.insert if db.session.get_bind().dialect.name == "postgresql" else sqlite.insert)(table)
+
+
+class _Assigner:
+    """Who gets a new patient's tasks (see the module's docstring)."""
+
+    def __init__(self, own_managers: set[int]):
+        from app.auth.models import StaffUser
+
+        self.active_own = set(db.session.scalars(select(StaffUser.id).where(
+            StaffUser.id.in_(own_managers), StaffUser.active.is_(True)))) if own_managers else set()
+        load = dict(db.session.execute(select(FollowupTask.assignee_id, func.count()).where(
+            FollowupTask.status == "pending", FollowupTask.assignee_id.is_not(None))
+            .group_by(FollowupTask.assignee_id)).all())
+        self.heap = [(load.get(user_id, 0), created_at, user_id) for user_id, created_at in db.session.execute(
+            select(StaffUser.id, StaffUser.created_at).where(
+                StaffUser.role == "health_manager", StaffUser.active.is_(True)))]
+        heapq.heapify(self.heap)
+
+    def __call__(self, health_manager_id: int | None, tasks: int) -> int | None:
+        if health_manager_id in self.active_own:
+            return health_manager_id
+        if not self.heap:
+            return None
+        load, created_at, user_id = heapq.heappop(self.heap)
+        heapq.heappush(self.heap, (load + tasks, created_at, user_id))
+        return user_id
+
+
+def assignee_for(patient) -> int | None:
+    """Whom a new task for this one patient goes to."""
+    own = {patient.health_manager_id} if patient.health_manager_id else set()
+    return _Assigner(own)(patient.health_manager_id, 1)
+
+
+def _eligible(plan_id: int, patient_ids: list[int]) -> list[tuple[int, int | None]]:
+    """(patient id, health manager id) of the live patients among these who
+    do not follow the plan now."""
+    from app.patients.models import Patient
+
+    following = exists().where(PlanEnrolment.plan_id == plan_id, PlanEnrolment.patient_id == Patient.id,
+                               PlanEnrolment.status == "active")
+    found = []
+    for chunk in _chunks(patient_ids):
+        found += db.session.execute(select(Patient.id, Patient.health_manager_id).where(
+            Patient.id.in_(chunk), Patient.archived_at.is_(None), ~following).order_by(Patient.id)).all()
+    return found
+
+
+def enrol_many(plan: FollowupPlan, started_by: dict[int, str]) -> dict[int, int]:
+    """Start the plan for these patients (patient id -> what started it) and
+    create their tasks. Archived patients and those following the plan now
+    are skipped; a concurrent trigger loses on the partial unique index
+    instead of failing. Returns {patient id: enrolment id} of those enrolled.
+    The caller commits."""
+    candidates = _eligible(plan.id, list(started_by))
+    if not candidates:
+        return {}
+    tenant_id, now = require_tenant_id(), utcnow()
+    enrolments = PlanEnrolment.__table__
+    statement = _insert(enrolments).on_conflict_do_nothing(
+        index_elements=[enrolments.c.tenant_id, enrolments.c.plan_id, enrolments.c.patient_id],
+        index_where=text("status = 'active'")).returning(enrolments.c.patient_id, enrolments.c.id)
+    enrolled: dict[int, int] = {}
+    for start in range(0, len(candidates), INSERT_ROWS):
+        rows = [{"tenant_id": tenant_id, "id": new_id(), "plan_id": plan.id, "patient_id": patient_id,
+                 "status": "active", "started_by": started_by[patient_id][:200], "reason": "", "started_at": now}
+                for patient_id, _manager in candidates[start:start + INSERT_ROWS]]
+        enrolled.update(db.session.execute(statement.values(rows)).tuples().all())
+
+    dates = plans.due_dates(plan, plans.today())
+    assign = _Assigner({manager for _patient, manager in candidates if manager})
+    tasks = [{"tenant_id": tenant_id, "id": new_id(), "enrolment_id": enrolled[patient_id], "plan_id": plan.id,
+              "patient_id": patient_id, "assignee_id": assignee, "due_date": due, "channel": plan.channel,
+              "status": "pending", "failed_attempts": 0, "max_attempts": plan.max_attempts, "cancel_reason": "",
+              "created_at": now, "version": 1}
+             for patient_id, manager in candidates if patient_id in enrolled
+             for assignee in [assign(manager, len(dates))] for due in dates]
+    for start in range(0, len(tasks), CHUNK):
+        db.session.execute(FollowupTask.__table__.insert(), tasks[start:start + CHUNK])
+    return enrolled
+
+
+def cancel_many(enrolment_ids: list[int], reason: str) -> int:
+    """End these active enrolments and cancel their pending tasks, keeping
+    the reason. Returns how many tasks were cancelled. The caller commits."""
+    now, reason, cancelled = utcnow(), reason[:200], 0
+    for chunk in _chunks(enrolment_ids):
+        db.session.execute(update(PlanEnrolment).where(PlanEnrolment.id.in_(chunk), PlanEnrolment.status == "active")
+                           .values(status="cancelled", reason=reason, ended_at=now)
+                           .execution_options(synchronize_session="fetch"))
+        cancelled += db.session.execute(
+            update(FollowupTask).where(and_(FollowupTask.enrolment_id.in_(chunk), FollowupTask.status == "pending"))
+            .values(status="cancelled", cancel_reason=reason, version=FollowupTask.version + 1)
+            .execution_options(synchronize_session="fetch")).rowcount
+    return cancelled

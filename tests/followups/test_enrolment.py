@@ -1,0 +1,120 @@
+"""Clinic-wide enrolment: a rule run over the whole clinic starts and stops
+plans in a number of statements that does not grow with the patients, and
+spreads the new tasks evenly over the health managers."""
+from collections import Counter
+from contextlib import contextmanager
+from datetime import datetime, timezone
+
+import pytest
+from sqlalchemy import event, select
+
+from app.followups import plans
+from app.followups.models import FollowupTask, PlanEnrolment
+from app.tagging import services as tagging
+from tenants.context import tenant_context
+from tenants.db import db
+
+pytestmark = pytest.mark.postgres
+PLAN = "血压偏高随访"  # the pack's plan for 血压偏高: days 7, 30, 90
+
+
+@contextmanager
+def _counting():
+    seen = []
+
+    def count(conn, cursor, statement, parameters, context, executemany):
+        seen.append(statement)
+
+    engine = db.engine
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        yield seen
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+
+
+def _give_bp(patient_ids, systolic: str):
+    from app.patients import services as patients
+    from app.records import services as records
+
+    indicator = records.indicator_by_code("8480-6")
+    for patient_id in patient_ids:
+        at = datetime.now(timezone.utc).replace(microsecond=0)
+        records.store_many(patients.get(patient_id), [records.Value(indicator, systolic, "mm[Hg]", at)])
+    db.session.commit()
+
+
+def _clinic(app, make_tenant, make_staff, make_patient, size):
+    tenant = make_tenant()
+    busy, free = make_staff(tenant, "health_manager"), make_staff(tenant, "health_manager")
+    own = make_patient(tenant, health_manager_id=busy.id)
+    others = [make_patient(tenant).id for _ in range(size)]
+    with app.app_context(), tenant_context(tenant.id):
+        db.session.add_all(FollowupTask(patient_id=own.id, assignee_id=busy.id, due_date=plans.today())
+                           for _ in range(4))  # busy starts with four open tasks
+        db.session.commit()
+        _give_bp([own.id, *others], "152")
+    return tenant, busy, free, own.id, others
+
+
+def _evaluate_all():
+    with _counting() as statements:
+        tagging.evaluate_rules(None)
+        db.session.commit()
+    return len(statements)
+
+
+def test_clinic_wide_enrolment_is_set_based_and_spreads_the_work(app, make_tenant, make_staff, make_patient):
+    small = _clinic(app, make_tenant, make_staff, make_patient, 4)
+    large = _clinic(app, make_tenant, make_staff, make_patient, 40)
+    counts = []
+    for tenant, *_rest in (small, large):
+        with app.app_context(), tenant_context(tenant.id):
+            counts.append(_evaluate_all())
+    assert counts[0] == counts[1], "statements grew with the number of patients"
+
+    tenant, busy, free, own_id, others = large
+    with app.app_context(), tenant_context(tenant.id):
+        plan_id = next(p.id for p in plans.list_plans() if p.name == PLAN)
+        enrolled = Counter(db.session.scalars(select(PlanEnrolment.patient_id).where(
+            PlanEnrolment.plan_id == plan_id, PlanEnrolment.status == "active")))
+        assert enrolled == Counter([own_id, *others])
+        tasks = list(db.session.scalars(select(FollowupTask).where(FollowupTask.plan_id == plan_id)))
+        assert len(tasks) == 3 * 41
+        assert {t.assignee_id for t in tasks if t.patient_id == own_id} == {busy.id}
+        load = Counter(t.assignee_id for t in db.session.scalars(select(FollowupTask).where(
+            FollowupTask.status == "pending")))
+        assert abs(load[busy.id] - load[free.id]) <= 3, load
+
+        _give_bp(others[:10], "118")  # ten patients no longer meet the rule
+        _evaluate_all()
+        stopped = list(db.session.scalars(select(FollowupTask).where(FollowupTask.patient_id.in_(others[:10]))))
+        assert len(stopped) == 30 and {t.status for t in stopped} == {"cancelled"}
+        assert all("血压偏高" in t.cancel_reason and t.version == 2 for t in stopped)
+        ended = list(db.session.scalars(select(PlanEnrolment).where(PlanEnrolment.patient_id.in_(others[:10]))))
+        assert {e.status for e in ended} == {"cancelled"} and all(e.ended_at for e in ended)
+        still = db.session.scalar(select(db.func.count()).select_from(FollowupTask).where(
+            FollowupTask.plan_id == plan_id, FollowupTask.status == "pending"))
+        assert still == 3 * 31
+
+        _evaluate_all()  # nothing changed: nothing new, nothing cancelled again
+        assert db.session.scalar(select(db.func.count()).select_from(FollowupTask).where(
+            FollowupTask.plan_id == plan_id)) == 3 * 41
+
+
+def test_archived_patients_and_repeats_are_skipped(app, make_tenant, make_patient):
+    from app.followups import enrolment
+
+    tenant = make_tenant()
+    kept, archived = make_patient(tenant).id, make_patient(tenant).id
+    with app.app_context(), tenant_context(tenant.id):
+        from app.patients.models import Patient
+
+        db.session.get(Patient, (tenant.id, archived)).archived_at = datetime.now(timezone.utc)
+        plan = next(p for p in plans.list_plans() if p.name == PLAN)
+        first = enrolment.enrol_many(plan, {kept: "test", archived: "test"})
+        again = enrolment.enrol_many(plan, {kept: "test"})
+        db.session.commit()
+        assert list(first) == [kept] and again == {}
+        assert db.session.scalar(select(db.func.count()).select_from(FollowupTask).where(
+            FollowupTask.patient_id == kept)) == 3
