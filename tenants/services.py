@@ -57,5 +57,19 @@ def list_tenants() -> list[Tenant]:
     return list(db.session.scalars(select(Tenant).order_by(Tenant.slug)))
 
 
+def for_each_active_tenant(work: Callable[[], object]) -> dict[str, object]:
+    """Run ``work`` in each active clinic's context and commit after each
+    (a daily job: one clinic's failure leaves the others' work in place).
+    Returns {slug: what work returned}."""
+    tenants = [(t.id, t.slug) for t in list_tenants() if t.active]
+    db.session.rollback()
+    results = {}
+    for tenant_id, slug in tenants:
+        with tenant_context(tenant_id):
+            results[slug] = work()
+            db.session.commit()
+    return results
+
+
 def tenant_by_slug(slug: str) -> Tenant | None:
     return db.session.scalar(select(Tenant).where(Tenant.slug == slug))

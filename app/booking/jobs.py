@@ -1,7 +1,7 @@
 """The day-before reminder, for every clinic (RQ entry point and CLI)."""
 from datetime import timedelta
 
-from tenants.context import tenant_context
+from tenants.context import require_tenant_id, tenant_context
 from tenants.db import db
 
 
@@ -23,8 +23,6 @@ def remind_tenant(tenant_id: int, now=None) -> int:
 
 
 def remind_all(now=None) -> dict[str, int]:
-    from tenants.services import list_tenants
+    from tenants.services import for_each_active_tenant
 
-    tenants = [(t.id, t.slug) for t in list_tenants() if t.active]
-    db.session.rollback()
-    return {slug: remind_tenant(tenant_id, now) for tenant_id, slug in tenants}
+    return for_each_active_tenant(lambda: remind_tenant(require_tenant_id(), now))

@@ -26,7 +26,8 @@ def _draft_from_request() -> plans.PlanDraft:
                            trigger_tag=form.get("trigger_tag", ""), schedule=form.get("schedule", ""),
                            interval_days=form.get("interval_days", ""), duration_months=form.get("duration_months", ""),
                            offsets=form.get("offsets", ""), channel=form.get("channel", ""),
-                           max_attempts=form.get("max_attempts", ""), active=form.get("active") == "y")
+                           max_attempts=form.get("max_attempts", ""), active=form.get("active") == "y",
+                           remind_patient=form.get("remind_patient") == "y")
 
 
 def _save(plan=None):

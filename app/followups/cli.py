@@ -1,4 +1,4 @@
-"""``flask --app wsgi followups digest``: run it daily in the morning (cron)."""
+"""``flask --app wsgi followups digest`` and ``followups remind``: run both daily in the morning (cron)."""
 import click
 from flask.cli import AppGroup
 
@@ -11,4 +11,13 @@ def digest_command():
     from app.followups.digest import send_all
 
     totals = send_all()
+    click.echo(", ".join(f"{slug} {count}" for slug, count in totals.items()) or "no clinics")
+
+
+@followups_cli.command("remind")
+def remind_command():
+    """Remind patients of tomorrow's follow-up calls and visits (plans that ask for it)."""
+    from app.followups.notices import remind_all
+
+    totals = remind_all()
     click.echo(", ".join(f"{slug} {count}" for slug, count in totals.items()) or "no clinics")

@@ -4,24 +4,16 @@ import logging
 from collections import Counter
 from datetime import date
 
-from flask import current_app, url_for
 from sqlalchemy import select
 
+from app.core.urls import clinic_url
 from app.followups import plans
 from app.followups.models import FollowupTask
-from tenants.context import require_tenant_id, tenant_context
+from tenants.context import require_tenant_id
 from tenants.db import db
 from tenants.models import Tenant
 
 log = logging.getLogger(__name__)
-
-
-def _workbench_url(tenant: Tenant) -> str:
-    config = current_app.config
-    port = config.get("PUBLIC_PORT")
-    host = f"{tenant.slug}.{config['BASE_DOMAIN']}" + (f":{port}" if port else "")
-    with current_app.test_request_context(base_url=f"{config.get('PREFERRED_URL_SCHEME', 'https')}://{host}"):
-        return url_for("followups.workbench", _external=True)
 
 
 def send_tenant(day: date | None = None) -> int:
@@ -36,7 +28,7 @@ def send_tenant(day: date | None = None) -> int:
     for assignee_id, due_date in rows:
         (due if due_date == day else overdue)[assignee_id] += 1
     tenant = db.session.get(Tenant, require_tenant_id())
-    url = _workbench_url(tenant)
+    url = clinic_url(tenant.slug, "followups.workbench")
     sent = 0
     for person in db.session.scalars(select(StaffUser).where(StaffUser.id.in_(set(due) | set(overdue)),
                                                              StaffUser.active.is_(True))):
@@ -54,13 +46,6 @@ def send_tenant(day: date | None = None) -> int:
 
 
 def send_all(day: date | None = None) -> dict[str, int]:
-    from tenants.services import list_tenants
+    from tenants.services import for_each_active_tenant
 
-    tenants = [(t.id, t.slug) for t in list_tenants() if t.active]
-    db.session.rollback()
-    totals = {}
-    for tenant_id, slug in tenants:
-        with tenant_context(tenant_id):
-            totals[slug] = send_tenant(day)
-            db.session.commit()
-    return totals
+    return for_each_active_tenant(lambda: send_tenant(day))

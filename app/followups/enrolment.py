@@ -43,17 +43,25 @@ class _Assigner:
 
         self.active_own = set(db.session.scalars(select(StaffUser.id).where(
             StaffUser.id.in_(own_managers), StaffUser.active.is_(True)))) if own_managers else set()
+        self.heap: list | None = None  # (open tasks, created_at, id), read on first need
+
+    def _load_heap(self) -> list:
+        from app.auth.models import StaffUser
+
+        managers = db.session.execute(select(StaffUser.id, StaffUser.created_at).where(
+            StaffUser.role == "health_manager", StaffUser.active.is_(True))).all()
         load = dict(db.session.execute(select(FollowupTask.assignee_id, func.count()).where(
-            FollowupTask.status == "pending", FollowupTask.assignee_id.is_not(None))
-            .group_by(FollowupTask.assignee_id)).all())
-        self.heap = [(load.get(user_id, 0), created_at, user_id) for user_id, created_at in db.session.execute(
-            select(StaffUser.id, StaffUser.created_at).where(
-                StaffUser.role == "health_manager", StaffUser.active.is_(True)))]
-        heapq.heapify(self.heap)
+            FollowupTask.status == "pending", FollowupTask.assignee_id.in_([m.id for m in managers]))
+            .group_by(FollowupTask.assignee_id)).all()) if managers else {}
+        heap = [(load.get(user_id, 0), created_at, user_id) for user_id, created_at in managers]
+        heapq.heapify(heap)
+        return heap
 
     def __call__(self, health_manager_id: int | None, tasks: int) -> int | None:
         if health_manager_id in self.active_own:
             return health_manager_id
+        if self.heap is None:
+            self.heap = self._load_heap()
         if not self.heap:
             return None
         load, created_at, user_id = heapq.heappop(self.heap)

@@ -9,7 +9,7 @@ recording the same task at once cannot both win.
 from datetime import date, datetime
 
 from sqlalchemy import (JSON, BigInteger, Boolean, Date, DateTime, Float, ForeignKeyConstraint, Index, Integer,
-                        String, Text, UniqueConstraint, text)
+                        String, Text, UniqueConstraint, false, text)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from tenants.db import db
@@ -19,6 +19,7 @@ from tenants.scoping import TenantScoped
 TRIGGERS = ("tag_added", "enrolment", "report_imported", "booking_completed")
 SCHEDULES = ("interval", "days")
 CHANNELS = ("phone", "visit", "message")
+REMINDED_CHANNELS = ("phone", "visit")  # a patient can be told the day before
 RESULTS = ("reached", "no_answer", "wrong_number", "refused")
 FAILED_RESULTS = ("no_answer", "wrong_number")
 TASK_STATUSES = ("pending", "done", "cancelled")
@@ -44,6 +45,7 @@ class FollowupPlan(TenantScoped, db.Model):
     offsets: Mapped[list] = mapped_column(JSON, default=list)         # days after the trigger, for "days"
     channel: Mapped[str] = mapped_column(String(10), default="phone")
     max_attempts: Mapped[int] = mapped_column(Integer, default=3)     # failed contacts before escalation
+    remind_patient: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())  # the day before
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     pack_key: Mapped[str] = mapped_column(String(40), default="")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
@@ -77,6 +79,7 @@ class FollowupTask(TenantScoped, db.Model):
         Index("ix_followup_tasks_tenant_assignee", "tenant_id", "assignee_id", "status", "due_date"),
         Index("ix_followup_tasks_tenant_patient", "tenant_id", "patient_id", "due_date"),
         Index("ix_followup_tasks_tenant_status_due", "tenant_id", "status", "due_date"),
+        Index("ix_followup_tasks_tenant_enrolment", "tenant_id", "enrolment_id"),
     )
 
     enrolment_id: Mapped[int | None] = mapped_column(BigInteger)

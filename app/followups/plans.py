@@ -1,11 +1,12 @@
 """Plan templates: checking a draft field by field, saving, the default pack."""
 from dataclasses import dataclass, field
+import calendar
 from datetime import date, timedelta
 
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
-from app.followups.models import CHANNELS, SCHEDULES, TRIGGERS, FollowupPlan
+from app.followups.models import CHANNELS, REMINDED_CHANNELS, TRIGGERS, FollowupPlan
 from tenants import packs
 from tenants.db import db
 
@@ -31,13 +32,14 @@ class PlanDraft:
     channel: str = "phone"
     max_attempts: str = "3"
     active: bool = True
+    remind_patient: bool = False
     values: dict = field(default_factory=dict)
 
     @classmethod
     def of(cls, plan: FollowupPlan) -> "PlanDraft":
         return cls(plan.name, plan.trigger, plan.trigger_tag, plan.schedule, str(plan.interval_days or ""),
                    str(plan.duration_months or ""), ", ".join(str(d) for d in plan.offsets or []), plan.channel,
-                   str(plan.max_attempts), plan.active)
+                   str(plan.max_attempts), plan.active, plan.remind_patient)
 
 
 def _int(text: str, low: int, high: int) -> int | None:
@@ -69,7 +71,7 @@ def check(draft: PlanDraft, *, plan_id: int | None = None) -> dict:
         errors["trigger_tag"] = _("A tag name has at most 40 characters.")
     values = dict(name=name, trigger=draft.trigger, trigger_tag=tag if draft.trigger == "tag_added" else "",
                   schedule=draft.schedule, interval_days=None, duration_months=None, offsets=[],
-                  channel=draft.channel, active=bool(draft.active))
+                  channel=draft.channel, active=bool(draft.active), remind_patient=bool(draft.remind_patient))
     if draft.schedule == "interval":
         values["interval_days"] = _int(draft.interval_days, 1, 365)
         values["duration_months"] = _int(draft.duration_months, 1, 36)
@@ -90,6 +92,8 @@ def check(draft: PlanDraft, *, plan_id: int | None = None) -> dict:
         errors["schedule"] = _("Choose a schedule.")
     if draft.channel not in CHANNELS:
         errors["channel"] = _("Choose how contact is made.")
+    elif draft.remind_patient and draft.channel not in REMINDED_CHANNELS:
+        errors["remind_patient"] = _("Patients are reminded of phone calls and visits only.")
     values["max_attempts"] = _int(draft.max_attempts, 1, 10)
     if values["max_attempts"] is None:
         errors["max_attempts"] = _("Enter a whole number from 1 to 10.")
@@ -132,8 +136,7 @@ def due_dates(plan: FollowupPlan, start: date) -> list[date]:
         months = plan.duration_months or 0
         end_month = start.month - 1 + months
         year, month = start.year + end_month // 12, end_month % 12 + 1
-        day = min(start.day, [31, 29 if year % 4 == 0 and (year % 100 or year % 400 == 0) else 28, 31, 30, 31,
-                              30, 31, 31, 30, 31, 30, 31][month - 1])
+        day = min(start.day, calendar.monthrange(year, month)[1])
         end, step, found = date(year, month, day), max(plan.interval_days or 1, 1), []
         current = start + timedelta(days=step)
         while current <= end and len(found) < MAX_TASKS:
@@ -154,7 +157,8 @@ def install_pack() -> int:
             name=spec["name"], trigger=spec["trigger"], trigger_tag=spec.get("trigger_tag", ""),
             schedule=spec["schedule"], interval_days=spec.get("interval_days"),
             duration_months=spec.get("duration_months"), offsets=spec.get("offsets", []), channel=spec["channel"],
-            max_attempts=spec.get("max_attempts", 3), active=spec.get("active", True), pack_key=spec["key"]))
+            max_attempts=spec.get("max_attempts", 3), active=spec.get("active", True),
+            remind_patient=spec.get("remind_patient", False), pack_key=spec["key"]))
         added += 1
     db.session.flush()
     return added

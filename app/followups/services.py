@@ -224,16 +224,21 @@ def record_contact(task: FollowupTask, data: ContactData, *, actor_id: int | Non
     record = FollowupRecord(task_id=task.id, patient_id=task.patient_id, staff_id=actor_id, result=data.result,
                             notes=(data.notes or "").strip(), measures=measures, next_date=next_date)
     db.session.add(record)
+    escalating = False
     if data.result in FAILED_RESULTS:
         task.failed_attempts += 1
         if task.failed_attempts >= task.max_attempts and task.escalated_at is None:
-            task.escalated_at, task.escalated_to = utcnow(), manager_for_escalation()
+            task.escalated_at, task.escalated_to, escalating = utcnow(), manager_for_escalation(), True
     else:
         task.status, task.completed_at = "done", utcnow()
     try:
         db.session.flush()  # UPDATE ... WHERE version = :seen
     except StaleDataError as exc:
         raise TaskChanged() from exc
+    if escalating:
+        from app.followups import notices
+
+        notices.escalated(task)
     if measures:
         _store_measures(task, measures, actor_id)
     if next_date:

@@ -105,15 +105,10 @@ def _clinic(tenant_id: int) -> _Clinic:
 def _unsubscribe_url(row: Notification, clinic: _Clinic) -> str | None:
     if row.recipient_type != "patient" or row.category == "security":
         return None
+    from app.core.urls import clinic_url
     from app.notifications.unsubscribe import make_token
 
-    base = current_app.config["BASE_DOMAIN"]
-    scheme = current_app.config.get("PREFERRED_URL_SCHEME", "https")
-    port = current_app.config.get("PUBLIC_PORT")
-    host = f"{clinic.slug}.{base}" + (f":{port}" if port else "")
-    # url_for without a request context (the app has no URL defaults to apply)
-    adapter = current_app.url_map.bind(host, url_scheme=scheme)
-    return adapter.build("notifications.unsubscribe", {"token": make_token(row)}, force_external=True)
+    return clinic_url(clinic.slug, "notifications.unsubscribe", token=make_token(row))
 
 
 # ------------------------------------------------------------------ sweep

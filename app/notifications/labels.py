@@ -15,4 +15,6 @@ TEMPLATE = {
     "booking_cancelled": _l("Booking cancelled"),
     "booking_changed": _l("Booking changed"),
     "followup_digest": _l("Follow-up digest (to staff)"),
+    "followup_visit_reminder": _l("Follow-up visit reminder"),
+    "followup_escalated": _l("Follow-up escalated (to staff)"),
 }

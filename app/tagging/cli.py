@@ -1,4 +1,4 @@
-"""``flask --app wsgi tagging evaluate --tenant SLUG [--rule ID]`` and ``install-pack``."""
+"""``flask --app wsgi tagging evaluate (--tenant SLUG [--rule ID] | --all)`` and ``install-pack``."""
 import time
 
 import click
@@ -19,24 +19,41 @@ def _tenant(slug: str):
 
 
 @tagging_cli.command("evaluate")
-@click.option("--tenant", "slug", required=True, help="The clinic's slug.")
+@click.option("--tenant", "slug", help="The clinic's slug.")
+@click.option("--all", "every", is_flag=True, help="Every active clinic (the daily run).")
 @click.option("--rule", "rule_ids", type=int, multiple=True, help="Only this rule (repeatable).")
-def evaluate_command(slug: str, rule_ids: tuple[int, ...]):
+def evaluate_command(slug: str | None, every: bool, rule_ids: tuple[int, ...]):
     """Re-evaluate tag rules over every patient of a clinic, in SQL."""
+    from tenants.services import for_each_active_tenant
+
+    if bool(slug) == every:
+        raise click.UsageError("give --tenant SLUG or --all")
+    if every and rule_ids:
+        raise click.UsageError("--rule needs --tenant: rule ids belong to one clinic")
+    if slug:
+        with tenant_context(_tenant(slug).id):
+            _evaluate(rule_ids)
+    else:
+        for slug, seconds in for_each_active_tenant(lambda: _evaluate(())).items():
+            click.echo(f"{slug}: {seconds:.1f} s")
+
+
+def _evaluate(rule_ids: tuple[int, ...]) -> float:
     from app.tagging import rules, services
 
-    with tenant_context(_tenant(slug).id):
-        for rule_id in rule_ids:
-            if rules.get(rule_id) is None:
-                raise click.ClickException(f"no tag rule {rule_id} in this clinic")
-        started = time.perf_counter()
-        runs = services.evaluate_rules(list(rule_ids) or None, commit=True)
-        db.session.commit()
-        names = {r.id: r.name for r in rules.list_rules()}
+    for rule_id in rule_ids:
+        if rules.get(rule_id) is None:
+            raise click.ClickException(f"no tag rule {rule_id} in this clinic")
+    started = time.perf_counter()
+    runs = services.evaluate_rules(list(rule_ids) or None, commit=True)
+    db.session.commit()
+    names = {r.id: r.name for r in rules.list_rules()}
     for run in runs:
         click.echo(f"{run.rule_id} {names.get(run.rule_id, '')}: {run.matched} patients "
                    f"(+{run.added} −{run.removed})")
-    click.echo(f"evaluated {len(runs)} rules in {time.perf_counter() - started:.1f} s")
+    seconds = time.perf_counter() - started
+    click.echo(f"evaluated {len(runs)} rules in {seconds:.1f} s")
+    return seconds
 
 
 @tagging_cli.command("install-pack")

@@ -9,6 +9,7 @@ from sqlalchemy import select, text
 from app.audit.models import AuditEvent
 from app.followups import plans, services, triggers
 from app.followups.models import FollowupTask, PlanEnrolment
+from app.notifications.models import Notification
 from app.records.models import Observation
 from app.tagging import services as tagging
 from tenants.context import tenant_context
@@ -135,6 +136,9 @@ def test_workbench_record_measures_escalation_and_conflict(app, clinic, client_f
     with app.app_context(), tenant_context(tenant.id):
         task = services.get_task(task_id)
         assert task.failed_attempts == 3 and task.escalated_at is not None and task.status == "pending"
+        told = list(db.session.scalars(select(Notification).where(Notification.template_key == "followup_escalated")))
+        assert [(n.recipient_id, n.channel) for n in told] == [(task.escalated_to, "inapp")]  # owner@*.test: no email
+        assert patient.card_no in told[0].subject and "3" in told[0].body_text
     owner = client_for(tenant, tenant.owner_email)
     overview = owner.get("/followups/overview").get_data(as_text=True)
     assert f"/followups/tasks/{task_id}" in overview.split('id="escalated"')[1]

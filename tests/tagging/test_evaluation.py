@@ -227,6 +227,33 @@ def test_cli_evaluates_a_clinic(app, make_tenant, make_patient, give, tagged):
     assert result.exit_code == 0 and "added 0 rules" in result.output
 
 
+def test_cli_daily_run_evaluates_every_active_clinic(app, make_tenant, make_patient, give, tagged, monkeypatch):
+    import tenants.services
+
+    clinics = [make_tenant(), make_tenant(), make_tenant()]
+    patients = [make_patient(t).id for t in clinics]
+    for t, p in zip(clinics, patients):
+        give(t, p, "14933-6", 500)
+        with app.app_context(), tenant_context(t.id):
+            db.session.execute(delete(PatientTag))
+            db.session.commit()
+    with app.app_context():  # the last clinic is suspended; the suite's other clinics are left out
+        from tenants.models import Tenant
+
+        ours = [db.session.get(Tenant, t.id) for t in clinics]
+        ours[-1].active = False
+        db.session.commit()
+        monkeypatch.setattr(tenants.services, "list_tenants", lambda: [db.session.get(Tenant, t.id) for t in clinics])
+        runner = app.test_cli_runner()
+        result = runner.invoke(args=["tagging", "evaluate", "--all"])
+        assert result.exit_code == 0, result.output
+        assert f"{clinics[0].slug}: " in result.output and f"{clinics[2].slug}: " not in result.output
+    assert all("高尿酸血症" in tagged(t, p) for t, p in zip(clinics[:2], patients))
+    assert tagged(clinics[2], patients[2]) == {}
+    assert runner.invoke(args=["tagging", "evaluate"]).exit_code != 0
+    assert runner.invoke(args=["tagging", "evaluate", "--all", "--tenant", clinics[0].slug]).exit_code != 0
+
+
 @pytest.mark.redis
 def test_an_imported_report_retags_its_patient_in_a_job(app, make_tenant, make_patient, tagged):
     from app.records import importer
