@@ -9,8 +9,10 @@ In its own database (careloop_bench_tagging, dropped and recreated) this script
    second checkup for a quarter of the patients): 3,000,000 observations,
    with values spread around the clinical thresholds;
 3. as the application role (row-level security on) times
-   ``services.evaluate_rules()`` from no tags at all, then again with the tags
-   in place (the re-evaluation after a rule change), then
+   ``services.evaluate_rules()`` from no tags at all (which also enrols every
+   newly tagged patient in the pack's tag-started follow-up plans and creates
+   their tasks), then again with the tags in place (the re-evaluation after a
+   rule change), then
    ``services.evaluate_patient()`` for 300 patients each just given a new
    checkup (p50/p95), and prints the plan of the slowest pack rule.
 A benchmark, not a test: missed targets are reported, only errors exit non-zero.
@@ -30,6 +32,7 @@ from sqlalchemy.engine import make_url
 
 from app import create_app
 from app.config import _normalise_db_url
+from app.followups.models import FollowupTask, PlanEnrolment
 from app.patients.models import Patient
 from app.records.models import Indicator, Observation
 from app.tagging import evaluation, services
@@ -148,7 +151,10 @@ def clinic_wide(app, tenant_id: int, label: str) -> tuple[float, list]:
         seconds = time.perf_counter() - started
         names = {r.id: r.name for r in db.session.scalars(select(TagRule))}
         total = db.session.scalar(select(func.count()).select_from(PatientTag))
-    print(f"\n{label}: {seconds:.1f} s, {total:,} automatic tags")
+        enrolled = db.session.scalar(select(func.count()).select_from(PlanEnrolment))
+        tasks = db.session.scalar(select(func.count()).select_from(FollowupTask))
+    print(f"\n{label}: {seconds:.1f} s, {total:,} automatic tags; the pack's tag-started follow-up plans "
+          f"now hold {enrolled:,} enrolments and {tasks:,} tasks")
     for run in runs:
         print(f"  {names[run.rule_id]:<10} {run.matched:>8,} patients  +{run.added:<8,} -{run.removed:,}")
     return seconds, runs

@@ -12,9 +12,9 @@ batch has handed out so far, so a large batch is spread evenly.
 import heapq
 from collections.abc import Iterable
 
-from sqlalchemy import and_, exists, func, select, text, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import and_, exists, func, select, update
 
+from app.core.bulk import insert_rows
 from app.followups import plans
 from app.followups.models import FollowupPlan, FollowupTask, PlanEnrolment
 from tenants.context import require_tenant_id
@@ -23,16 +23,11 @@ from tenants.ids import new_id
 from tenants.models import utcnow
 
 CHUNK = 5000
-INSERT_ROWS = 1000  # one multi-row INSERT stays under SQLite's 32,766 parameters
 
 
 def _chunks(ids: list[int]) -> Iterable[list[int]]:
     for start in range(0, len(ids), CHUNK):
         yield ids[start:start + CHUNK]
-
-
-def _insert(table):
-    return (postgresql.insert if db.session.get_bind().dialect.name == "postgresql" else sqlite.insert)(table)
 
 
 class _Assigner:
@@ -99,17 +94,11 @@ def enrol_many(plan: FollowupPlan, started_by: dict[int, str]) -> dict[int, int]
     if not candidates:
         return {}
     tenant_id, now = require_tenant_id(), utcnow()
-    enrolments = PlanEnrolment.__table__
-    statement = _insert(enrolments).on_conflict_do_nothing(
-        index_elements=[enrolments.c.tenant_id, enrolments.c.plan_id, enrolments.c.patient_id],
-        index_where=text("status = 'active'")).returning(enrolments.c.patient_id, enrolments.c.id)
-    enrolled: dict[int, int] = {}
-    for start in range(0, len(candidates), INSERT_ROWS):
-        rows = [{"tenant_id": tenant_id, "id": new_id(), "plan_id": plan.id, "patient_id": patient_id,
-                 "status": "active", "started_by": started_by[patient_id][:200], "reason": "", "started_at": now}
-                for patient_id, _manager in candidates[start:start + INSERT_ROWS]]
-        enrolled.update(db.session.execute(statement.values(rows)).tuples().all())
-
+    rows = [{"tenant_id": tenant_id, "id": new_id(), "plan_id": plan.id, "patient_id": patient_id,
+             "status": "active", "started_by": started_by[patient_id][:200], "reason": "", "started_at": now}
+            for patient_id, _manager in candidates]
+    enrolled = dict(insert_rows(PlanEnrolment.__table__, rows, returning=("patient_id", "id"),
+                                skip_conflicts=(["tenant_id", "plan_id", "patient_id"], "status = 'active'")))
     dates = plans.due_dates(plan, plans.today())
     assign = _Assigner({manager for _patient, manager in candidates if manager})
     tasks = [{"tenant_id": tenant_id, "id": new_id(), "enrolment_id": enrolled[patient_id], "plan_id": plan.id,
@@ -118,8 +107,7 @@ def enrol_many(plan: FollowupPlan, started_by: dict[int, str]) -> dict[int, int]
               "created_at": now, "version": 1}
              for patient_id, manager in candidates if patient_id in enrolled
              for assignee in [assign(manager, len(dates))] for due in dates]
-    for start in range(0, len(tasks), CHUNK):
-        db.session.execute(FollowupTask.__table__.insert(), tasks[start:start + CHUNK])
+    insert_rows(FollowupTask.__table__, tasks)
     return enrolled
 
 
