@@ -3,7 +3,8 @@ observations on PostgreSQL, clinic-wide (target under 30 s) and one patient
 after an import (target p95 under 50 ms).
 
 In its own database (careloop_bench_tagging, dropped and recreated) this script
-1. migrates and creates one clinic (which installs the rule pack);
+1. migrates and creates one clinic (which installs the rule pack and the
+   follow-up plans) with 25 health managers;
 2. seeds, as the owner role with INSERT ... SELECT generate_series (no ORM),
    200,000 patients and 15 results each on average (12 pack indicators, a
    second checkup for a quarter of the patients): 3,000,000 observations,
@@ -31,6 +32,7 @@ from sqlalchemy import Boolean, DateTime, Integer, LargeBinary, String, Text, fu
 from sqlalchemy.engine import make_url
 
 from app import create_app
+from app.auth import services as staff
 from app.config import _normalise_db_url
 from app.followups.models import FollowupTask, PlanEnrolment
 from app.patients.models import Patient
@@ -50,6 +52,7 @@ OWNER_URL = _normalise_db_url(os.environ.get(
     "postgresql+psycopg://careloop_owner:careloop@127.0.0.1:5432/careloop_bench_tagging"))
 REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/8")
 PATIENTS = int(os.environ.get("BENCH_PATIENTS", "200000"))
+HEALTH_MANAGERS = 25
 SLUG = "bench"
 CLINIC_TARGET_S, PATIENT_TARGET_MS, PATIENT_SAMPLE = 30.0, 50.0, 300
 
@@ -206,9 +209,13 @@ def main() -> None:
                                admin_password="bench-password-123")
         tenant_id, prefix = tenant.id, tenant.card_prefix
         with tenant_context(tenant_id):
+            for n in range(HEALTH_MANAGERS):  # follow-up tasks go to the least busy of them
+                staff.add_staff(f"hm{n}@{SLUG}.example.cn", f"健管师{n}", "health_manager", "bench-password-123")
+            db.session.commit()
             indicators = dict(db.session.execute(select(Indicator.code, Indicator.id)).all())
             rule_count = db.session.scalar(select(func.count()).select_from(TagRule))
-    print(f"clinic {SLUG!r} with {rule_count} pack rules; seeding {PATIENTS:,} patients")
+    print(f"clinic {SLUG!r} with {rule_count} pack rules and {HEALTH_MANAGERS} health managers; "
+          f"seeding {PATIENTS:,} patients")
     seconds = seed(tenant_id, prefix, indicators)
     with app.app_context(), tenant_context(tenant_id):
         observed = db.session.scalar(select(func.count()).select_from(Observation))

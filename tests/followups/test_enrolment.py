@@ -118,3 +118,18 @@ def test_archived_patients_and_repeats_are_skipped(app, make_tenant, make_patien
         assert list(first) == [kept] and again == {}
         assert db.session.scalar(select(db.func.count()).select_from(FollowupTask).where(
             FollowupTask.patient_id == kept)) == 3
+
+
+def test_patients_enrolled_one_at_a_time_take_turns(app, make_tenant, make_staff, make_patient):
+    from app.followups import triggers
+
+    tenant = make_tenant()
+    managers = {make_staff(tenant, "health_manager").id, make_staff(tenant, "health_manager").id}
+    patients = [make_patient(tenant).id for _ in range(4)]
+    with app.app_context(), tenant_context(tenant.id):
+        plan = next(p for p in plans.list_plans() if p.name == PLAN)
+        for patient_id in patients:  # each in its own transaction, as the per-patient job does
+            triggers.enrol(plan, patient_id, started_by="test")
+            db.session.commit()
+        load = Counter(db.session.scalars(select(FollowupTask.assignee_id)))
+    assert set(load) == managers and list(load.values()) == [6, 6]
