@@ -92,12 +92,6 @@ class _Assigner:
         return user_id
 
 
-def assignee_for(patient) -> int | None:
-    """Whom a new task for this one patient goes to."""
-    own = {patient.health_manager_id} if patient.health_manager_id else set()
-    return _Assigner(own)(patient.health_manager_id, 1)
-
-
 def _eligible(plan_id: int, patient_ids: list[int]) -> list[tuple[int, int | None]]:
     """(patient id, health manager id) of the live patients among these who
     do not follow the plan now."""
