@@ -168,25 +168,37 @@ def indicator_by_code(code: str) -> Indicator | None:
 
 def derive(patient, at: datetime, *, report_id: int | None = None,
            indicator: Callable[[str], Indicator | None] = indicator_by_code) -> list[Observation]:
-    """BMI from height and weight, eGFR from creatinine, at one time. ``indicator`` finds a
-    catalogue entry by code (an import passes its catalogue.CodeIndex's, which needs no query)."""
+    """BMI from height and weight, eGFR from creatinine, at one time. A value
+    computed earlier is recomputed when its inputs were corrected and then
+    superseded (one current BMI per time); a BMI or eGFR the lab reported
+    itself is left alone. ``indicator`` finds a catalogue entry by code (an
+    import passes its catalogue.CodeIndex's, which needs no query)."""
     current = _current_at(patient.id, (derived.HEIGHT_CODE, derived.WEIGHT_CODE, derived.BMI_CODE,
                                        derived.CREATININE_CODE, derived.EGFR_CODE), at)
     height, weight, creatinine = (current.get(code) for code in (derived.HEIGHT_CODE, derived.WEIGHT_CODE,
                                                                   derived.CREATININE_CODE))
     wanted = {}
-    if height and weight and derived.BMI_CODE not in current:
+    if height and weight:
         wanted[derived.BMI_CODE] = derived.bmi(height.value, weight.value)
-    if creatinine and derived.EGFR_CODE not in current:
+    if creatinine:
         wanted[derived.EGFR_CODE] = derived.egfr_ckd_epi_2021(
             creatinine.value, derived.age_on(patient.birth_date, at.date()), patient.sex)
-    wanted = {code: value for code, value in wanted.items() if value}
-    if not wanted:
+    values, replaced = [], []
+    for code, number in wanted.items():
+        entry, earlier = indicator(code), current.get(code)
+        if not number or entry is None:
+            continue
+        text = f"{number:.{entry.decimals}f}"
+        if earlier is not None and (earlier.origin != "computed" or earlier.value_text == text):
+            continue  # reported by the lab, or still right
+        values.append(Value(entry, text, entry.unit, at))
+        replaced.append(earlier)
+    if not values:
         return []
-    indicators = {code: indicator(code) for code in wanted}
-    values = [Value(indicators[code], f"{value:.{indicators[code].decimals}f}", indicators[code].unit, at)
-              for code, value in wanted.items() if indicators[code] is not None]
     stored = store_many(patient, values, report_id=report_id, origin="computed")
+    for outcome, earlier in zip(stored, replaced):
+        if outcome.observation is not None and earlier is not None and earlier.superseded_by is None:
+            earlier.superseded_by = outcome.observation.id  # it came from another source: store did not
     return [s.observation for s in stored if s.observation is not None]
 
 

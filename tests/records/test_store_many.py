@@ -124,3 +124,44 @@ def test_derive_with_the_import_index_matches_the_queries(app, make_tenant, make
             ["24.9", f"{derived.egfr_ckd_epi_2021(80, age, patient.sex):.{egfr.decimals}f}"])
         assert [o.value_text for o in by_query] == ["25.3"]
         assert services.derive(patient, WHEN, indicator=index.indicator) == []  # computed already
+
+
+def _current(patient_id, code):
+    indicator = services.indicator_by_code(code)
+    return sorted(o.value_text for o in db.session.scalars(select(Observation).where(
+        Observation.patient_id == patient_id, Observation.indicator_id == indicator.id,
+        Observation.superseded_by.is_(None))))
+
+
+def test_corrected_inputs_recompute_bmi_and_egfr_but_not_a_reported_bmi(app, make_tenant, make_patient):
+    tenant = make_tenant()
+    made = make_patient(tenant)
+    with app.app_context(), tenant_context(tenant.id):
+        patient = db.session.get(Patient, (tenant.id, made.id))
+        report_id = _report()
+        services.store_many(patient, [_value(derived.HEIGHT_CODE, "170"), _value(derived.WEIGHT_CODE, "72"),
+                                      _value(derived.CREATININE_CODE, "80")], report_id=report_id)
+        services.derive(patient, WHEN, report_id=report_id)
+        assert _current(patient.id, derived.BMI_CODE) == ["24.9"]
+        first_egfr = _current(patient.id, derived.EGFR_CODE)
+
+        # a correction typed by hand (another source than the report) for the same time
+        services.store_many(patient, [_value(derived.WEIGHT_CODE, "80"), _value(derived.CREATININE_CODE, "120")])
+        fresh = services.derive(patient, WHEN)
+        assert _current(patient.id, derived.BMI_CODE) == ["27.7"]
+        egfr = services.indicator_by_code(derived.EGFR_CODE)
+        age = derived.age_on(patient.birth_date, WHEN.date())
+        assert _current(patient.id, derived.EGFR_CODE) == [
+            f"{derived.egfr_ckd_epi_2021(120, age, patient.sex):.{egfr.decimals}f}"] != first_egfr
+        assert len(fresh) == 2 and services.derive(patient, WHEN) == []  # nothing changed since
+
+        later = WHEN + timedelta(days=1)  # the lab reported its own BMI: a correction leaves it
+        other = _report("r2")
+        services.store_many(patient, [_value(derived.HEIGHT_CODE, "170", later), _value(derived.WEIGHT_CODE, "72", later),
+                                      _value(derived.BMI_CODE, "25.0", later)], report_id=other)
+        services.store_many(patient, [_value(derived.WEIGHT_CODE, "90", later)])
+        assert services.derive(patient, later) == []
+        reported = services.indicator_by_code(derived.BMI_CODE)
+        assert [o.value_text for o in db.session.scalars(select(Observation).where(
+            Observation.patient_id == patient.id, Observation.indicator_id == reported.id,
+            Observation.observed_at == later, Observation.superseded_by.is_(None)))] == ["25.0"]
