@@ -30,6 +30,7 @@ from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 
 from fhir.resources.R4B import get_fhir_model_class
+from flask_babel import gettext as _
 from pydantic import ValidationError
 
 from app.records.parse_hl7 import CST, as_number, is_resident_id, join_name, normalise_flag
@@ -64,27 +65,28 @@ class _Entry:
 
     @property
     def label(self) -> str:
-        return self.ref if self.index is None else f"entry {self.index} ({self.ref})"
+        return self.ref if self.index is None else _("entry %(n)d (%(ref)s)", n=self.index, ref=self.ref)
 
 
 def parse_fhir(data: bytes) -> list[ParsedReport | ParseError]:
     try:
         document = json.loads(data.decode("utf-8-sig"), parse_float=Decimal)
     except (UnicodeDecodeError, ValueError) as exc:
-        return [ParseError("file", f"not JSON: {exc}")]
+        return [ParseError(_("file"), _("not JSON: %(error)s", error=exc))]
     if not isinstance(document, dict) or not isinstance(document.get("resourceType"), str):
-        return [ParseError("file", "not a FHIR resource: no resourceType")]
+        return [ParseError(_("file"), _("not a FHIR resource: no resourceType"))]
     kind = document["resourceType"]
     if kind == "Bundle":
         entries = document.get("entry") or []
         if not isinstance(entries, list):
-            return [ParseError("Bundle", "entry is not a list")]
+            return [ParseError("Bundle", _("entry is not a list"))]
         entries = [_Entry(i, str(e.get("fullUrl") or ""), e["resource"]) for i, e in enumerate(entries, 1)
                    if isinstance(e, dict) and isinstance(e.get("resource"), dict)]
     elif kind in ("DiagnosticReport", "Observation"):
         entries = [_Entry(None, "", document)]
     else:
-        return [ParseError(kind, f"a {kind} holds no results: send a Bundle, DiagnosticReport or Observation")]
+        return [ParseError(kind, _("a %(kind)s holds no results: send a Bundle, DiagnosticReport or Observation",
+                                  kind=kind))]
     return _Reader(entries).read()
 
 
@@ -94,10 +96,12 @@ def _schema_problem(resource: dict) -> str:
     except ValidationError as exc:
         errors = exc.errors()
         where = ".".join(str(part) for part in errors[0]["loc"]) or "(resource)"
-        more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
-        return f"not valid FHIR R4 at {where}: {errors[0]['msg']}{more}"
+        if len(errors) > 1:
+            return _("not valid FHIR R4 at %(where)s: %(error)s (and %(n)d more)", where=where,
+                     error=errors[0]["msg"], n=len(errors) - 1)
+        return _("not valid FHIR R4 at %(where)s: %(error)s", where=where, error=errors[0]["msg"])
     except (ValueError, TypeError) as exc:
-        return f"not valid FHIR R4: {exc}"
+        return _("not valid FHIR R4: %(error)s", error=exc)
     return ""
 
 
@@ -117,7 +121,7 @@ class _Reader:
         referenced = {id(target) for e in self.entries for target in self._targets(e.resource)}
         out = [self._report(e) for e in self.entries if e.resource.get("resourceType") == "DiagnosticReport"
                or e.resource.get("resourceType") == "Observation" and id(e.resource) not in referenced]
-        return out or [ParseError("file", "the bundle holds no DiagnosticReport or Observation")]
+        return out or [ParseError(_("file"), _("the bundle holds no DiagnosticReport or Observation"))]
 
     def resolve(self, reference: str | None, container: dict) -> tuple[dict | None, _Entry | None]:
         """A reference -> (resource, its bundle entry or None when contained / not found)."""
@@ -147,9 +151,9 @@ class _Reader:
             else:
                 results, seen = [], set()
                 for number, ref in enumerate(resource.get("result") or [], 1):
-                    results += self._observation(*self._member(ref, resource, f"result {number}"), seen)
+                    results += self._observation(*self._member(ref, resource, _("result %(n)d", n=number)), seen)
             if not results:
-                raise _Bad("the report holds no results")
+                raise _Bad(_("the report holds no results"))
             observed = _when(resource) or next((r.observed_at for r in results if r.observed_at), None)
         except _Bad as bad:
             return ParseError(entry.label, str(bad))
@@ -164,17 +168,17 @@ class _Reader:
     def _member(self, ref, container: dict, what: str) -> tuple[dict, str]:
         """A result / hasMember reference -> (the Observation, where it is for messages)."""
         reference = ref.get("reference") if isinstance(ref, dict) else None
-        what = f"{what} ({reference})"
+        what = _("%(what)s (%(reference)s)", what=what, reference=reference)
         resource, entry = self.resolve(reference, container)
         if resource is None and reference and reference.startswith("#"):
             resource, entry = self.resolve(reference, self.root)  # contained in the report itself
         if resource is None:
-            raise _Bad(f"{what} is not in the file")
+            raise _Bad(_("%(what)s is not in the file", what=what))
         if entry is not None and entry.problem:
-            raise _Bad(f"{what}: {entry.label} is {entry.problem}")
+            raise _Bad(_("%(what)s: %(entry)s is %(problem)s", what=what, entry=entry.label, problem=entry.problem))
         if resource.get("resourceType") != "Observation":
-            raise _Bad(f"{what} is a {resource.get('resourceType')}, not an Observation")
-        return resource, entry.label if entry else f"contained Observation/{resource.get('id')}"
+            raise _Bad(_("%(what)s is a %(kind)s, not an Observation", what=what, kind=resource.get("resourceType")))
+        return resource, entry.label if entry else _("contained Observation/%(id)s", id=resource.get("id"))
 
     def _observation(self, obs: dict, where: str, seen: set) -> list[ParsedResult]:
         """An Observation -> its results: own value, components with a value, then hasMember ones."""
@@ -182,26 +186,26 @@ class _Reader:
             return []
         seen.add(id(obs))
         status, when = _STATUSES.get(obs.get("status"), FINAL), _when(obs)
-        results = [_result(part, f"{where} component {n}", status, when)
+        results = [_result(part, _("%(where)s component %(n)d", where=where, n=n), status, when)
                    for n, part in enumerate(obs.get("component") or [], 1) if _has_value(part)]
         members = obs.get("hasMember") or []
         if _has_value(obs) or not (results or members):
             results.insert(0, _result(obs, where, status, when))
         for number, ref in enumerate(members, 1):
-            results += self._observation(*self._member(ref, obs, f"{where} member {number}"), seen)
+            results += self._observation(*self._member(ref, obs, _("%(where)s member %(n)d", where=where, n=number)), seen)
         return results
 
     def _patient(self, resource: dict) -> PatientRef:
         subject = resource.get("subject")
         if not subject:
-            raise _Bad("no subject: the file does not say which patient this is")
+            raise _Bad(_("no subject: the file does not say which patient this is"))
         target, entry = self.resolve(subject.get("reference"), resource)
         if target is None:
             return _patient_from_reference(subject)
         if target.get("resourceType") != "Patient":
-            raise _Bad(f"the subject is a {target.get('resourceType')}, not a Patient")
+            raise _Bad(_("the subject is a %(kind)s, not a Patient", kind=target.get("resourceType")))
         if entry is not None and entry.problem:  # contained ones were checked with their container
-            raise _Bad(f"the subject {entry.label} is {entry.problem}")
+            raise _Bad(_("the subject %(entry)s is %(problem)s", entry=entry.label, problem=entry.problem))
         return _patient_ref(target)
 
     def _sender(self, resource: dict) -> str:
@@ -223,7 +227,7 @@ def _has_value(element: dict) -> bool:
 def _result(element: dict, position: str, status: str, when: datetime | None) -> ParsedResult:
     code, system, name = _code(element.get("code"))
     if not code:
-        raise _Bad(f"{position} has no code")
+        raise _Bad(_("%(where)s has no code", where=position))
     value_text, value, unit = _value(element)
     ranges = element.get("referenceRange") or [{}]
     low, high = _quantity(ranges[0].get("low")), _quantity(ranges[0].get("high"))
@@ -303,7 +307,7 @@ def parse_time(text: str) -> datetime:
     """FHIR date/dateTime/instant -> aware datetime (no offset: China Standard Time)."""
     match = _TIME.match(str(text))
     if not match:
-        raise _Bad(f"unparseable date/time {text!r}")
+        raise _Bad(_("unparseable date/time %(text)r", text=text))
     year, month, day, hour, minute, second, fraction, zone = match.groups()
     tz = CST
     if zone:

@@ -25,6 +25,7 @@ import re
 from datetime import datetime, timedelta, timezone
 
 import hl7
+from flask_babel import gettext as _
 from hl7.util import generate_message_control_id, unescape
 
 from app.records.parsed import (CANCELLED, CORRECTED, FINAL, PRELIMINARY, ParsedReport, ParsedResult,
@@ -142,13 +143,14 @@ def parse_hl7(data: bytes) -> list[ParsedReport | ParseError]:
     try:
         text = decode(data)
     except UnicodeDecodeError:
-        return [ParseError("file", "the file is neither UTF-8 nor GB18030 text")]
+        return [ParseError(_("file"), _("the file is neither UTF-8 nor GB18030 text"))]
     messages, junk = split_messages(text)
     if not messages:
-        return [ParseError("file", "no MSH segment: this is not an HL7 v2 message")]
+        return [ParseError(_("file"), _("no MSH segment: this is not an HL7 v2 message"))]
     out: list[ParsedReport | ParseError] = []
     if junk:
-        out.append(ParseError("file, before message 1", f"data before the first MSH segment: {junk[:80]!r}"))
+        out.append(ParseError(_("file, before message 1"),
+                              _("data before the first MSH segment: %(data)r", data=junk[:80])))
     for number, message in enumerate(messages, 1):
         out.extend(parse_message(message, number))
     return out
@@ -157,14 +159,16 @@ def parse_hl7(data: bytes) -> list[ParsedReport | ParseError]:
 def parse_message(text: str, number: int = 1) -> list[ParsedReport | ParseError]:
     """One message (as split_messages returns it) -> its reports, or one ParseError."""
     control = _header(text)[0][10]
-    label = f"message {number} (MSH-10 {control})" if control else f"message {number}"
+    label = (_("message %(n)d (MSH-10 %(control)s)", n=number, control=control) if control
+             else _("message %(n)d", n=number))
     try:
         _check_delimiters(text)
         return _read_message(hl7.parse(text), label, control, text)
     except _Bad as bad:
-        return [ParseError(f"{label}, {bad.where}" if bad.where else label, bad.message)]
+        return [ParseError(_("%(message)s, %(where)s", message=label, where=bad.where) if bad.where else label,
+                           bad.message)]
     except Exception as exc:  # python-hl7 raises assorted errors on malformed text
-        return [ParseError(label, f"cannot read the message: {exc}")]
+        return [ParseError(label, _("cannot read the message: %(error)s", error=exc))]
 
 
 def _check_delimiters(text: str) -> None:
@@ -172,12 +176,12 @@ def _check_delimiters(text: str) -> None:
     end = text.find(separator, 4) if separator else -1
     chars = text[4:end] if end > 0 else text[4:]
     if not separator or separator.isalnum() or separator.isspace():
-        raise _Bad("segment MSH, field MSH-1", f"bad field separator {separator!r}")
+        raise _Bad(_field("MSH", 1), _("bad field separator %(char)r", char=separator))
     symbols = separator + chars
     if not 4 <= len(chars) <= 5 or len(set(symbols)) != len(symbols) or any(
             c.isalnum() or c.isspace() for c in chars):
-        raise _Bad("segment MSH, field MSH-2", f"bad encoding characters {chars!r}: expected four distinct "
-                                               "symbols such as ^~\\&")
+        raise _Bad(_field("MSH", 2), _("bad encoding characters %(chars)r: expected four distinct symbols "
+                                        "such as ^~\\&", chars=chars))
 
 
 def _read_message(message, label: str, control: str, text: str) -> list[ParsedReport | ParseError]:
@@ -185,11 +189,11 @@ def _read_message(message, label: str, control: str, text: str) -> list[ParsedRe
     code, event = _get(msh, 9).upper(), _get(msh, 9, 2).upper()
     code, event = code.split("_", 1) if "_" in code and not event else (code, event)  # "ORU_R01"
     if code != "ORU" or event not in ("R01", ""):
-        raise _Bad("segment MSH, field MSH-9", f"message type {(_reps(msh, 9) or [''])[0]!r} is not ORU^R01")
+        raise _Bad(_field("MSH", 9), _("message type %(type)r is not ORU^R01", type=(_reps(msh, 9) or [""])[0]))
     sender = _get(msh, 4) or _get(msh, 3)
     groups = [g for g in _groups(message) if g[2]]
     if not groups:
-        raise _Bad("", "the message holds no OBX results")
+        raise _Bad("", _("the message holds no OBX results"))
     reports, keys = [], set()
     for index, (pid, obr, rows) in enumerate(groups, 1):
         report = _report(pid, obr, rows, sender)
@@ -197,7 +201,7 @@ def _read_message(message, label: str, control: str, text: str) -> list[ParsedRe
         key = report.source_key or f"{sender}|MSH-10:{control}#{index}"
         report.source_key = key if key not in keys else f"{key}#{index}"
         keys.add(report.source_key)
-        report.label = label if len(groups) == 1 else f"{label}, OBR {index}"
+        report.label = label if len(groups) == 1 else _("%(message)s, OBR %(n)d", message=label, n=index)
         reports.append(report)
     return reports
 
@@ -221,7 +225,7 @@ def _groups(message) -> list[tuple]:
 
 def _report(pid, obr, rows: list, sender: str) -> ParsedReport:
     if pid is None:
-        raise _Bad("segment PID", "no PID segment before the results: the patient is unknown")
+        raise _Bad(_("segment PID"), _("no PID segment before the results: the patient is unknown"))
     results = [_result(segment, ordinal) for ordinal, segment in rows]
     observed = _time(obr, 7) if obr is not None else None
     observed = observed or next((r.observed_at for r in results if r.observed_at), None)
@@ -266,12 +270,13 @@ def _phone(pid) -> str:
 
 
 def _result(obx, ordinal: int) -> ParsedResult:
-    where = f"segment OBX {ordinal}"
+    where = _("segment OBX %(n)d", n=ordinal)
     if len(obx) - 1 < 5:
-        raise _Bad(f"{where}, field OBX-5", f"the segment is truncated: {len(obx) - 1} fields, at least 5 needed")
+        raise _Bad(_field("OBX", 5, where), _("the segment is truncated: %(n)d fields, at least 5 needed",
+                                              n=len(obx) - 1))
     code, name = _get(obx, 3), _get(obx, 3, 2)
     if not code and not name:
-        raise _Bad(f"{where}, field OBX-3", "no test code")
+        raise _Bad(_field("OBX", 3, where), _("no test code"))
     value_text, value = _value(obx, _get(obx, 2).upper())
     ref_text = obx.separators[2].join(_reps(obx, 7)).strip()  # "3.9~6.1" arrives split at the "~"
     low, high = parse_ref_range(ref_text)
@@ -326,7 +331,13 @@ def _time(segment, number: int, where: str = "") -> datetime | None:
     try:
         return parse_ts(text)
     except ValueError:
-        raise _Bad(f"{where or 'segment ' + name}, field {name}-{number}", f"unparseable date/time {text!r}")
+        raise _Bad(_field(name, number, where), _("unparseable date/time %(text)r", text=text))
+
+
+def _field(segment: str, number: int, where: str = "") -> str:
+    """Where in a message, for errors: "segment OBX 3, field OBX-5"."""
+    return _("%(segment)s, field %(segment_name)s-%(n)d", segment=where or _("segment %(name)s", name=segment),
+             segment_name=segment, n=number)
 
 
 def _header(message: str) -> tuple[list[str], bool]:

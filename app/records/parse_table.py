@@ -26,6 +26,8 @@ from dataclasses import asdict, dataclass, field, fields
 from datetime import date, datetime
 from functools import lru_cache
 
+from flask_babel import gettext as _, ngettext
+
 from app.records.parse_hl7 import CST, decode, is_resident_id, normalise_flag, parse_ref_range
 from app.records.parsed import ParsedReport, ParsedResult, ParseError, PatientRef
 
@@ -160,7 +162,7 @@ def read_rows(data: bytes, filename: str = "") -> tuple[list[list], str]:
     if data.startswith(b"PK\x03\x04"):
         return _xlsx_rows(data)
     if data.startswith(b"\xd0\xcf\x11\xe0"):
-        raise _Bad("this is an old Excel .xls workbook: save it as .xlsx or CSV")
+        raise _Bad(_("this is an old Excel .xls workbook: save it as .xlsx or CSV"))
     return _csv_rows(data), filename
 
 
@@ -170,7 +172,7 @@ def _xlsx_rows(data: bytes) -> tuple[list[list], str]:
     try:
         book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception as exc:  # a zip that is no workbook: BadZipFile, KeyError, InvalidFileException...
-        raise _Bad(f"this zip file is not an XLSX workbook ({exc.__class__.__name__})") from exc
+        raise _Bad(_("this zip file is not an XLSX workbook (%(error)s)", error=exc.__class__.__name__)) from exc
     try:
         sheet = book.worksheets[0]
         sheet.reset_dimensions()  # some exporters write a wrong <dimension>
@@ -183,10 +185,10 @@ def _csv_rows(data: bytes) -> list[list]:
     try:
         text = decode(data)
     except UnicodeDecodeError:
-        raise _Bad("this is not a CSV or XLSX file: not UTF-8 or GB18030 text") from None
+        raise _Bad(_("this is not a CSV or XLSX file: not UTF-8 or GB18030 text")) from None
     sample = text[:4096]
     if "\x00" in sample or sum(ord(c) < 32 and c not in "\r\n\t" for c in sample) > len(sample) // 100:
-        raise _Bad("this is not a CSV or XLSX file: it holds binary data")
+        raise _Bad(_("this is not a CSV or XLSX file: it holds binary data"))
     head = "\n".join(text.splitlines()[:20])
     delimiter = "\t" if head.count("\t") > head.count(",") else ","
     return list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
@@ -237,21 +239,23 @@ def parse_table(data: bytes, filename: str, mapping: ColumnMapping) -> list[Pars
     try:
         rows, sheet = read_rows(data, filename)
     except _Bad as bad:
-        return [ParseError("file", str(bad))]
+        return [ParseError(_("file"), str(bad))]
     start = _header_row(rows, {_key(h) for h in mapping.required()})
     headers = [_text(c) for c in rows[start]] if rows else []
     if problems := _problems(mapping):
-        return [ParseError("column mapping", f"the column mapping has {'; '.join(problems)}{_found(headers)}")]
+        return [ParseError(_("column mapping"), _("the column mapping has %(problems)s%(headers)s",
+                                                  problems="; ".join(problems), headers=_found(headers)))]
     table = _Table(mapping, headers, sheet or filename or "upload")
     if missing := [h for h in mapping.required() if _key(h) not in table.columns]:
-        return [ParseError("file", _missing(missing, headers))]
+        return [ParseError(_("file"), _missing(missing, headers))]
     out: list[ParsedReport | ParseError] = []
     if mapping.layout == "wide":
         absent = [h for h, code in mapping.indicators.items() if code and _key(h) not in table.columns]
         if len(absent) == len([c for c in mapping.indicators.values() if c]):
-            return [ParseError("file", _missing(absent, headers))]
+            return [ParseError(_("file"), _missing(absent, headers))]
         if absent:
-            out.append(ParseError("file", _missing(absent, headers) + "; these values are not imported"))
+            out.append(ParseError(_("file"), _("%(missing)s; these values are not imported",
+                                                 missing=_missing(absent, headers))))
     body = [(n, row) for n, row in enumerate(rows[start + 1:], start + 2) if any(_text(c) for c in row)]
     out.extend(table.wide(body) if mapping.layout == "wide" else table.long(body))
     _unique_keys(out)
@@ -260,20 +264,21 @@ def parse_table(data: bytes, filename: str, mapping: ColumnMapping) -> list[Pars
 
 def _problems(mapping: ColumnMapping) -> list[str]:
     long = mapping.layout == "long"
-    checks = [(mapping.layout in ("wide", "long"), f"layout {mapping.layout!r} (use wide or long)"),
-              (mapping.card_no or mapping.id_number or mapping.name, "no card number, ID number or name column"),
-              (mapping.exam_date, "no exam date column"),
-              (not long or (mapping.item or mapping.code) and mapping.value, "no test name or result column"),
-              (long or any(mapping.indicators.values()), "no indicator columns")]
+    checks = [(mapping.layout in ("wide", "long"), _("layout %(layout)r (use wide or long)", layout=mapping.layout)),
+              (mapping.card_no or mapping.id_number or mapping.name, _("no card number, ID number or name column")),
+              (mapping.exam_date, _("no exam date column")),
+              (not long or (mapping.item or mapping.code) and mapping.value, _("no test name or result column")),
+              (long or any(mapping.indicators.values()), _("no indicator columns"))]
     return [text for ok, text in checks if not ok]
 
 
 def _found(headers: list[str]) -> str:
-    return f" (headers: {', '.join(h for h in headers if h) or 'none'})"
+    return _(" (headers: %(headers)s)", headers=", ".join(h for h in headers if h) or _("none"))
 
 
 def _missing(names: list[str], headers: list[str]) -> str:
-    return f"the file has no column{'s' if len(names) > 1 else ''} {', '.join(names)}{_found(headers)}"
+    return ngettext("the file has no column %(names)s%(headers)s", "the file has no columns %(names)s%(headers)s",
+                    len(names), names=", ".join(names), headers=_found(headers))
 
 
 def _unique_keys(items: list) -> None:
@@ -304,7 +309,7 @@ class _Table:
         m = self.m
         card, number, name = (_text(self.cell(row, h)) for h in (m.card_no, m.id_number, m.name))
         if not (card or number or name):
-            raise _Bad("no card number, ID number or name", m.card_no or m.id_number or m.name)
+            raise _Bad(_("no card number, ID number or name"), m.card_no or m.id_number or m.name)
         if not number and is_resident_id(card.upper()):
             number = card
         birth = _moment(self.cell(row, m.birth_date), m.birth_date)
@@ -313,9 +318,9 @@ class _Table:
                              birth_date=birth.date() if birth else None)
         when = _moment(self.cell(row, m.exam_date), m.exam_date)
         if when is None:
-            raise _Bad("no exam date", m.exam_date)
+            raise _Bad(_("no exam date"), m.exam_date)
         key = f"{card or number or name}|{when.date().isoformat()}|{self.origin}"
-        return ParsedReport("table", key, f"row {n}", patient, when, sender=m.sender)
+        return ParsedReport("table", key, _("row %(n)d", n=n), patient, when, sender=m.sender)
 
     def wide(self, body: list) -> list[ParsedReport | ParseError]:
         out = []
@@ -323,12 +328,12 @@ class _Table:
             try:
                 report = self.report(n, row)
             except _Bad as bad:
-                out.append(ParseError(f"row {n}, column {bad.where}", str(bad)))
+                out.append(ParseError(_("row %(n)d, column %(column)s", n=n, column=bad.where), str(bad)))
                 continue
             for header, code in self.m.indicators.items():
                 name, unit = split_unit(header)
                 result = _result(code, name, self.cell(row, header), self.m.units.get(header) or unit,
-                                 f"column {header}")
+                                 _("column %(name)s", name=header))
                 report.results += [result] if result else []
             out += [report] if report.results else []
         return out
@@ -340,13 +345,13 @@ class _Table:
                 result = self.result(n, row)
                 report = self.report(n, row) if result else None
             except _Bad as bad:
-                out.append(ParseError(f"row {n}, column {bad.where}", str(bad)))
+                out.append(ParseError(_("row %(n)d, column %(column)s", n=n, column=bad.where), str(bad)))
                 continue
             if report is None:
                 continue
             if report.source_key in groups:
                 report, first = groups[report.source_key]
-                report.label = f"rows {first}-{n}"
+                report.label = _("rows %(first)d-%(last)d", first=first, last=n)
             else:
                 groups[report.source_key] = (report, n)
                 out.append(report)
@@ -359,10 +364,10 @@ class _Table:
         if _text(raw).upper() in _SKIP:
             return None
         if not (item or code):
-            raise _Bad("no test name", m.item or m.code)
+            raise _Bad(_("no test name"), m.item or m.code)
         name, item_unit = split_unit(item)
         code = code or (name if _LOINC.match(name) else m.indicators.get(item) or self.names.get(_key(name), name))
-        return _result(code, item, raw, _text(self.cell(row, m.unit)) or item_unit, f"row {n}",
+        return _result(code, item, raw, _text(self.cell(row, m.unit)) or item_unit, _("row %(n)d", n=n),
                        _text(self.cell(row, m.range)), _text(self.cell(row, m.flag)))
 
 
@@ -406,4 +411,5 @@ def _moment(cell, where: str) -> datetime | None:
             return datetime(*(int(part or 0) for part in match.groups()), tzinfo=CST)
     except ValueError:
         pass
-    raise _Bad(f"cannot read the date {text!r}: write it as 2024-03-01, 2024/3/1, 2024年3月1日 or 20240301", where)
+    raise _Bad(_("cannot read the date %(text)r: write it as 2024-03-01, 2024/3/1, 2024年3月1日 or 20240301",
+                 text=text), where)

@@ -56,4 +56,6 @@ class ParseError:
     message: str
 
     def __str__(self) -> str:
-        return f"{self.location}: {self.message}"
+        from flask_babel import gettext as _
+
+        return _("%(where)s: %(problem)s", where=self.location, problem=self.message)

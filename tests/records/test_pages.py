@@ -144,3 +144,16 @@ def _file(data):
     import io
 
     return io.BytesIO(data.encode() if isinstance(data, str) else data)
+
+
+def test_a_bad_report_is_named_in_the_clinic_language(make_tenant, make_patient, client_for):
+    tenant = make_tenant()
+    patient = make_patient(tenant)
+    client = client_for(tenant, tenant.owner_email)  # zh_CN, the default
+    good = oru(patient.card_no, "20240510", [("14771-0", "5.6", "mmol/L", "")], "OK1")
+    truncated = oru(patient.card_no, "20240511", [], "BAD1") + "OBX|1|NM|2093-3^^LN\r"
+    upload = client.submit(f"/patients/{patient.id}/import", {"file": (_file(good + truncated), "checkups.hl7")},
+                           content_type="multipart/form-data")
+    page = upload.get_data(as_text=True)
+    assert "已导入 1 份报告（1 项结果）" in page
+    assert "第 2 条消息（MSH-10 BAD1），第 1 个 OBX 段，字段 OBX-5：该段不完整：只有 3 个字段，至少需要 5 个" in page
