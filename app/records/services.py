@@ -132,8 +132,9 @@ def _look_up(patient_id: int, values: list[Value], fingerprints: list[str],
     current = select(Observation.fingerprint, literal(True).label("current")).where(
         _same_source(patient_id, report_id),
         Observation.indicator_id.in_(list(dict.fromkeys(v.indicator.id for v in values))),
-        Observation.observed_at.in_(list(dict.fromkeys(v.observed_at for v in values)))).limit(1)
-    found = db.session.execute(union_all(stored, current)).all()
+        Observation.observed_at.in_(list(dict.fromkeys(v.observed_at for v in values)))).limit(1).subquery()
+    # the LIMIT goes in a subquery: SQLite refuses a parenthesised member of a UNION
+    found = db.session.execute(union_all(stored, select(current.c.fingerprint, current.c.current))).all()
     return {row.fingerprint for row in found if not row.current}, any(row.current for row in found)
 
 
