@@ -16,8 +16,11 @@ def plan_list():
 
 
 def _form(plan=None, draft=None, errors=None, status=200):
+    from app.tagging import services as tagging
+
     return render_template("followups/plan_edit.html", plan=plan, draft=draft or plans.PlanDraft(),
-                           errors=errors or {}, labels=labels), status
+                           errors=errors or {}, labels=labels,
+                           tag_names=[tag.name for tag in tagging.all_tags()]), status
 
 
 def _draft_from_request() -> plans.PlanDraft:

@@ -7,6 +7,6 @@ SCHEDULE = {"days": _l("On given days"), "interval": _l("Every N days for M mont
 CHANNEL = {"phone": _l("Phone call"), "visit": _l("Visit"), "message": _l("Message")}
 RESULT = {"reached": _l("Reached"), "no_answer": _l("No answer"), "wrong_number": _l("Wrong number"),
           "refused": _l("Refused")}
-STATUS = {"pending": _l("Pending"), "done": _l("Done"), "cancelled": _l("Cancelled")}
+STATUS = {"pending": _l("To follow up"), "done": _l("Followed up"), "cancelled": _l("Cancelled")}
 MEASURE = {"systolic": _l("Systolic BP (mmHg)"), "diastolic": _l("Diastolic BP (mmHg)"), "weight": _l("Weight (kg)"),
            "glucose": _l("Fasting glucose (mmol/L)")}

@@ -31,10 +31,10 @@ def _sign_in(context, base, email):
 
 def _write_plan(page, base):
     page.goto(f"{base}/followups/plans/new")
-    page.get_by_label("Name").fill("Stage 2 BP calls")
+    page.get_by_label("Plan name").fill("Stage 2 BP calls")
     page.get_by_label("Starts when").select_option(label="A tag is added")
     page.get_by_label("Tag (for “a tag is added”)").fill(TAG)
-    page.get_by_label("Schedule").select_option(label="On given days")
+    page.get_by_label("Kind of schedule").select_option(label="On given days")
     page.get_by_label("Days after the trigger (e.g. 7, 30, 90)").fill("0, 30")
     page.get_by_label("Channel").select_option(label="Phone call")
     page.get_by_label("Failed contacts before escalating to a manager").fill("3")
