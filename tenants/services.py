@@ -1,5 +1,7 @@
 """Creating and listing tenants (platform operations)."""
+import logging
 from collections.abc import Callable
+from dataclasses import dataclass, field
 
 from sqlalchemy import select
 
@@ -7,6 +9,8 @@ from tenants.context import tenant_context
 from tenants.db import db
 from tenants.models import Domain, Tenant
 from tenants.resolver import SLUG_RE
+
+log = logging.getLogger(__name__)
 
 # Called inside the new tenant's context after it is created, e.g. to add its
 # first staff account and default data. The product registers these.
@@ -57,18 +61,31 @@ def list_tenants() -> list[Tenant]:
     return list(db.session.scalars(select(Tenant).order_by(Tenant.slug)))
 
 
-def for_each_active_tenant(work: Callable[[], object]) -> dict[str, object]:
-    """Run ``work`` in each active clinic's context and commit after each
-    (a daily job: one clinic's failure leaves the others' work in place).
-    Returns {slug: what work returned}."""
+@dataclass
+class EveryClinic:
+    """What a daily job did in each clinic, and where it failed."""
+
+    done: dict[str, object] = field(default_factory=dict)   # slug -> what the work returned
+    failed: dict[str, str] = field(default_factory=dict)    # slug -> the error
+
+
+def for_each_active_tenant(work: Callable[[], object]) -> EveryClinic:
+    """Run ``work`` in each active clinic's context, one transaction per
+    clinic: a clinic whose work fails is rolled back, logged and reported,
+    and the clinics after it still get theirs."""
     tenants = [(t.id, t.slug) for t in list_tenants() if t.active]
     db.session.rollback()
-    results = {}
+    run = EveryClinic()
     for tenant_id, slug in tenants:
         with tenant_context(tenant_id):
-            results[slug] = work()
-            db.session.commit()
-    return results
+            try:
+                run.done[slug] = work()
+                db.session.commit()
+            except Exception as exc:  # noqa: BLE001 -- the next clinic must still run
+                db.session.rollback()
+                log.exception("daily work failed in clinic %s", slug)
+                run.failed[slug] = f"{type(exc).__name__}: {exc}"
+    return run
 
 
 def tenant_by_slug(slug: str) -> Tenant | None:

@@ -1,5 +1,4 @@
 """``flask --app wsgi booking remind``: run it daily (cron) after the cut-off."""
-import click
 from flask.cli import AppGroup
 
 booking_cli = AppGroup("booking", help="Exam bookings.")
@@ -9,6 +8,6 @@ booking_cli = AppGroup("booking", help="Exam bookings.")
 def remind_command():
     """Send tomorrow's reminders (with the preparation instructions)."""
     from app.booking.jobs import remind_all
+    from app.core.daily import echo_every_clinic
 
-    totals = remind_all()
-    click.echo(", ".join(f"{slug} {count}" for slug, count in totals.items()) or "no clinics")
+    echo_every_clinic(remind_all())

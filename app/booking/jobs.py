@@ -3,6 +3,7 @@ from datetime import timedelta
 
 from tenants.context import require_tenant_id, tenant_context
 from tenants.db import db
+from tenants.services import EveryClinic, for_each_active_tenant
 
 
 def remind_tenant(tenant_id: int, now=None) -> int:
@@ -22,7 +23,5 @@ def remind_tenant(tenant_id: int, now=None) -> int:
     return count
 
 
-def remind_all(now=None) -> dict[str, int]:
-    from tenants.services import for_each_active_tenant
-
+def remind_all(now=None) -> EveryClinic:
     return for_each_active_tenant(lambda: remind_tenant(require_tenant_id(), now))

@@ -5,7 +5,7 @@ them (``INSERT ... SELECT ... FROM unnest(...)``): one short statement per
 chunk, nothing per row to build or compile. A column with the same value in
 every row is sent once. Elsewhere (SQLite in development) an executemany.
 """
-from sqlalchemy import Table, bindparam, text
+from sqlalchemy import String, Table, bindparam, text
 from sqlalchemy.dialects import postgresql, sqlite
 
 from tenants.db import db
@@ -21,6 +21,10 @@ def insert_rows(table: Table, rows: list[dict], *, skip_conflicts: tuple[list[st
     the ``returning`` columns of the rows inserted."""
     if not rows:
         return []
+    named = [*rows[0], *returning, *(skip_conflicts[0] if skip_conflicts else ())]
+    unknown = [name for name in named if name not in table.c]  # names go into the SQL text: ours only
+    if unknown:
+        raise ValueError(f"{table.name} has no column {', '.join(unknown)}")
     if db.session.get_bind().dialect.name == "postgresql":
         insert = _postgresql
         size = CHUNK
@@ -33,12 +37,20 @@ def insert_rows(table: Table, rows: list[dict], *, skip_conflicts: tuple[list[st
     return found
 
 
+def _sql_type(column) -> str:
+    """The type to cast to: strings as TEXT, so that the column's own length
+    check refuses an over-long value (a CAST to VARCHAR(n) would cut it)."""
+    if isinstance(column.type, String):
+        return "TEXT"
+    return column.type.compile(dialect=postgresql.dialect())
+
+
 def _postgresql(table, rows, skip_conflicts, returning) -> list[tuple]:
     columns = list(rows[0])
     varying = [c for c in columns if any(row[c] != rows[0][c] for row in rows)]
     params, sources, binds = {}, [], []
     for name in columns:
-        sql_type = table.c[name].type.compile(dialect=postgresql.dialect())
+        sql_type = _sql_type(table.c[name])
         if name in varying:
             params[name] = [row[name] for row in rows]
             binds.append(bindparam(name, type_=postgresql.ARRAY(table.c[name].type)))
@@ -48,8 +60,7 @@ def _postgresql(table, rows, skip_conflicts, returning) -> list[tuple]:
             sources.append(f"CAST(:{name} AS {sql_type})")
     sql = f"INSERT INTO {table.name} ({', '.join(columns)}) SELECT {', '.join(sources)}"
     if varying:  # (a single row has none: it is all constants)
-        unnested = ", ".join(f"CAST(:{name} AS {table.c[name].type.compile(dialect=postgresql.dialect())}[])"
-                             for name in varying)
+        unnested = ", ".join(f"CAST(:{name} AS {_sql_type(table.c[name])}[])" for name in varying)
         sql += f" FROM unnest({unnested}) AS u({', '.join(varying)})"
     if skip_conflicts:
         elements, where = skip_conflicts

@@ -11,10 +11,11 @@ def _install_plan_pack(tenant, **_):
 
 
 def register(app) -> None:
-    from app.followups import triggers, views, admin_views
+    from app.followups import admin_views, enrolment, triggers, views
     from app.followups.cli import followups_cli
 
     triggers.install_hooks()
+    enrolment.install_hooks()
     app.register_blueprint(views.bp)
     app.register_blueprint(admin_views.bp)
     app.cli.add_command(followups_cli)

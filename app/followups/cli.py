@@ -1,5 +1,4 @@
 """``flask --app wsgi followups digest`` and ``followups remind``: run both daily in the morning (cron)."""
-import click
 from flask.cli import AppGroup
 
 followups_cli = AppGroup("followups", help="Follow-up plans and tasks.")
@@ -8,16 +7,16 @@ followups_cli = AppGroup("followups", help="Follow-up plans and tasks.")
 @followups_cli.command("digest")
 def digest_command():
     """Send each person with follow-ups due today or overdue a digest (in-app and email)."""
+    from app.core.daily import echo_every_clinic
     from app.followups.digest import send_all
 
-    totals = send_all()
-    click.echo(", ".join(f"{slug} {count}" for slug, count in totals.items()) or "no clinics")
+    echo_every_clinic(send_all())
 
 
 @followups_cli.command("remind")
 def remind_command():
     """Remind patients of tomorrow's follow-up calls and visits (plans that ask for it)."""
+    from app.core.daily import echo_every_clinic
     from app.followups.notices import remind_all
 
-    totals = remind_all()
-    click.echo(", ".join(f"{slug} {count}" for slug, count in totals.items()) or "no clinics")
+    echo_every_clinic(remind_all())

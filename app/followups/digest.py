@@ -12,6 +12,7 @@ from app.followups.models import FollowupTask
 from tenants.context import require_tenant_id
 from tenants.db import db
 from tenants.models import Tenant
+from tenants.services import EveryClinic, for_each_active_tenant
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +46,5 @@ def send_tenant(day: date | None = None) -> int:
     return sent
 
 
-def send_all(day: date | None = None) -> dict[str, int]:
-    from tenants.services import for_each_active_tenant
-
+def send_all(day: date | None = None) -> EveryClinic:
     return for_each_active_tenant(lambda: send_tenant(day))

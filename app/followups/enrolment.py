@@ -13,7 +13,8 @@ import heapq
 import time
 from collections.abc import Iterable
 
-from sqlalchemy import and_, exists, func, select, update
+from sqlalchemy import and_, event, exists, func, select, update
+from sqlalchemy.orm import Session
 
 from app.core.bulk import insert_rows
 from app.followups import plans
@@ -33,29 +34,64 @@ def _chunks(ids: list[int]) -> Iterable[list[int]]:
 
 # Open tasks per health manager, per clinic: counting them reads every open
 # task (0.1 s at 470,000), too slow to repeat for each patient a job enrols.
-# A process keeps the counts for a minute and adds what it hands out; another
-# process's assignments show after at most that minute.
+# A process keeps the counts for a minute. What a transaction hands out is
+# added when it commits; a rollback or a cancellation drops the clinic's
+# counts, to be read again. Another process's assignments, and tasks done,
+# show within the minute.
 _open_tasks: dict[int, tuple[float, dict[int, int]]] = {}
 OPEN_TASKS_TTL_S = 60.0
+_HANDED_OUT = "careloop_followup_handed_out"  # session.info: {tenant: {manager: tasks}} not yet committed
+
+
+def _handed_out_now() -> dict[int, dict[int, int]]:
+    return db.session.info.setdefault(_HANDED_OUT, {})
 
 
 def _open_task_counts(manager_ids: list[int]) -> dict[int, int]:
+    """Open tasks per manager, as this transaction sees them."""
     tenant_id, now = require_tenant_id(), time.monotonic()
     kept = _open_tasks.get(tenant_id)
-    if kept is not None and now - kept[0] < OPEN_TASKS_TTL_S and set(manager_ids) <= set(kept[1]):
-        return kept[1]
-    counts = dict.fromkeys(manager_ids, 0) | dict(db.session.execute(
-        select(FollowupTask.assignee_id, func.count()).where(
-            FollowupTask.status == "pending", FollowupTask.assignee_id.in_(manager_ids))
-        .group_by(FollowupTask.assignee_id)).all())
-    _open_tasks[tenant_id] = (now, counts)
-    return counts
+    pending = _handed_out_now().setdefault(tenant_id, {})
+    if kept is None or now - kept[0] >= OPEN_TASKS_TTL_S or not set(manager_ids) <= set(kept[1]):
+        counts = dict.fromkeys(manager_ids, 0) | dict(db.session.execute(
+            select(FollowupTask.assignee_id, func.count()).where(
+                FollowupTask.status == "pending", FollowupTask.assignee_id.in_(manager_ids))
+            .group_by(FollowupTask.assignee_id)).all())
+        kept = _open_tasks[tenant_id] = (now, counts)
+        pending.clear()  # the count includes this transaction's tasks; a rollback drops it
+    return {user_id: count + pending.get(user_id, 0) for user_id, count in kept[1].items()}
 
 
-def _handed_out(user_id: int, tasks: int) -> None:
-    kept = _open_tasks.get(require_tenant_id())
-    if kept is not None and user_id in kept[1]:
-        kept[1][user_id] += tasks
+def _hand_out(user_id: int, tasks: int) -> None:
+    pending = _handed_out_now().setdefault(require_tenant_id(), {})
+    pending[user_id] = pending.get(user_id, 0) + tasks
+
+
+def _forget_counts(tenant_id: int) -> None:
+    _open_tasks.pop(tenant_id, None)
+
+
+def _after_commit(session) -> None:
+    if session.in_nested_transaction():  # a savepoint released: the transaction goes on
+        return
+    for tenant_id, handed in session.info.pop(_HANDED_OUT, {}).items():
+        kept = _open_tasks.get(tenant_id)
+        for user_id, tasks in handed.items():
+            if kept is not None and user_id in kept[1]:
+                kept[1][user_id] += tasks
+
+
+def _after_rollback(session) -> None:
+    for tenant_id in session.info.get(_HANDED_OUT, {}):
+        _forget_counts(tenant_id)
+    if not session.in_nested_transaction():
+        session.info.pop(_HANDED_OUT, None)
+
+
+def install_hooks() -> None:
+    if not event.contains(Session, "after_commit", _after_commit):
+        event.listen(Session, "after_commit", _after_commit)
+        event.listen(Session, "after_rollback", _after_rollback)
 
 
 class _Assigner:
@@ -80,7 +116,7 @@ class _Assigner:
 
     def __call__(self, health_manager_id: int | None, tasks: int) -> int | None:
         if health_manager_id in self.active_own:
-            _handed_out(health_manager_id, tasks)
+            _hand_out(health_manager_id, tasks)
             return health_manager_id
         if self.heap is None:
             self.heap = self._load_heap()
@@ -88,7 +124,7 @@ class _Assigner:
             return None
         load, created_at, user_id = heapq.heappop(self.heap)
         heapq.heappush(self.heap, (load + tasks, created_at, user_id))
-        _handed_out(user_id, tasks)
+        _hand_out(user_id, tasks)
         return user_id
 
 
@@ -136,6 +172,7 @@ def enrol_many(plan: FollowupPlan, started_by: dict[int, str]) -> dict[int, int]
 def cancel_many(enrolment_ids: list[int], reason: str) -> int:
     """End these active enrolments and cancel their pending tasks, keeping
     the reason. Returns how many tasks were cancelled. The caller commits."""
+    _forget_counts(require_tenant_id())
     now, reason, cancelled = utcnow(), reason[:200], 0
     for chunk in _chunks(enrolment_ids):
         db.session.execute(update(PlanEnrolment).where(PlanEnrolment.id.in_(chunk), PlanEnrolment.status == "active")

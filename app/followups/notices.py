@@ -18,6 +18,7 @@ from app.notifications import services as notifications
 from tenants.context import require_tenant_id
 from tenants.db import db
 from tenants.models import Tenant
+from tenants.services import EveryClinic, for_each_active_tenant
 
 log = logging.getLogger(__name__)
 REMINDER_TEMPLATE = {"phone": "followup_reminder", "visit": "followup_visit_reminder"}
@@ -74,17 +75,17 @@ def remind_patients(day: date | None = None) -> int:
         assignee = staff.get(task.assignee_id)
         variables = {"patient_name": patient.name, "date": due.isoformat(), "clinic": clinic,
                      "staff_name": assignee.name if assignee else ""}
-        try:
-            notifications.notify(REMINDER_TEMPLATE[task.channel], notifications.patient_recipient(patient),
-                                 variables, idempotency_key=f"followup-reminder:{patient.id}:{task.channel}:{due}")
-        except notifications.NotifyError as exc:
-            log.warning("no follow-up reminder for patient %s: %s", patient.id, exc)
-            continue
-        reminded.add((patient.id, task.channel))
+        template, recipient = REMINDER_TEMPLATE[task.channel], notifications.patient_recipient(patient)
+        for channel in notifications.reachable_channels(template, recipient):  # one bad address costs one channel
+            try:
+                notifications.notify(template, recipient, variables, channels=(channel,),
+                                     idempotency_key=f"followup-reminder:{patient.id}:{task.channel}:{due}")
+            except notifications.NotifyError as exc:
+                log.warning("no %s follow-up reminder for patient %s: %s", channel, patient.id, exc)
+            else:
+                reminded.add((patient.id, task.channel))
     return len({patient_id for patient_id, _channel in reminded})
 
 
-def remind_all(day: date | None = None) -> dict[str, int]:
-    from tenants.services import for_each_active_tenant
-
+def remind_all(day: date | None = None) -> EveryClinic:
     return for_each_active_tenant(lambda: remind_patients(day))

@@ -88,13 +88,18 @@ def _reachable(recipient: Recipient, channel: str) -> bool:
             "inapp": recipient.type == "staff"}[channel]
 
 
+def reachable_channels(template_key: str, recipient: Recipient) -> tuple[str, ...]:
+    """The template's channels the recipient has an address for (not yet checked as valid)."""
+    return tuple(c for c in templates.definition(template_key).channels if _reachable(recipient, c))
+
+
 def notify(template_key: str, recipient: Recipient, variables: dict, *, idempotency_key: str,
            channels: tuple[str, ...] | None = None, urgent: bool | None = None,
            at: datetime | None = None, actor_id: int | None = None) -> list[Notification]:
     """Create one outbox row per channel (the caller commits). With no
     ``channels``, every channel of the template the recipient can be reached on."""
     definition = templates.definition(template_key)
-    wanted = channels or tuple(c for c in definition.channels if _reachable(recipient, c))
+    wanted = channels or reachable_channels(template_key, recipient)
     urgent = definition.urgent if urgent is None else urgent
     rules = policy.settings()
     rows = []

@@ -1,6 +1,10 @@
 """Machine-to-machine sync: POST /api/v1/fhir (a Bundle) and /api/v1/hl7
-(ORU^R01, answered with an HL7 ACK). Bearer tokens, per clinic."""
+(ORU^R01, answered with an HL7 ACK). Bearer tokens, per clinic. Answers are
+in English whatever the clinic's language: lab systems read them."""
+import functools
+
 from flask import Blueprint, jsonify, request
+from flask_babel import force_locale
 
 from app.auth.permissions import public
 from app.extensions import csrf
@@ -8,6 +12,15 @@ from app.records import api_tokens, importer
 from tenants.db import db
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
+
+
+def _in_english(view):
+    @functools.wraps(view)
+    def answer(*args, **kwargs):
+        with force_locale("en"):
+            return view(*args, **kwargs)
+
+    return answer
 
 
 def _refuse(status: int, message: str):
@@ -19,6 +32,7 @@ def _refuse(status: int, message: str):
 @bp.route("/fhir", methods=["POST"])
 @public
 @csrf.exempt
+@_in_english
 def fhir():
     token = api_tokens.authenticate(request.headers.get("Authorization", ""), "fhir:write")
     if token is None:
@@ -39,6 +53,7 @@ def fhir():
 @bp.route("/hl7", methods=["POST"])
 @public
 @csrf.exempt
+@_in_english
 def hl7():
     from app.records.parse_hl7 import ack_for, parse_hl7
 

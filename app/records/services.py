@@ -34,7 +34,7 @@ class Value:
 
 @dataclass
 class Stored:
-    outcome: str  # new | duplicate | skipped
+    outcome: str  # new | duplicate | restored (an earlier value made current again) | skipped
     observation: Observation | None = None
 
 
@@ -87,7 +87,14 @@ def store_many(patient, values: list[Value], *, report_id: int | None = None, or
         else:
             stored.add(fingerprints[i])  # the same value twice in one go is a duplicate too
             rows.append((i, _row(patient, value, fingerprints[i], report_id, origin, actor_id)))
+    # Typed or computed again after a correction, an earlier value is right again: it becomes current
+    # (unless this batch brings a newer one for its indicator and time). A re-imported file must change
+    # nothing, so imports never do this.
+    repeated = {fingerprints[i]: i for i, outcome in enumerate(outcomes) if outcome and outcome.outcome == "duplicate"}
+    restorable = _superseded(patient.id, list(repeated)) if origin != "import" else []
     if rows:
+        restorable = [r for r in restorable if (r.indicator_id, r.observed_at) not in
+                      {(row.indicator_id, row.observed_at) for _, row in rows}]
         new = [row for _, row in rows]
         db.session.add_all(new)
         db.session.flush()
@@ -96,7 +103,20 @@ def store_many(patient, values: list[Value], *, report_id: int | None = None, or
             _supersede(patient.id, new, report_id)
     for i, row in rows:
         outcomes[i] = Stored("new", row)
+    for row in restorable:
+        row.superseded_by = None
+        db.session.flush()
+        _supersede(patient.id, [row], row.report_id)
+        outcomes[repeated[row.fingerprint]] = Stored("restored", row)
     return outcomes
+
+
+def _superseded(patient_id: int, fingerprints: list[str]) -> list[Observation]:
+    if not fingerprints:
+        return []
+    return list(db.session.scalars(select(Observation).where(
+        Observation.patient_id == patient_id, Observation.fingerprint.in_(fingerprints),
+        Observation.superseded_by.is_not(None))))
 
 
 def _row(patient, value: Value, fingerprint: str, report_id, origin: str, actor_id) -> Observation:

@@ -24,6 +24,7 @@ def _tenant(slug: str):
 @click.option("--rule", "rule_ids", type=int, multiple=True, help="Only this rule (repeatable).")
 def evaluate_command(slug: str | None, every: bool, rule_ids: tuple[int, ...]):
     """Re-evaluate tag rules over every patient of a clinic, in SQL."""
+    from app.core.daily import echo_every_clinic
     from tenants.services import for_each_active_tenant
 
     if bool(slug) == every:
@@ -34,8 +35,8 @@ def evaluate_command(slug: str | None, every: bool, rule_ids: tuple[int, ...]):
         with tenant_context(_tenant(slug).id):
             _evaluate(rule_ids)
     else:
-        for slug, seconds in for_each_active_tenant(lambda: _evaluate(())).items():
-            click.echo(f"{slug}: {seconds:.1f} s")
+        echo_every_clinic(for_each_active_tenant(lambda: _evaluate(())),
+                          lambda slug, seconds: f"{slug}: {seconds:.1f} s")
 
 
 def _evaluate(rule_ids: tuple[int, ...]) -> float:

@@ -133,3 +133,39 @@ def test_patients_enrolled_one_at_a_time_take_turns(app, make_tenant, make_staff
             db.session.commit()
         load = Counter(db.session.scalars(select(FollowupTask.assignee_id)))
     assert set(load) == managers and list(load.values()) == [6, 6]
+
+
+def test_a_rolled_back_batch_leaves_no_phantom_load(app, make_tenant, make_staff, make_patient):
+    from app.followups import enrolment, triggers
+
+    tenant = make_tenant()
+    first, second = make_staff(tenant, "health_manager").id, make_staff(tenant, "health_manager").id
+    undone, kept = make_patient(tenant).id, make_patient(tenant).id
+    with app.app_context(), tenant_context(tenant.id):
+        plan = next(p for p in plans.list_plans() if p.name == PLAN)
+        enrolment.enrol_many(plan, {undone: "test"})  # three tasks to the first manager, then rolled back
+        db.session.rollback()
+        triggers.enrol(plan, kept, started_by="test")  # both are free again: the first one gets it
+        db.session.commit()
+        load = Counter(db.session.scalars(select(FollowupTask.assignee_id)))
+    assert load == Counter({first: 3}) and second not in load
+
+
+def test_bulk_insert_refuses_what_an_insert_would(app, make_tenant, make_patient):
+    from sqlalchemy.exc import DataError
+
+    from app.core.bulk import insert_rows
+    from app.followups.models import PlanEnrolment
+    from tenants.ids import new_id
+
+    tenant = make_tenant()
+    patient_id = make_patient(tenant).id
+    with app.app_context(), tenant_context(tenant.id):
+        plan = next(p for p in plans.list_plans() if p.name == PLAN)
+        row = {"tenant_id": tenant.id, "id": new_id(), "plan_id": plan.id, "patient_id": patient_id,
+               "status": "active", "started_by": "x" * 201, "reason": "", "started_at": datetime.now(timezone.utc)}
+        with pytest.raises(DataError):  # too long for VARCHAR(200): refused, not cut short
+            insert_rows(PlanEnrolment.__table__, [row, dict(row, id=new_id(), patient_id=patient_id + 1)])
+        db.session.rollback()
+        with pytest.raises(ValueError, match="no column nonsense"):
+            insert_rows(PlanEnrolment.__table__, [row], returning=("nonsense",))

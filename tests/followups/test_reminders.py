@@ -23,13 +23,15 @@ def _plan(name, channel, remind):
 def test_reminders_for_calls_and_visits_of_plans_that_ask(app, make_tenant, make_staff, make_patient):
     tenant = make_tenant("康宁健康管理中心")
     manager = make_staff(tenant, "health_manager")
-    called, visiting, quiet, archived = (make_patient(tenant, name=n) for n in ("赵一", "钱二", "孙三", "李四"))
+    called, visiting, quiet, archived, bad_email = (make_patient(tenant, name=n)
+                                                    for n in ("赵一", "钱二", "孙三", "李四", "周五"))
     with app.app_context(), tenant_context(tenant.id):
         phone, visit = _plan("电话随访", "phone", True), _plan("到院复查", "visit", True)
         silent, message = _plan("不提醒", "phone", False), _plan("短信随访", "message", False)
         db.session.get(Patient, (tenant.id, visiting.id)).email = "qian.er@example.cn"
+        db.session.get(Patient, (tenant.id, bad_email.id)).email = "zhou.wu@@example"  # cannot take email
         for plan, patient in ((phone, called), (visit, visiting), (silent, quiet), (message, called),
-                              (phone, archived)):
+                              (phone, archived), (phone, bad_email)):
             triggers.enrol(plan, patient.id, started_by="test")  # one task, due tomorrow
         db.session.get(Patient, (tenant.id, archived.id)).archived_at = datetime.now(timezone.utc)
         db.session.commit()
@@ -37,12 +39,12 @@ def test_reminders_for_calls_and_visits_of_plans_that_ask(app, make_tenant, make
     runner = app.test_cli_runner()
     for _ in range(2):
         result = runner.invoke(args=["followups", "remind"])
-        assert result.exit_code == 0 and f"{tenant.slug} 2" in result.output, result.output
+        assert result.exit_code == 0 and f"{tenant.slug} 3" in result.output, result.output
 
     with app.app_context(), tenant_context(tenant.id):
         rows = list(db.session.scalars(select(Notification).where(Notification.recipient_type == "patient")))
     sent = sorted((r.recipient_id, r.template_key, r.channel) for r in rows)
-    assert sent == sorted([(called.id, "followup_reminder", "sms"),
+    assert sent == sorted([(called.id, "followup_reminder", "sms"), (bad_email.id, "followup_reminder", "sms"),
                            (visiting.id, "followup_visit_reminder", "sms"),
                            (visiting.id, "followup_visit_reminder", "email")])
     tomorrow = (plans.today() + timedelta(days=1)).isoformat()

@@ -47,7 +47,7 @@ def test_hl7_endpoint_answers_with_ack_and_is_idempotent(app, make_tenant, make_
     bad = client.post("/api/v1/hl7", data=_oru(patient.card_no).replace("14771-0", "XYZ-1").encode(),
                       headers=headers)
     assert bad.status_code == 422 and "MSA|AE|MSG0001" in bad.get_data(as_text=True)
-    assert "XYZ-1" in bad.get_data(as_text=True)
+    assert "XYZ-1" in bad.get_data(as_text=True) and "unknown test code" in bad.get_data(as_text=True)  # English
 
 
 def test_tokens_are_per_clinic_scoped_and_revocable(app, make_tenant, make_patient, client_for):
@@ -98,6 +98,7 @@ def test_fhir_endpoint_imports_a_bundle(app, make_tenant, make_patient, client_f
     broken = client_for(tenant).post("/api/v1/fhir", data=b'{"resourceType": "Observation", "status": 7}',
                                      headers={"Authorization": f"Bearer {token}"})
     assert broken.status_code == 422 and "OperationOutcome" in broken.get_data(as_text=True)
+    assert "not valid FHIR R4" in broken.get_data(as_text=True)  # in English for the lab system
 
 
 def test_cli_import(app, make_tenant, make_patient, tmp_path):

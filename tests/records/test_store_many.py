@@ -165,3 +165,27 @@ def test_corrected_inputs_recompute_bmi_and_egfr_but_not_a_reported_bmi(app, mak
         assert [o.value_text for o in db.session.scalars(select(Observation).where(
             Observation.patient_id == patient.id, Observation.indicator_id == reported.id,
             Observation.observed_at == later, Observation.superseded_by.is_(None)))] == ["25.0"]
+
+
+def test_correcting_back_to_an_earlier_value_makes_it_current_again(app, make_tenant, make_patient):
+    tenant = make_tenant()
+    made = make_patient(tenant)
+    with app.app_context(), tenant_context(tenant.id):
+        patient = db.session.get(Patient, (tenant.id, made.id))
+        services.store_many(patient, [_value(derived.HEIGHT_CODE, "170"), _value(derived.WEIGHT_CODE, "70")])
+        services.derive(patient, WHEN)
+        assert _current(patient.id, derived.BMI_CODE) == ["24.2"]
+        services.store_many(patient, [_value(derived.WEIGHT_CODE, "70.1")])
+        services.derive(patient, WHEN)
+        assert _current(patient.id, derived.BMI_CODE) == ["24.3"]
+        back = services.store_many(patient, [_value(derived.WEIGHT_CODE, "70")])  # typed wrong, then back
+        assert back[0].outcome == "restored" and _current(patient.id, derived.WEIGHT_CODE) == ["70"]
+        restored = services.derive(patient, WHEN)
+        assert _current(patient.id, derived.BMI_CODE) == ["24.2"] and len(restored) == 1
+        assert services.store_many(patient, [_value(derived.WEIGHT_CODE, "70")])[0].outcome == "duplicate"
+
+        report_id = _report()  # a re-imported report changes nothing, even where a value was corrected
+        services.store_many(patient, [_value(GLUCOSE, "5.6")], report_id=report_id, origin="import")
+        services.store_many(patient, [_value(GLUCOSE, "5.9")], report_id=report_id, origin="import")
+        again = services.store_many(patient, [_value(GLUCOSE, "5.6")], report_id=report_id, origin="import")
+        assert again[0].outcome == "duplicate" and _current(patient.id, GLUCOSE) == ["5.9"]
