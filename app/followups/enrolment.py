@@ -34,10 +34,10 @@ def _chunks(ids: list[int]) -> Iterable[list[int]]:
 
 # Open tasks per health manager, per clinic: counting them reads every open
 # task (0.1 s at 470,000), too slow to repeat for each patient a job enrols.
-# A process keeps the counts for a minute. What a transaction hands out is
-# added when it commits; a rollback or a cancellation drops the clinic's
-# counts, to be read again. Another process's assignments, and tasks done,
-# show within the minute.
+# A process keeps the counts for a minute. What a transaction hands out or
+# cancels is applied when it commits; a rollback drops the clinic's counts,
+# to be read again. Another process's assignments, and tasks done, show
+# within the minute.
 _open_tasks: dict[int, tuple[float, dict[int, int]]] = {}
 OPEN_TASKS_TTL_S = 60.0
 _HANDED_OUT = "careloop_followup_handed_out"  # session.info: {tenant: {manager: tasks}} not yet committed
@@ -67,10 +67,6 @@ def _hand_out(user_id: int, tasks: int) -> None:
     pending[user_id] = pending.get(user_id, 0) + tasks
 
 
-def _forget_counts(tenant_id: int) -> None:
-    _open_tasks.pop(tenant_id, None)
-
-
 def _after_commit(session) -> None:
     if session.in_nested_transaction():  # a savepoint released: the transaction goes on
         return
@@ -83,7 +79,7 @@ def _after_commit(session) -> None:
 
 def _after_rollback(session) -> None:
     for tenant_id in session.info.get(_HANDED_OUT, {}):
-        _forget_counts(tenant_id)
+        _open_tasks.pop(tenant_id, None)
     if not session.in_nested_transaction():
         session.info.pop(_HANDED_OUT, None)
 
@@ -172,14 +168,17 @@ def enrol_many(plan: FollowupPlan, started_by: dict[int, str]) -> dict[int, int]
 def cancel_many(enrolment_ids: list[int], reason: str) -> int:
     """End these active enrolments and cancel their pending tasks, keeping
     the reason. Returns how many tasks were cancelled. The caller commits."""
-    _forget_counts(require_tenant_id())
     now, reason, cancelled = utcnow(), reason[:200], 0
     for chunk in _chunks(enrolment_ids):
         db.session.execute(update(PlanEnrolment).where(PlanEnrolment.id.in_(chunk), PlanEnrolment.status == "active")
                            .values(status="cancelled", reason=reason, ended_at=now)
                            .execution_options(synchronize_session="fetch"))
-        cancelled += db.session.execute(
+        taken_back = db.session.scalars(
             update(FollowupTask).where(and_(FollowupTask.enrolment_id.in_(chunk), FollowupTask.status == "pending"))
             .values(status="cancelled", cancel_reason=reason, version=FollowupTask.version + 1)
-            .execution_options(synchronize_session="fetch")).rowcount
+            .returning(FollowupTask.assignee_id).execution_options(synchronize_session="fetch")).all()
+        for assignee_id in taken_back:
+            if assignee_id is not None:
+                _hand_out(assignee_id, -1)
+        cancelled += len(taken_back)
     return cancelled

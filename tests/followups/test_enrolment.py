@@ -169,3 +169,21 @@ def test_bulk_insert_refuses_what_an_insert_would(app, make_tenant, make_patient
         db.session.rollback()
         with pytest.raises(ValueError, match="no column nonsense"):
             insert_rows(PlanEnrolment.__table__, [row], returning=("nonsense",))
+
+
+def test_cancelled_tasks_free_their_manager_at_once(app, make_tenant, make_staff, make_patient):
+    from app.followups import enrolment, triggers
+
+    tenant = make_tenant()
+    first, second = make_staff(tenant, "health_manager").id, make_staff(tenant, "health_manager").id
+    gone, new = make_patient(tenant).id, make_patient(tenant).id
+    with app.app_context(), tenant_context(tenant.id):
+        plan = next(p for p in plans.list_plans() if p.name == PLAN)
+        started = triggers.enrol(plan, gone, started_by="test")
+        db.session.commit()
+        assert enrolment.cancel_many([started.id], "test") == 3
+        db.session.commit()
+        triggers.enrol(plan, new, started_by="test")  # the first manager has nothing open again
+        db.session.commit()
+        assignees = set(db.session.scalars(select(FollowupTask.assignee_id).where(FollowupTask.patient_id == new)))
+    assert assignees == {first} and second != first
