@@ -111,7 +111,10 @@ def _play_back(page):
         const audio = document.querySelector('audio');
         audio.muted = true;
         await audio.play();
-        await new Promise(done => audio.addEventListener('ended', done, {once: true}));
+        await Promise.race([
+            new Promise(done => audio.addEventListener('ended', done, {once: true})),
+            new Promise((_, fail) => setTimeout(() => fail(new Error('the recording did not play to its end')), 15000)),
+        ]);
         return audio.duration;
     }""")
     assert played == pytest.approx(2.0, abs=0.05)
