@@ -187,3 +187,38 @@ def test_cancelled_tasks_free_their_manager_at_once(app, make_tenant, make_staff
         db.session.commit()
         assignees = set(db.session.scalars(select(FollowupTask.assignee_id).where(FollowupTask.patient_id == new)))
     assert assignees == {first} and second != first
+
+
+def test_two_triggers_at_once_enrol_a_patient_once(app, make_tenant, make_staff, make_patient):
+    """Two transactions start the same plan for the same patient at the same
+    moment: the second waits on the unique index, then adds nothing."""
+    import threading
+
+    from app.followups import enrolment
+
+    tenant = make_tenant()
+    make_staff(tenant, "health_manager")
+    patient_id = make_patient(tenant).id
+    barrier, results, errors = threading.Barrier(2), [], []
+
+    def trigger():
+        try:
+            with app.app_context(), tenant_context(tenant.id):
+                plan = next(p for p in plans.list_plans() if p.name == PLAN)
+                barrier.wait()
+                results.append(enrolment.enrol_many(plan, {patient_id: "test"}))
+                db.session.commit()
+        except Exception as exc:  # noqa: BLE001 -- reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=trigger) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert errors == [] and sorted(len(r) for r in results) == [0, 1]
+    with app.app_context(), tenant_context(tenant.id):
+        assert db.session.scalar(select(db.func.count()).select_from(PlanEnrolment).where(
+            PlanEnrolment.patient_id == patient_id)) == 1
+        assert db.session.scalar(select(db.func.count()).select_from(FollowupTask).where(
+            FollowupTask.patient_id == patient_id)) == 3
