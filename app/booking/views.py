@@ -9,6 +9,7 @@ from app.audit import services as audit
 from app.auth.permissions import requires
 from app.booking import labels, services
 from app.booking.forms import OrderActionForm, PaymentForm
+from app.core.errors import found_or_404
 from app.patients import services as patients
 from tenants.db import db
 
@@ -27,22 +28,15 @@ def _day_arg() -> date:
 def schedule():
     day = _day_arg()
     rows = services.schedule(day)
-    names = {o.patient_id: patients.get(o.patient_id) for row in rows for o in row.orders}
+    names = patients.get_many(o.patient_id for row in rows for o in row.orders)
     return render_template("booking/schedule.html", day=day, rows=rows, patients=names,
                            previous=day - timedelta(days=1), next=day + timedelta(days=1))
-
-
-def _order_or_404(order_id: int):
-    order = services.get_order(order_id)
-    if order is None:
-        abort(404)
-    return order
 
 
 @bp.route("/orders/<id:order_id>")
 @requires("booking.schedule")
 def order(order_id: int):
-    order = _order_or_404(order_id)
+    order = found_or_404(services.get_order(order_id))
     actions = [(key, label) for key, (to, label) in labels.ACTION.items()
                if services.orders.can_transition(order, to)]
     return render_template("booking/order.html", order=order, patient=patients.get(order.patient_id),
@@ -54,7 +48,7 @@ def order(order_id: int):
 @bp.route("/orders/<id:order_id>/action/<action>", methods=["POST"])
 @requires("booking.desk")
 def order_action(order_id: int, action: str):
-    order = _order_or_404(order_id)
+    order = found_or_404(services.get_order(order_id))
     if action not in labels.ACTION:
         abort(404)
     if action == "refund" and not current_user.can("booking.payments"):
@@ -85,7 +79,7 @@ def order_action(order_id: int, action: str):
 @bp.route("/orders/<id:order_id>/paid", methods=["POST"])
 @requires("booking.payments")
 def order_paid(order_id: int):
-    order = _order_or_404(order_id)
+    order = found_or_404(services.get_order(order_id))
     form = PaymentForm()
     if not form.validate_on_submit():
         abort(400)

@@ -1,6 +1,13 @@
 """Error pages that say nothing of any tenant beyond the one on screen."""
-from flask import g, render_template
+from flask import abort, g, render_template
 from flask_wtf.csrf import CSRFError
+
+
+def found_or_404(found):
+    """What a look-up found, or a 404 page: the id is not of this clinic, or not at all."""
+    if found is None:
+        abort(404)
+    return found
 
 
 def register(app) -> None:

@@ -7,6 +7,7 @@ from flask_login import current_user
 from app.audit import services as audit
 from app.auth.permissions import public, requires
 from app.core import jobs, storage
+from app.core.errors import found_or_404
 from app.patients import services as patients
 from tenants.db import db
 
@@ -40,23 +41,16 @@ def set_language(code: str):
     return redirect(parts.path + (f"?{parts.query}" if parts.query else "") if parts.netloc else back)
 
 
-def _run_or_404(run_id: int) -> jobs.JobRun:
-    run = jobs.get_run(run_id)
-    if run is None:
-        abort(404)
-    return run
-
-
 @bp.route("/jobs/<id:run_id>")
 @requires("jobs.view")
 def job_status(run_id: int):
-    return render_template("core/_job_status.html", run=_run_or_404(run_id))
+    return render_template("core/_job_status.html", run=found_or_404(jobs.get_run(run_id)))
 
 
 @bp.route("/jobs/<id:run_id>/download")
 @requires("jobs.view")
 def job_download(run_id: int):
-    run = _run_or_404(run_id)
+    run = found_or_404(jobs.get_run(run_id))
     permission = jobs.DOWNLOAD_PERMISSION.get(run.kind)
     if permission is None or not current_user.can(permission):
         abort(403)

@@ -26,6 +26,14 @@ def max_bytes() -> int:
     return int(current_app.config.get("FOLLOWUP_RECORDING_MAX_BYTES", MAX_BYTES))
 
 
+def read_upload(upload) -> tuple[bytes, str]:
+    """(bytes, file name) of a form's file; one byte past the limit is all that
+    is read of a file too large, so attach() refuses it without reading it whole."""
+    if upload is None:
+        return b"", ""
+    return upload.read(max_bytes() + 1), upload.filename or ""
+
+
 def attach(record: FollowupRecord, data: bytes, filename: str, *, actor_id: int | None) -> CallRecording:
     """Check, store (and convert) one recording. The caller commits."""
     if not data:

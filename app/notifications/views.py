@@ -3,6 +3,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from app.auth.permissions import public, requires
+from app.core.errors import found_or_404
 from app.core.htmx import render
 from app.extensions import csrf
 from app.notifications import policy, services, templates
@@ -13,13 +14,6 @@ from app.patients import services as patients
 from tenants.db import db
 
 bp = Blueprint("notifications", __name__)
-
-
-def _row_or_404(notification_id: int):
-    row = services.get(notification_id)
-    if row is None:
-        abort(404)
-    return row
 
 
 def _arg_id(name: str) -> int | None:
@@ -42,7 +36,7 @@ def outbox():
 @bp.route("/notifications/<id:notification_id>/resend", methods=["POST"])
 @requires("notifications.manage")
 def resend(notification_id: int):
-    row = _row_or_404(notification_id)
+    row = found_or_404(services.get(notification_id))
     if services.resend(row):
         db.session.commit()
     return render_template("notifications/_outbox_row.html", row=row)
@@ -51,7 +45,7 @@ def resend(notification_id: int):
 @bp.route("/notifications/<id:notification_id>/cancel", methods=["POST"])
 @requires("notifications.manage")
 def cancel(notification_id: int):
-    row = _row_or_404(notification_id)
+    row = found_or_404(services.get(notification_id))
     if services.cancel(row):
         db.session.commit()
     return render_template("notifications/_outbox_row.html", row=row)

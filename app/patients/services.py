@@ -319,6 +319,14 @@ def get(patient_id: int) -> Patient | None:
     return db.session.scalar(select(Patient).where(Patient.id == patient_id))
 
 
+def get_many(patient_ids) -> dict[int, Patient]:
+    """{id: patient} for these ids (those of this clinic), in one query."""
+    wanted = list(set(patient_ids))
+    if not wanted:
+        return {}
+    return {p.id: p for p in db.session.scalars(select(Patient).where(Patient.id.in_(wanted)))}
+
+
 def history(patient: Patient) -> dict[str, list[HealthHistoryItem]]:
     items = db.session.scalars(select(HealthHistoryItem)
                                .where(HealthHistoryItem.patient_id == patient.id)

@@ -5,19 +5,13 @@ from flask_login import current_user
 from app.audit import services as audit
 from app.auth.permissions import requires
 from app.core import jobs
+from app.core.errors import found_or_404
 from app.core.htmx import render
 from app.patients import identity, labels, services
 from app.patients.forms import EnrolForm, HistoryForm, LifestyleForm, PatientForm
 from tenants.db import db
 
 bp = Blueprint("patients", __name__, url_prefix="/patients")
-
-
-def _patient_or_404(patient_id: int):
-    patient = services.get(patient_id)
-    if patient is None:
-        abort(404)
-    return patient
 
 
 def _form_data(form: PatientForm) -> services.PatientData:
@@ -111,7 +105,7 @@ def enrol():
 @bp.route("/<id:patient_id>")
 @requires("patients.view")
 def detail(patient_id: int):
-    patient = _patient_or_404(patient_id)
+    patient = found_or_404(services.get(patient_id))
     from app.auth import services as staff
     from app.tagging import services as tagging
 
@@ -129,7 +123,7 @@ def detail(patient_id: int):
 @bp.route("/<id:patient_id>/identifiers")
 @requires("patients.view_mobile")
 def identifiers(patient_id: int):
-    patient = _patient_or_404(patient_id)
+    patient = found_or_404(services.get(patient_id))
     mobile, id_number = services.identifiers(patient)
     show_id = current_user.can("patients.view_id_number")
     audit.record("identifiers_viewed", patient_id=patient.id,
@@ -143,7 +137,7 @@ def identifiers(patient_id: int):
 @bp.route("/<id:patient_id>/edit", methods=["GET", "POST"])
 @requires("patients.edit")
 def edit(patient_id: int):
-    patient = _patient_or_404(patient_id)
+    patient = found_or_404(services.get(patient_id))
     form = _assignment_choices(PatientForm(), patient)
     if request.method == "GET":
         mobile, id_number = services.identifiers(patient)
@@ -165,7 +159,7 @@ def edit(patient_id: int):
 @bp.route("/<id:patient_id>/lifestyle", methods=["POST"])
 @requires("patients.history")
 def lifestyle(patient_id: int):
-    patient = _patient_or_404(patient_id)
+    patient = found_or_404(services.get(patient_id))
     form = LifestyleForm()
     if form.validate_on_submit():
         services.set_lifestyle(patient, smoking=form.smoking.data, alcohol=form.alcohol.data,
@@ -186,7 +180,7 @@ def _render_history(patient, form, status=200):
 @bp.route("/<id:patient_id>/history", methods=["POST"])
 @requires("patients.history")
 def add_history(patient_id: int):
-    patient = _patient_or_404(patient_id)
+    patient = found_or_404(services.get(patient_id))
     form = HistoryForm()
     if form.validate_on_submit():
         try:
@@ -205,7 +199,7 @@ def add_history(patient_id: int):
 @bp.route("/<id:patient_id>/history/<id:item_id>/delete", methods=["POST"])
 @requires("patients.history")
 def remove_history(patient_id: int, item_id: int):
-    patient = _patient_or_404(patient_id)
+    patient = found_or_404(services.get(patient_id))
     if not services.remove_history(patient, item_id):
         abort(404)
     db.session.commit()
@@ -215,7 +209,7 @@ def remove_history(patient_id: int, item_id: int):
 @bp.route("/<id:patient_id>/archive", methods=["POST"])
 @requires("patients.archive")
 def archive(patient_id: int):
-    patient = _patient_or_404(patient_id)
+    patient = found_or_404(services.get(patient_id))
     services.archive(patient)
     db.session.commit()
     flash(_("%(name)s was archived: the card leaves the lists and keeps its data.", name=patient.name))
@@ -225,7 +219,7 @@ def archive(patient_id: int):
 @bp.route("/<id:patient_id>/restore", methods=["POST"])
 @requires("patients.archive")
 def restore(patient_id: int):
-    patient = _patient_or_404(patient_id)
+    patient = found_or_404(services.get(patient_id))
     services.restore(patient)
     db.session.commit()
     flash(_("%(name)s was restored.", name=patient.name))
@@ -235,7 +229,7 @@ def restore(patient_id: int):
 @bp.route("/<id:patient_id>/card", methods=["POST"])
 @requires("cards.print")
 def print_card(patient_id: int):
-    patient = _patient_or_404(patient_id)
+    patient = found_or_404(services.get(patient_id))
     run = jobs.start("member_card", "app.patients.jobs.render_member_card",
                      patient_id=patient.id, requested_by=current_user.id, locale=str(get_locale()))
     return render_template("core/_job_status.html", run=run), 202

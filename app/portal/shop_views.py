@@ -8,6 +8,7 @@ from flask_babel import get_locale, gettext as _
 
 from app.auth.permissions import public
 from app.booking import services as booking
+from app.core.errors import found_or_404
 from app.core.htmx import wants_partial
 from app.patients import services as patients
 from app.portal import services, session
@@ -65,17 +66,10 @@ def index():
     return render_template(template, packages=found, category=category, sex=sex)
 
 
-def _package_or_404(package_id: int):
-    package = booking.get_package(package_id, active_only=True)
-    if package is None:
-        abort(404)
-    return package
-
-
 @bp.route("/packages/<id:package_id>")
 @public
 def package(package_id: int):
-    package = _package_or_404(package_id)
+    package = found_or_404(booking.get_package(package_id, active_only=True))
     context = calendar_context(
         package, page_url=lambda **a: url_for("shop.package", package_id=package.id, **a),
         slot_action=url_for("shop.book", package_id=package.id), slot_method="get")
@@ -92,7 +86,7 @@ def booking_preparation(package) -> str:
 @bp.route("/packages/<id:package_id>/book", methods=["GET", "POST"])
 @public
 def book(package_id: int):
-    package = _package_or_404(package_id)
+    package = found_or_404(booking.get_package(package_id, active_only=True))
     account = session.current_account()
     if account is None:
         if request.method == "POST":

@@ -9,6 +9,7 @@ from sqlalchemy import select
 from app.audit import services as audit
 from app.auth.permissions import requires
 from app.core import jobs
+from app.core.errors import found_or_404
 from app.patients import services as patients
 from app.records import alerts, catalogue, importer, labels, services, trends
 from app.records.forms import AckForm, AssignForm, EntryForm, UploadForm
@@ -19,13 +20,6 @@ from tenants.db import db
 bp = Blueprint("records", __name__)
 CST = ZoneInfo("Asia/Shanghai")
 INLINE_LIMIT = 256 * 1024  # larger uploads import in a background job
-
-
-def _patient_or_404(patient_id: int):
-    patient = patients.get(patient_id)
-    if patient is None:
-        abort(404)
-    return patient
 
 
 def _mapping_choices():
@@ -43,7 +37,7 @@ def _mapping(choice: str) -> dict | None:
 @bp.route("/patients/<id:patient_id>/records")
 @requires("patients.view")
 def patient_records(patient_id: int):
-    return _page(_patient_or_404(patient_id), EntryForm(formdata=None))
+    return _page(found_or_404(patients.get(patient_id)), EntryForm(formdata=None))
 
 
 def _page(patient, entry_form: EntryForm, typed: dict | None = None, problems: dict | None = None,
@@ -63,7 +57,7 @@ def _page(patient, entry_form: EntryForm, typed: dict | None = None, problems: d
 @bp.route("/patients/<id:patient_id>/observations", methods=["POST"])
 @requires("records.enter")
 def enter(patient_id: int):
-    patient = _patient_or_404(patient_id)
+    patient = found_or_404(patients.get(patient_id))
     form = EntryForm()
     indicators = catalogue.all_indicators()
     typed = {i.id: ((request.form.get(f"v-{i.id}") or "").strip(), request.form.get(f"u-{i.id}") or i.unit)
@@ -103,7 +97,7 @@ def enter(patient_id: int):
 @bp.route("/patients/<id:patient_id>/import", methods=["POST"])
 @requires("records.import")
 def upload_for_patient(patient_id: int):
-    patient = _patient_or_404(patient_id)
+    patient = found_or_404(patients.get(patient_id))
     form = UploadForm()
     form.mapping.choices = _mapping_choices()
     if not form.validate_on_submit():

@@ -6,6 +6,7 @@ from htmx_flask import make_response
 
 from app.auth.permissions import requires
 from app.core import jobs
+from app.core.errors import found_or_404
 from app.core.htmx import wants_partial
 from app.patients import labels as patient_labels
 from app.tagging import conditions, forms, rules, services, sources
@@ -14,20 +15,10 @@ from tenants.db import db
 bp = Blueprint("tagging", __name__)
 
 
-def _rule_or_404(rule_id: int):
-    rule = rules.get(rule_id)
-    if rule is None:
-        abort(404)
-    return rule
-
-
 def _patient_or_404(patient_id: int):
     from app.patients import services as patients
 
-    patient = patients.get(patient_id)
-    if patient is None:
-        abort(404)
-    return patient
+    return found_or_404(patients.get(patient_id))
 
 
 # ------------------------------------------------------------------- rules
@@ -122,7 +113,7 @@ def rule_new():
 @bp.route("/tagging/rules/<id:rule_id>", methods=["GET", "POST"])
 @requires("tagging.rules")
 def rule_edit(rule_id: int):
-    return _edit(_rule_or_404(rule_id))
+    return _edit(found_or_404(rules.get(rule_id)))
 
 
 @bp.route("/tagging/rules/preview", methods=["POST"])
@@ -145,7 +136,7 @@ def rule_preview():
 @bp.route("/tagging/rules/<id:rule_id>/evaluate", methods=["POST"])
 @requires("tagging.rules")
 def rule_evaluate(rule_id: int):
-    rule = _rule_or_404(rule_id)
+    rule = found_or_404(rules.get(rule_id))
     run = services.start_evaluation([rule.id], requested_by=current_user.id)
     if request.headers.get("HX-Request"):
         return render_template("core/_job_status.html", run=run), 202
@@ -163,7 +154,7 @@ def evaluate_all():
 @bp.route("/tagging/rules/<id:rule_id>/delete", methods=["POST"])
 @requires("tagging.rules")
 def rule_delete(rule_id: int):
-    rule = _rule_or_404(rule_id)
+    rule = found_or_404(rules.get(rule_id))
     name = rule.name
     rules.remove(rule)
     db.session.commit()
