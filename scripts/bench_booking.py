@@ -34,16 +34,11 @@ from flask_migrate import upgrade
 from sqlalchemy.engine import make_url
 
 from app import create_app
-from app.config import _normalise_db_url
 
 import benchdb  # scripts/benchdb.py, beside this script
 
 ROOT = Path(__file__).resolve().parent.parent
-APP_URL = _normalise_db_url(os.environ.get(
-    "BENCH_DATABASE_URL", "postgresql+psycopg://careloop_app:careloop@127.0.0.1:5432/careloop_bench_booking"))
-OWNER_URL = _normalise_db_url(os.environ.get(
-    "BENCH_DATABASE_OWNER_URL",
-    "postgresql+psycopg://careloop_owner:careloop@127.0.0.1:5432/careloop_bench_booking"))
+APP_URL, OWNER_URL = benchdb.urls("careloop_bench_booking")
 REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/6")
 PATIENTS = int(os.environ.get("BENCH_PATIENTS", "400"))
 CLIENTS = int(os.environ.get("BENCH_CLIENTS", "16"))
@@ -288,13 +283,7 @@ def main() -> None:
         print(f"racing {RACERS} patients for the last {RACE_PLACES} places of one slot")
         raced = race(port, seeded)
     finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        log.close()
+        benchdb.stop(proc, log)
     os.unlink(log.name)
     over, drift = overbookings(seeded["tenant_id"])
     verdict = lambda ok: "ok" if ok else "MISSED"  # noqa: E731

@@ -43,7 +43,6 @@ from sqlalchemy import select
 from sqlalchemy.engine import make_url
 
 from app import create_app
-from app.config import _normalise_db_url
 from app.core import jobs
 from app.notifications import services as notifications
 from app.notifications.models import Notification, NotificationSettings
@@ -56,11 +55,7 @@ from tenants.services import create_tenant
 import benchdb  # scripts/benchdb.py, beside this script
 
 ROOT = Path(__file__).resolve().parent.parent
-APP_URL = _normalise_db_url(os.environ.get(
-    "BENCH_DATABASE_URL", "postgresql+psycopg://careloop_app:careloop@127.0.0.1:5432/careloop_bench_notify"))
-OWNER_URL = _normalise_db_url(os.environ.get(
-    "BENCH_DATABASE_OWNER_URL",
-    "postgresql+psycopg://careloop_owner:careloop@127.0.0.1:5432/careloop_bench_notify"))
+APP_URL, OWNER_URL = benchdb.urls("careloop_bench_notify")
 REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/13")
 PATIENTS = int(os.environ.get("BENCH_PATIENTS", "2000"))
 PACED, DRAIN = int(os.environ.get("BENCH_PACED", "10000")), int(os.environ.get("BENCH_DRAIN", "10000"))

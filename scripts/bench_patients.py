@@ -35,7 +35,6 @@ from sqlalchemy import event, func, select
 from sqlalchemy.engine import make_url
 
 from app import create_app
-from app.config import _normalise_db_url
 from app.core import crypto
 from app.patients import services
 from app.patients.models import Patient, PatientSearchTerm
@@ -50,10 +49,7 @@ from tenants.services import create_tenant
 import benchdb  # scripts/benchdb.py, beside this script
 
 ROOT = Path(__file__).resolve().parent.parent
-APP_URL = _normalise_db_url(os.environ.get(
-    "BENCH_DATABASE_URL", "postgresql+psycopg://careloop_app:careloop@127.0.0.1:5432/careloop_bench"))
-OWNER_URL = _normalise_db_url(os.environ.get(
-    "BENCH_DATABASE_OWNER_URL", "postgresql+psycopg://careloop_owner:careloop@127.0.0.1:5432/careloop_bench"))
+APP_URL, OWNER_URL = benchdb.urls("careloop_bench")
 PATIENTS = int(os.environ.get("BENCH_PATIENTS", "200000"))
 DATA_KEY, SECRET_KEY = "careloop bench data key", "careloop-bench-secret-key-0123456789abcdef"
 SLUG, PASSWORD = "bench", "bench-password-123"
@@ -325,13 +321,7 @@ def measure_http(newest_card: str) -> dict:
             raise RuntimeError(f"GET /patients answered {status} without the newest card {newest_card}")
         rates = {path: requests_per_second(port, path, cookie) for path in ("/patients", "/healthz")}
     finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        log.close()
+        benchdb.stop(proc, log)
     os.unlink(log.name)  # kept (and named in the error) when something failed
     return rates
 

@@ -48,7 +48,6 @@ from sqlalchemy.engine import make_url
 
 from app import create_app
 from app.auth import services as staff
-from app.config import _normalise_db_url
 from app.patients import services as patients
 from app.records import catalogue, derived, importer
 from app.records.models import Alert, ExamReport, Indicator, Observation
@@ -60,11 +59,7 @@ from tenants.services import create_tenant
 import benchdb  # scripts/benchdb.py, beside this script
 
 ROOT = Path(__file__).resolve().parent.parent
-APP_URL = _normalise_db_url(os.environ.get(
-    "BENCH_DATABASE_URL", "postgresql+psycopg://careloop_app:careloop@127.0.0.1:5432/careloop_bench_records"))
-OWNER_URL = _normalise_db_url(os.environ.get(
-    "BENCH_DATABASE_OWNER_URL",
-    "postgresql+psycopg://careloop_owner:careloop@127.0.0.1:5432/careloop_bench_records"))
+APP_URL, OWNER_URL = benchdb.urls("careloop_bench_records")
 REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/10")
 PATIENTS = int(os.environ.get("BENCH_PATIENTS", "2000"))
 MESSAGES = int(os.environ.get("BENCH_MESSAGES", "10000"))

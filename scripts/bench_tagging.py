@@ -33,7 +33,6 @@ from sqlalchemy.engine import make_url
 
 from app import create_app
 from app.auth import services as staff
-from app.config import _normalise_db_url
 from app.followups.models import FollowupTask, PlanEnrolment
 from app.patients.models import Patient
 from app.records.models import Indicator, Observation
@@ -45,11 +44,7 @@ from tenants.services import create_tenant
 
 import benchdb  # scripts/benchdb.py, beside this script
 
-APP_URL = _normalise_db_url(os.environ.get(
-    "BENCH_DATABASE_URL", "postgresql+psycopg://careloop_app:careloop@127.0.0.1:5432/careloop_bench_tagging"))
-OWNER_URL = _normalise_db_url(os.environ.get(
-    "BENCH_DATABASE_OWNER_URL",
-    "postgresql+psycopg://careloop_owner:careloop@127.0.0.1:5432/careloop_bench_tagging"))
+APP_URL, OWNER_URL = benchdb.urls("careloop_bench_tagging")
 REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/8")
 PATIENTS = int(os.environ.get("BENCH_PATIENTS", "200000"))
 HEALTH_MANAGERS = 25

@@ -1,10 +1,14 @@
 """The database part every benchmark shares: each recreates its own database
 (the name must contain "bench") owned by the owner role, with the app role
 allowed in, as scripts/services.sh sets up for the suite."""
+import os
+import subprocess
 import sys
 
 import psycopg
 from sqlalchemy.engine import make_url
+
+from app.config import _normalise_db_url
 
 
 def libpq(url: str, database: str | None = None) -> str:
@@ -23,3 +27,23 @@ def recreate(owner_url: str, app_url: str) -> None:
     with psycopg.connect(libpq(owner_url), autocommit=True) as conn:
         conn.execute("REVOKE ALL ON SCHEMA public FROM PUBLIC")
         conn.execute(f'GRANT USAGE ON SCHEMA public TO "{make_url(app_url).username}"')
+
+
+def urls(database: str) -> tuple[str, str]:
+    """(app role URL, owner URL) of a benchmark's own database, unless
+    BENCH_DATABASE_URL and BENCH_DATABASE_OWNER_URL say otherwise."""
+    app = os.environ.get("BENCH_DATABASE_URL", f"postgresql+psycopg://careloop_app:careloop@127.0.0.1:5432/{database}")
+    owner = os.environ.get("BENCH_DATABASE_OWNER_URL",
+                           f"postgresql+psycopg://careloop_owner:careloop@127.0.0.1:5432/{database}")
+    return _normalise_db_url(app), _normalise_db_url(owner)
+
+
+def stop(proc: subprocess.Popen, log) -> None:
+    """Stop a server the benchmark started (kill it if it lingers) and close its log."""
+    proc.terminate()
+    try:
+        proc.wait(10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+    log.close()
