@@ -4,16 +4,12 @@ Each is written in the caller's transaction (sent after commit) with an
 idempotency key, so a retried request or job never sends twice. A patient
 who cannot be reached (no valid address) does not stop the booking.
 """
-import logging
-
 from flask_babel import gettext as _
 
 from app.notifications import services as notifications
 from tenants.context import require_tenant_id
 from tenants.db import db
 from tenants.models import Tenant
-
-log = logging.getLogger(__name__)
 
 
 def preparation(package) -> str:
@@ -35,11 +31,8 @@ def _send(template: str, order, key: str, extra: dict | None = None) -> None:
     variables = {"patient_name": patient.name, "package": order.package_name, "date": order.day.isoformat(),
                  "time": order.start.strftime("%H:%M"), "clinic": clinic, "order_no": order.order_no}
     variables.update(extra or {})
-    try:
-        notifications.notify(template, notifications.patient_recipient(patient), variables,
-                             idempotency_key=key)
-    except notifications.NotifyError as exc:
-        log.warning("booking notice %s for order %s not sent: %s", template, order.id, exc)
+    notifications.notify(template, notifications.patient_recipient(patient), variables, idempotency_key=key,
+                         channel_by_channel=True)
 
 
 def confirmation(order, package) -> None:

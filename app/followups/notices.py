@@ -6,7 +6,6 @@ Each is written in the caller's transaction (sent after commit) under an
 idempotency key, so a repeated save or a second run of the daily job sends
 nothing twice. A person who cannot be reached does not stop the work.
 """
-import logging
 from datetime import date, timedelta
 
 from sqlalchemy import select
@@ -20,7 +19,6 @@ from tenants.db import db
 from tenants.models import Tenant
 from tenants.services import EveryClinic, for_each_active_tenant
 
-log = logging.getLogger(__name__)
 REMINDER_TEMPLATE = {"phone": "followup_reminder", "visit": "followup_visit_reminder"}
 
 
@@ -44,12 +42,9 @@ def escalated(task: FollowupTask) -> None:
     variables = {"staff_name": manager.name, "patient_name": patient.name, "card_no": patient.card_no,
                  "assignee": assignee.name if assignee else "—", "attempts": task.failed_attempts,
                  "clinic": tenant.name, "url": clinic_url(tenant.slug, "followups.task_detail", task_id=task.id)}
-    for channel in ("inapp", "email"):  # a bad email address must not cost the in-app message
-        try:
-            notifications.notify("followup_escalated", notifications.staff_recipient(manager), variables,
-                                 idempotency_key=f"followup-escalated:{task.id}", channels=(channel,))
-        except notifications.NotifyError as exc:
-            log.warning("no %s escalation notice for task %s: %s", channel, task.id, exc)
+    notifications.notify("followup_escalated", notifications.staff_recipient(manager), variables,
+                         idempotency_key=f"followup-escalated:{task.id}", channels=("inapp", "email"),
+                         channel_by_channel=True)  # a bad email address must not cost the in-app message
 
 
 def remind_patients(day: date | None = None) -> int:
@@ -75,15 +70,11 @@ def remind_patients(day: date | None = None) -> int:
         assignee = staff.get(task.assignee_id)
         variables = {"patient_name": patient.name, "date": due.isoformat(), "clinic": clinic,
                      "staff_name": assignee.name if assignee else ""}
-        template, recipient = REMINDER_TEMPLATE[task.channel], notifications.patient_recipient(patient)
-        for channel in notifications.reachable_channels(template, recipient):  # one bad address costs one channel
-            try:
-                notifications.notify(template, recipient, variables, channels=(channel,),
-                                     idempotency_key=f"followup-reminder:{patient.id}:{task.channel}:{due}")
-            except notifications.NotifyError as exc:
-                log.warning("no %s follow-up reminder for patient %s: %s", channel, patient.id, exc)
-            else:
-                reminded.add((patient.id, task.channel))
+        sent = notifications.notify(REMINDER_TEMPLATE[task.channel], notifications.patient_recipient(patient),
+                                    variables, idempotency_key=f"followup-reminder:{patient.id}:{task.channel}:{due}",
+                                    channel_by_channel=True)  # one bad address costs one channel
+        if sent:
+            reminded.add((patient.id, task.channel))
     return len({patient_id for patient_id, _channel in reminded})
 
 

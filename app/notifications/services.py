@@ -6,6 +6,7 @@ notifies). A send claims its row first (pending -> sending, one winner), so a
 duplicated or retried job never delivers twice; ``stage`` tells recovery how
 far a send got when its worker died.
 """
+import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -22,6 +23,8 @@ from app.notifications.models import Notification
 from app.patients import identity
 from tenants.context import require_tenant_id
 from tenants.db import db
+
+log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 5
 _PENDING_KEY = "careloop_notifications_to_enqueue"
@@ -88,54 +91,62 @@ def _reachable(recipient: Recipient, channel: str) -> bool:
             "inapp": recipient.type == "staff"}[channel]
 
 
-def reachable_channels(template_key: str, recipient: Recipient) -> tuple[str, ...]:
-    """The template's channels the recipient has an address for (not yet checked as valid)."""
-    return tuple(c for c in templates.definition(template_key).channels if _reachable(recipient, c))
-
-
 def notify(template_key: str, recipient: Recipient, variables: dict, *, idempotency_key: str,
            channels: tuple[str, ...] | None = None, urgent: bool | None = None,
-           at: datetime | None = None, actor_id: int | None = None) -> list[Notification]:
+           at: datetime | None = None, actor_id: int | None = None,
+           channel_by_channel: bool = False) -> list[Notification]:
     """Create one outbox row per channel (the caller commits). With no
-    ``channels``, every channel of the template the recipient can be reached on."""
+    ``channels``, every channel of the template the recipient can be reached on.
+    A channel that cannot be used (a bad address, a template that cannot be
+    filled in) raises NotifyError; with ``channel_by_channel`` it is logged
+    and skipped, and the other channels still get their message."""
     definition = templates.definition(template_key)
-    wanted = channels or reachable_channels(template_key, recipient)
+    wanted = channels or tuple(c for c in definition.channels if _reachable(recipient, c))
     urgent = definition.urgent if urgent is None else urgent
     rules = policy.settings()
     rows = []
     for channel in wanted:
         if channel not in definition.channels:
             raise NotifyError(f"template {template_key} has no {channel} channel")
-        key = f"{idempotency_key}:{channel}"[:200]
-        existing = db.session.scalar(select(Notification).where(Notification.idempotency_key == key))
-        if existing is not None:
-            rows.append(existing)
-            continue
-        address = _address(recipient, channel)
-        wording = templates.wording(template_key, channel, recipient.locale)
         try:
-            rendered = templates.render(wording, variables)
-        except templates.TemplateError as exc:
-            raise NotifyError(_("The %(key)s template cannot be filled in: %(error)s",
-                                key=template_key, error=exc.message)) from exc
-        row = Notification(
-            idempotency_key=key, recipient_type=recipient.type, recipient_id=recipient.id, channel=channel,
-            address_enc=crypto.encrypt(address, require_tenant_id()) if address else None,
-            address_masked=_mask(channel, address), template_key=template_key, locale=recipient.locale,
-            category=definition.category, urgent=urgent, subject=rendered.subject, body_text=rendered.text,
-            provider_params={k: str(variables[k]) for k in definition.variables if k in variables},
-            created_by=actor_id,
-        )
-        _apply_policy(row, recipient, rules, at or policy.now())
-        try:
-            with db.session.begin_nested():
-                db.session.add(row)
-        except IntegrityError:  # the same key committed meanwhile by another request
-            row = db.session.scalar(select(Notification).where(Notification.idempotency_key == key))
-        else:
-            _enqueue_after_commit(row)
-        rows.append(row)
+            rows.append(_one(definition, template_key, recipient, variables, channel,
+                             key=f"{idempotency_key}:{channel}"[:200], urgent=urgent, rules=rules, at=at,
+                             actor_id=actor_id))
+        except NotifyError as exc:
+            if not channel_by_channel:
+                raise
+            log.warning("no %s %s for %s %s: %s", channel, template_key, recipient.type, recipient.id, exc)
     return rows
+
+
+def _one(definition, template_key: str, recipient: Recipient, variables: dict, channel: str, *, key: str,
+         urgent: bool, rules, at: datetime | None, actor_id: int | None) -> Notification:
+    existing = db.session.scalar(select(Notification).where(Notification.idempotency_key == key))
+    if existing is not None:
+        return existing
+    address = _address(recipient, channel)
+    wording = templates.wording(template_key, channel, recipient.locale)
+    try:
+        rendered = templates.render(wording, variables)
+    except templates.TemplateError as exc:
+        raise NotifyError(_("The %(key)s template cannot be filled in: %(error)s",
+                            key=template_key, error=exc.message)) from exc
+    row = Notification(
+        idempotency_key=key, recipient_type=recipient.type, recipient_id=recipient.id, channel=channel,
+        address_enc=crypto.encrypt(address, require_tenant_id()) if address else None,
+        address_masked=_mask(channel, address), template_key=template_key, locale=recipient.locale,
+        category=definition.category, urgent=urgent, subject=rendered.subject, body_text=rendered.text,
+        provider_params={k: str(variables[k]) for k in definition.variables if k in variables},
+        created_by=actor_id,
+    )
+    _apply_policy(row, recipient, rules, at or policy.now())
+    try:
+        with db.session.begin_nested():
+            db.session.add(row)
+    except IntegrityError:  # the same key committed meanwhile by another request
+        return db.session.scalar(select(Notification).where(Notification.idempotency_key == key))
+    _enqueue_after_commit(row)
+    return row
 
 
 def _apply_policy(row: Notification, recipient: Recipient, rules, wanted: datetime) -> None:

@@ -93,6 +93,12 @@ def test_invalid_addresses_are_refused_at_creation(app, make_tenant, make_patien
                             idempotency_key="z", channels=("sms",))
         assert _rows() == []
 
+        good = _recipient(tenant, patient.id)  # a bad email first: channel by channel, the SMS still goes
+        good.email = "wang@@example"
+        sent = services.notify("booking_confirmation", good, BOOKING, idempotency_key="v",
+                               channels=("email", "sms"), channel_by_channel=True)
+        assert [row.channel for row in sent] == ["sms"] and [r.channel for r in _rows()] == ["sms"]
+
 
 def test_unknown_placeholder_fails_the_preview_not_the_send(make_tenant, client_for):
     tenant = make_tenant()
