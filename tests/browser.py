@@ -36,3 +36,10 @@ def chromium(executable: str, **context_options):
         finally:
             context.close()
             browser.close()
+
+
+def page_width(page) -> int:
+    """The page's scroll width once its stylesheets have loaded (measured
+    earlier, an unstyled page is wider than the styled one)."""
+    page.wait_for_load_state("load")
+    return page.evaluate("document.documentElement.scrollWidth")

@@ -5,7 +5,7 @@ import re
 import pytest
 
 from tests.booking.conftest import open_day
-from tests.browser import chromium, live_server
+from tests.browser import chromium, live_server, page_width
 from tests.conftest import CHROMIUM
 
 pytestmark = [pytest.mark.browser, pytest.mark.redis]
@@ -23,7 +23,7 @@ def test_phone_booking_journey(app, make_tenant, make_patient, make_package, las
         page.goto(f"{base}/shop")
         page.get_by_role("button", name="English").click()
         page.get_by_role("link", name="白领体检套餐", exact=True).click()
-        assert page.evaluate("document.documentElement.scrollWidth") <= 390
+        assert page_width(page) <= 390
         if page.locator(f'a[href*="day={day.isoformat()}"]').count() == 0:
             page.get_by_role("link", name=re.compile("Next month")).click()
         page.locator(f'a[href*="day={day.isoformat()}"]').click()
@@ -47,4 +47,4 @@ def test_phone_booking_journey(app, make_tenant, make_patient, make_package, las
         page.get_by_role("button", name="Cancel this booking").click()
         assert "is cancelled" in page.get_by_role("status").first.inner_text()
         assert "Cancelled" in page.content()
-        assert page.evaluate("document.documentElement.scrollWidth") <= 390
+        assert page_width(page) <= 390

@@ -5,7 +5,7 @@ import re
 
 import pytest
 
-from tests.browser import chromium, live_server
+from tests.browser import chromium, live_server, page_width
 from tests.conftest import CHROMIUM
 from tests.notifications.conftest import drain  # noqa: F401  (shared fixture)
 from tests.portal.test_my_pages import _booking_messages, _results
@@ -33,7 +33,7 @@ def test_phone_results_and_messages(app, make_tenant, make_patient, last_code, d
         page.wait_for_url(f"{base}/portal/results")
 
         assert page.get_by_role("heading", name="My results").is_visible()
-        assert page.evaluate("document.documentElement.scrollWidth") <= 390  # the page itself never scrolls sideways
+        assert page_width(page) <= 390  # the page itself never scrolls sideways
         region = page.get_by_role("region", name="Checkups year by year")
         box = region.evaluate("e => [e.scrollWidth, e.clientWidth]")
         assert box[0] > box[1]  # eight years: the table scrolls inside its own box
@@ -62,4 +62,4 @@ def test_phone_results_and_messages(app, make_tenant, make_patient, last_code, d
         page.get_by_role("button", name="Mark all as read").click()
         assert page.locator("li.unread").count() == 0
         assert page.get_by_role("link", name="My messages", exact=True).count() == 1
-        assert page.evaluate("document.documentElement.scrollWidth") <= 390
+        assert page_width(page) <= 390
