@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 FLASK := $(BIN)/flask --app wsgi
 export CARELOOP_ENV ?= development
 
-.PHONY: run test install migrate seed translations bench clean
+.PHONY: run test install migrate seed translations messages bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -18,6 +18,11 @@ install: $(STAMP) translations
 
 translations: $(STAMP)
 	$(BIN)/pybabel -q compile -f -d app/translations
+
+messages: $(STAMP)  # after changing user-facing text: extract, update the catalogues, then translate what is new
+	$(BIN)/pybabel -q extract --no-wrap -F babel.cfg -k _l -k lazy_gettext -k ngettext:1,2 -o app/translations/messages.pot .
+	$(BIN)/pybabel -q update --no-wrap -i app/translations/messages.pot -d app/translations --no-fuzzy-matching
+	$(BIN)/python scripts/untranslated.py
 
 migrate: install
 	$(FLASK) db upgrade

@@ -35,7 +35,7 @@ def create_app(config: dict | None = None) -> Flask:
     install_guard()
     install_rls_hook()
 
-    from app.core import i18n, ids, sqlite, tenancy, errors, jobs
+    from app.core import errors, i18n, ids, jobs, sqlite, tenancy
 
     ids.register(app)
     sqlite.register(app)
@@ -45,17 +45,18 @@ def create_app(config: dict | None = None) -> Flask:
     errors.register(app)
     jobs.register(app)
 
-    from app.auth import register as register_auth
     from app.audit import register as register_audit
+    from app.auth import register as register_auth
+    from app.booking import register as register_booking
+    from app.clinic import register as register_clinic
     from app.core.views import bp as core_bp
+    from app.followups import register as register_followups
     from app.notifications import register as register_notifications
     from app.patients import register as register_patients
+    from app.platform import register as register_platform
+    from app.portal import register as register_portal
     from app.records import register as register_records
     from app.tagging import register as register_tagging
-    from app.booking import register as register_booking
-    from app.followups import register as register_followups
-    from app.portal import register as register_portal
-    from app.platform import register as register_platform
 
     register_auth(app, login_manager)
     register_audit(app)
@@ -67,6 +68,7 @@ def create_app(config: dict | None = None) -> Flask:
     register_followups(app)
     register_portal(app)
     register_platform(app)
+    register_clinic(app)
     app.register_blueprint(core_bp)
 
     from app.seed import seed_cli

@@ -25,6 +25,7 @@ def from_environment(instance_path: str) -> dict:
         "SQLALCHEMY_DATABASE_URI": _normalise_db_url(database_url),
         "DATABASE_OWNER_URL": _normalise_db_url(env.get("DATABASE_OWNER_URL", database_url)),
         "REDIS_URL": env.get("REDIS_URL") or None,
+        "RQ_NAMESPACE": env.get("RQ_NAMESPACE", ""),
         "BASE_DOMAIN": env.get("BASE_DOMAIN", "localhost"),
         "STORAGE_URL": env.get("STORAGE_URL", f"file://{Path(instance_path) / 'storage'}"),
         "MAIL_URL": env.get("MAIL_URL", ""),

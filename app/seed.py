@@ -8,8 +8,10 @@ from flask import current_app
 from flask.cli import AppGroup
 
 from app.auth import services as staff
-from app.patients import identity, services as patients
 from app.booking import services as booking
+from app.core import clock
+from app.patients import identity
+from app.patients import services as patients
 from app.seed_records import seed_results
 from tenants.context import tenant_context
 from tenants.db import db
@@ -48,7 +50,7 @@ def make_patient(rng: random.Random) -> patients.PatientData:
     sex = rng.choice("MF")
     given = GIVEN_MALE if sex == "M" else GIVEN_FEMALE
     name = rng.choice(SURNAMES) + "".join(rng.choice(given) for _ in range(rng.choice((1, 2, 2))))
-    born = date.today() - timedelta(days=rng.randrange(20 * 365 + 5, 80 * 365 - 5))
+    born = clock.today() - timedelta(days=rng.randrange(20 * 365 + 5, 80 * 365 - 5))
     mobile = rng.choice("3456789")
     mobile = f"1{mobile}{rng.randrange(0, 10**9):09d}"
     return patients.PatientData(
@@ -66,7 +68,7 @@ def _add_history(rng: random.Random, patient) -> None:
              ("family", FAMILY, 0.5), ("medication", MEDICATIONS, 0.35))
     for kind, pool, chance in pools:
         if rng.random() < chance:
-            since = rng.randrange(max(patient.birth_date.year + 15, 1960), date.today().year + 1)
+            since = rng.randrange(max(patient.birth_date.year + 15, 1960), clock.today().year + 1)
             patients.add_history(patient, kind=kind, description=rng.choice(pool),
                                  since_year=since if kind in ("illness", "surgery", "medication") else None)
     patients.set_lifestyle(patient, smoking=rng.choice(("never", "never", "former", "current")),

@@ -1,9 +1,9 @@
 """Demo exam results for the demo clinics: a few yearly checkups per patient,
 so trends, flags and alerts have something to show. Synthetic values."""
 import random
-from datetime import datetime, time
-from zoneinfo import ZoneInfo
+from datetime import date, time
 
+from app.core import clock
 from app.records import alerts, services
 
 # code: (men's mean, women's mean, spread, decimals)
@@ -19,11 +19,10 @@ DEMO_VALUES = {
 def seed_results(patient, rng: random.Random, doctor_id: int | None) -> None:
     patient.responsible_doctor_id = doctor_id
     checkups = rng.randint(1, 4)
-    start_year = datetime.now().year - checkups
+    start_year = clock.today().year - checkups
     drift = rng.uniform(-0.05, 0.08)  # some patients worsen year by year
     for n in range(checkups):
-        day = datetime.combine(datetime(start_year + n, rng.randint(3, 10), rng.randint(1, 28)).date(), time(8, 30),
-                               tzinfo=ZoneInfo("Asia/Shanghai"))
+        day = clock.at(date(start_year + n, rng.randint(3, 10), rng.randint(1, 28)), time(8, 30))
         fresh = []
         for code, (men, women, spread, decimals) in DEMO_VALUES.items():
             indicator = services.indicator_by_code(code)

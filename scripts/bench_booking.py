@@ -25,17 +25,17 @@ import tempfile
 import threading
 import time
 import urllib.parse
-from datetime import date, time as clock, timedelta
+from datetime import date, timedelta
+from datetime import time as clock
 from http.cookies import SimpleCookie
 from pathlib import Path
 
+import benchdb  # scripts/benchdb.py, beside this script
 import psycopg
 from flask_migrate import upgrade
 from sqlalchemy.engine import make_url
 
 from app import create_app
-
-import benchdb  # scripts/benchdb.py, beside this script
 
 ROOT = Path(__file__).resolve().parent.parent
 APP_URL, OWNER_URL = benchdb.urls("careloop_bench_booking")

@@ -35,6 +35,7 @@ from datetime import time as clock
 from pathlib import Path
 from unittest.mock import patch
 
+import benchdb  # scripts/benchdb.py, beside this script
 import psycopg
 from flask_migrate import upgrade
 from redis import Redis
@@ -51,8 +52,6 @@ from app.seed import make_patient
 from tenants.context import tenant_context
 from tenants.db import db
 from tenants.services import create_tenant
-
-import benchdb  # scripts/benchdb.py, beside this script
 
 ROOT = Path(__file__).resolve().parent.parent
 APP_URL, OWNER_URL = benchdb.urls("careloop_bench_notify")

@@ -25,10 +25,11 @@ import threading
 import time
 import urllib.parse
 from contextlib import suppress
-from functools import lru_cache
+from functools import cache, lru_cache
 from http.cookies import SimpleCookie
 from pathlib import Path
 
+import benchdb  # scripts/benchdb.py, beside this script
 import psycopg
 from flask_migrate import upgrade
 from sqlalchemy import event, func, select
@@ -45,8 +46,6 @@ from tenants.db import db
 from tenants.ids import new_id
 from tenants.models import utcnow
 from tenants.services import create_tenant
-
-import benchdb  # scripts/benchdb.py, beside this script
 
 ROOT = Path(__file__).resolve().parent.parent
 APP_URL, OWNER_URL = benchdb.urls("careloop_bench")
@@ -68,7 +67,7 @@ def make_app():
 
 # ------------------------------------------------------------------ seeding
 
-@lru_cache(maxsize=None)
+@cache
 def name_fields(name: str) -> tuple[str, frozenset[str]]:
     """Pinyin and the name's own search terms; names repeat, so cached."""
     return primary_pinyin(name), frozenset(terms_for(name, "", ""))

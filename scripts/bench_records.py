@@ -39,6 +39,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
+import benchdb  # scripts/benchdb.py, beside this script
 import psycopg
 from flask import current_app
 from flask_migrate import upgrade
@@ -55,8 +56,6 @@ from app.seed import make_id_number, make_patient
 from tenants.context import tenant_context
 from tenants.db import db
 from tenants.services import create_tenant
-
-import benchdb  # scripts/benchdb.py, beside this script
 
 ROOT = Path(__file__).resolve().parent.parent
 APP_URL, OWNER_URL = benchdb.urls("careloop_bench_records")

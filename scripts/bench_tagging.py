@@ -26,6 +26,7 @@ import sys
 import time
 from datetime import datetime, timedelta, timezone
 
+import benchdb  # scripts/benchdb.py, beside this script
 import psycopg
 from flask_migrate import upgrade
 from sqlalchemy import Boolean, DateTime, Integer, LargeBinary, String, Text, func, select, text
@@ -41,8 +42,6 @@ from app.tagging.models import PatientTag, TagRule
 from tenants.context import tenant_context
 from tenants.db import db
 from tenants.services import create_tenant
-
-import benchdb  # scripts/benchdb.py, beside this script
 
 APP_URL, OWNER_URL = benchdb.urls("careloop_bench_tagging")
 REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/8")

@@ -2,6 +2,7 @@
 import click
 from flask.cli import AppGroup
 
+from tenants.models import DEFAULT_TIMEZONE
 from tenants.services import TenantError, create_tenant, list_tenants
 
 tenants_cli = AppGroup("tenants", help="Create and list clinics (tenants).")
@@ -13,10 +14,12 @@ tenants_cli = AppGroup("tenants", help="Create and list clinics (tenants).")
 @click.option("--admin-email", required=True, help="Sign-in of the clinic's owner account.")
 @click.option("--admin-password", required=True, help="At least 10 characters.")
 @click.option("--domain", "domains", multiple=True, help="A custom host name (repeatable).")
-def create_command(slug, name, admin_email, admin_password, domains):
+@click.option("--timezone", default=DEFAULT_TIMEZONE, show_default=True, help="The clinic's IANA time zone.")
+def create_command(slug, name, admin_email, admin_password, domains, timezone):
     try:
         tenant = create_tenant(
-            slug, name, domains=tuple(domains), admin_email=admin_email, admin_password=admin_password
+            slug, name, domains=tuple(domains), timezone=timezone, admin_email=admin_email,
+            admin_password=admin_password,
         )
     except (TenantError, ValueError) as exc:
         raise click.ClickException(str(exc)) from exc

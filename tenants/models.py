@@ -1,22 +1,17 @@
 """Platform tables: the only ones without tenant_id."""
 from datetime import datetime, timezone
 
-from sqlalchemy import BigInteger, Boolean, DateTime, ForeignKey, String
+from sqlalchemy import BigInteger, Boolean, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from tenants.db import db
+from tenants.db import UTCDateTime, db
 from tenants.ids import new_id
+
+DEFAULT_TIMEZONE = "Asia/Shanghai"
 
 
 def utcnow() -> datetime:
     return datetime.now(timezone.utc)
-
-
-def as_utc(moment: datetime | None) -> datetime | None:
-    """SQLite hands back naive datetimes; everything stored is UTC."""
-    if moment is None or moment.tzinfo:
-        return moment
-    return moment.replace(tzinfo=timezone.utc)
 
 
 class Tenant(db.Model):
@@ -26,8 +21,9 @@ class Tenant(db.Model):
     slug: Mapped[str] = mapped_column(String(40), unique=True)
     name: Mapped[str] = mapped_column(String(120))
     card_prefix: Mapped[str] = mapped_column(String(6), default="")
+    timezone: Mapped[str] = mapped_column(String(64), default=DEFAULT_TIMEZONE)  # the clinic clock's zone
     active: Mapped[bool] = mapped_column(Boolean, default=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     domains: Mapped[list["Domain"]] = relationship(back_populates="tenant")
 

@@ -8,8 +8,8 @@ Inserts get ``tenant_id`` filled in, and an insert for another tenant raises.
 from functools import cache
 
 from sqlalchemy import BigInteger, ForeignKey, Table, event
-from sqlalchemy.sql import visitors
 from sqlalchemy.orm import Mapped, Session, mapped_column, with_loader_criteria
+from sqlalchemy.sql import visitors
 
 from tenants.context import NoTenantError, current_tenant_id
 from tenants.ids import new_id

@@ -10,9 +10,11 @@ from datetime import date
 from types import SimpleNamespace
 
 import pytest
+import time_machine
 from flask.testing import FlaskClient
 
 from tests import services as svc
+from tests.clock import CLINIC_TZ, pinned_instant
 
 os.environ.setdefault("CARELOOP_ENV", "testing")
 
@@ -25,9 +27,23 @@ _TOKEN_RE = re.compile(r'name="csrf_token" value="([^"]+)"|"X-CSRFToken": "([^"]
 
 
 def pytest_report_header(config):
-    db = "PostgreSQL (app role, RLS on)" if PG_PROBLEM is None else f"SQLite ({PG_PROBLEM})"
-    rq = "Redis" if REDIS_PROBLEM is None else f"in-process fakeredis ({REDIS_PROBLEM})"
-    return [f"database: {db}", f"jobs: {rq}"]
+    db = f"PostgreSQL {svc.DB_NAME} (app role, RLS on)" if PG_PROBLEM is None else f"SQLite ({PG_PROBLEM})"
+    rq = f"Redis, keys {svc.RQ_NAMESPACE}*" if REDIS_PROBLEM is None else f"in-process fakeredis ({REDIS_PROBLEM})"
+    return [f"database: {db}", f"jobs: {rq}", f"clock: {pinned_instant().isoformat()}, clinics in {CLINIC_TZ}"]
+
+
+def pytest_sessionfinish(session, exitstatus):
+    if PG_PROBLEM is None:
+        svc.drop_database()
+    if REDIS_PROBLEM is None:
+        svc.forget_redis_keys()
+
+
+@pytest.fixture(autouse=True)
+def pinned_clock():
+    """Every test runs at the pinned instant, time moving on from there."""
+    with time_machine.travel(pinned_instant(), tick=True) as traveller:
+        yield traveller
 
 
 def _need(item, marker: str, problem: str | None) -> None:
@@ -76,9 +92,10 @@ class HostClient(FlaskClient):
 
 @pytest.fixture(scope="session")
 def app():
+    from flask_migrate import upgrade
+
     from app import create_app
     from app.config import _normalise_db_url
-    from flask_migrate import upgrade
 
     workdir = tempfile.mkdtemp(prefix="careloop-test-")
     if PG_PROBLEM is None:
@@ -86,16 +103,13 @@ def app():
     else:
         app_url = owner_url = f"sqlite:///{workdir}/test.db"
     redis_url = svc.REDIS_URL if REDIS_PROBLEM is None else None
-    if redis_url:
-        import redis
-
-        redis.Redis.from_url(redis_url).flushdb()
     application = create_app({
         "TESTING": True,
         "CARELOOP_ENV": "testing",
         "SQLALCHEMY_DATABASE_URI": app_url,
         "DATABASE_OWNER_URL": owner_url,
         "REDIS_URL": redis_url,
+        "RQ_NAMESPACE": svc.RQ_NAMESPACE,
         "STORAGE_URL": f"file://{workdir}/storage",
         "SECRET_KEY": "test-secret-key-" + secrets.token_hex(16),
         "DATA_KEY": "test data key",
@@ -109,14 +123,14 @@ def app():
 
 @pytest.fixture
 def make_tenant(app):
-    """make_tenant(name=...) -> a clinic with an owner account."""
+    """make_tenant(name=..., timezone=...) -> a clinic with an owner account."""
     from tenants.services import create_tenant
 
-    def make(name: str | None = None, slug: str | None = None):
+    def make(name: str | None = None, slug: str | None = None, timezone: str = CLINIC_TZ):
         slug = slug or "t" + secrets.token_hex(5)
         with app.app_context():
             tenant = create_tenant(slug, name or f"Clinic {slug}", admin_email=f"owner@{slug}.test",
-                                   admin_password=PASSWORD)
+                                   admin_password=PASSWORD, timezone=timezone)
             return SimpleNamespace(id=tenant.id, slug=slug, name=tenant.name, host=f"{slug}.localhost",
                                    owner_email=f"owner@{slug}.test")
 

@@ -1,11 +1,16 @@
-"""Which real services the suite can use, decided once per run."""
+"""Which real services the suite can use, decided once per run. Each run
+has a database and a Redis key space of its own (a random suffix), so two
+runs on one machine never meet; both are removed when the run ends."""
 import os
+import secrets
 
 import psycopg
 import redis
 
 REQUIRE = os.environ.get("REQUIRE_SERVICES") == "1"
-DB_NAME = os.environ.get("TEST_DATABASE_NAME", "careloop_test")
+RUN_ID = secrets.token_hex(4)
+DB_NAME = os.environ.get("TEST_DATABASE_NAME", f"careloop_test_{RUN_ID}")
+RQ_NAMESPACE = f"careloop-test-{RUN_ID}-"
 APP_URL = os.environ.get("TEST_DATABASE_URL",
                          f"postgresql://careloop_app:careloop@127.0.0.1:5432/{DB_NAME}")
 OWNER_URL = os.environ.get("TEST_DATABASE_OWNER_URL",
@@ -33,6 +38,25 @@ def prepare_postgres() -> str | None:
     except psycopg.Error as exc:
         return f"PostgreSQL not usable ({type(exc).__name__}: {str(exc).strip().splitlines()[0]})"
     return None
+
+
+def drop_database() -> None:
+    try:
+        with psycopg.connect(_maintenance_url(OWNER_URL), autocommit=True, connect_timeout=3) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{DB_NAME}" WITH (FORCE)')
+    except psycopg.Error:
+        pass
+
+
+def forget_redis_keys() -> None:
+    """Remove this run's queues, registries and fixed job ids."""
+    try:
+        client = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2)
+        keys = list(client.scan_iter(match=f"*{RQ_NAMESPACE}*", count=1000))
+        for start in range(0, len(keys), 500):
+            client.delete(*keys[start:start + 500])
+    except redis.RedisError:
+        pass
 
 
 def redis_problem() -> str | None:

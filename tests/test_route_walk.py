@@ -13,6 +13,7 @@ from app.patients import services as patients
 from app.patients.models import Patient
 from tenants.context import tenant_context
 from tenants.db import db
+from tests.clock import clinic_today
 
 SKIP_ENDPOINTS = {"static", "auth.logout"}  # signing out would end the walk's session
 ARG_SAMPLES = {"code": "en", "key": "signin_code", "channel": "sms", "locale": "zh_CN", "action": "check_in"}
@@ -40,7 +41,8 @@ def clinic_b(app, make_tenant, make_staff, make_patient):
                                        idempotency_key="walk", channels=("inapp",))[0]
         from datetime import datetime, timezone
 
-        from app.records import api_tokens, services as records
+        from app.records import api_tokens
+        from app.records import services as records
         from app.records.models import Alert, ExamReport, TableMapping
 
         report = ExamReport(source="hl7", source_key="walk", status="unmatched", pending={},
@@ -78,7 +80,7 @@ def _booking_ids(app, b, patient_id):
     from app.booking import services as booking
     from app.patients import services as patients_services
 
-    day = date.today() + timedelta(days=3)
+    day = clinic_today() + timedelta(days=3)
     while day.weekday() == 6:
         day += timedelta(days=1)
     with app.app_context(), tenant_context(b.id):
@@ -97,7 +99,8 @@ def _followup_ids(app, b, patient_id):
     """B's follow-up plan, a task with a record and a call recording."""
     import struct
 
-    from app.followups import plans, recordings, services as followups, triggers
+    from app.followups import plans, recordings, triggers
+    from app.followups import services as followups
 
     wav_frames = b"\x00\x00" * 800
     body = (b"WAVE" + b"fmt " + struct.pack("<IHHIIHH", 16, 1, 1, 8000, 16000, 2, 16) + b"data"
@@ -117,7 +120,8 @@ def _followup_ids(app, b, patient_id):
 
 def _tagging_ids(app, b, patient_id):
     """B's own tag rule (applied to its patient) and a manual tag."""
-    from app.tagging import rules as tag_rules, services as tagging
+    from app.tagging import rules as tag_rules
+    from app.tagging import services as tagging
 
     with app.app_context(), tenant_context(b.id):
         draft = tag_rules.RuleDraft("乙方规则", "乙方规则标签", {"op": "and", "items": [{"op": "and", "items": [

@@ -31,4 +31,5 @@ ACTION_LABELS = {
     "followup_recorded": _l("Recorded a follow-up"),
     "recording_uploaded": _l("Attached a call recording"),
     "recording_played": _l("Played a call recording"),
+    "clinic_profile_changed": _l("Changed the clinic profile"),
 }

@@ -1,10 +1,10 @@
 """Audit events. The application role may only INSERT and SELECT this table."""
 from datetime import datetime
 
-from sqlalchemy import JSON, BigInteger, DateTime, Index, String
+from sqlalchemy import JSON, BigInteger, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from tenants.db import db
+from tenants.db import UTCDateTime, db
 from tenants.models import utcnow
 from tenants.scoping import TenantScoped
 
@@ -17,7 +17,7 @@ class AuditEvent(TenantScoped, db.Model):
         Index("ix_audit_events_tenant_actor", "tenant_id", "actor_id"),
     )
 
-    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # Plain ids, not foreign keys: the trail outlives what it speaks of.
     actor_id: Mapped[int | None] = mapped_column(BigInteger)
     actor_label: Mapped[str] = mapped_column(String(254), default="")

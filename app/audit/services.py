@@ -42,6 +42,7 @@ ACTIONS = (
     "followup_recorded",
     "recording_uploaded",
     "recording_played",
+    "clinic_profile_changed",
 )
 
 

@@ -46,6 +46,7 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
     "followups.work": _CLINICAL,
     "followups.manage": {"owner", "admin"},
     "followups.recordings": _CLINICAL,
+    "clinic.profile": {"owner"},
 }
 
 PERMISSIONS = frozenset(ROLE_PERMISSIONS)

@@ -7,20 +7,20 @@ from sqlalchemy import func, select
 
 from app.audit import services as audit
 from app.auth.models import ROLES, StaffUser, new_nonce
+from app.core.errors import FieldErrors
 from app.core.passwords import hash_password, needs_rehash, verify_password
 from tenants.db import db
-from tenants.models import as_utc, utcnow
+from tenants.models import utcnow
 from tenants.services import on_tenant_created
 
 MIN_PASSWORD = 10
 ADMIN_ROLES = ("owner", "admin")
 
 
-class StaffError(ValueError):
+class StaffError(FieldErrors):
     def __init__(self, field: str, message: str):
-        super().__init__(message)
-        self.field = field
-        self.message = message
+        super().__init__({field: message})
+        self.field, self.message = field, message
 
 
 @dataclass
@@ -45,10 +45,10 @@ def authenticate(email: str, password: str, *, max_failures: int, lock_minutes: 
     """Check a sign-in; count failures and lock the account after too many."""
     user = find_by_email(email)
     now = utcnow()
-    if user is not None and user.locked_until and as_utc(user.locked_until) > now:
+    if user is not None and user.locked_until and user.locked_until > now:
         audit.record("sign_in_locked", actor=user)
         db.session.commit()
-        return SignIn(None, locked_until=as_utc(user.locked_until))
+        return SignIn(None, locked_until=user.locked_until)
     if not verify_password(user.password_hash if user else None, password) or not (user and user.active):
         if user is not None:
             user.failed_logins += 1
@@ -57,8 +57,8 @@ def authenticate(email: str, password: str, *, max_failures: int, lock_minutes: 
                 user.failed_logins = 0
             audit.record("sign_in_failed", actor=user, email=user.email)
             db.session.commit()
-            if user.locked_until and as_utc(user.locked_until) > now:
-                return SignIn(None, locked_until=as_utc(user.locked_until))
+            if user.locked_until and user.locked_until > now:
+                return SignIn(None, locked_until=user.locked_until)
         else:
             audit.record("sign_in_failed", email=normalise_email(email)[:254])
             db.session.commit()

@@ -7,16 +7,24 @@ the weekly template for its weekday, with that date's overrides replacing
 import calendar
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
 
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from app.booking.models import (UNLIMITED, BookingSettings, ClosedDay, DayCounter, ExamPackage,
-                                PackageDayCounter, SlotCounter, SlotOverride, SlotTemplate)
+from app.booking.models import (
+    UNLIMITED,
+    BookingSettings,
+    ClosedDay,
+    DayCounter,
+    ExamPackage,
+    PackageDayCounter,
+    SlotCounter,
+    SlotOverride,
+    SlotTemplate,
+)
+from app.core import clock
 from tenants.context import require_tenant_id
 from tenants.db import db
-from tenants.models import utcnow
 
 
 class BookingRefused(ValueError):
@@ -77,29 +85,29 @@ def forget_settings() -> None:
 def _load_settings() -> BookingSettings:
     row = db.session.scalar(select(BookingSettings))
     return row or BookingSettings(horizon_days=60, cutoff_days=1, cutoff_time=time(18, 0), cancel_cutoff_days=1,
-                                  cancel_cutoff_time=time(18, 0), daily_capacity=None, timezone="Asia/Shanghai")
+                                  cancel_cutoff_time=time(18, 0), daily_capacity=None)
 
 
-def local_now(rules: BookingSettings, now: datetime | None = None) -> datetime:
-    return (now or utcnow()).astimezone(ZoneInfo(rules.timezone))
+def local_now(now: datetime | None = None) -> datetime:
+    return clock.local(now) if now else clock.now()
 
 
-def deadline(day: date, days_before: int, at: time, rules: BookingSettings) -> datetime:
-    """The local moment ``days_before`` days before ``day`` at ``at``."""
-    return datetime.combine(day - timedelta(days=days_before), at, tzinfo=ZoneInfo(rules.timezone))
+def deadline(day: date, days_before: int, at: time) -> datetime:
+    """The clinic's moment ``days_before`` days before ``day`` at ``at``."""
+    return clock.at(day - timedelta(days=days_before), at)
 
 
 def booking_deadline(day: date, rules: BookingSettings) -> datetime:
-    return deadline(day, rules.cutoff_days, rules.cutoff_time, rules)
+    return deadline(day, rules.cutoff_days, rules.cutoff_time)
 
 
 def change_deadline(day: date, rules: BookingSettings) -> datetime:
-    return deadline(day, rules.cancel_cutoff_days, rules.cancel_cutoff_time, rules)
+    return deadline(day, rules.cancel_cutoff_days, rules.cancel_cutoff_time)
 
 
 def window(rules: BookingSettings, now: datetime | None = None) -> tuple[date, date]:
     """The first and last dates that may be open for booking."""
-    today = local_now(rules, now).date()
+    today = local_now(now).date()
     return today, today + timedelta(days=rules.horizon_days)
 
 
@@ -163,7 +171,7 @@ def days(package: ExamPackage | None, first: date, last: date, *, now: datetime 
     """The state of every date from ``first`` to ``last`` for one package."""
     rules = settings()
     today, horizon = window(rules, now)
-    moment = local_now(rules, now)
+    moment = local_now(now)
     open_first, open_last = max(first, today), min(last, horizon)
     slots = slots_for(open_first, open_last) if open_first <= open_last else {}
     slot_booked, day_booked, package_booked = _booked(open_first, open_last, package, rules)
@@ -240,15 +248,11 @@ def month(package: ExamPackage, year: int, month_no: int, *, now: datetime | Non
 
 # ------------------------------------------------------------------ rules
 
-def age_on(birth_date: date, day: date) -> int:
-    return day.year - birth_date.year - ((day.month, day.day) < (birth_date.month, birth_date.day))
-
-
 def check_eligible(package: ExamPackage, sex: str, birth_date: date, day: date) -> None:
     if package.sex and sex != package.sex:
         raise BookingRefused("sex", _("This package is for women only.") if package.sex == "F"
                              else _("This package is for men only."))
-    age = age_on(birth_date, day)
+    age = clock.age(birth_date, day)
     if package.age_min is not None and age < package.age_min:
         raise BookingRefused("age", _("This package is for people aged %(n)d or over; on the exam day you will "
                                       "be %(age)d.", n=package.age_min, age=age))
@@ -271,7 +275,7 @@ def check_date(day: date, *, now: datetime | None = None) -> list[Slot]:
     if not slots:
         raise BookingRefused("closed", _("The clinic is closed for exams on %(date)s.", date=day.isoformat()))
     limit = booking_deadline(day, rules)
-    if local_now(rules, now) >= limit:
+    if local_now(now) >= limit:
         raise BookingRefused("cutoff", _("Bookings for %(date)s closed at %(time)s.",
                                          date=day.isoformat(), time=limit.strftime("%Y-%m-%d %H:%M")))
     return slots
@@ -280,7 +284,7 @@ def check_date(day: date, *, now: datetime | None = None) -> list[Slot]:
 def check_change_allowed(day: date, *, now: datetime | None = None) -> None:
     rules = settings()
     limit = change_deadline(day, rules)
-    if local_now(rules, now) >= limit:
+    if local_now(now) >= limit:
         raise BookingRefused("change_cutoff", _("Changes and cancellations for %(date)s closed at %(time)s; "
                                                 "please call the clinic.", date=day.isoformat(),
                                                 time=limit.strftime("%Y-%m-%d %H:%M")))

@@ -12,8 +12,7 @@ def remind_tenant(tenant_id: int, now=None) -> int:
     from app.booking.models import ExamPackage
 
     with tenant_context(tenant_id):
-        rules = availability.settings()
-        tomorrow = availability.local_now(rules, now).date() + timedelta(days=1)
+        tomorrow = availability.local_now(now).date() + timedelta(days=1)
         count = 0
         for order in orders.due_on(tomorrow):
             package = db.session.get(ExamPackage, (order.tenant_id, order.package_id))

@@ -8,11 +8,23 @@ of the same place, and the CHECK refuses anything that slips past.
 """
 from datetime import date, datetime, time
 
-from sqlalchemy import (JSON, BigInteger, Boolean, CheckConstraint, Date, DateTime, ForeignKeyConstraint, Index,
-                        Integer, String, Text, Time, UniqueConstraint)
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Date,
+    ForeignKeyConstraint,
+    Index,
+    Integer,
+    String,
+    Text,
+    Time,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
-from tenants.db import db
+from tenants.db import UTCDateTime, db
 from tenants.models import utcnow
 from tenants.scoping import TenantOwned, TenantScoped
 
@@ -42,8 +54,8 @@ class ExamPackage(TenantScoped, db.Model):
     preparation: Mapped[str] = mapped_column(Text, default="")
     daily_limit: Mapped[int | None] = mapped_column(Integer)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
 
 class BookingSettings(TenantOwned, db.Model):
@@ -57,7 +69,6 @@ class BookingSettings(TenantOwned, db.Model):
     cancel_cutoff_days: Mapped[int] = mapped_column(Integer, default=1)
     cancel_cutoff_time: Mapped[time] = mapped_column(Time, default=time(18, 0))
     daily_capacity: Mapped[int | None] = mapped_column(Integer)           # None: only the slots limit
-    timezone: Mapped[str] = mapped_column(String(40), default="Asia/Shanghai")
 
 
 class SlotTemplate(TenantScoped, db.Model):
@@ -160,10 +171,10 @@ class Order(TenantScoped, db.Model):
     price_fen: Mapped[int] = mapped_column(Integer)
     payment_provider: Mapped[str] = mapped_column(String(20), default="pay_at_clinic")
     payment_ref: Mapped[str] = mapped_column(String(80), default="")
-    paid_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    checked_in_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
+    paid_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    checked_in_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
 
 class OrderEvent(TenantScoped, db.Model):
@@ -183,4 +194,4 @@ class OrderEvent(TenantScoped, db.Model):
     actor_type: Mapped[str] = mapped_column(String(10))     # patient | staff | system
     actor_id: Mapped[int | None] = mapped_column(BigInteger)
     note: Mapped[str] = mapped_column(String(300), default="")
-    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

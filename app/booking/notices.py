@@ -2,7 +2,10 @@
 
 Each is written in the caller's transaction (sent after commit) with an
 idempotency key, so a retried request or job never sends twice. A patient
-who cannot be reached (no valid address) does not stop the booking.
+who cannot be reached (no valid address) does not stop the booking. An
+order's notices form one thread: a newer one cancels an older one that has
+not gone out yet. What the patient has just done (booked, changed,
+cancelled) is confirmed at once, in quiet hours too; reminders wait.
 """
 from flask_babel import gettext as _
 
@@ -32,7 +35,7 @@ def _send(template: str, order, key: str, extra: dict | None = None) -> None:
                  "time": order.start.strftime("%H:%M"), "clinic": clinic, "order_no": order.order_no}
     variables.update(extra or {})
     notifications.notify(template, notifications.patient_recipient(patient), variables, idempotency_key=key,
-                         channel_by_channel=True)
+                         thread=f"order:{order.id}", channel_by_channel=True)
 
 
 def confirmation(order, package) -> None:

@@ -175,8 +175,7 @@ def book(package_id: int, day: date, start: time, patient, *, idempotency_key: s
         raise BookingRefused("no_slot", _("There is no such time slot on %(date)s.", date=day.isoformat()))
     chosen = payments.provider(provider)
     _apply(_counter_ops(package, day, start, slot.capacity, +1))
-    rules = availability.settings()
-    order = Order(order_no=_order_no(availability.local_now(rules, now).date()), idempotency_key=idempotency_key,
+    order = Order(order_no=_order_no(availability.local_now(now).date()), idempotency_key=idempotency_key,
                   package_id=package.id, package_name=package.name, patient_id=patient.id, account_id=account_id,
                   day=day, start=slot.start, end=slot.end, status=chosen.initial_status, price_fen=package.price_fen,
                   payment_provider=chosen.key)

@@ -13,21 +13,26 @@ from sqlalchemy import select
 
 from app.booking import availability, orders, payments  # noqa: F401  (re-exported API)
 from app.booking.availability import BookingRefused, DayState, Month, SlotState  # noqa: F401
-from app.booking.models import CATEGORIES, SEX_RULES, BookingSettings, ClosedDay, ExamPackage, Order, \
-    SlotOverride, SlotTemplate  # noqa: F401
+from app.booking.models import (
+    CATEGORIES,
+    SEX_RULES,
+    BookingSettings,
+    ClosedDay,
+    ExamPackage,
+    Order,
+    SlotOverride,  # noqa: F401
+    SlotTemplate,
+)
 from app.booking.orders import HOLDING, STATUSES, TRANSITIONS, book, cancel, mark_paid, reschedule, transition  # noqa: F401
+from app.core.errors import FieldErrors
 from tenants import packs
 from tenants.db import db
 
 MAX_PRICE_FEN = 100_000_000  # ¥1,000,000
 
 
-class BookingError(ValueError):
-    """Bad input; ``errors`` maps each form field to its message."""
-
-    def __init__(self, errors: dict[str, str]):
-        super().__init__("; ".join(f"{k}: {v}" for k, v in errors.items()))
-        self.errors = errors
+class BookingError(FieldErrors):
+    """Bad package or capacity settings, by form field."""
 
 
 def format_fen(fen: int) -> str:
@@ -182,7 +187,7 @@ def update_settings(*, horizon_days: int, cutoff_days: int, cutoff_time: time, c
         raise BookingError(errors)
     row = db.session.scalar(select(BookingSettings))
     if row is None:
-        row = BookingSettings(timezone="Asia/Shanghai")
+        row = BookingSettings()
         db.session.add(row)
     row.horizon_days, row.cutoff_days, row.cutoff_time = horizon_days, cutoff_days, cutoff_time
     row.cancel_cutoff_days, row.cancel_cutoff_time = cancel_cutoff_days, cancel_cutoff_time

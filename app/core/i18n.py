@@ -1,6 +1,9 @@
-"""Language choice: zh_CN by default, English on request; kept in the session."""
+"""Language choice: zh_CN by default, English on request; kept in the session.
+Times are shown in the clinic's time zone."""
 from flask import current_app, has_request_context, session
 from flask_babel import format_date, format_datetime
+
+from app.core import clock
 
 
 def select_locale() -> str:
@@ -16,6 +19,7 @@ def register(app, babel) -> None:
     babel.init_app(
         app,
         locale_selector=select_locale,
+        timezone_selector=clock.zone_name,  # every time shown is the clinic's
         default_translation_directories=str(app.root_path + "/translations"),
     )
     app.jinja_env.globals["current_locale"] = select_locale

@@ -10,7 +10,6 @@ plus scheduler loop in background threads, so the same code paths run.
 """
 import logging
 import threading
-import time
 from datetime import datetime
 
 from flask import current_app, has_app_context
@@ -18,12 +17,12 @@ from redis import Redis
 from rq import Queue, SimpleWorker
 from rq.scheduler import RQScheduler
 from rq.timeouts import TimerDeathPenalty
-from sqlalchemy import BigInteger, DateTime, Index, Integer, String, select
+from sqlalchemy import BigInteger, Index, Integer, String, select
 from sqlalchemy.orm import Mapped, mapped_column
 from werkzeug.utils import import_string
 
-from tenants.context import require_tenant_id, tenant_context
-from tenants.db import db
+from tenants.context import tenant_context
+from tenants.db import UTCDateTime, db
 from tenants.models import utcnow
 from tenants.scoping import TenantScoped
 
@@ -45,8 +44,8 @@ class JobRun(TenantScoped, db.Model):
     rq_job_id: Mapped[str] = mapped_column(String(64), default="")
     result_key: Mapped[str] = mapped_column(String(300), default="")
     result_name: Mapped[str] = mapped_column(String(200), default="")
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     @property
     def done(self) -> bool:
@@ -85,8 +84,14 @@ def redis_connection(app=None) -> Redis:
     return conn
 
 
+def namespaced(name: str, app=None) -> str:
+    """A queue name or fixed job id in this deployment's key space
+    (RQ_NAMESPACE, empty in production; each test run has its own)."""
+    return (app or current_app).config.get("RQ_NAMESPACE", "") + name
+
+
 def queue(name: str = "default", app=None) -> Queue:
-    return Queue(name, connection=redis_connection(app), default_timeout=JOB_TIMEOUT)
+    return Queue(namespaced(name, app), connection=redis_connection(app), default_timeout=JOB_TIMEOUT)
 
 
 # ------------------------------------------------------------ enqueueing
@@ -200,7 +205,7 @@ class ThreadWorker(SimpleWorker):
 
 def _scheduler_loop(app, stop: threading.Event) -> None:
     with app.app_context():
-        scheduler = RQScheduler(list(QUEUES), connection=redis_connection(app))
+        scheduler = RQScheduler([namespaced(q, app) for q in QUEUES], connection=redis_connection(app))
         while not stop.is_set():
             try:
                 scheduler.acquire_locks()

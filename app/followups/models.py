@@ -8,11 +8,24 @@ recording the same task at once cannot both win.
 """
 from datetime import date, datetime
 
-from sqlalchemy import (JSON, BigInteger, Boolean, Date, DateTime, Float, ForeignKeyConstraint, Index, Integer,
-                        String, Text, UniqueConstraint, false, text)
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Date,
+    Float,
+    ForeignKeyConstraint,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    false,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
-from tenants.db import db
+from tenants.db import UTCDateTime, db
 from tenants.models import utcnow
 from tenants.scoping import TenantScoped
 
@@ -48,8 +61,8 @@ class FollowupPlan(TenantScoped, db.Model):
     remind_patient: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())  # the day before
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     pack_key: Mapped[str] = mapped_column(String(40), default="")
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
 
 class PlanEnrolment(TenantScoped, db.Model):
@@ -68,8 +81,8 @@ class PlanEnrolment(TenantScoped, db.Model):
     status: Mapped[str] = mapped_column(String(10), default="active")  # active | completed | cancelled
     started_by: Mapped[str] = mapped_column(String(200), default="")    # what triggered it
     reason: Mapped[str] = mapped_column(String(200), default="")        # why it ended
-    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    ended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class FollowupTask(TenantScoped, db.Model):
@@ -92,10 +105,10 @@ class FollowupTask(TenantScoped, db.Model):
     failed_attempts: Mapped[int] = mapped_column(Integer, default=0)
     max_attempts: Mapped[int] = mapped_column(Integer, default=3)
     escalated_to: Mapped[int | None] = mapped_column(BigInteger)
-    escalated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    escalated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     cancel_reason: Mapped[str] = mapped_column(String(200), default="")
-    completed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
 
     __mapper_args__ = {"version_id_col": version}
@@ -115,7 +128,7 @@ class FollowupRecord(TenantScoped, db.Model):
     notes: Mapped[str] = mapped_column(Text, default="")
     measures: Mapped[dict] = mapped_column(JSON, default=dict)
     next_date: Mapped[date | None] = mapped_column(Date)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class CallRecording(TenantScoped, db.Model):
@@ -136,4 +149,4 @@ class CallRecording(TenantScoped, db.Model):
     duration_seconds: Mapped[float | None] = mapped_column(Float)
     filename: Mapped[str] = mapped_column(String(200), default="")
     uploaded_by: Mapped[int | None] = mapped_column(BigInteger)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

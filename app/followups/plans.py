@@ -1,11 +1,13 @@
 """Plan templates: checking a draft field by field, saving, the default pack."""
-from dataclasses import dataclass, field
 import calendar
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
+from app.core import clock
+from app.core.errors import FieldErrors
 from app.followups.models import CHANNELS, REMINDED_CHANNELS, TRIGGERS, FollowupPlan
 from tenants import packs
 from tenants.db import db
@@ -14,10 +16,8 @@ MAX_OFFSET_DAYS = 3 * 365
 MAX_TASKS = 60
 
 
-class PlanInvalid(ValueError):
-    def __init__(self, errors: dict[str, str]):
-        super().__init__("; ".join(errors.values()))
-        self.errors = errors
+class PlanInvalid(FieldErrors):
+    """A plan that cannot be saved, by form field."""
 
 
 @dataclass
@@ -165,7 +165,4 @@ def install_pack() -> int:
 
 
 def today() -> date:
-    """The clinic's calendar day (China Standard Time)."""
-    from datetime import datetime, timezone
-
-    return datetime.now(timezone(timedelta(hours=8))).date()
+    return clock.today()

@@ -6,12 +6,14 @@ rendered with (someone saved in between) and by the UPDATE itself
 (SQLAlchemy's version counter: two saves at the same moment, one wins).
 """
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, timedelta
 
 from flask_babel import gettext as _
 from sqlalchemy import case, func, select
 from sqlalchemy.orm.exc import StaleDataError
 
+from app.core import clock
+from app.core.errors import FieldErrors
 from app.followups import plans
 from app.followups.models import FAILED_RESULTS, RESULTS, FollowupRecord, FollowupTask, PlanEnrolment
 from tenants.db import db
@@ -27,10 +29,8 @@ MEASURES = {
 }
 
 
-class FollowupError(ValueError):
-    def __init__(self, errors: dict[str, str]):
-        super().__init__("; ".join(errors.values()))
-        self.errors = errors
+class FollowupError(FieldErrors):
+    """A follow-up record that cannot be saved, by form field."""
 
 
 class TaskChanged(RuntimeError):
@@ -199,7 +199,7 @@ def _store_measures(task: FollowupTask, measures: dict, actor_id: int | None) ->
     from app.records import services as records
 
     patient = patients.get(task.patient_id)
-    now = datetime.now(timezone.utc).replace(microsecond=0)
+    now = clock.utcnow().replace(microsecond=0)
     values = []
     for name, number in measures.items():
         code, unit, _low, _high = MEASURES[name]

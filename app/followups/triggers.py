@@ -12,7 +12,7 @@
   the triggers of one transaction are acted on together, per plan.
 """
 import logging
-from datetime import datetime, timezone
+from datetime import datetime
 
 from flask_babel import gettext as _
 from sqlalchemy import event, select, union_all
@@ -47,12 +47,6 @@ def fire(trigger: str, started_by: dict[int, str]) -> int:
 
 # --------------------------------------------------------------------- tags
 
-def _aware(moment: datetime | None) -> datetime | None:
-    if moment is not None and moment.tzinfo is None:
-        return moment.replace(tzinfo=timezone.utc)
-    return moment
-
-
 def _holders(tag_name: str, patient_ids) -> dict[int, datetime]:
     """Who carries the tag (by a rule or by hand), and since when."""
     from app.tagging.models import ManualTag, PatientTag, Tag
@@ -66,7 +60,6 @@ def _holders(tag_name: str, patient_ids) -> dict[int, datetime]:
         parts = [p.where(p.selected_columns[0].in_(patient_ids)) for p in parts]
     since: dict[int, datetime] = {}
     for patient_id, applied_at in db.session.execute(union_all(*parts)):
-        applied_at = _aware(applied_at)
         if patient_id not in since or applied_at < since[patient_id]:
             since[patient_id] = applied_at
     return since
@@ -90,8 +83,7 @@ def tags_changed(*, patient_ids: list[int] | None = None, tag_ids: list[int] | N
         latest: dict[int, datetime] = {}
         stale = []
         for enrolment_id, patient_id, status, started_at in db.session.execute(query):
-            started = _aware(started_at)
-            latest[patient_id] = max(started, latest.get(patient_id, started))
+            latest[patient_id] = max(started_at, latest.get(patient_id, started_at))
             if status == "active" and patient_id not in holders:
                 stale.append(enrolment_id)
         if stale:

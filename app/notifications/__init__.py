@@ -3,9 +3,8 @@
 
 def register(app) -> None:
     from app.notifications import labels, services
-    from app.notifications.views import bp, inbox_unread
-
     from app.notifications.cli import notifications_cli
+    from app.notifications.views import bp, inbox_unread
 
     services.install_hooks()
     app.cli.add_command(notifications_cli)

@@ -17,13 +17,9 @@ from email.utils import formataddr
 from functools import lru_cache
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from zoneinfo import ZoneInfo
-
 from babel import Locale
 from flask import current_app, render_template
 from flask_babel import force_locale
-
-from tenants.models import as_utc
 
 log = logging.getLogger(__name__)
 
@@ -265,9 +261,9 @@ def sms_already_accepted(row, phone: str) -> bool | None:
     provider = sms_provider()
     if provider is None:
         return None
-    from app.notifications.sms_aliyun import SmsError
+    from app.notifications.sms_aliyun import PROVIDER_TZ, SmsError
 
-    sent_on = as_utc(row.claimed_at).astimezone(ZoneInfo("Asia/Shanghai")).date()  # the provider's day
+    sent_on = row.claimed_at.astimezone(PROVIDER_TZ).date()  # the provider's day, whatever the clinic's
     try:
         return provider.lookup(phone, str(row.id), sent_on) is not None
     except SmsError:

@@ -12,5 +12,5 @@ class TemplateForm(FlaskForm):
 class SettingsForm(FlaskForm):
     quiet_start = TimeField(_l("Quiet hours start"), validators=[InputRequired()])
     quiet_end = TimeField(_l("Quiet hours end"), validators=[InputRequired()])
-    daily_cap = IntegerField(_l("Most non-urgent messages per person per day"),
+    daily_cap = IntegerField(_l("Most messages that can wait, per person per day"),
                              validators=[InputRequired(), NumberRange(1, 50)])

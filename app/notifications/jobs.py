@@ -121,8 +121,8 @@ def ensure_sweep_scheduled() -> None:
     if now < app.extensions.get(_SWEEP_CHECKED, float("-inf")) + SWEEP_EVERY.total_seconds():
         return
     queue = core_jobs.queue(QUEUE)
-    if SWEEP_JOB_ID not in queue.scheduled_job_registry:
-        queue.enqueue_in(SWEEP_EVERY, sweep, job_id=SWEEP_JOB_ID)
+    if core_jobs.namespaced(SWEEP_JOB_ID) not in queue.scheduled_job_registry:
+        queue.enqueue_in(SWEEP_EVERY, sweep, job_id=core_jobs.namespaced(SWEEP_JOB_ID))
     app.extensions[_SWEEP_CHECKED] = now
 
 
@@ -143,7 +143,7 @@ def sweep(reschedule: bool = True) -> dict:
                 db.session.commit()
         if reschedule:
             try:
-                core_jobs.queue(QUEUE).enqueue_in(SWEEP_EVERY, sweep, job_id=SWEEP_JOB_ID)
+                core_jobs.queue(QUEUE).enqueue_in(SWEEP_EVERY, sweep, job_id=core_jobs.namespaced(SWEEP_JOB_ID))
             except Exception:
                 log.exception("could not reschedule the notification sweep")
     return totals

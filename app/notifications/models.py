@@ -1,11 +1,22 @@
 """The outbox and what governs it: templates, preferences, clinic settings."""
 from datetime import datetime, time
 
-from sqlalchemy import (JSON, BigInteger, Boolean, DateTime, ForeignKeyConstraint, Index, Integer, LargeBinary,
-                        String, Text, Time, UniqueConstraint)
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    ForeignKeyConstraint,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    Time,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
-from tenants.db import db
+from tenants.db import UTCDateTime, db
 from tenants.models import utcnow
 from tenants.scoping import TenantOwned, TenantScoped
 
@@ -26,6 +37,7 @@ class Notification(TenantScoped, db.Model):
         UniqueConstraint("tenant_id", "idempotency_key"),
         Index("ix_notifications_tenant_status_due", "tenant_id", "status", "scheduled_at"),
         Index("ix_notifications_tenant_recipient", "tenant_id", "recipient_type", "recipient_id", "channel"),
+        Index("ix_notifications_tenant_thread", "tenant_id", "thread_key", postgresql_where="thread_key <> ''"),
     )
 
     idempotency_key: Mapped[str] = mapped_column(String(200))
@@ -37,20 +49,23 @@ class Notification(TenantScoped, db.Model):
     template_key: Mapped[str] = mapped_column(String(40))
     locale: Mapped[str] = mapped_column(String(10))
     category: Mapped[str] = mapped_column(String(12))
-    urgent: Mapped[bool] = mapped_column(Boolean, default=False)
+    # sent at once, in quiet hours too and beyond the daily cap: a sign-in code, an
+    # urgent alert, or a notice of what the patient has just done themselves
+    at_once: Mapped[bool] = mapped_column(Boolean, default=False)
+    thread_key: Mapped[str] = mapped_column(String(120), default="")  # a newer message of a thread supersedes
     subject: Mapped[str] = mapped_column(String(200), default="")
     body_text: Mapped[str] = mapped_column(Text, default="")
     provider_params: Mapped[dict] = mapped_column(JSON, default=dict)
-    scheduled_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    scheduled_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     status: Mapped[str] = mapped_column(String(10), default="pending")
     stage: Mapped[str] = mapped_column(String(12), default="")
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str] = mapped_column(String(500), default="")
     provider_id: Mapped[str] = mapped_column(String(120), default="")
-    claimed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    read_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    read_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     created_by: Mapped[int | None] = mapped_column(BigInteger)
 
 
@@ -65,7 +80,7 @@ class NotificationTemplate(TenantScoped, db.Model):
     channel: Mapped[str] = mapped_column(String(10))
     subject: Mapped[str] = mapped_column(String(200), default="")
     body_text: Mapped[str] = mapped_column(Text, default="")
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     updated_by: Mapped[int | None] = mapped_column(BigInteger)
 
 
@@ -82,7 +97,7 @@ class NotificationPreference(TenantOwned, db.Model):
     category: Mapped[str] = mapped_column(String(12), primary_key=True)
     opted_in: Mapped[bool] = mapped_column(Boolean)
     source: Mapped[str] = mapped_column(String(20), default="staff")  # staff | unsubscribe | portal
-    changed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
+    changed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
 
 class NotificationSettings(TenantOwned, db.Model):
@@ -93,4 +108,3 @@ class NotificationSettings(TenantOwned, db.Model):
     quiet_start: Mapped[time] = mapped_column(Time, default=time(21, 0))
     quiet_end: Mapped[time] = mapped_column(Time, default=time(8, 0))
     daily_cap: Mapped[int] = mapped_column(Integer, default=5)
-    timezone: Mapped[str] = mapped_column(String(40), default="Asia/Shanghai")

@@ -1,12 +1,11 @@
 """Consent, quiet hours and the daily cap: whether and when a message goes."""
 from datetime import datetime, time, timedelta
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 
+from app.core import clock
 from app.notifications.models import Notification, NotificationPreference, NotificationSettings
 from tenants.db import db
-from tenants.models import utcnow
 
 # Care messages are on unless the patient opts out (they consented at
 # enrolment); marketing is off unless they opt in; security codes always go.
@@ -15,8 +14,7 @@ DEFAULT_OPT_IN = {"security": True, "care": True, "marketing": False}
 
 def settings() -> NotificationSettings:
     row = db.session.scalar(select(NotificationSettings))
-    return row or NotificationSettings(quiet_start=time(21, 0), quiet_end=time(8, 0), daily_cap=5,
-                                       timezone="Asia/Shanghai")
+    return row or NotificationSettings(quiet_start=time(21, 0), quiet_end=time(8, 0), daily_cap=5)
 
 
 def is_opted_in(patient_id: int, channel: str, category: str) -> bool:
@@ -55,28 +53,25 @@ def _in_quiet_hours(clock: time, start: time, end: time) -> bool:
 
 
 def send_time(wanted: datetime, rules: NotificationSettings) -> datetime:
-    """Move a non-urgent message out of quiet hours to the next morning."""
-    zone = ZoneInfo(rules.timezone)
-    local = wanted.astimezone(zone)
+    """Move a message that can wait out of the clinic's quiet hours to the next morning."""
+    local = clock.local(wanted)
     if not _in_quiet_hours(local.time(), rules.quiet_start, rules.quiet_end):
         return wanted
-    morning = datetime.combine(local.date(), rules.quiet_end, tzinfo=zone)
-    if morning <= local:
-        morning += timedelta(days=1)
-    return morning.astimezone(wanted.tzinfo)
+    morning = clock.at(local.date(), rules.quiet_end)
+    if morning <= wanted:
+        morning = clock.at(local.date() + timedelta(days=1), rules.quiet_end)
+    return morning
 
 
 def over_daily_cap(recipient_type: str, recipient_id: int, day_of: datetime, rules: NotificationSettings) -> bool:
-    """Non-urgent messages already planned for the recipient that local day."""
-    zone = ZoneInfo(rules.timezone)
-    local = day_of.astimezone(zone)
-    start = datetime.combine(local.date(), time(0), tzinfo=zone)
+    """Messages that could wait, already planned for the recipient that clinic day."""
+    start, end = clock.day_bounds(clock.local_date(day_of))
     planned = db.session.scalar(select(func.count()).select_from(Notification).where(
         Notification.recipient_type == recipient_type, Notification.recipient_id == recipient_id,
-        Notification.urgent.is_(False), Notification.status.in_(("pending", "sending", "sent")),
-        Notification.scheduled_at >= start, Notification.scheduled_at < start + timedelta(days=1)))
+        Notification.at_once.is_(False), Notification.status.in_(("pending", "sending", "sent")),
+        Notification.scheduled_at >= start, Notification.scheduled_at < end))
     return planned >= rules.daily_cap
 
 
 def now() -> datetime:
-    return utcnow()
+    return clock.utcnow()

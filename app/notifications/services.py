@@ -92,17 +92,24 @@ def _reachable(recipient: Recipient, channel: str) -> bool:
 
 
 def notify(template_key: str, recipient: Recipient, variables: dict, *, idempotency_key: str,
-           channels: tuple[str, ...] | None = None, urgent: bool | None = None,
-           at: datetime | None = None, actor_id: int | None = None,
+           channels: tuple[str, ...] | None = None, at_once: bool | None = None,
+           at: datetime | None = None, actor_id: int | None = None, thread: str = "",
            channel_by_channel: bool = False) -> list[Notification]:
     """Create one outbox row per channel (the caller commits). With no
     ``channels``, every channel of the template the recipient can be reached on.
     A channel that cannot be used (a bad address, a template that cannot be
     filled in) raises NotifyError; with ``channel_by_channel`` it is logged
-    and skipped, and the other channels still get their message."""
+    and skipped, and the other channels still get their message.
+
+    Messages the template marks ``at_once`` (a sign-in code, an urgent alert,
+    the notice of what the patient has just done) go at once; the rest wait
+    for the end of the clinic's quiet hours and count against the daily cap.
+    A message of a ``thread`` (say, one order's notices) cancels the thread's
+    messages to the same recipient and channel that have not gone out yet:
+    a confirmation followed by a change is not delivered late beside it."""
     definition = templates.definition(template_key)
     wanted = channels or tuple(c for c in definition.channels if _reachable(recipient, c))
-    urgent = definition.urgent if urgent is None else urgent
+    at_once = definition.at_once if at_once is None else at_once
     rules = policy.settings()
     rows = []
     for channel in wanted:
@@ -110,8 +117,8 @@ def notify(template_key: str, recipient: Recipient, variables: dict, *, idempote
             raise NotifyError(f"template {template_key} has no {channel} channel")
         try:
             rows.append(_one(definition, template_key, recipient, variables, channel,
-                             key=f"{idempotency_key}:{channel}"[:200], urgent=urgent, rules=rules, at=at,
-                             actor_id=actor_id))
+                             key=f"{idempotency_key}:{channel}"[:200], at_once=at_once, rules=rules, at=at,
+                             actor_id=actor_id, thread=thread))
         except NotifyError as exc:
             if not channel_by_channel:
                 raise
@@ -120,7 +127,7 @@ def notify(template_key: str, recipient: Recipient, variables: dict, *, idempote
 
 
 def _one(definition, template_key: str, recipient: Recipient, variables: dict, channel: str, *, key: str,
-         urgent: bool, rules, at: datetime | None, actor_id: int | None) -> Notification:
+         at_once: bool, rules, at: datetime | None, actor_id: int | None, thread: str) -> Notification:
     existing = db.session.scalar(select(Notification).where(Notification.idempotency_key == key))
     if existing is not None:
         return existing
@@ -135,13 +142,15 @@ def _one(definition, template_key: str, recipient: Recipient, variables: dict, c
         idempotency_key=key, recipient_type=recipient.type, recipient_id=recipient.id, channel=channel,
         address_enc=crypto.encrypt(address, require_tenant_id()) if address else None,
         address_masked=_mask(channel, address), template_key=template_key, locale=recipient.locale,
-        category=definition.category, urgent=urgent, subject=rendered.subject, body_text=rendered.text,
+        category=definition.category, at_once=at_once, subject=rendered.subject, body_text=rendered.text,
         provider_params={k: str(variables[k]) for k in definition.variables if k in variables},
-        created_by=actor_id,
+        created_by=actor_id, thread_key=thread[:120],
     )
     _apply_policy(row, recipient, rules, at or policy.now())
     try:
         with db.session.begin_nested():
+            if thread:
+                _supersede(row)
             db.session.add(row)
     except IntegrityError:  # the same key committed meanwhile by another request
         return db.session.scalar(select(Notification).where(Notification.idempotency_key == key))
@@ -149,13 +158,23 @@ def _one(definition, template_key: str, recipient: Recipient, variables: dict, c
     return row
 
 
+def _supersede(newer: Notification) -> None:
+    """Cancel the thread's messages to this recipient and channel still waiting to go."""
+    db.session.execute(update(Notification).where(
+        Notification.thread_key == newer.thread_key, Notification.recipient_type == newer.recipient_type,
+        Notification.recipient_id == newer.recipient_id, Notification.channel == newer.channel,
+        Notification.status == "pending").values(
+        status="cancelled", last_error=f"superseded by a newer message ({newer.template_key})"[:500])
+        .execution_options(synchronize_session="fetch"))
+
+
 def _apply_policy(row: Notification, recipient: Recipient, rules, wanted: datetime) -> None:
     if recipient.type == "patient" and not policy.is_opted_in(recipient.id, row.channel, row.category):
         row.status, row.last_error = "cancelled", "recipient opted out of this channel"
         row.scheduled_at = wanted
         return
-    row.scheduled_at = wanted if row.urgent else policy.send_time(wanted, rules)
-    if not row.urgent and policy.over_daily_cap(recipient.type, recipient.id, row.scheduled_at, rules):
+    row.scheduled_at = wanted if row.at_once else policy.send_time(wanted, rules)
+    if not row.at_once and policy.over_daily_cap(recipient.type, recipient.id, row.scheduled_at, rules):
         row.status, row.last_error = "cancelled", "daily message limit for this recipient reached"
 
 

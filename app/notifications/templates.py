@@ -27,7 +27,7 @@ class TemplateError(ValueError):
 class Definition:
     key: str
     category: str
-    urgent: bool
+    at_once: bool
     variables: tuple[str, ...]
     sample: dict
     channels: tuple[str, ...]
@@ -48,7 +48,7 @@ class Rendered:
 
 def definitions() -> dict[str, Definition]:
     return {
-        key: Definition(key, spec["category"], spec["urgent"], tuple(spec["variables"]), spec["sample"],
+        key: Definition(key, spec["category"], spec["at_once"], tuple(spec["variables"]), spec["sample"],
                         tuple(spec["channels"]))
         for key, spec in packs.load("notification_templates").items()
     }

@@ -3,6 +3,8 @@ import re
 from dataclasses import dataclass
 from datetime import date
 
+from app.core import clock
+
 _WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _CHECK_CHARS = "10X98765432"
 _ID_RE = re.compile(r"^[1-9]\d{16}[\dX]$")
@@ -40,7 +42,7 @@ def parse_resident_id(raw: str) -> ResidentId:
         born = date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
     except ValueError as exc:
         raise InvalidId("birth_date") from exc
-    if born > date.today() or born.year < 1900:
+    if born > clock.today() or born.year < 1900:
         raise InvalidId("birth_date")
     sex = "M" if int(number[16]) % 2 else "F"
     return ResidentId(number, born, sex)

@@ -1,11 +1,11 @@
 """Patient cards (开卡), health history and the search terms behind live search."""
 from datetime import date, datetime
 
-from sqlalchemy import (BigInteger, Date, DateTime, ForeignKeyConstraint, Index, Integer,
-                        LargeBinary, String, UniqueConstraint)
+from sqlalchemy import BigInteger, Date, ForeignKeyConstraint, Index, Integer, LargeBinary, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from tenants.db import db
+from app.core import clock
+from tenants.db import UTCDateTime, db
 from tenants.models import utcnow
 from tenants.scoping import TenantOwned, TenantScoped
 
@@ -45,22 +45,20 @@ class Patient(TenantScoped, db.Model):
     emergency_phone: Mapped[str] = mapped_column(String(20), default="")
     source_channel: Mapped[str] = mapped_column(String(20), default="walk_in")
     consent_version: Mapped[str] = mapped_column(String(20))
-    consent_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    consent_at: Mapped[datetime] = mapped_column(UTCDateTime)
     smoking: Mapped[str] = mapped_column(String(10), default="")
     alcohol: Mapped[str] = mapped_column(String(12), default="")
     exercise: Mapped[str] = mapped_column(String(12), default="")
-    archived_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    archived_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     enrolled_by: Mapped[int | None] = mapped_column(BigInteger)
     responsible_doctor_id: Mapped[int | None] = mapped_column(BigInteger)
     health_manager_id: Mapped[int | None] = mapped_column(BigInteger)  # 健管师: follow-ups and alerts
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
     @property
     def age(self) -> int:
-        today = date.today()
-        born = self.birth_date
-        return today.year - born.year - ((today.month, today.day) < (born.month, born.day))
+        return clock.age(self.birth_date)
 
 
 class HealthHistoryItem(TenantScoped, db.Model):
@@ -79,7 +77,7 @@ class HealthHistoryItem(TenantScoped, db.Model):
     since_year: Mapped[int | None] = mapped_column(Integer)
     note: Mapped[str] = mapped_column(String(500), default="")
     recorded_by: Mapped[int | None] = mapped_column(BigInteger)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class PatientSearchTerm(TenantOwned, db.Model):

@@ -13,10 +13,18 @@ from sqlalchemy import delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from app.audit import services as audit
-from app.core import crypto
+from app.core import clock, crypto
+from app.core.errors import FieldErrors
 from app.patients import identity
-from app.patients.models import (HISTORY_KINDS, SEXES, SOURCE_CHANNELS, HealthHistoryItem, Patient,
-                                 PatientSearchTerm, TenantCounter)
+from app.patients.models import (
+    HISTORY_KINDS,
+    SEXES,
+    SOURCE_CHANNELS,
+    HealthHistoryItem,
+    Patient,
+    PatientSearchTerm,
+    TenantCounter,
+)
 from app.patients.search_terms import PREFIX_END, normalise_query, primary_pinyin, terms_for
 from tenants.context import require_tenant_id
 from tenants.db import db
@@ -30,12 +38,8 @@ DOCTOR_ROLES = ("doctor", "owner", "admin")
 MANAGER_ROLES = ("health_manager", "doctor", "owner", "admin")
 
 
-class PatientError(ValueError):
-    """Bad input; ``errors`` maps each form field to its message."""
-
-    def __init__(self, errors: dict[str, str]):
-        super().__init__("; ".join(f"{k}: {v}" for k, v in errors.items()))
-        self.errors = errors
+class PatientError(FieldErrors):
+    """Bad patient details, by form field."""
 
 
 @dataclass
@@ -85,7 +89,7 @@ def validate(data: PatientData) -> PatientData:
         errors["sex"] = _("Please choose a sex.")
     if not isinstance(data.birth_date, date):
         errors["birth_date"] = _("Birth date is required.")
-    elif data.birth_date > date.today():
+    elif data.birth_date > clock.today():
         errors["birth_date"] = _("Birth date cannot be in the future.")
     elif data.birth_date.year < 1900:
         errors["birth_date"] = _("Birth date is too far in the past.")
@@ -276,7 +280,7 @@ def add_history(patient: Patient, *, kind: str, description: str, since_year: in
         errors["kind"] = _("Please choose a kind.")
     if not (description or "").strip():
         errors["description"] = _("Please describe the item.")
-    if since_year is not None and not (1900 <= since_year <= date.today().year):
+    if since_year is not None and not (1900 <= since_year <= clock.today().year):
         errors["since_year"] = _("Year must be between 1900 and this year.")
     elif since_year is not None and since_year < patient.birth_date.year:
         errors["since_year"] = _("Year is before the patient's birth.")

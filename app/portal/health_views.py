@@ -2,7 +2,8 @@
 patient id: every page reads the patient from the portal session, so another
 patient's data has no address to reach it by."""
 from flask import abort, flash, redirect, render_template, request, url_for
-from flask_babel import get_locale, gettext as _
+from flask_babel import get_locale
+from flask_babel import gettext as _
 
 from app.auth.permissions import public
 from app.portal import messages, services, session

@@ -1,11 +1,10 @@
 """Patients' own accounts (not staff users) and their one-time sign-in codes."""
 from datetime import datetime
 
-from sqlalchemy import BigInteger, DateTime, ForeignKeyConstraint, Index, Integer, LargeBinary, String, \
-    UniqueConstraint
+from sqlalchemy import BigInteger, ForeignKeyConstraint, Index, Integer, LargeBinary, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from tenants.db import db
+from tenants.db import UTCDateTime, db
 from tenants.models import utcnow
 from tenants.scoping import TenantScoped
 
@@ -25,8 +24,8 @@ class PortalAccount(TenantScoped, db.Model):
     mobile_enc: Mapped[bytes] = mapped_column(LargeBinary)
     patient_id: Mapped[int | None] = mapped_column(BigInteger)
     session_nonce: Mapped[str] = mapped_column(String(32))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    last_signin_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_signin_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class SigninCode(TenantScoped, db.Model):
@@ -37,11 +36,11 @@ class SigninCode(TenantScoped, db.Model):
 
     mobile_index: Mapped[str] = mapped_column(String(64))
     code_hash: Mapped[str] = mapped_column(String(64))
-    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     ip: Mapped[str] = mapped_column(String(45), default="")
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class SigninEvent(TenantScoped, db.Model):
@@ -57,4 +56,4 @@ class SigninEvent(TenantScoped, db.Model):
     kind: Mapped[str] = mapped_column(String(8))  # sent | failed
     mobile_index: Mapped[str] = mapped_column(String(64))
     ip: Mapped[str] = mapped_column(String(45), default="")
-    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -15,11 +15,12 @@ from sqlalchemy import func, select, update
 
 from app.core import crypto
 from app.notifications import services as notifications
-from app.patients import identity, services as patients
+from app.patients import identity
+from app.patients import services as patients
 from app.portal.models import SigninCode, SigninEvent
 from tenants.context import require_tenant_id
 from tenants.db import db
-from tenants.models import Tenant, as_utc, utcnow
+from tenants.models import Tenant, utcnow
 
 DEFAULTS = {
     "PORTAL_CODE_MINUTES": 5,
@@ -77,8 +78,8 @@ def request_code(raw_mobile: str, ip: str, *, locale: str = "zh_CN", now: dateti
     last = db.session.scalar(select(func.max(SigninEvent.at)).where(
         SigninEvent.kind == "sent", SigninEvent.mobile_index == index))
     wait = _limit("PORTAL_RESEND_SECONDS")
-    if last is not None and as_utc(last) > now - timedelta(seconds=wait):
-        left = wait - int((now - as_utc(last)).total_seconds())
+    if last is not None and last > now - timedelta(seconds=wait):
+        left = wait - int((now - last).total_seconds())
         raise SigninRefused("wait", _("A code was just sent; you can ask for another in %(n)d seconds.", n=left))
     if _count("sent", hour_ago, index=index) >= _limit("PORTAL_SENDS_PER_NUMBER"):
         raise SigninRefused("number_limit", _("Too many codes for this number; please try again in an hour."))

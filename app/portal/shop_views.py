@@ -4,7 +4,8 @@ from datetime import date, time
 
 from babel.dates import format_skeleton, get_day_names
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
-from flask_babel import get_locale, gettext as _
+from flask_babel import get_locale
+from flask_babel import gettext as _
 
 from app.auth.permissions import public
 from app.booking import services as booking

@@ -1,6 +1,7 @@
 """The patient's own pages: sign-in with a code, bookings, cancel, reschedule."""
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
-from flask_babel import get_locale, gettext as _
+from flask_babel import get_locale
+from flask_babel import gettext as _
 
 from app.auth.permissions import public
 from app.booking import services as booking
@@ -90,7 +91,7 @@ def _own_order(order_id: int):
 def _change_state(order) -> dict:
     rules = booking.settings()
     limit = booking.availability.change_deadline(order.day, rules)
-    open_ = order.status in booking.HOLDING and booking.availability.local_now(rules) < limit
+    open_ = order.status in booking.HOLDING and booking.availability.local_now() < limit
     return {"can_change": open_, "change_deadline": limit}
 
 

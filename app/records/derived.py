@@ -1,6 +1,5 @@
 """Values computed from others: BMI and eGFR (CKD-EPI 2021)."""
 import math
-from datetime import date
 
 BMI_CODE, HEIGHT_CODE, WEIGHT_CODE = "39156-5", "8302-2", "29463-7"
 EGFR_CODE, CREATININE_CODE = "98979-8", "14682-9"
@@ -24,10 +23,6 @@ def egfr_ckd_epi_2021(creatinine_umol_l: float, age: int, sex: str) -> float | N
     ratio = scr / kappa
     value = 142 * min(ratio, 1) ** alpha * max(ratio, 1) ** -1.200 * 0.9938 ** age
     return value * (1.012 if female else 1.0)
-
-
-def age_on(born: date, day: date) -> int:
-    return day.year - born.year - ((day.month, day.day) < (born.month, born.day))
 
 
 def ckd_stage(egfr: float) -> str:

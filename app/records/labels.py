@@ -17,7 +17,8 @@ COLUMN = {"card_no": _l("Card number"), "name": _l("Name"), "id_number": _l("ID 
 
 def import_summary(summary) -> str:
     """One sentence on an import's outcome (an importer.ImportSummary)."""
-    from flask_babel import gettext as _, ngettext
+    from flask_babel import gettext as _
+    from flask_babel import ngettext
 
     return _("%(imported)s (%(results)s); %(duplicates)s; %(unmatched)s; %(errors)s.",
              imported=ngettext("Imported %(num)d report", "Imported %(num)d reports", summary.imported),

@@ -1,11 +1,21 @@
 """Indicator catalogue, exam reports, observations, alerts, API tokens."""
 from datetime import datetime
 
-from sqlalchemy import (JSON, BigInteger, Boolean, DateTime, Float, ForeignKeyConstraint, Index, Integer,
-                        String, Text, UniqueConstraint)
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Float,
+    ForeignKeyConstraint,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
-from tenants.db import db
+from tenants.db import UTCDateTime, db
 from tenants.models import utcnow
 from tenants.scoping import TenantScoped
 
@@ -74,12 +84,12 @@ class ExamReport(TenantScoped, db.Model):
     sender: Mapped[str] = mapped_column(String(120), default="")
     title: Mapped[str] = mapped_column(String(200), default="")
     label: Mapped[str] = mapped_column(String(200), default="")
-    observed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    observed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     status: Mapped[str] = mapped_column(String(12), default="imported")  # imported | unmatched | discarded
     pending: Mapped[dict | None] = mapped_column(JSON)    # the parsed report, while unmatched
     patient_hint: Mapped[str] = mapped_column(String(200), default="")  # who the sender said it was
     imported_by: Mapped[int | None] = mapped_column(BigInteger)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class Observation(TenantScoped, db.Model):
@@ -101,7 +111,7 @@ class Observation(TenantScoped, db.Model):
     patient_id: Mapped[int] = mapped_column(BigInteger)
     indicator_id: Mapped[int] = mapped_column(BigInteger)
     report_id: Mapped[int | None] = mapped_column(BigInteger)
-    observed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    observed_at: Mapped[datetime] = mapped_column(UTCDateTime)
     value: Mapped[float | None] = mapped_column(Float)             # in the catalogue unit
     value_text: Mapped[str] = mapped_column(String(80), default="")  # as reported
     reported_unit: Mapped[str] = mapped_column(String(30), default="")
@@ -115,7 +125,7 @@ class Observation(TenantScoped, db.Model):
     superseded_by: Mapped[int | None] = mapped_column(BigInteger)
     fingerprint: Mapped[str] = mapped_column(String(64))
     entered_by: Mapped[int | None] = mapped_column(BigInteger)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class Alert(TenantScoped, db.Model):
@@ -136,8 +146,8 @@ class Alert(TenantScoped, db.Model):
     status: Mapped[str] = mapped_column(String(12), default="open")  # open | acknowledged
     note: Mapped[str] = mapped_column(Text, default="")
     acknowledged_by: Mapped[int | None] = mapped_column(BigInteger)
-    acknowledged_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    acknowledged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class ApiToken(TenantScoped, db.Model):
@@ -151,9 +161,9 @@ class ApiToken(TenantScoped, db.Model):
     token_hash: Mapped[str] = mapped_column(String(64))
     scopes: Mapped[list] = mapped_column(JSON, default=list)
     created_by: Mapped[int | None] = mapped_column(BigInteger)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    last_used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class TableMapping(TenantScoped, db.Model):
@@ -164,4 +174,4 @@ class TableMapping(TenantScoped, db.Model):
 
     name: Mapped[str] = mapped_column(String(80))
     mapping: Mapped[dict] = mapped_column(JSON, default=dict)
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)

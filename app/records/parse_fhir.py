@@ -26,16 +26,25 @@ import hashlib
 import json
 import re
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone, tzinfo
 from decimal import Decimal
 
 from fhir.resources.R4B import get_fhir_model_class
 from flask_babel import gettext as _
 from pydantic import ValidationError
 
-from app.records.parse_hl7 import CST, as_number, is_resident_id, join_name, normalise_flag
-from app.records.parsed import (CANCELLED, CORRECTED, FINAL, PRELIMINARY, ParsedReport, ParsedResult,
-                                ParseError, PatientRef)
+from app.core import clock
+from app.records.parse_hl7 import as_number, is_resident_id, join_name, normalise_flag
+from app.records.parsed import (
+    CANCELLED,
+    CORRECTED,
+    FINAL,
+    PRELIMINARY,
+    ParsedReport,
+    ParsedResult,
+    ParseError,
+    PatientRef,
+)
 
 LOINC = "http://loinc.org"
 _CHECKED = {"DiagnosticReport", "Observation", "Patient"}
@@ -304,12 +313,12 @@ def _when(resource: dict) -> datetime | None:
 
 
 def parse_time(text: str) -> datetime:
-    """FHIR date/dateTime/instant -> aware datetime (no offset: China Standard Time)."""
+    """FHIR date/dateTime/instant -> aware datetime (no offset: the clinic's time zone)."""
     match = _TIME.match(str(text))
     if not match:
         raise _Bad(_("unparseable date/time %(text)r", text=text))
     year, month, day, hour, minute, second, fraction, zone = match.groups()
-    tz = CST
+    tz: tzinfo = clock.zone()
     if zone:
         delta = timedelta(hours=int(zone[1:3]), minutes=int(zone[4:6])) if zone != "Z" else timedelta(0)
         tz = timezone(-delta if zone[0] == "-" else delta)

@@ -10,8 +10,8 @@
   message that cannot be read is one ParseError and gives no report at all.
 * source_key: "<MSH-4>|filler:<OBR-3>", else "|placer:<OBR-2>", else
   "|MSH-10:<id>#<n>": the same order sent twice keeps its key.
-* Timestamps without a UTC offset are China Standard Time (UTC+8); datetimes
-  are timezone aware; birth dates are taken as written.
+* Timestamps without a UTC offset are in the clinic's time zone (the clinic
+  clock); datetimes are timezone aware; birth dates are taken as written.
 * Card number: the first PID-3 id that is no resident ID (PID-2, then PID-4
   when PID-3 is empty). ID number: the PID-3 id typed NNCHN/ID card, or any id
   (also PID-19) shaped like an 18-character resident ID. Name: "张三", or
@@ -22,16 +22,24 @@
 """
 import hashlib
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta, timezone, tzinfo
 
 import hl7
 from flask_babel import gettext as _
 from hl7.util import generate_message_control_id, unescape
 
-from app.records.parsed import (CANCELLED, CORRECTED, FINAL, PRELIMINARY, ParsedReport, ParsedResult,
-                                ParseError, PatientRef)
+from app.core import clock
+from app.records.parsed import (
+    CANCELLED,
+    CORRECTED,
+    FINAL,
+    PRELIMINARY,
+    ParsedReport,
+    ParsedResult,
+    ParseError,
+    PatientRef,
+)
 
-CST = timezone(timedelta(hours=8), "CST")
 _SEGMENT_START = re.compile(r"^[A-Z][A-Z0-9]{2}(?:[^A-Za-z0-9\s]|$)")
 _WRAPPERS = {"FHS", "BHS", "BTS", "FTS"}
 _NUMBER = re.compile(r"^[+-]?(?:\d+(?:\.\d*)?|\.\d+)$")
@@ -64,7 +72,7 @@ class _Bad(Exception):
 
 
 def parse_ts(text: str) -> datetime | None:
-    """HL7 TS/DTM (also "YYYY-MM-DD HH:MM[:SS]", "YYYY/MM/DD ...") -> aware datetime; no offset: UTC+8.
+    """HL7 TS/DTM (also "YYYY-MM-DD HH:MM[:SS]", "YYYY/MM/DD ...") -> aware datetime; no offset: the clinic's zone.
     Raises ValueError for anything else."""
     text = text.strip()
     if not text:
@@ -75,7 +83,7 @@ def parse_ts(text: str) -> datetime | None:
     if not match:
         raise ValueError(text)
     year, month, day, hour, minute, second, fraction, offset = match.groups()
-    zone = CST
+    zone: tzinfo = clock.zone()
     if offset:
         delta = timedelta(hours=int(offset[1:3]), minutes=int(offset[3:5]))
         zone = timezone(-delta if offset[0] == "-" else delta)
@@ -362,7 +370,7 @@ def build_ack(message: str, code: str, text: str = "", *, control_id: str | None
     separator, chars = (msh[1], msh[2]) if usable else ("|", "^~\\&")
     component = chars[0]
     trigger = (msh[9].split(component) + [""])[1] or "R01"
-    stamp = (now or datetime.now(CST)).strftime("%Y%m%d%H%M%S%z")
+    stamp = (now or clock.now()).strftime("%Y%m%d%H%M%S%z")
     note = _escape(text, separator, chars)
     segments = [separator.join(["MSH", chars, msh[5], msh[6], msh[3], msh[4], stamp, "",
                                 component.join(["ACK", trigger, "ACK"]), control_id or generate_message_control_id(),

@@ -14,7 +14,7 @@
   rest of the file is read.
 * Values: a plain number (an arrow or H/L after it becomes the flag: "6.8↑") gives
   value + value_text; anything else ("<5.0", "阴性", "+") is text only; empty cells
-  and "未查"-like placeholders are skipped. Dates without a time are midnight CST.
+  and "未查"-like placeholders are skipped. Dates without a time are midnight in the clinic's time zone.
 * source_key: "<card no. or ID number or name>|<exam date>|<sheet name (XLSX) or file
   name (CSV)>", with "#2", "#3" when the same patient and day come again in one file.
 """
@@ -26,9 +26,11 @@ from dataclasses import asdict, dataclass, field, fields
 from datetime import date, datetime
 from functools import lru_cache
 
-from flask_babel import gettext as _, ngettext
+from flask_babel import gettext as _
+from flask_babel import ngettext
 
-from app.records.parse_hl7 import CST, decode, is_resident_id, normalise_flag, parse_ref_range
+from app.core import clock
+from app.records.parse_hl7 import decode, is_resident_id, normalise_flag, parse_ref_range
 from app.records.parsed import ParsedReport, ParsedResult, ParseError, PatientRef
 
 IDENTITY = ("card_no", "name", "id_number", "sex", "birth_date", "exam_date")
@@ -395,20 +397,20 @@ def _value(raw) -> tuple[str, float | None, str]:
 def _moment(cell, where: str) -> datetime | None:
     """A date cell (text in the accepted spellings, an Excel date or serial number) -> aware datetime."""
     if isinstance(cell, datetime):
-        return cell if cell.tzinfo else cell.replace(tzinfo=CST)
+        return cell if cell.tzinfo else cell.replace(tzinfo=clock.zone())
     if isinstance(cell, date):
-        return datetime(cell.year, cell.month, cell.day, tzinfo=CST)
+        return datetime(cell.year, cell.month, cell.day, tzinfo=clock.zone())
     if isinstance(cell, (int, float)) and not isinstance(cell, bool) and 1 <= cell < 100000:
         from openpyxl.utils.datetime import from_excel
 
-        return from_excel(cell).replace(tzinfo=CST)
+        return from_excel(cell).replace(tzinfo=clock.zone())
     text = unicodedata.normalize("NFKC", _text(cell))
     if not text:
         return None
     match = _DATE.match(text) or _COMPACT.match(text)
     try:
         if match and 1900 <= int(match[1]) <= 2100:
-            return datetime(*(int(part or 0) for part in match.groups()), tzinfo=CST)
+            return datetime(*(int(part or 0) for part in match.groups()), tzinfo=clock.zone())
     except ValueError:
         pass
     raise _Bad(_("cannot read the date %(text)r: write it as 2024-03-01, 2024/3/1, 2024年3月1日 or 20240301",

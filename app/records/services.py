@@ -6,10 +6,11 @@ the record, whether typed by staff, imported or computed. The caller commits.
 import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime, time
 
 from sqlalchemy import and_, literal, select, union_all
 
+from app.core import clock
 from app.records import catalogue, derived
 from app.records.models import Indicator, Observation
 from app.records.parsed import CANCELLED
@@ -38,6 +39,12 @@ class Stored:
     observation: Observation | None = None
 
 
+def entry_moment(day: date) -> datetime:
+    """When a value typed for ``day`` was measured: now if the day is the
+    clinic's today, else 09:00 clinic time that day."""
+    return clock.utcnow() if day == clock.today() else clock.at(day, time(9, 0))
+
+
 def _fingerprint(patient_id: int, value: Value) -> str:
     parts = [str(patient_id), value.indicator.code, value.observed_at.isoformat(), value.value_text.strip(),
              catalogue.normalise_unit(value.unit), value.status]
@@ -53,7 +60,7 @@ def _flag(value: Value, number: float | None, normalised: float | None, patient)
     if value.ref_low is not None or value.ref_high is not None:
         return catalogue.flag_from_range(number, value.ref_low, value.ref_high), "range"
     rule = catalogue.reference_range(value.indicator, patient.sex,
-                                     derived.age_on(patient.birth_date, value.observed_at.date()))
+                                     clock.age(patient.birth_date, clock.local_date(value.observed_at)))
     if rule is None:
         return "", ""
     return catalogue.flag_from_range(normalised, rule.get("low"), rule.get("high"),
@@ -203,7 +210,7 @@ def derive(patient, at: datetime, *, report_id: int | None = None,
         wanted[derived.BMI_CODE] = derived.bmi(height.value, weight.value)
     if creatinine:
         wanted[derived.EGFR_CODE] = derived.egfr_ckd_epi_2021(
-            creatinine.value, derived.age_on(patient.birth_date, at.date()), patient.sex)
+            creatinine.value, clock.age(patient.birth_date, clock.local_date(at)), patient.sex)
     values, replaced = [], []
     for code, number in wanted.items():
         entry, earlier = indicator(code), current.get(code)

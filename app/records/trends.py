@@ -4,7 +4,8 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
 
-from app.records import catalogue, derived, services
+from app.core import clock
+from app.records import catalogue, services
 from app.records.models import Indicator, Observation
 
 ABNORMAL = ("L", "H", "LL", "HH", "A")
@@ -39,7 +40,7 @@ def build(patient, group: str = "") -> Trends:
             continue
         row = rows.setdefault(indicator.id, Row(indicator))
         row.series.append(observation)
-        row.cells[observation.observed_at.date()] = Cell(observation)  # the day's latest value wins
+        row.cells[clock.local_date(observation.observed_at)] = Cell(observation)  # the day's latest value wins
     dates = sorted({day for row in rows.values() for day in row.cells})
     for row in rows.values():
         _mark_changes(row, dates)
@@ -66,9 +67,9 @@ def chart(row: Row, patient, locale: str = "zh_CN") -> str:
     from app.records.charts import ChartPoint, trend_svg
 
     indicator = row.indicator
-    points = [ChartPoint(o.observed_at.date(), o.value, o.flag in ABNORMAL, direction=_direction(o.flag))
+    points = [ChartPoint(clock.local_date(o.observed_at), o.value, o.flag in ABNORMAL, direction=_direction(o.flag))
               for o in row.series if o.value is not None]
-    rule = catalogue.reference_range(indicator, patient.sex, derived.age_on(patient.birth_date, date.today())) or {}
+    rule = catalogue.reference_range(indicator, patient.sex, clock.age(patient.birth_date)) or {}
     title = indicator.name_zh if locale == "zh_CN" else indicator.name_en
     return trend_svg(points, title=title, unit=indicator.unit, ref_low=rule.get("low"), ref_high=rule.get("high"),
                      locale=locale)

@@ -1,14 +1,13 @@
-from datetime import datetime, time
-from zoneinfo import ZoneInfo
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
-from flask_babel import get_locale, gettext as _
+from flask_babel import get_locale
+from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
 from app.audit import services as audit
 from app.auth.permissions import requires
-from app.core import jobs
+from app.core import clock, jobs
 from app.core.errors import found_or_404
 from app.patients import services as patients
 from app.records import alerts, catalogue, importer, labels, services, trends
@@ -18,7 +17,6 @@ from app.tagging import services as tagging
 from tenants.db import db
 
 bp = Blueprint("records", __name__)
-CST = ZoneInfo("Asia/Shanghai")
 INLINE_LIMIT = 256 * 1024  # larger uploads import in a background job
 
 
@@ -37,7 +35,7 @@ def _mapping(choice: str) -> dict | None:
 @bp.route("/patients/<id:patient_id>/records")
 @requires("patients.view")
 def patient_records(patient_id: int):
-    return _page(found_or_404(patients.get(patient_id)), EntryForm(formdata=None))
+    return _page(found_or_404(patients.get(patient_id)), EntryForm(formdata=None, observed_on=clock.today()))
 
 
 def _page(patient, entry_form: EntryForm, typed: dict | None = None, problems: dict | None = None,
@@ -67,7 +65,7 @@ def enter(patient_id: int):
     if not any(text for text, _unit in typed.values()):
         form.observed_on.errors = [_("Enter at least one value.")]
         return _page(patient, form, typed, status=400)
-    at = datetime.combine(form.observed_on.data, time(9, 0), tzinfo=CST)
+    at = services.entry_moment(form.observed_on.data)
     problems, fresh = {}, []
     with db.session.begin_nested():
         for indicator in indicators:
@@ -101,7 +99,7 @@ def upload_for_patient(patient_id: int):
     form = UploadForm()
     form.mapping.choices = _mapping_choices()
     if not form.validate_on_submit():
-        return _page(patient, EntryForm(formdata=None), status=400, upload=form)
+        return _page(patient, EntryForm(formdata=None, observed_on=clock.today()), status=400, upload=form)
     upload = form.file.data
     summary = importer.import_file(upload.read(importer.MAX_BYTES + 1), upload.filename or "",
                                    mapping=_mapping(form.mapping.data or ""), patient=patient,

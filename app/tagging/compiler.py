@@ -9,12 +9,14 @@ ranked newest first in a CTE; the leaves join the ranks they need.
 """
 from datetime import date, datetime, timedelta, timezone
 
-from sqlalchemy import JSON, BigInteger, DateTime, and_, bindparam, case, func, literal_column, or_, select
+from sqlalchemy import JSON, BigInteger, and_, bindparam, case, func, literal_column, or_, select
 from sqlalchemy.dialects.postgresql import JSONB
 
+from app.core import clock
 from app.patients.models import Patient
 from app.records.models import Observation
 from app.tagging import conditions
+from tenants.db import UTCDateTime
 
 
 class Compiler:
@@ -29,8 +31,8 @@ class Compiler:
     def __init__(self, tenant_id: int, indicators: dict, *, patient_id: int | None = None,
                  now: datetime | None = None, dialect: str = "postgresql", prefix: str = ""):
         self.tenant_id, self.patient_id, self.indicators = tenant_id, patient_id, indicators
-        self.now = (now or datetime.now(timezone.utc)).astimezone(timezone.utc)
-        self.today: date = self.now.astimezone(timezone(timedelta(hours=8))).date()  # the clinics' calendar day
+        self.now = (now or clock.utcnow()).astimezone(timezone.utc)
+        self.today: date = clock.local_date(self.now, tenant_id)
         self.dialect, self.prefix = dialect, prefix or "t"
         self.patients = Patient.__table__.alias(f"{self.prefix}_p")
         self.patient = None if patient_id is None else bindparam("patient_id", patient_id, type_=BigInteger)
@@ -90,7 +92,7 @@ class Compiler:
 
     def days_ago(self, days: int):
         self.windows.add(days)
-        return bindparam(f"since_{days}", self.now - timedelta(days=days), type_=DateTime(timezone=True))
+        return bindparam(f"since_{days}", self.now - timedelta(days=days), type_=UTCDateTime())
 
     @staticmethod
     def params(windows, patient_id: int | None, now: datetime) -> dict:

@@ -15,11 +15,12 @@ are never overwritten by a clinic-wide run that read older data.
 import logging
 from collections import OrderedDict
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 
 from sqlalchemy import delete, func, literal, or_, select, text, true, union_all, update
 from sqlalchemy.dialects import postgresql, sqlite
 
+from app.core import clock
 from app.records import catalogue as records_catalogue
 from app.tagging.compiler import Compiler
 from app.tagging.models import PatientTag, TagRule
@@ -159,7 +160,7 @@ _STATEMENTS_KEPT = 256
 
 def _patient_statement(rules: list[TagRule], now: datetime):
     key = (_dialect(), require_tenant_id(), tuple((r.id, r.version) for r in rules),
-           now.astimezone(timezone(timedelta(hours=8))).date())
+           clock.local_date(now))
     cached = _STATEMENTS.get(key)
     if cached is not None:
         _STATEMENTS.move_to_end(key)

@@ -8,13 +8,12 @@ rule's rows with one INSERT ... SELECT and one DELETE, keyed by
 """
 from datetime import datetime
 
-from sqlalchemy import (JSON, BigInteger, Boolean, DateTime, ForeignKeyConstraint, Index, Integer, String,
-                        Text, UniqueConstraint)
+from sqlalchemy import JSON, BigInteger, Boolean, ForeignKeyConstraint, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.records.models import Observation
-from tenants.db import db
+from tenants.db import UTCDateTime, db
 from tenants.models import utcnow
 from tenants.scoping import TenantOwned, TenantScoped
 
@@ -38,7 +37,7 @@ class Tag(TenantScoped, db.Model):
     name: Mapped[str] = mapped_column(String(40))
     name_en: Mapped[str] = mapped_column(String(60), default="")
     colour: Mapped[str] = mapped_column(String(10), default="teal")
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class TagRule(TenantScoped, db.Model):
@@ -60,9 +59,9 @@ class TagRule(TenantScoped, db.Model):
     source: Mapped[str] = mapped_column(Text, default="")           # where its thresholds come from
     version: Mapped[int] = mapped_column(Integer, default=1)
     created_by: Mapped[int | None] = mapped_column(BigInteger)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
-    evaluated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    evaluated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     match_count: Mapped[int | None] = mapped_column(Integer)
 
 
@@ -84,8 +83,8 @@ class PatientTag(TenantOwned, db.Model):
     tag_id: Mapped[int] = mapped_column(BigInteger)
     rule_version: Mapped[int] = mapped_column(Integer, default=1)
     evidence: Mapped[dict] = mapped_column(EVIDENCE_TYPE, default=dict)
-    applied_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)  # evidence last changed
+    applied_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)  # evidence last changed
 
 
 class ManualTag(TenantOwned, db.Model):
@@ -102,7 +101,7 @@ class ManualTag(TenantOwned, db.Model):
     tag_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     note: Mapped[str] = mapped_column(String(200), default="")
     applied_by: Mapped[int | None] = mapped_column(BigInteger)
-    applied_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    applied_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 # The engine ranks a patient's values of one indicator newest first; this

@@ -4,6 +4,7 @@ from dataclasses import dataclass, field
 from flask_babel import gettext as _
 from sqlalchemy import delete, func, select
 
+from app.core.errors import FieldErrors
 from app.patients.models import Patient
 from app.tagging import conditions, evaluation
 from app.tagging.models import PatientTag, Tag, TagRule
@@ -14,12 +15,12 @@ from tenants.db import db
 CONFIRM_SHARE = 0.9  # a rule matching this share of patients or more asks before it is saved
 
 
-class RuleInvalid(ValueError):
+class RuleInvalid(FieldErrors):
     """``errors``: top-level fields; ``leaf_errors``: per leaf position, per field."""
 
     def __init__(self, errors: dict[str, str], leaf_errors: dict[int, dict[str, str]] | None = None):
-        super().__init__("; ".join([*errors.values(), *(m for e in (leaf_errors or {}).values() for m in e.values())]))
-        self.errors, self.leaf_errors = errors, leaf_errors or {}
+        super().__init__(errors)
+        self.leaf_errors = leaf_errors or {}
 
 
 @dataclass

@@ -12,13 +12,13 @@
 import logging
 from dataclasses import dataclass, field
 
-from flask_babel import get_locale, gettext as _
+from flask_babel import get_locale
+from flask_babel import gettext as _
 from sqlalchemy import event, select, union
 from sqlalchemy.orm import Session
 
 from app.tagging import conditions, rules
-from app.tagging.evaluation import (PatientChanges, evaluate_patient, evaluate_rule, evaluate_rules,  # noqa: F401
-                                    indicators_by_code)
+from app.tagging.evaluation import PatientChanges, evaluate_patient, evaluate_rule, evaluate_rules, indicators_by_code  # noqa: F401
 from app.tagging.models import ManualTag, PatientTag, Tag, TagRule
 from tenants.context import require_tenant_id
 from tenants.db import db

@@ -3,13 +3,26 @@ history items and habits. Each compiles a leaf to SQL through
 app.tagging.compiler; see app.tagging.conditions for the interface."""
 from datetime import date
 
-from flask_babel import gettext as _, lazy_gettext as _l
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, case, exists, func, not_, or_, select
 
+from app.core import clock
 from app.patients.models import HISTORY_KINDS, HealthHistoryItem
 from app.records import catalogue as records_catalogue
-from app.tagging.conditions import (CMP, FLAGS, Compiled, RuleError, Source, _when, compare, fmt, integer, number,
-                                    register)
+from app.tagging.conditions import (
+    CMP,
+    FLAGS,
+    Compiled,
+    RuleError,
+    Source,
+    _when,
+    compare,
+    fmt,
+    integer,
+    number,
+    register,
+)
 
 # ------------------------------------------------------------- indicators
 
@@ -201,9 +214,7 @@ class AgeSource(Source):
         if not born:
             return self.describe(leaf, indicators)
         born = date.fromisoformat(str(born)[:10])
-        today = date.today()
-        return _("age %(n)d (born %(born)s)", n=today.year - born.year - ((today.month, today.day) < (born.month, born.day)),
-                 born=born.isoformat())
+        return _("age %(n)d (born %(born)s)", n=clock.age(born), born=born.isoformat())
 
 
 class SexSource(Source):

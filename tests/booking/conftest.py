@@ -1,9 +1,11 @@
 """Booking fixtures: a clinic with its default weekly slots, packages, dates."""
 from datetime import date, datetime, time, timedelta, timezone
 from types import SimpleNamespace
+from zoneinfo import ZoneInfo
 
 import pytest
 
+from tests.clock import CLINIC_TZ, clinic_today
 from tests.notifications.conftest import as_tenant, drain, mail  # noqa: F401  (shared fixtures)
 
 ITEMS = "血常规: 718-7\n空腹血糖: 14771-0\n总胆固醇: 14647-2"
@@ -11,7 +13,7 @@ ITEMS = "血常规: 718-7\n空腹血糖: 14771-0\n总胆固醇: 14647-2"
 
 def open_day(offset: int = 3) -> date:
     """A Monday-to-Saturday date at least ``offset`` days ahead (default slots)."""
-    day = date.today() + timedelta(days=offset)
+    day = clinic_today() + timedelta(days=offset)
     while day.weekday() == 6:
         day += timedelta(days=1)
     return day
@@ -47,6 +49,6 @@ def patient_obj(app):
     return get
 
 
-def utc(day: date, hour: int, minute: int = 0) -> datetime:
-    """A moment in Asia/Shanghai (UTC+8) as UTC."""
-    return datetime(day.year, day.month, day.day, hour, minute, tzinfo=timezone.utc) - timedelta(hours=8)
+def at_clinic(day: date, hour: int, minute: int = 0) -> datetime:
+    """The moment the test clinics' clocks show ``hour:minute`` on ``day``."""
+    return datetime(day.year, day.month, day.day, hour, minute, tzinfo=ZoneInfo(CLINIC_TZ)).astimezone(timezone.utc)

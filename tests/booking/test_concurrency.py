@@ -7,11 +7,11 @@ from sqlalchemy import func, select
 
 from app.booking import services
 from app.booking.models import Order, SlotCounter
-from tests.booking.conftest import FIRST_SLOT, open_day
 from tenants.context import tenant_context
 from tenants.db import db
+from tests.booking.conftest import FIRST_SLOT, open_day
 
-pytestmark = pytest.mark.postgres
+pytestmark = [pytest.mark.postgres, pytest.mark.time_sensitive]
 
 
 def _race(app, tenant_id, package_id, patient_ids, day, keys) -> list:

@@ -6,10 +6,13 @@ from sqlalchemy import select, text, update
 from sqlalchemy.exc import IntegrityError
 
 from app.booking import jobs, services
-from app.booking.models import Order, OrderEvent, SlotCounter
+from app.booking.models import Order, SlotCounter
 from app.notifications.models import Notification
-from tests.booking.conftest import FIRST_SLOT, open_day, utc
 from tenants.db import db
+from tests.booking.conftest import FIRST_SLOT, at_clinic, open_day
+from tests.clock import clinic_today
+
+pytestmark = pytest.mark.time_sensitive  # also run at the pinned instants (tests/clock.py)
 
 
 @pytest.fixture
@@ -61,8 +64,8 @@ def test_every_refusal_has_its_reason(as_tenant, clinic, make_package, make_pati
     with as_tenant(tenant):
         rules = services.settings()
         assert rules.horizon_days == 60
-        _refused("past", package, patient, day=date.today() - timedelta(days=1))
-        _refused("horizon", package, patient, day=date.today() + timedelta(days=61))
+        _refused("past", package, patient, day=clinic_today() - timedelta(days=1))
+        _refused("horizon", package, patient, day=clinic_today() + timedelta(days=61))
         sunday = open_day() + timedelta(days=(6 - open_day().weekday()))
         _refused("closed", package, patient, day=sunday)                         # no weekly slots on Sunday
         holiday = open_day(5)
@@ -70,8 +73,8 @@ def test_every_refusal_has_its_reason(as_tenant, clinic, make_package, make_pati
         db.session.commit()
         _refused("closed", package, patient, day=holiday)
         day = open_day(2)
-        _refused("cutoff", package, patient, day=day, now=utc(day - timedelta(days=1), 18, 0))
-        assert _book(package, patient, day=day, now=utc(day - timedelta(days=1), 17, 59)).status == "pay_at_clinic"
+        _refused("cutoff", package, patient, day=day, now=at_clinic(day - timedelta(days=1), 18, 0))
+        assert _book(package, patient, day=day, now=at_clinic(day - timedelta(days=1), 17, 59)).status == "pay_at_clinic"
         db.session.rollback()
         _refused("no_slot", package, patient, start=time(13, 0))
         _refused("sex", women, man)
@@ -139,10 +142,10 @@ def test_cancel_frees_the_place_until_the_cutoff(as_tenant, clinic):
         order = _book(package, patient, day=day)
         db.session.commit()
         with pytest.raises(services.BookingRefused) as caught:
-            services.cancel(order, actor_type="patient", now=utc(day - timedelta(days=1), 18, 0))
+            services.cancel(order, actor_type="patient", now=at_clinic(day - timedelta(days=1), 18, 0))
         assert caught.value.reason == "change_cutoff"
         db.session.rollback()
-        services.cancel(order, actor_type="patient", now=utc(day - timedelta(days=1), 17, 0))
+        services.cancel(order, actor_type="patient", now=at_clinic(day - timedelta(days=1), 17, 0))
         db.session.commit()
         assert order.status == "cancelled"
         assert db.session.scalar(select(SlotCounter.booked).where(SlotCounter.day == day)) == 0
@@ -158,7 +161,7 @@ def test_staff_may_cancel_after_the_cutoff(as_tenant, clinic):
     with as_tenant(tenant):
         order = _book(package, patient, day=day)
         db.session.commit()
-        services.cancel(order, actor_type="staff", actor_id=1, now=utc(day, 7, 0), note="电话取消")
+        services.cancel(order, actor_type="staff", actor_id=1, now=at_clinic(day, 7, 0), note="电话取消")
         db.session.commit()
         assert order.status == "cancelled"
 
@@ -181,7 +184,13 @@ def test_reschedule_moves_the_place_atomically(as_tenant, clinic, make_patient):
         assert booked == {first: 0, second: 1}
         assert (order.day, order.start) == (second, FIRST_SLOT)
         assert services.orders.events(order)[-1].kind == "rescheduled"
-        assert db.session.scalar(select(Notification).where(Notification.template_key == "booking_changed"))
+        changed = db.session.scalars(select(Notification).where(Notification.template_key == "booking_changed")).all()
+        assert changed and all(row.status == "pending" for row in changed)
+        confirmations = db.session.scalars(select(Notification).where(
+            Notification.template_key == "booking_confirmation")).all()
+        # not yet sent when the date changed: cancelled, never delivered late beside the change
+        assert confirmations and all(row.status == "cancelled" and "superseded" in row.last_error
+                                     for row in confirmations)
         # the slot it left is free for someone else; a full target slot refuses and changes nothing
         _book(package, other, day=first)
         db.session.commit()
@@ -199,7 +208,7 @@ def test_reschedule_moves_the_place_atomically(as_tenant, clinic, make_patient):
             SlotCounter.day == second, SlotCounter.start == FIRST_SLOT)) == 0
         with pytest.raises(services.BookingRefused) as caught:
             services.reschedule(order, first, FIRST_SLOT, me, actor_type="patient",
-                                now=utc(second - timedelta(days=1), 19, 0))
+                                now=at_clinic(second - timedelta(days=1), 19, 0))
         assert caught.value.reason == "change_cutoff"
         db.session.rollback()
 
@@ -248,8 +257,8 @@ def test_reminder_the_day_before_carries_the_preparation(app, as_tenant, clinic)
         db.session.commit()
         order_id = order.id
     with app.app_context():
-        assert jobs.remind_tenant(tenant.id, now=utc(day - timedelta(days=1), 19, 0)) == 1
-        assert jobs.remind_tenant(tenant.id, now=utc(day - timedelta(days=1), 19, 5)) == 1  # idempotent
+        assert jobs.remind_tenant(tenant.id, now=at_clinic(day - timedelta(days=1), 19, 0)) == 1
+        assert jobs.remind_tenant(tenant.id, now=at_clinic(day - timedelta(days=1), 19, 5)) == 1  # idempotent
     with as_tenant(tenant):
         rows = db.session.scalars(select(Notification).where(Notification.template_key == "booking_reminder")).all()
         assert len(rows) == 1 and str(order_id) in rows[0].idempotency_key

@@ -1,12 +1,15 @@
 """Admins manage packages and capacity; the front desk runs the day."""
 from datetime import time
 
+import pytest
 from sqlalchemy import select
 
 from app.booking import services
 from app.booking.models import ExamPackage, Order
-from tests.booking.conftest import FIRST_SLOT, open_day
 from tenants.db import db
+from tests.booking.conftest import FIRST_SLOT, open_day
+
+pytestmark = pytest.mark.time_sensitive  # also run at the pinned instants (tests/clock.py)
 
 
 def test_package_form_names_bad_fields_and_keeps_typing(make_tenant, client_for, as_tenant):

@@ -11,8 +11,6 @@ from app.core import jobs
 from tenants.db import db
 
 
-
-
 def _drain(app):
     with app.app_context():
         worker = SimpleWorker([jobs.queue(name) for name in jobs.QUEUES], connection=jobs.redis_connection())

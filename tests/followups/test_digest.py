@@ -1,13 +1,16 @@
 """The morning digest: one message per person with tasks due or overdue, through the outbox."""
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import select
 
-from app.followups import plans
 from app.followups.models import FollowupTask
 from app.notifications.models import Notification
 from tenants.context import tenant_context
 from tenants.db import db
+from tests.clock import clinic_today
+
+pytestmark = pytest.mark.time_sensitive  # also run at the pinned instants (tests/clock.py)
 
 
 def test_digest_counts_due_and_overdue_once_per_person_and_day(app, make_tenant, make_staff, make_patient):
@@ -16,7 +19,7 @@ def test_digest_counts_due_and_overdue_once_per_person_and_day(app, make_tenant,
     idle = make_staff(tenant, "health_manager", email="idle.manager@kangning.example.cn")
     broken = make_staff(tenant, "health_manager")  # an address that cannot take email: in-app only
     patient = make_patient(tenant)
-    today = plans.today()
+    today = clinic_today()
     with app.app_context(), tenant_context(tenant.id):
         for due in (today, today, today - timedelta(days=3), today + timedelta(days=2)):
             db.session.add(FollowupTask(patient_id=patient.id, assignee_id=busy.id, due_date=due))

@@ -14,7 +14,7 @@ from app.tagging import services as tagging
 from tenants.context import tenant_context
 from tenants.db import db
 
-pytestmark = pytest.mark.postgres
+pytestmark = [pytest.mark.postgres, pytest.mark.time_sensitive]
 PLAN = "血压偏高随访"  # the pack's plan for 血压偏高: days 7, 30, 90
 
 

@@ -14,8 +14,9 @@ from app.records.models import Observation
 from app.tagging import services as tagging
 from tenants.context import tenant_context
 from tenants.db import db
+from tests.clock import clinic_today
 
-pytestmark = pytest.mark.postgres
+pytestmark = [pytest.mark.postgres, pytest.mark.time_sensitive]
 BP_TAG = "血压偏高"  # the pack's plan: days 7, 30, 90 by phone
 
 
@@ -149,7 +150,7 @@ def test_workbench_record_measures_escalation_and_conflict(app, clinic, client_f
 
     bad = client.submit(f"/followups/tasks/{task_id}", {"result": "reached", "version": version, "systolic": "400"})
     assert bad.status_code == 422 and "systolic-error" in bad.get_data(as_text=True)
-    next_day = (plans.today() + timedelta(days=10)).isoformat()
+    next_day = (clinic_today() + timedelta(days=10)).isoformat()
     done = client.submit(f"/followups/tasks/{task_id}", {
         "result": "reached", "version": version, "systolic": "150", "diastolic": "95", "weight": "72.5",
         "glucose": "6.2", "notes": "服药规律", "next_date": next_day})

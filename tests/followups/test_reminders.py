@@ -2,14 +2,18 @@
 ask for it, through the outbox: once per patient and day, whatever the runs."""
 from datetime import datetime, timedelta, timezone
 
+import pytest
 from sqlalchemy import select
 
-from app.followups import plans, triggers
+from app.followups import triggers
 from app.followups.models import FollowupPlan
 from app.notifications.models import Notification
 from app.patients.models import Patient
 from tenants.context import tenant_context
 from tenants.db import db
+from tests.clock import clinic_today
+
+pytestmark = pytest.mark.time_sensitive  # also run at the pinned instants (tests/clock.py)
 
 
 def _plan(name, channel, remind):
@@ -22,7 +26,7 @@ def _plan(name, channel, remind):
 
 def test_reminders_for_calls_and_visits_of_plans_that_ask(app, make_tenant, make_staff, make_patient):
     tenant = make_tenant("康宁健康管理中心")
-    manager = make_staff(tenant, "health_manager")
+    make_staff(tenant, "health_manager")  # the one who gets the tasks
     called, visiting, quiet, archived, bad_email = (make_patient(tenant, name=n)
                                                     for n in ("赵一", "钱二", "孙三", "李四", "周五"))
     with app.app_context(), tenant_context(tenant.id):
@@ -47,7 +51,7 @@ def test_reminders_for_calls_and_visits_of_plans_that_ask(app, make_tenant, make
     assert sent == sorted([(called.id, "followup_reminder", "sms"), (bad_email.id, "followup_reminder", "sms"),
                            (visiting.id, "followup_visit_reminder", "sms"),
                            (visiting.id, "followup_visit_reminder", "email")])
-    tomorrow = (plans.today() + timedelta(days=1)).isoformat()
+    tomorrow = (clinic_today() + timedelta(days=1)).isoformat()
     visit_sms = next(r for r in rows if r.template_key == "followup_visit_reminder" and r.channel == "sms")
     assert visit_sms.body_text.startswith("【康宁健康管理中心】钱二") and tomorrow in visit_sms.body_text
     assert "到院随访" in visit_sms.body_text and "health_manager user" in visit_sms.body_text

@@ -33,7 +33,7 @@ _UNRESERVED = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz01
 
 def rfc3986(text: str) -> str:
     """Byte-wise RFC 3986 encoding of the UTF-8 text, as the provider's signature rules describe."""
-    return "".join(chr(b) if b in _UNRESERVED else "%{:02X}".format(b) for b in text.encode("utf-8"))
+    return "".join(chr(b) if b in _UNRESERVED else f"%{b:02X}" for b in text.encode("utf-8"))
 
 
 def string_to_sign(method: str, params: dict[str, str]) -> str:

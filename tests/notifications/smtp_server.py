@@ -24,10 +24,11 @@ USER, PASSWORD = "careloop", "mail-secret"
 def _self_signed(directory: str) -> tuple[str, str]:
     key = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
-    now = datetime.datetime.now(datetime.timezone.utc)
+    utc = datetime.timezone.utc  # valid at every instant the tests pin (OpenSSL checks the wall clock)
     cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
-            .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(days=1))
-            .not_valid_after(now + datetime.timedelta(days=1))
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(datetime.datetime(2020, 1, 1, tzinfo=utc))
+            .not_valid_after(datetime.datetime(2040, 1, 1, tzinfo=utc))
             .add_extension(x509.SubjectAlternativeName([x509.IPAddress(__import__("ipaddress").ip_address("127.0.0.1"))]),
                            critical=False)
             .sign(key, hashes.SHA256()))

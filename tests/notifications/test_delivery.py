@@ -2,7 +2,6 @@
 replaced when the server has closed it; a stable Message-ID; a sweep that
 leaves queued jobs alone and a sweep schedule that is not read on every send."""
 import re
-from datetime import datetime, timezone
 
 import pytest
 from sqlalchemy import select
@@ -18,14 +17,13 @@ pytestmark = pytest.mark.redis
 
 BOOKING = {"patient_name": "王晓燕", "package": "入职体检", "date": "2026-12-03", "time": "08:30",
            "clinic": "康宁", "order_no": "DE1"}
-NOON = datetime(2026, 11, 20, 4, 0, tzinfo=timezone.utc)
 
 
 def _queue(as_tenant, tenant, patient_id, *keys) -> list[int]:
     with as_tenant(tenant):
         recipient = services.patient_recipient(db.session.get(Patient, (tenant.id, patient_id)))
         rows = [services.notify("booking_confirmation", recipient, BOOKING, idempotency_key=key,
-                                channels=("email",), at=NOON)[0] for key in keys]
+                                channels=("email",))[0] for key in keys]
         db.session.commit()
         return [row.id for row in rows]
 
@@ -86,10 +84,10 @@ def test_the_sweep_schedule_is_read_once_per_interval(app):
         registry = jobs.queue("notifications").scheduled_job_registry
         app.extensions.pop(notify_jobs._SWEEP_CHECKED, None)
         notify_jobs.ensure_sweep_scheduled()
-        assert notify_jobs.SWEEP_JOB_ID in registry
-        registry.remove(notify_jobs.SWEEP_JOB_ID)
+        assert jobs.namespaced(notify_jobs.SWEEP_JOB_ID) in registry
+        registry.remove(jobs.namespaced(notify_jobs.SWEEP_JOB_ID))
         notify_jobs.ensure_sweep_scheduled()  # asked again within the interval: Redis is not read
-        assert notify_jobs.SWEEP_JOB_ID not in registry
+        assert jobs.namespaced(notify_jobs.SWEEP_JOB_ID) not in registry
         app.extensions[notify_jobs._SWEEP_CHECKED] -= notify_jobs.SWEEP_EVERY.total_seconds()
         notify_jobs.ensure_sweep_scheduled()
-        assert notify_jobs.SWEEP_JOB_ID in registry
+        assert jobs.namespaced(notify_jobs.SWEEP_JOB_ID) in registry

@@ -7,12 +7,12 @@ from sqlalchemy import select
 
 from app.auth.models import StaffUser
 from app.notifications import jobs as notify_jobs
-from app.notifications import policy, services, templates
+from app.notifications import policy, services
 from app.notifications.models import Notification, NotificationSettings
 from app.patients.models import Patient
 from tenants.db import db
 
-pytestmark = pytest.mark.redis
+pytestmark = [pytest.mark.redis, pytest.mark.time_sensitive]
 
 BOOKING = {"patient_name": "王晓燕", "package": "入职体检", "date": "2026-12-03", "time": "08:30",
            "clinic": "康宁", "order_no": "DE1"}
@@ -36,14 +36,14 @@ def test_rollback_never_notifies_commit_always_does(app, make_tenant, make_patie
     patient = _patient(make_patient, tenant)
     with as_tenant(tenant):
         services.notify("booking_confirmation", _recipient(tenant, patient.id), BOOKING,
-                        idempotency_key="order-1", channels=("email",), at=NOON)
+                        idempotency_key="order-1", channels=("email",))
         db.session.rollback()
         assert _rows("order-1") == []
     drain()
     assert mail.messages == []
     with as_tenant(tenant):
         services.notify("booking_confirmation", _recipient(tenant, patient.id), BOOKING,
-                        idempotency_key="order-1", channels=("email",), at=NOON)
+                        idempotency_key="order-1", channels=("email",))
         db.session.commit()
     drain()
     with as_tenant(tenant):
@@ -67,7 +67,7 @@ def test_same_key_and_duplicated_jobs_deliver_once(app, make_tenant, make_patien
     for _ in range(2):
         with as_tenant(tenant):
             services.notify("booking_confirmation", _recipient(tenant, patient.id), BOOKING,
-                            idempotency_key="dup", channels=("email",), at=NOON)
+                            idempotency_key="dup", channels=("email",))
             db.session.commit()
     with as_tenant(tenant):
         rows = _rows("dup")
@@ -127,7 +127,7 @@ def test_smtp_down_retries_then_fails_with_the_error(app, make_tenant, make_pati
     monkeypatch.setitem(app.config, "MAIL_URL", "smtp://127.0.0.1:9/?timeout=2")  # nothing listens
     with as_tenant(tenant):
         services.notify("booking_confirmation", _recipient(tenant, patient.id), BOOKING,
-                        idempotency_key="down", channels=("email",), at=NOON)
+                        idempotency_key="down", channels=("email",))
         db.session.commit()
     drain()
     with as_tenant(tenant):
@@ -142,7 +142,7 @@ def test_temporary_refusals_are_retried(app, make_tenant, make_patient, as_tenan
     mail.refuse_next = 2
     with as_tenant(tenant):
         services.notify("booking_confirmation", _recipient(tenant, patient.id), BOOKING,
-                        idempotency_key="busy", channels=("email",), at=NOON)
+                        idempotency_key="busy", channels=("email",))
         db.session.commit()
     drain()
     assert len(mail.messages) == 1
@@ -151,27 +151,48 @@ def test_temporary_refusals_are_retried(app, make_tenant, make_patient, as_tenan
         assert row.status == "sent" and row.attempts == 3
 
 
-def test_quiet_hours_hold_non_urgent_messages_until_morning(app, make_tenant, make_patient, as_tenant):
-    tenant = make_tenant()
+def test_quiet_hours_hold_what_the_clinic_starts_not_what_the_patient_just_did(app, make_tenant, make_patient,
+                                                                                 as_tenant):
+    tenant = make_tenant(timezone="Asia/Shanghai")
     patient = _patient(make_patient, tenant)
     late = datetime(2026, 11, 20, 15, 30, tzinfo=timezone.utc)  # 23:30 in Shanghai
     with as_tenant(tenant):
         recipient = _recipient(tenant, patient.id)
-        normal = services.notify("booking_confirmation", recipient, BOOKING, idempotency_key="q1",
-                                 channels=("email",), at=late)[0]
-        urgent = services.notify("signin_code", recipient, {"code": "123456", "minutes": 5, "clinic": "康宁"},
-                                 idempotency_key="q2", channels=("sms",), at=late)[0]
-        assert normal.scheduled_at == datetime(2026, 11, 21, 0, 0, tzinfo=timezone.utc)  # 08:00 next day
-        assert urgent.scheduled_at == late
+        reminder = services.notify("booking_reminder", recipient, dict(BOOKING, preparation="空腹"),
+                                   idempotency_key="q0", channels=("email",), at=late)[0]
+        confirmation = services.notify("booking_confirmation", recipient, BOOKING, idempotency_key="q1",
+                                       channels=("email",), at=late)[0]
+        code = services.notify("signin_code", recipient, {"code": "123456", "minutes": 5, "clinic": "康宁"},
+                               idempotency_key="q2", channels=("sms",), at=late)[0]
+        assert reminder.scheduled_at == datetime(2026, 11, 21, 0, 0, tzinfo=timezone.utc)  # 08:00 next day
+        assert confirmation.scheduled_at == late and code.scheduled_at == late
+        db.session.rollback()
+
+
+def test_a_newer_notice_of_a_thread_cancels_the_one_not_yet_sent(app, make_tenant, make_patient, as_tenant):
+    tenant = make_tenant()
+    patient = _patient(make_patient, tenant)
+    with as_tenant(tenant):
+        recipient = _recipient(tenant, patient.id)
+        reminder = services.notify("booking_reminder", recipient, dict(BOOKING, preparation="空腹"),
+                                   idempotency_key="t0", channels=("email",), thread="order:7",
+                                   at=datetime.now(timezone.utc) + timedelta(hours=10))[0]
+        other = services.notify("booking_reminder", recipient, dict(BOOKING, preparation="空腹"),
+                                idempotency_key="t1", channels=("email",), thread="order:8",
+                                at=datetime.now(timezone.utc) + timedelta(hours=10))[0]
+        changed = services.notify("booking_changed", recipient, dict(BOOKING, preparation="空腹"),
+                                  idempotency_key="t2", channels=("email",), thread="order:7")[0]
+        assert reminder.status == "cancelled" and "superseded" in reminder.last_error
+        assert other.status == "pending" and changed.status == "pending"
         db.session.rollback()
 
 
 def test_quiet_hours_rule():
-    rules = NotificationSettings(quiet_start=time(21), quiet_end=time(8), daily_cap=5, timezone="Asia/Shanghai")
+    rules = NotificationSettings(quiet_start=time(21), quiet_end=time(8), daily_cap=5)
     assert policy.send_time(NOON, rules) == NOON
     early = datetime(2026, 11, 20, 22, 0, tzinfo=timezone.utc)  # 06:00 next day local
     assert policy.send_time(early, rules) == datetime(2026, 11, 21, 0, 0, tzinfo=timezone.utc)
-    daytime = NotificationSettings(quiet_start=time(12), quiet_end=time(14), daily_cap=5, timezone="Asia/Shanghai")
+    daytime = NotificationSettings(quiet_start=time(12), quiet_end=time(14), daily_cap=5)
     assert policy.send_time(NOON, daytime) == NOON + timedelta(hours=2)
 
 
@@ -181,10 +202,13 @@ def test_daily_cap_and_opt_out(app, make_tenant, make_patient, as_tenant):
     with as_tenant(tenant):
         db.session.add(NotificationSettings(daily_cap=2))
         recipient = _recipient(tenant, patient.id)
-        sent = [services.notify("booking_confirmation", recipient, BOOKING, idempotency_key=f"cap{i}",
-                                channels=("email",), at=NOON)[0] for i in range(3)]
+        sent = [services.notify("booking_reminder", recipient, dict(BOOKING, preparation="空腹"),
+                                idempotency_key=f"cap{i}", channels=("email",), at=NOON)[0] for i in range(3)]
         assert [r.status for r in sent] == ["pending", "pending", "cancelled"]
         assert "daily" in sent[2].last_error
+        confirmed = services.notify("booking_confirmation", recipient, BOOKING, idempotency_key="cap-confirm",
+                                    channels=("email",), at=NOON)[0]
+        assert confirmed.status == "pending"  # what the patient has just done is confirmed beyond the cap
         policy.set_preference(patient.id, "sms", "care", False, source="staff")
         opted_out = services.notify("booking_confirmation", recipient, BOOKING, idempotency_key="sms",
                                     channels=("sms",), at=NOON)[0]
@@ -200,7 +224,7 @@ def test_unsubscribe_link_opts_out(app, make_tenant, make_patient, as_tenant, ma
     patient = _patient(make_patient, tenant)
     with as_tenant(tenant):
         services.notify("booking_confirmation", _recipient(tenant, patient.id), BOOKING,
-                        idempotency_key="u1", channels=("email",), at=NOON)
+                        idempotency_key="u1", channels=("email",))
         db.session.commit()
     drain()
     link = mail.messages[0]["List-Unsubscribe"].strip("<>")
@@ -225,10 +249,10 @@ def test_staff_outbox_resend_and_cancel(app, make_tenant, make_patient, as_tenan
     monkeypatch.setitem(app.config, "MAIL_URL", "smtp://127.0.0.1:9/?timeout=2")
     with as_tenant(tenant):
         services.notify("booking_confirmation", _recipient(tenant, patient.id), BOOKING,
-                        idempotency_key="r1", channels=("email",), at=NOON)
+                        idempotency_key="r1", channels=("email",))
         later = services.notify("report_ready", _recipient(tenant, patient.id),
                                 {"patient_name": "王晓燕", "report": "报告", "clinic": "康宁", "url": "https://x"},
-                                idempotency_key="r2", channels=("email",), at=NOON + timedelta(days=30))[0]
+                                idempotency_key="r2", channels=("email",), at=datetime.now(timezone.utc) + timedelta(days=30))[0]
         db.session.commit()
         later_id = later.id
     drain()
@@ -291,7 +315,7 @@ def test_sweep_command_requeues_due_messages(app, make_tenant, make_patient, as_
     patient = _patient(make_patient, tenant)
     with as_tenant(tenant):
         services.notify("booking_confirmation", _recipient(tenant, patient.id), BOOKING,
-                        idempotency_key="lost", channels=("email",), at=NOON)
+                        idempotency_key="lost", channels=("email",))
         db.session.commit()
     from app.core import jobs
 

@@ -8,8 +8,16 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from app.notifications import sms_aliyun
-from app.notifications.sms_aliyun import (FOUND, PROVIDER_TZ, AliyunSms, PermanentSmsError, TransientSmsError,
-                                          canonicalized_query_string, percent_encode, sign)
+from app.notifications.sms_aliyun import (
+    FOUND,
+    PROVIDER_TZ,
+    AliyunSms,
+    PermanentSmsError,
+    TransientSmsError,
+    canonicalized_query_string,
+    percent_encode,
+    sign,
+)
 from tests.notifications import aliyun_server
 from tests.notifications.aliyun_server import fake_aliyun
 

@@ -16,11 +16,12 @@ from app.notifications import services
 from app.notifications.models import Notification
 from app.patients.models import Patient
 from tenants.db import db
+from tests.clock import offset_seconds
 from tests.notifications.aliyun_server import fake_aliyun
 
-pytestmark = [pytest.mark.redis, pytest.mark.postgres]  # two processes share one real database
+pytestmark = [pytest.mark.redis, pytest.mark.postgres, pytest.mark.time_sensitive]  # two processes share one real database
 ROOT = Path(__file__).resolve().parents[2]
-CONFIG_KEYS = ("SQLALCHEMY_DATABASE_URI", "DATABASE_OWNER_URL", "REDIS_URL", "SECRET_KEY", "DATA_KEY", "MAIL_URL",
+CONFIG_KEYS = ("SQLALCHEMY_DATABASE_URI", "DATABASE_OWNER_URL", "REDIS_URL", "RQ_NAMESPACE", "SECRET_KEY", "DATA_KEY", "MAIL_URL",
                "SMS_URL", "SMS_TEMPLATE_CODES", "STORAGE_URL", "NOTIFY_BACKOFF_SECONDS")
 BOOKING = {"patient_name": "王晓燕", "package": "入职体检", "date": "2026-12-03", "time": "08:30",
            "clinic": "康宁", "order_no": "DE1"}
@@ -30,7 +31,8 @@ SMS_TEMPLATES = {"CARELOOP_BOOKING_CONFIRMATION": {"patient_name", "package", "d
 def _start_worker(app) -> subprocess.Popen:
     config = {key: app.config[key] for key in CONFIG_KEYS}
     config.update(TESTING=True, CARELOOP_ENV="testing")
-    env = dict(os.environ, CARELOOP_TEST_CONFIG=json.dumps(config), CARELOOP_ENV="testing")
+    env = dict(os.environ, CARELOOP_TEST_CONFIG=json.dumps(config), CARELOOP_ENV="testing",
+               CARELOOP_TEST_CLOCK_OFFSET=str(offset_seconds()))  # the worker keeps the test's time
     return subprocess.Popen([sys.executable, "-m", "tests.notifications.worker_process"], cwd=ROOT, env=env)
 
 

@@ -1,5 +1,6 @@
 """A separate RQ worker process for the kill tests: the test app's settings
-arrive as JSON in CARELOOP_TEST_CONFIG; it works the notifications queue once."""
+arrive as JSON in CARELOOP_TEST_CONFIG, its clock offset in
+CARELOOP_TEST_CLOCK_OFFSET; it works the notifications queue once."""
 import json
 import os
 
@@ -7,8 +8,10 @@ from rq import SimpleWorker
 
 from app import create_app
 from app.core import jobs
+from tests.clock import travel_by_offset_from_environment
 
 if __name__ == "__main__":
+    travel_by_offset_from_environment()
     app = create_app(json.loads(os.environ["CARELOOP_TEST_CONFIG"]))
     with app.app_context():
         SimpleWorker([jobs.queue("notifications")], connection=jobs.redis_connection()).work(burst=True)

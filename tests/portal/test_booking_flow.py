@@ -1,11 +1,15 @@
 """The shop, the calendar (htmx fragments), booking, and the patient's orders."""
 import re
-from datetime import date, timedelta
+from datetime import timedelta
 
+import pytest
 from sqlalchemy import func, select
 
 from app.booking.models import Order, SlotCounter
 from tests.booking.conftest import open_day
+from tests.clock import clinic_today
+
+pytestmark = pytest.mark.time_sensitive  # also run at the pinned instants (tests/clock.py)
 
 MOBILE = "13912340000"
 
@@ -113,7 +117,7 @@ def test_refusals_are_explained(make_tenant, make_patient, make_package, patient
     day = open_day()
     page = client.get(f"/shop/packages/{women.id}/book?day={day}&slot=07:30")
     assert page.status_code == 409 and 'role="alert"' in page.get_data(as_text=True)
-    far = date.today() + timedelta(days=90)
+    far = clinic_today() + timedelta(days=90)
     form = client.get(f"/shop/packages/{women.id}/book?day={far}&slot=07:30").get_data(as_text=True)
     response = client.post(f"/shop/packages/{women.id}/book",
                            data={"csrf_token": client.token, "day": far.isoformat(), "slot": "07:30",

@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from tests.notifications.conftest import drain  # noqa: F401  (shared fixture)
 
-pytestmark = [pytest.mark.redis]
+pytestmark = [pytest.mark.redis, pytest.mark.time_sensitive]
 
 A_MOBILE, B_MOBILE = "13912340001", "13912340002"
 
@@ -100,7 +100,7 @@ def _booking_messages(app, tenant, patient_id, drain):
             notifications.notify("booking_confirmation", notifications.patient_recipient(patient), {
                 "patient_name": patient.name, "package": f"套餐{key}{patient.name}", "date": "2030-01-02",
                 "time": "07:30", "clinic": tenant.name, "order_no": f"NO-{key}-{patient_id}",
-                "preparation": "空腹"}, idempotency_key=f"test:{patient_id}:{key}", channels=("sms",), urgent=True)
+                "preparation": "空腹"}, idempotency_key=f"test:{patient_id}:{key}", channels=("sms",), at_once=True)
         db.session.commit()
     drain()
     with app.app_context(), tenant_context(tenant.id):

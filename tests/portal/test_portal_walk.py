@@ -1,6 +1,5 @@
 """Every portal and shop route, as a patient signed in at clinic A, aimed at
 clinic B's objects (and at another patient of A): 403 or 404, nothing shown."""
-import secrets
 from datetime import date, time
 
 import pytest
@@ -27,7 +26,7 @@ def _other_patients_objects(app, tenant, patient_id):
         order = booking.book(package.id, open_day(), time(7, 30), patient, idempotency_key="walk-neighbour")
         message = notifications.notify("report_ready", notifications.patient_recipient(patient), {
             "patient_name": patient.name, "clinic": tenant.name, "report": "邻居报告", "url": "https://x.test/"},
-            idempotency_key="walk-neighbour", channels=("sms",), urgent=True)[0]
+            idempotency_key="walk-neighbour", channels=("sms",), at_once=True)[0]
         db.session.commit()
         return {"order_id": order.id, "notification_id": message.id, "package_id": package.id}
 

@@ -6,9 +6,9 @@ import pytest
 from flask_babel import force_locale
 from sqlalchemy import func, select
 
+from app.patients.models import Patient
 from app.records import derived, importer
 from app.records.models import Alert, ExamReport, Observation
-from app.patients.models import Patient
 from tenants.context import tenant_context
 from tenants.db import db
 from tests.helpers import valid_id

@@ -11,6 +11,8 @@ from app.records.models import Observation, TableMapping
 from tenants.context import tenant_context
 from tenants.db import db
 
+pytestmark = pytest.mark.time_sensitive  # also run at the pinned instants (tests/clock.py)
+
 
 def oru(card_no: str, when: str, results: list[tuple[str, str, str, str]], control: str) -> str:
     """One ORU^R01; results are (LOINC, value, unit, flag); ``when`` is YYYYMMDD."""

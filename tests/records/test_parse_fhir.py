@@ -2,13 +2,14 @@
 import json
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from app.records import parsed
 from app.records.parse_fhir import parse_fhir
-from app.records.parse_hl7 import CST
 from app.records.parsed import ParsedReport, ParseError
 
 SAMPLES = Path(__file__).parent / "samples" / "fhir"
+CST = ZoneInfo("Asia/Shanghai")  # outside a clinic, times without an offset are in the default zone
 
 
 def load(name: str) -> list:

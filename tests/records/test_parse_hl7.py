@@ -1,15 +1,25 @@
 """HL7 v2 ORU^R01 parser: public sample messages (see samples/README.md) and our own."""
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
 from app.records import parsed
-from app.records.parse_hl7 import (CST, ack_for, build_ack, normalise_flag, parse_hl7, parse_message, parse_ref_range,
-                                   parse_ts, split_messages)
+from app.records.parse_hl7 import (
+    ack_for,
+    build_ack,
+    normalise_flag,
+    parse_hl7,
+    parse_message,
+    parse_ref_range,
+    parse_ts,
+    split_messages,
+)
 from app.records.parsed import ParsedReport, ParseError
 
 SAMPLES = Path(__file__).parent / "samples" / "hl7"
+CST = ZoneInfo("Asia/Shanghai")  # outside a clinic, times without an offset are in the default zone
 
 
 def load(name: str) -> list:

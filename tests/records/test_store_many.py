@@ -5,6 +5,7 @@ from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import select
 
+from app.core import clock
 from app.patients.models import Patient
 from app.records import catalogue, derived, services
 from app.records.models import ExamReport, Observation
@@ -119,7 +120,7 @@ def test_derive_with_the_import_index_matches_the_queries(app, make_tenant, make
         by_index = services.derive(patient, WHEN, indicator=index.indicator)
         by_query = services.derive(patient, other)
         egfr = services.indicator_by_code(derived.EGFR_CODE)
-        age = derived.age_on(patient.birth_date, WHEN.date())
+        age = clock.age(patient.birth_date, WHEN.date())
         assert sorted(o.value_text for o in by_index) == sorted(
             ["24.9", f"{derived.egfr_ckd_epi_2021(80, age, patient.sex):.{egfr.decimals}f}"])
         assert [o.value_text for o in by_query] == ["25.3"]
@@ -150,7 +151,7 @@ def test_corrected_inputs_recompute_bmi_and_egfr_but_not_a_reported_bmi(app, mak
         fresh = services.derive(patient, WHEN)
         assert _current(patient.id, derived.BMI_CODE) == ["27.7"]
         egfr = services.indicator_by_code(derived.EGFR_CODE)
-        age = derived.age_on(patient.birth_date, WHEN.date())
+        age = clock.age(patient.birth_date, WHEN.date())
         assert _current(patient.id, derived.EGFR_CODE) == [
             f"{derived.egfr_ckd_epi_2021(120, age, patient.sex):.{egfr.decimals}f}"] != first_egfr
         assert len(fresh) == 2 and services.derive(patient, WHEN) == []  # nothing changed since

@@ -9,7 +9,10 @@ from app.patients.models import Patient
 from tenants.context import tenant_context
 from tenants.db import db
 
-NOW = datetime.now(timezone.utc).replace(microsecond=0)
+
+def now() -> datetime:
+    """The pinned clock's time, to the second."""
+    return datetime.now(timezone.utc).replace(microsecond=0)
 
 
 @pytest.fixture
@@ -31,7 +34,7 @@ def give(app):
         with app.app_context(), tenant_context(tenant.id):
             patient = db.session.get(Patient, (tenant.id, patient_id))
             indicator = records.indicator_by_code(code)
-            at = when or NOW - timedelta(days=days_ago)
+            at = when or now() - timedelta(days=days_ago)
             stored = records.store(patient, records.Value(indicator, str(value), unit or indicator.unit, at,
                                                           lab_flag=flag))
             db.session.commit()

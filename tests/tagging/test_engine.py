@@ -1,13 +1,14 @@
 """The engine on crafted patients: every condition type, evaluated per
 patient and set-based (the two must agree), with the evidence it keeps."""
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 
 from app.tagging.sources import years_before
+from tests.clock import clinic_today
 from tests.tagging.conftest import group, leaf, only
 
-pytestmark = pytest.mark.postgres
+pytestmark = [pytest.mark.postgres, pytest.mark.time_sensitive]
 
 SBP, GLUCOSE, WAIST = "8480-6", "14771-0", "8280-0"
 
@@ -87,7 +88,7 @@ def test_change_since_previous_checkup(make_tenant, make_patient, give, make_rul
                                           ("<=", {"young", "sixty"}), ("=", {"sixty"}), ("!=", {"young", "old"})])
 def test_age_on_its_birthday(make_tenant, make_patient, make_rule, holds, cmp, expected):
     t = make_tenant()
-    today = date.today()
+    today = clinic_today()
     people = {"sixty": years_before(today, 60),                              # 60 today
               "young": years_before(today, 60) + timedelta(days=1),          # 60 tomorrow
               "old": years_before(today, 61)}                                # 61 today
@@ -188,7 +189,9 @@ def test_superseded_value_is_ignored(app, make_tenant, make_patient, give, make_
     """A corrected result replaces the earlier one at the same time."""
     t = make_tenant()
     patient = make_patient(t).id
-    from tests.tagging.conftest import NOW
+    from tests.tagging.conftest import now
+
+    NOW = now()
 
     give(t, patient, SBP, 150, when=NOW)
     give(t, patient, SBP, 125, when=NOW)  # same time, no report: supersedes 150

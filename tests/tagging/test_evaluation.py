@@ -15,7 +15,7 @@ from tenants.context import tenant_context
 from tenants.db import db
 from tests.tagging.conftest import group, leaf, only
 
-pytestmark = pytest.mark.postgres
+pytestmark = [pytest.mark.postgres, pytest.mark.time_sensitive]
 SBP, DBP, GLUCOSE = "8480-6", "8462-4", "14771-0"
 
 

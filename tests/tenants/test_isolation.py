@@ -18,9 +18,8 @@ def two_clinics(make_tenant, make_patient):
 
 
 def test_query_without_tenant_raises(app, two_clinics):
-    with app.app_context():
-        with pytest.raises(NoTenantError):
-            db.session.scalars(select(Patient)).all()
+    with app.app_context(), pytest.raises(NoTenantError):
+        db.session.scalars(select(Patient)).all()
 
 
 def test_orm_sees_only_current_tenant(app, two_clinics):

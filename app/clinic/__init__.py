@@ -1,0 +1,7 @@
+"""The clinic's own profile: its name and the time zone of its clock."""
+
+
+def register(app) -> None:
+    from app.clinic.views import bp
+
+    app.register_blueprint(bp)
