@@ -5,6 +5,7 @@ from flask import Flask
 from htmx_flask import Htmx
 
 from app import config as config_module
+from app.core import txn
 from app.extensions import babel, csrf, db, login_manager, migrate
 from tenants.rls import install_rls_hook
 from tenants.scoping import install_guard
@@ -34,6 +35,7 @@ def create_app(config: dict | None = None) -> Flask:
     Htmx(app)
     install_guard()
     install_rls_hook()
+    txn.install()
 
     from app.core import errors, i18n, ids, jobs, sqlite, tenancy
 
@@ -51,6 +53,7 @@ def create_app(config: dict | None = None) -> Flask:
     from app.clinic import register as register_clinic
     from app.core.views import bp as core_bp
     from app.followups import register as register_followups
+    from app.home import register as register_home
     from app.notifications import register as register_notifications
     from app.patients import register as register_patients
     from app.platform import register as register_platform
@@ -69,6 +72,7 @@ def create_app(config: dict | None = None) -> Flask:
     register_portal(app)
     register_platform(app)
     register_clinic(app)
+    register_home(app)
     app.register_blueprint(core_bp)
 
     from app.seed import seed_cli

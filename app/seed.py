@@ -9,10 +9,11 @@ from flask.cli import AppGroup
 
 from app.auth import services as staff
 from app.booking import services as booking
-from app.core import clock
-from app.patients import identity
+from app.core import clock, identity
 from app.patients import services as patients
+from app.records import services as records
 from app.seed_records import seed_results
+from app.tagging import services as tagging
 from tenants.context import tenant_context
 from tenants.db import db
 from tenants.services import create_tenant, tenant_by_slug
@@ -81,9 +82,7 @@ def seed_clinic(slug: str, name: str, patient_count: int = 50) -> bool:
     existing = tenant_by_slug(slug)
     if existing is not None:
         with tenant_context(existing.id):  # clinics seeded before the catalogue existed
-            from app.records.catalogue import install_pack
-
-            install_pack()
+            records.catalogue.install_pack()
             db.session.commit()
         return False
     tenant = create_tenant(slug, name, admin_email=f"owner@{slug}.example.cn", admin_password=DEMO_PASSWORD)
@@ -100,8 +99,6 @@ def seed_clinic(slug: str, name: str, patient_count: int = 50) -> bool:
             seed_results(patient, rng, doctor_id)
         _add_packages()
         db.session.commit()
-        from app.tagging import services as tagging
-
         tagging.evaluate_rules(commit=True)
         db.session.commit()
     return True

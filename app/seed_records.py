@@ -4,7 +4,7 @@ import random
 from datetime import date, time
 
 from app.core import clock
-from app.records import alerts, services
+from app.records import services
 
 # code: (men's mean, women's mean, spread, decimals)
 DEMO_VALUES = {
@@ -34,4 +34,4 @@ def seed_results(patient, rng: random.Random, doctor_id: int | None) -> None:
                 fresh.append(stored.observation)
         fresh.extend(services.derive(patient, day))
         if n == checkups - 1:
-            alerts.raise_for(patient, fresh)
+            services.alerts.raise_for(patient, fresh)

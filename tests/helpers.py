@@ -1,6 +1,6 @@
 from datetime import date
 
-from app.patients.identity import check_char
+from app.core.identity import check_char
 
 
 def valid_id(born: date, sex: str, area: str = "110101", seq: int = 12) -> str:

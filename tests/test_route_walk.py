@@ -7,7 +7,7 @@ from datetime import date
 import pytest
 from sqlalchemy import select
 
-from app.auth.models import ROLES
+from app.core.access import ROLES
 from app.core.jobs import JobRun
 from app.patients import services as patients
 from app.patients.models import Patient

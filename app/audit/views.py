@@ -3,7 +3,7 @@ from flask import Blueprint, render_template, request
 from app.audit import services
 from app.audit.labels import ACTION_LABELS
 from app.auth import services as staff_services
-from app.auth.permissions import requires
+from app.core.access import requires
 from app.patients import services as patients
 
 bp = Blueprint("audit", __name__, url_prefix="/audit")

@@ -3,16 +3,9 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, Email, Length
 
-from app.auth.models import ROLES
+from app.auth.labels import ROLE_LABELS
+from app.core.access import ROLES
 from app.core.validators import NoMarkup
-
-ROLE_LABELS = {
-    "owner": _l("Owner"),
-    "admin": _l("Admin"),
-    "doctor": _l("Doctor"),
-    "health_manager": _l("Health manager"),
-    "front_desk": _l("Front desk"),
-}
 
 
 def role_choices():

@@ -5,11 +5,10 @@ from datetime import datetime
 from sqlalchemy import Boolean, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
+from app.core.access import role_can
 from tenants.db import UTCDateTime, db
 from tenants.models import utcnow
 from tenants.scoping import TenantScoped
-
-ROLES = ("owner", "admin", "doctor", "health_manager", "front_desk")
 
 
 def new_nonce() -> str:
@@ -49,6 +48,4 @@ class StaffUser(TenantScoped, db.Model):
         return f"{self.tenant_id}.{self.id}.{self.session_nonce}"
 
     def can(self, permission: str) -> bool:
-        from app.auth.permissions import role_can
-
         return role_can(self.role, permission)

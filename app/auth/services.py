@@ -5,8 +5,10 @@ from datetime import datetime, timedelta
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
-from app.audit import services as audit
-from app.auth.models import ROLES, StaffUser, new_nonce
+from app.auth.labels import ROLE_LABELS  # noqa: F401  (how other pages name roles)
+from app.auth.models import StaffUser, new_nonce
+from app.core import audit
+from app.core.access import ROLES
 from app.core.errors import FieldErrors
 from app.core.passwords import hash_password, needs_rehash, verify_password
 from tenants.db import db
@@ -82,6 +84,20 @@ def load_session_user(tenant_id: int, user_id: int, nonce: str) -> StaffUser | N
 
 def list_staff() -> list[StaffUser]:
     return list(db.session.scalars(select(StaffUser).order_by(StaffUser.created_at)))
+
+
+def active_staff(roles: tuple[str, ...]) -> list[StaffUser]:
+    """Active staff of the clinic holding one of ``roles``, by name."""
+    return list(db.session.scalars(select(StaffUser).where(StaffUser.active.is_(True), StaffUser.role.in_(roles))
+                                   .order_by(StaffUser.name, StaffUser.id)))
+
+
+def get_many(user_ids) -> dict[int, StaffUser]:
+    """Staff by id, in one query (unknown ids are left out)."""
+    ids = {i for i in user_ids if i}
+    if not ids:
+        return {}
+    return {u.id: u for u in db.session.scalars(select(StaffUser).where(StaffUser.id.in_(ids)))}
 
 
 def get_staff(user_id: int) -> StaffUser | None:

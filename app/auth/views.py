@@ -6,10 +6,11 @@ from flask_babel import format_datetime
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 
-from app.audit import services as audit
 from app.auth import services
-from app.auth.forms import ROLE_LABELS, LoginForm, StaffForm, StaffUpdateForm
-from app.auth.permissions import public, requires
+from app.auth.forms import LoginForm, StaffForm, StaffUpdateForm
+from app.auth.labels import ROLE_LABELS
+from app.core import audit
+from app.core.access import public, requires
 from app.core.htmx import render
 from tenants.db import db
 
@@ -21,14 +22,14 @@ def _safe_next(target: str | None) -> str:
         parts = urlsplit(target)
         if not parts.scheme and not parts.netloc and target.startswith("/") and not target.startswith("//"):
             return target
-    return url_for("core.dashboard")
+    return url_for("home.dashboard")
 
 
 @bp.route("/login", methods=["GET", "POST"])
 @public
 def login():
     if current_user.is_authenticated:
-        return redirect(url_for("core.dashboard"))
+        return redirect(url_for("home.dashboard"))
     form = LoginForm()
     error = None
     if form.validate_on_submit():

@@ -2,11 +2,11 @@
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 
-from app.audit import services as audit
-from app.auth.permissions import requires
-from app.booking import labels, services
+from app.booking import availability, labels, services
 from app.booking.forms import ClosedDayForm, OverrideForm, PackageForm, SettingsForm, SlotForm
 from app.booking.models import ClosedDay, SlotOverride, SlotTemplate
+from app.core import audit
+from app.core.access import requires
 from tenants.db import db
 
 bp = Blueprint("booking_admin", __name__, url_prefix="/booking/admin")
@@ -88,8 +88,6 @@ def _slot_form() -> SlotForm:
 
 
 def _capacity_page(settings_form=None, slot_form=None, override_form=None, closed_form=None, status=200):
-    from app.booking import availability
-
     rules = services.settings()
     if settings_form is None:
         settings_form = SettingsForm(prefix="rules", obj=rules)

@@ -1,6 +1,8 @@
 """The day-before reminder, for every clinic (RQ entry point and CLI)."""
 from datetime import timedelta
 
+from app.booking import availability, notices, orders
+from app.booking.models import ExamPackage
 from tenants.context import require_tenant_id, tenant_context
 from tenants.db import db
 from tenants.services import EveryClinic, for_each_active_tenant
@@ -8,8 +10,6 @@ from tenants.services import EveryClinic, for_each_active_tenant
 
 def remind_tenant(tenant_id: int, now=None) -> int:
     """Remind every patient booked for tomorrow (clinic time); idempotent."""
-    from app.booking import availability, notices, orders
-    from app.booking.models import ExamPackage
 
     with tenant_context(tenant_id):
         tomorrow = availability.local_now(now).date() + timedelta(days=1)

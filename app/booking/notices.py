@@ -10,6 +10,7 @@ cancelled) is confirmed at once, in quiet hours too; reminders wait.
 from flask_babel import gettext as _
 
 from app.notifications import services as notifications
+from app.patients import services as patients
 from tenants.context import require_tenant_id
 from tenants.db import db
 from tenants.models import Tenant
@@ -27,8 +28,6 @@ def preparation(package) -> str:
 
 
 def _send(template: str, order, key: str, extra: dict | None = None) -> None:
-    from app.patients import services as patients
-
     patient = patients.get(order.patient_id)
     clinic = db.session.get(Tenant, require_tenant_id()).name
     variables = {"patient_name": patient.name, "package": order.package_name, "date": order.day.isoformat(),

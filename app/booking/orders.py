@@ -16,6 +16,9 @@ from sqlalchemy.exc import IntegrityError
 from app.booking import availability, notices, payments
 from app.booking.availability import BookingRefused
 from app.booking.models import UNLIMITED, DayCounter, ExamPackage, Order, OrderEvent, PackageDayCounter, SlotCounter
+from app.booking.signals import order_completed
+from app.core import events as event_path
+from app.patients import services as patients
 from tenants.context import require_tenant_id
 from tenants.db import db
 from tenants.ids import new_id
@@ -149,8 +152,6 @@ def _event(order: Order, kind: str, from_status: str, to_status: str, actor_type
 
 
 def _order_no(today: date) -> str:
-    from app.patients import services as patients
-
     seq = patients.next_counter(f"order{today:%Y%m%d}")
     prefix = db.session.get(Tenant, require_tenant_id()).card_prefix
     return f"{prefix}{today:%Y%m%d}{seq:03d}"
@@ -213,7 +214,10 @@ def transition(order: Order, to: str, *, actor_type: str, actor_id: int | None =
         order.paid_at = moment
     if to == "checked_in":
         order.checked_in_at = moment
-    return _event(order, "status", before, to, actor_type, actor_id, note)
+    event = _event(order, "status", before, to, actor_type, actor_id, note)
+    if to == "completed":
+        event_path.send(order_completed, order_id=order.id, patient_id=order.patient_id, label=order.order_no)
+    return event
 
 
 def cancel(order: Order, *, actor_type: str, actor_id: int | None = None, note: str = "",

@@ -23,8 +23,11 @@ from app.booking.models import (
     SlotOverride,  # noqa: F401
     SlotTemplate,
 )
+from app.booking.notices import preparation  # noqa: F401  (what the shop shows before booking)
 from app.booking.orders import HOLDING, STATUSES, TRANSITIONS, book, cancel, mark_paid, reschedule, transition  # noqa: F401
+from app.booking.signals import order_completed  # noqa: F401  (others listen)
 from app.core.errors import FieldErrors
+from app.records import services as records
 from tenants import packs
 from tenants.db import db
 
@@ -73,8 +76,6 @@ def parse_price(raw: str) -> int:
 
 def parse_items(text: str) -> tuple[list[dict], list[str]]:
     """Lines "name: code, code" -> items, and the codes not in the catalogue."""
-    from app.records import services as records
-
     items, unknown = [], []
     for line in (text or "").splitlines():
         name, _sep, codes = line.replace("：", ":").partition(":")

@@ -5,10 +5,10 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from app.audit import services as audit
-from app.auth.permissions import requires
 from app.booking import labels, services
 from app.booking.forms import OrderActionForm, PaymentForm
+from app.core import audit
+from app.core.access import requires
 from app.core.errors import found_or_404
 from app.patients import services as patients
 from tenants.db import db

@@ -1,8 +1,7 @@
 """Reading and changing the clinic's profile (the owner's page)."""
 from flask_babel import gettext as _
 
-from app.audit import services as audit
-from app.core import clock
+from app.core import audit, clock
 from app.core.errors import FieldErrors
 from tenants.context import require_tenant_id
 from tenants.db import db

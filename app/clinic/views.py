@@ -2,10 +2,10 @@
 from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 
-from app.auth.permissions import requires
 from app.clinic import services
 from app.clinic.forms import ProfileForm
 from app.core import clock
+from app.core.access import requires
 from tenants.db import db
 
 bp = Blueprint("clinic", __name__)

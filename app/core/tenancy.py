@@ -16,7 +16,7 @@ def _resolve_tenant():
     if resolution.kind == "unknown":
         abort(404)
     if resolution.kind == "platform":
-        if request.endpoint == "core.dashboard":
+        if request.path == "/":
             return redirect(url_for("platform.directory"))
         if request.endpoint not in PLATFORM_ENDPOINTS:
             abort(404)

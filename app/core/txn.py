@@ -16,7 +16,10 @@ at once) puts the work here:
 
 Work queued inside a savepoint belongs to it: the savepoint's rollback drops
 it (and runs its rollback work); its release leaves it to the outer
-transaction. A ``key`` queues a piece of work once per transaction.
+transaction. A ``key`` queues a piece of work once: a second call with the
+same key joins the first, unless the first was queued in a savepoint that the
+second is not inside (then it could be rolled back without the second);
+rollback work is queued once per savepoint.
 """
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -37,7 +40,7 @@ class _Work:
     args: tuple
     key: Any
     owner: SessionTransaction | None  # the (savepoint) transaction it was queued in
-    items: list = field(default_factory=list)
+    items: list = field(default_factory=list)  # gathered: (owner, item)
 
 
 def _queue(session) -> list[_Work]:
@@ -49,9 +52,18 @@ def _owner(session) -> SessionTransaction | None:
 
 
 def _find(session, phase: str, key) -> _Work | None:
+    """Work of this phase and key that lasts as long as the current transaction
+    does (rollback work: of the current transaction itself, so that each
+    savepoint's rollback runs it)."""
     if key is None:
         return None
-    return next((w for w in _queue(session) if w.phase == phase and w.key == key), None)
+    owner = _owner(session)
+    for work in _queue(session):
+        if work.phase != phase or work.key != key:
+            continue
+        if work.owner is owner or (phase != "rollback" and (work.owner is None or _within(owner, work.owner))):
+            return work
+    return None
 
 
 def after_commit(fn: Callable[..., Any], *args, key=None, session=None) -> None:
@@ -73,7 +85,7 @@ def gather(fn: Callable[[list], Any], item, *, key, session=None) -> None:
     if work is None:
         work = _Work("before", fn, (), key, _owner(session))
         _queue(session).append(work)
-    work.items.append(item)
+    work.items.append((_owner(session), item))
 
 
 def pending(session=None) -> list[tuple[str, Any]]:
@@ -94,12 +106,18 @@ def _before_commit(session) -> None:
         session.flush()
         session.info[_WORK] = [w for w in _queue(session) if w.phase != "before"]
         for work in ready:
-            work.fn(work.items)
+            if work.items:
+                work.fn([item for _owner_, item in work.items])
         session.flush()
 
 
 def _after_commit(session) -> None:
-    if session.in_nested_transaction():
+    if session.in_nested_transaction():  # a savepoint released: its work joins the transaction around it
+        released = session.get_nested_transaction()
+        for work in session.info.get(_WORK, []):
+            if work.owner is released:
+                work.owner = released.parent
+            work.items = [(released.parent if owner is released else owner, item) for owner, item in work.items]
         return
     queued = session.info.pop(_WORK, [])
     for work in queued:
@@ -120,6 +138,8 @@ def _after_soft_rollback(session, previous_transaction: SessionTransaction) -> N
     if previous_transaction.nested:
         dropped = [w for w in queued if _within(w.owner, previous_transaction)]
         session.info[_WORK] = [w for w in queued if not _within(w.owner, previous_transaction)]
+        for work in session.info[_WORK]:  # what the savepoint gathered into older work goes too
+            work.items = [(owner, item) for owner, item in work.items if not _within(owner, previous_transaction)]
     else:
         dropped = session.info.pop(_WORK, [])
     for work in dropped:

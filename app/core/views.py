@@ -1,24 +1,15 @@
-"""Views shared by every capability: home, language, job progress, downloads."""
+"""Views shared by every capability: language, job progress, downloads."""
 from urllib.parse import urlsplit
 
 from flask import Blueprint, Response, abort, current_app, redirect, render_template, request, session
 from flask_login import current_user
 
-from app.audit import services as audit
-from app.auth.permissions import public, requires
-from app.core import jobs, storage
+from app.core import audit, jobs, storage
+from app.core.access import public, requires
 from app.core.errors import found_or_404
-from app.patients import services as patients
 from tenants.db import db
 
 bp = Blueprint("core", __name__)
-
-
-@bp.route("/")
-@requires("dashboard.view")
-def dashboard():
-    return render_template("core/dashboard.html", patient_count=patients.count_active(),
-                           recent=patients.recent())
 
 
 @bp.route("/healthz")

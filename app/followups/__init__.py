@@ -1,5 +1,5 @@
 """Follow-up plans, tasks, follow-up records and call recordings."""
-import app.tagging  # noqa: F401  (its tags exist before plans name them)
+from app.tagging import services as _tagging  # noqa: F401  (its tags exist before plans name them)
 from tenants.services import on_tenant_created
 
 
@@ -11,11 +11,10 @@ def _install_plan_pack(tenant, **_):
 
 
 def register(app) -> None:
-    from app.followups import admin_views, enrolment, triggers, views
+    from app.followups import admin_views, triggers, views
     from app.followups.cli import followups_cli
 
-    triggers.install_hooks()
-    enrolment.install_hooks()
+    triggers.listen()
     app.register_blueprint(views.bp)
     app.register_blueprint(admin_views.bp)
     app.cli.add_command(followups_cli)

@@ -2,8 +2,9 @@
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-from app.auth.permissions import requires
+from app.core.access import requires
 from app.followups import labels, plans
+from app.tagging import services as tagging
 from tenants.db import db
 
 bp = Blueprint("followups_admin", __name__)
@@ -16,8 +17,6 @@ def plan_list():
 
 
 def _form(plan=None, draft=None, errors=None, status=200):
-    from app.tagging import services as tagging
-
     return render_template("followups/plan_edit.html", plan=plan, draft=draft or plans.PlanDraft(),
                            errors=errors or {}, labels=labels,
                            tag_names=[tag.name for tag in tagging.all_tags()]), status

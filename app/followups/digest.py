@@ -5,9 +5,11 @@ from datetime import date
 
 from sqlalchemy import select
 
+from app.auth import services as staff
 from app.core.urls import clinic_url
 from app.followups import plans
 from app.followups.models import FollowupTask
+from app.notifications import services as notifications
 from tenants.context import require_tenant_id
 from tenants.db import db
 from tenants.models import Tenant
@@ -16,9 +18,6 @@ from tenants.services import EveryClinic, for_each_active_tenant
 
 def send_tenant(day: date | None = None) -> int:
     """Queue today's digests for the current clinic (the caller commits); idempotent per person and day."""
-    from app.auth.models import StaffUser
-    from app.notifications import services as notifications
-
     day = day or plans.today()
     rows = db.session.execute(select(FollowupTask.assignee_id, FollowupTask.due_date).where(
         FollowupTask.status == "pending", FollowupTask.assignee_id.is_not(None), FollowupTask.due_date <= day))
@@ -28,8 +27,8 @@ def send_tenant(day: date | None = None) -> int:
     tenant = db.session.get(Tenant, require_tenant_id())
     url = clinic_url(tenant.slug, "followups.workbench")
     sent = 0
-    for person in db.session.scalars(select(StaffUser).where(StaffUser.id.in_(set(due) | set(overdue)),
-                                                             StaffUser.active.is_(True))):
+    people = staff.get_many(set(due) | set(overdue))
+    for person in sorted((p for p in people.values() if p.active), key=lambda p: p.id):
         variables = {"staff_name": person.name, "due": due[person.id], "overdue": overdue[person.id],
                      "clinic": tenant.name, "url": url}
         notifications.notify("followup_digest", notifications.staff_recipient(person), variables,

@@ -13,12 +13,14 @@ import heapq
 import time
 from collections.abc import Iterable
 
-from sqlalchemy import and_, event, exists, func, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import and_, exists, func, select, update
 
+from app.auth import services as staff
+from app.core import txn
 from app.core.bulk import insert_rows
 from app.followups import plans
 from app.followups.models import FollowupPlan, FollowupTask, PlanEnrolment
+from app.patients import services as patients
 from tenants.context import require_tenant_id
 from tenants.db import db
 from tenants.ids import new_id
@@ -63,50 +65,39 @@ def _open_task_counts(manager_ids: list[int]) -> dict[int, int]:
 
 
 def _hand_out(user_id: int, tasks: int) -> None:
-    pending = _handed_out_now().setdefault(require_tenant_id(), {})
+    tenant_id = require_tenant_id()
+    pending = _handed_out_now().setdefault(tenant_id, {})
     pending[user_id] = pending.get(user_id, 0) + tasks
+    txn.after_commit(_keep_handed_out, key="followups:handed-out")
+    txn.after_rollback(_forget_counts, tenant_id, key=("followups:forget-counts", tenant_id))
 
 
-def _after_commit(session) -> None:
-    if session.in_nested_transaction():  # a savepoint released: the transaction goes on
-        return
-    for tenant_id, handed in session.info.pop(_HANDED_OUT, {}).items():
+def _keep_handed_out() -> None:
+    """After commit: what the transaction handed out joins the kept counts."""
+    for tenant_id, handed in db.session.info.pop(_HANDED_OUT, {}).items():
         kept = _open_tasks.get(tenant_id)
         for user_id, tasks in handed.items():
             if kept is not None and user_id in kept[1]:
                 kept[1][user_id] += tasks
 
 
-def _after_rollback(session) -> None:
-    for tenant_id in session.info.get(_HANDED_OUT, {}):
-        _open_tasks.pop(tenant_id, None)
-    if not session.in_nested_transaction():
-        session.info.pop(_HANDED_OUT, None)
-
-
-def install_hooks() -> None:
-    if not event.contains(Session, "after_commit", _after_commit):
-        event.listen(Session, "after_commit", _after_commit)
-        event.listen(Session, "after_rollback", _after_rollback)
+def _forget_counts(tenant_id: int) -> None:
+    """After a rollback: the clinic's counts are read again when next needed."""
+    _open_tasks.pop(tenant_id, None)
+    db.session.info.get(_HANDED_OUT, {}).pop(tenant_id, None)
 
 
 class _Assigner:
     """Who gets a new patient's tasks (see the module's docstring)."""
 
     def __init__(self, own_managers: set[int]):
-        from app.auth.models import StaffUser
-
-        self.active_own = set(db.session.scalars(select(StaffUser.id).where(
-            StaffUser.id.in_(own_managers), StaffUser.active.is_(True)))) if own_managers else set()
+        self.active_own = {user.id for user in staff.get_many(own_managers).values() if user.active}
         self.heap: list | None = None  # (open tasks, created_at, id), read on first need
 
     def _load_heap(self) -> list:
-        from app.auth.models import StaffUser
-
-        managers = db.session.execute(select(StaffUser.id, StaffUser.created_at).where(
-            StaffUser.role == "health_manager", StaffUser.active.is_(True))).all()
+        managers = staff.active_staff(("health_manager",))
         counts = _open_task_counts([m.id for m in managers]) if managers else {}
-        heap = [(counts[user_id], created_at, user_id) for user_id, created_at in managers]
+        heap = [(counts[m.id], m.created_at, m.id) for m in managers]
         heapq.heapify(heap)
         return heap
 
@@ -127,8 +118,7 @@ class _Assigner:
 def _eligible(plan_id: int, patient_ids: list[int]) -> list[tuple[int, int | None]]:
     """(patient id, health manager id) of the live patients among these who
     do not follow the plan now."""
-    from app.patients.models import Patient
-
+    Patient = patients.Patient  # noqa: N806  (read in this query)
     following = exists().where(PlanEnrolment.plan_id == plan_id, PlanEnrolment.patient_id == Patient.id,
                                PlanEnrolment.status == "active")
     found = []

@@ -10,10 +10,12 @@ from datetime import date, timedelta
 
 from sqlalchemy import select
 
+from app.auth import services as staff
 from app.core.urls import clinic_url
 from app.followups import plans
 from app.followups.models import REMINDED_CHANNELS, FollowupPlan, FollowupTask
 from app.notifications import services as notifications
+from app.patients import services as patients
 from tenants.context import require_tenant_id
 from tenants.db import db
 from tenants.models import Tenant
@@ -22,18 +24,9 @@ from tenants.services import EveryClinic, for_each_active_tenant
 REMINDER_TEMPLATE = {"phone": "followup_reminder", "visit": "followup_visit_reminder"}
 
 
-def _staff(user_ids) -> dict:
-    from app.auth.models import StaffUser
-
-    ids = {i for i in user_ids if i}
-    return {u.id: u for u in db.session.scalars(select(StaffUser).where(StaffUser.id.in_(ids)))} if ids else {}
-
-
 def escalated(task: FollowupTask) -> None:
     """Tell the manager a task reached its failed-contact limit (in-app and email)."""
-    from app.patients import services as patients
-
-    people = _staff([task.escalated_to, task.assignee_id])
+    people = staff.get_many([task.escalated_to, task.assignee_id])
     manager = people.get(task.escalated_to)
     if manager is None or not manager.active:
         return
@@ -51,8 +44,7 @@ def remind_patients(day: date | None = None) -> int:
     """Queue reminders for the current clinic's calls and visits due the day
     after ``day`` (default today), for plans that remind patients. The
     caller commits. Returns how many patients were reminded."""
-    from app.patients.models import Patient
-
+    Patient = patients.Patient  # noqa: N806  (read in this query's joins)
     due = (day or plans.today()) + timedelta(days=1)
     rows = db.session.execute(
         select(FollowupTask, Patient).join(FollowupPlan, FollowupPlan.id == FollowupTask.plan_id)
@@ -62,12 +54,12 @@ def remind_patients(day: date | None = None) -> int:
                Patient.archived_at.is_(None))
         .order_by(FollowupTask.patient_id, FollowupTask.id)).all()
     clinic = db.session.get(Tenant, require_tenant_id()).name
-    staff = _staff(task.assignee_id for task, _patient in rows)
+    assignees = staff.get_many(task.assignee_id for task, _patient in rows)
     reminded = set()
     for task, patient in rows:
         if (patient.id, task.channel) in reminded:  # two plans the same day: one message
             continue
-        assignee = staff.get(task.assignee_id)
+        assignee = assignees.get(task.assignee_id)
         variables = {"patient_name": patient.name, "date": due.isoformat(), "clinic": clinic,
                      "staff_name": assignee.name if assignee else ""}
         sent = notifications.notify(REMINDER_TEMPLATE[task.channel], notifications.patient_recipient(patient),

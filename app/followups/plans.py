@@ -6,7 +6,7 @@ from datetime import date, timedelta
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
-from app.core import clock
+from app.core import audit, clock
 from app.core.errors import FieldErrors
 from app.followups.models import CHANNELS, REMINDED_CHANNELS, TRIGGERS, FollowupPlan
 from tenants import packs
@@ -111,8 +111,6 @@ def save(values: dict, plan: FollowupPlan | None = None) -> FollowupPlan:
     for key, value in values.items():
         setattr(plan, key, value)
     db.session.flush()
-    from app.audit import services as audit
-
     audit.record("followup_plan_saved", plan_id=plan.id, name=plan.name)
     return plan
 

@@ -7,7 +7,7 @@ from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from app.core import storage
+from app.core import audit, storage
 from app.followups import audio
 from app.followups.models import CallRecording, FollowupRecord
 from tenants.context import require_tenant_id
@@ -62,8 +62,6 @@ def attach(record: FollowupRecord, data: bytes, filename: str, *, actor_id: int 
                               duration_seconds=seconds, filename=(filename or "")[:200], uploaded_by=actor_id)
     db.session.add(recording)
     db.session.flush()
-    from app.audit import services as audit
-
     audit.record("recording_uploaded", patient_id=record.patient_id, recording_id=recording.id, format=kind)
     return recording
 
@@ -88,7 +86,5 @@ def play(recording: CallRecording) -> tuple[bytes, str]:
     if not storage.belongs_to(key, require_tenant_id()):
         raise storage.StorageError("recording outside the clinic's prefix")
     data = storage.backend().read(key)
-    from app.audit import services as audit
-
     audit.record("recording_played", patient_id=recording.patient_id, recording_id=recording.id)
     return data, recording.play_mime or audio.MIME[recording.original_format]

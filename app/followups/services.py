@@ -12,10 +12,13 @@ from flask_babel import gettext as _
 from sqlalchemy import case, func, select
 from sqlalchemy.orm.exc import StaleDataError
 
-from app.core import clock
+from app.auth import services as staff
+from app.core import audit, clock
 from app.core.errors import FieldErrors
-from app.followups import plans
+from app.followups import notices, plans
 from app.followups.models import FAILED_RESULTS, RESULTS, FollowupRecord, FollowupTask, PlanEnrolment
+from app.patients import services as patients
+from app.records import services as records
 from tenants.db import db
 from tenants.models import utcnow
 
@@ -109,16 +112,13 @@ class Workload:
 
 def workload(*, day: date | None = None) -> list[Workload]:
     """Each active health manager's open, due-today and overdue tasks."""
-    from app.auth.models import StaffUser
-
     day = day or plans.today()
     counts = {row.assignee_id: row for row in db.session.execute(
         select(FollowupTask.assignee_id, func.count().label("open"),
                func.sum(case((FollowupTask.due_date == day, 1), else_=0)).label("due"),
                func.sum(case((FollowupTask.due_date < day, 1), else_=0)).label("overdue"))
         .where(FollowupTask.status == "pending").group_by(FollowupTask.assignee_id))}
-    people = db.session.scalars(select(StaffUser).where(StaffUser.active.is_(True), StaffUser.role == "health_manager")
-                                .order_by(StaffUser.name))
+    people = staff.active_staff(("health_manager",))
     result = []
     for user in people:
         row = counts.get(user.id)
@@ -187,17 +187,12 @@ def _check(data: ContactData) -> tuple[dict, date | None]:
 
 
 def manager_for_escalation() -> int | None:
-    from app.auth.models import StaffUser
-
-    return db.session.scalar(select(StaffUser.id).where(
-        StaffUser.active.is_(True), StaffUser.role.in_(("owner", "admin")))
-        .order_by(case((StaffUser.role == "admin", 0), else_=1), StaffUser.created_at).limit(1))
+    """The clinic's longest-serving active admin, else its owner."""
+    managers = sorted(staff.active_staff(("owner", "admin")), key=lambda u: (u.role != "admin", u.created_at))
+    return managers[0].id if managers else None
 
 
 def _store_measures(task: FollowupTask, measures: dict, actor_id: int | None) -> None:
-    from app.patients import services as patients
-    from app.records import services as records
-
     patient = patients.get(task.patient_id)
     now = clock.utcnow().replace(microsecond=0)
     values = []
@@ -208,9 +203,6 @@ def _store_measures(task: FollowupTask, measures: dict, actor_id: int | None) ->
             values.append(records.Value(indicator, f"{number:g}", unit, now))
     if values:
         records.store_many(patient, values, origin="manual", actor_id=actor_id)
-        from app.tagging import services as tagging
-
-        tagging.evaluate_patient_later(patient.id)
 
 
 def record_contact(task: FollowupTask, data: ContactData, *, actor_id: int | None) -> FollowupRecord:
@@ -236,16 +228,12 @@ def record_contact(task: FollowupTask, data: ContactData, *, actor_id: int | Non
     except StaleDataError as exc:
         raise TaskChanged() from exc
     if escalating:
-        from app.followups import notices
-
         notices.escalated(task)
     if measures:
         _store_measures(task, measures, actor_id)
     if next_date:
         _next_task(task, next_date)
     _maybe_complete(task)
-    from app.audit import services as audit
-
     audit.record("followup_recorded", patient_id=task.patient_id, task_id=task.id, result=data.result)
     return record
 

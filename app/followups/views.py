@@ -3,7 +3,8 @@ from flask import Blueprint, Response, flash, redirect, render_template, request
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from app.auth.permissions import requires
+from app.auth import services as staff
+from app.core.access import requires
 from app.core.errors import found_or_404
 from app.followups import labels, plans, recordings, services
 from app.patients import services as patients
@@ -42,11 +43,7 @@ def overview():
 
 
 def _staff_names() -> dict:
-    from sqlalchemy import select
-
-    from app.auth.models import StaffUser
-
-    return {u.id: u.name for u in db.session.scalars(select(StaffUser))}
+    return {u.id: u.name for u in staff.list_staff()}
 
 
 def _render_task(task, *, data=None, errors=None, status=200, conflict=False):

@@ -2,11 +2,10 @@
 
 
 def register(app) -> None:
-    from app.notifications import labels, services
+    from app.notifications import labels
     from app.notifications.cli import notifications_cli
     from app.notifications.views import bp, inbox_unread
 
-    services.install_hooks()
     app.cli.add_command(notifications_cli)
     app.register_blueprint(bp)
     app.jinja_env.globals.update(

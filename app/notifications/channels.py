@@ -21,6 +21,8 @@ from babel import Locale
 from flask import current_app, render_template
 from flask_babel import force_locale
 
+from app.notifications.sms_aliyun import PROVIDER_TZ, AliyunSms, PermanentSmsError, SmsError, TransientSmsError
+
 log = logging.getLogger(__name__)
 
 
@@ -230,7 +232,6 @@ def sms_provider():
     url = current_app.config.get("SMS_URL") or ""
     if not url:
         return None
-    from app.notifications.sms_aliyun import AliyunSms
 
     return AliyunSms.from_url(url)
 
@@ -245,7 +246,6 @@ def send_sms(row, phone: str, on_stage) -> str:
     if provider is None:
         log.info("console SMS to %s: %s", phone, row.body_text)
         return f"console:{row.id}"
-    from app.notifications.sms_aliyun import PermanentSmsError, TransientSmsError
 
     on_stage("committing")  # from here the provider may accept; recovery asks it first
     try:
@@ -261,7 +261,6 @@ def sms_already_accepted(row, phone: str) -> bool | None:
     provider = sms_provider()
     if provider is None:
         return None
-    from app.notifications.sms_aliyun import PROVIDER_TZ, SmsError
 
     sent_on = row.claimed_at.astimezone(PROVIDER_TZ).date()  # the provider's day, whatever the clinic's
     try:

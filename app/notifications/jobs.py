@@ -2,43 +2,30 @@
 import logging
 import time
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 
-from flask import current_app
 from sqlalchemy import select
 
 from app.core import jobs as core_jobs
+from app.core.urls import clinic_url
 from app.notifications import channels, policy, services
 from app.notifications.models import Notification
+from app.notifications.queueing import (  # noqa: F401  (the queue side, used here and by tests)
+    _SWEEP_CHECKED,
+    QUEUE,
+    SWEEP_EVERY,
+    SWEEP_JOB_ID,
+    enqueue_send,
+    ensure_sweep_scheduled,
+    job_id_of,
+)
+from app.notifications.unsubscribe import make_token
 from tenants.context import tenant_context
 from tenants.db import db
 from tenants.models import Tenant
 
 log = logging.getLogger(__name__)
-QUEUE = "notifications"
-SWEEP_JOB_ID = "careloop-notifications-sweep"
-SWEEP_EVERY = timedelta(seconds=30)
 CLINIC_CACHE_SECONDS = 60
-_SWEEP_CHECKED = "careloop_notifications_sweep_checked"  # app.extensions: when this process last looked
-
-
-def enqueue_send(tenant_id: int, notification_id: int, when: datetime | None = None) -> None:
-    """Queue a send (at ``when`` if later). Failure here is not fatal: the
-    sweep finds pending rows whose job was lost."""
-    try:
-        queue = core_jobs.queue(QUEUE)
-        job_id = _job_id(notification_id)
-        if when and when > policy.now() + timedelta(seconds=1):
-            queue.enqueue_at(when, deliver, tenant_id, notification_id, job_id=job_id)
-        else:
-            queue.enqueue(deliver, tenant_id, notification_id, job_id=job_id)
-        ensure_sweep_scheduled()
-    except Exception:
-        log.exception("could not enqueue notification %s; the sweep will pick it up", notification_id)
-
-
-def _job_id(notification_id: int) -> str:
-    return f"notification-{notification_id}"
 
 
 def deliver(tenant_id: int, notification_id: int) -> str:
@@ -105,26 +92,11 @@ def _clinic(tenant_id: int) -> _Clinic:
 def _unsubscribe_url(row: Notification, clinic: _Clinic) -> str | None:
     if row.recipient_type != "patient" or row.category == "security":
         return None
-    from app.core.urls import clinic_url
-    from app.notifications.unsubscribe import make_token
 
     return clinic_url(clinic.slug, "notifications.unsubscribe", token=make_token(row))
 
 
 # ------------------------------------------------------------------ sweep
-
-def ensure_sweep_scheduled() -> None:
-    """Schedule the sweep if it is not. Asked on every enqueue, so it reads
-    Redis at most once per SWEEP_EVERY in each process."""
-    app = current_app._get_current_object()
-    now = time.monotonic()
-    if now < app.extensions.get(_SWEEP_CHECKED, float("-inf")) + SWEEP_EVERY.total_seconds():
-        return
-    queue = core_jobs.queue(QUEUE)
-    if core_jobs.namespaced(SWEEP_JOB_ID) not in queue.scheduled_job_registry:
-        queue.enqueue_in(SWEEP_EVERY, sweep, job_id=core_jobs.namespaced(SWEEP_JOB_ID))
-    app.extensions[_SWEEP_CHECKED] = now
-
 
 def sweep(reschedule: bool = True) -> dict:
     """Re-queue due rows whose job was lost and recover rows stuck in
@@ -161,7 +133,7 @@ def _sweep_tenant(tenant_id: int, config, waiting: set[str]) -> dict:
     due = db.session.scalars(select(Notification.id).where(
         Notification.status == "pending", Notification.scheduled_at <= now - grace))
     for row_id in due:
-        if _job_id(row_id) not in waiting:  # its job is still to run: another would only be refused
+        if job_id_of(row_id) not in waiting:  # its job is still to run: another would only be refused
             enqueue_send(tenant_id, row_id)
             counts["requeued"] += 1
     return counts

@@ -13,21 +13,19 @@ from datetime import datetime, timedelta
 from email_validator import EmailNotValidError, validate_email
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import event, select, update
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
 
-from app.core import crypto
-from app.notifications import policy, templates
+from app.core import crypto, identity, txn
+from app.notifications import patient_inbox, policy, queueing, templates  # noqa: F401  (patient_inbox: the portal's)
 from app.notifications.models import Notification
-from app.patients import identity
+from app.patients import services as patients
 from tenants.context import require_tenant_id
 from tenants.db import db
 
 log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 5
-_PENDING_KEY = "careloop_notifications_to_enqueue"
 
 
 class NotifyError(ValueError):
@@ -45,8 +43,6 @@ class Recipient:
 
 
 def patient_recipient(patient) -> Recipient:
-    from app.patients import services as patients
-
     mobile, _id = patients.identifiers(patient)
     return Recipient("patient", patient.id, patient.name, email=patient.email or "", mobile=mobile or "",
                      locale=patient.preferred_locale or "zh_CN")
@@ -182,26 +178,11 @@ def _apply_policy(row: Notification, recipient: Recipient, rules, wanted: dateti
 
 def _enqueue_after_commit(row: Notification) -> None:
     if row.status == "pending":
-        db.session.info.setdefault(_PENDING_KEY, []).append(row)
+        txn.after_commit(_enqueue, row, key=("notifications:send", row.tenant_id, row.id))
 
 
-def _after_commit(session) -> None:
-    rows = session.info.pop(_PENDING_KEY, [])
-    if rows:
-        from app.notifications import jobs
-
-        for row in rows:
-            jobs.enqueue_send(row.tenant_id, row.id, row.scheduled_at)
-
-
-def _after_rollback(session) -> None:
-    session.info.pop(_PENDING_KEY, None)
-
-
-def install_hooks() -> None:
-    if not event.contains(Session, "after_commit", _after_commit):
-        event.listen(Session, "after_commit", _after_commit)
-        event.listen(Session, "after_soft_rollback", lambda s, _t: _after_rollback(s))
+def _enqueue(row: Notification) -> None:
+    queueing.enqueue_send(row.tenant_id, row.id, row.scheduled_at)
 
 
 # ------------------------------------------------------------- the send

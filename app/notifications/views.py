@@ -2,7 +2,7 @@ from flask import Blueprint, abort, current_app, flash, g, redirect, render_temp
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from app.auth.permissions import public, requires
+from app.core.access import public, requires
 from app.core.errors import found_or_404
 from app.core.htmx import render
 from app.extensions import csrf

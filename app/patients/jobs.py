@@ -1,8 +1,7 @@
 """RQ entry points of the patients capability."""
 from flask_babel import force_locale
 
-from app.audit import services as audit
-from app.core import storage
+from app.core import audit, storage
 from app.core.pdf import render_pdf
 from app.patients import services
 from tenants.db import db

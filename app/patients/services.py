@@ -4,6 +4,7 @@ All writes go through here; views only parse and render. Identifiers are
 encrypted before they reach the session, and the search terms are rebuilt in
 the same transaction as the change they follow.
 """
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -12,10 +13,12 @@ from flask_babel import gettext as _
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from app.audit import services as audit
-from app.core import clock, crypto
+from app.auth import services as staff
+from app.core import audit, clock, crypto, events, identity
 from app.core.errors import FieldErrors
-from app.patients import identity
+from app.patients import labels  # noqa: F401  (how other capabilities name history kinds and habits)
+
+# Patient is also read (never written) by other capabilities' SQL: tag rules, plan enrolment
 from app.patients.models import (
     HISTORY_KINDS,
     SEXES,
@@ -26,6 +29,7 @@ from app.patients.models import (
     TenantCounter,
 )
 from app.patients.search_terms import PREFIX_END, normalise_query, primary_pinyin, terms_for
+from app.patients.signals import card_changed, card_opened, history_changed  # noqa: F401  (others listen)
 from tenants.context import require_tenant_id
 from tenants.db import db
 from tenants.models import Tenant, utcnow
@@ -66,7 +70,6 @@ class SearchPage:
     query: str = ""
     archived: bool = False
     hint: str = field(default="")
-    tag_ids: list[int] = field(default_factory=list)
 
 
 # ---------------------------------------------------------------- validation
@@ -127,17 +130,12 @@ def validate(data: PatientData) -> PatientData:
 
 def assignable_staff(roles: tuple[str, ...]) -> list:
     """Active staff of the clinic holding one of ``roles``, by name."""
-    from app.auth.models import StaffUser
-
-    return list(db.session.scalars(select(StaffUser).where(StaffUser.active.is_(True), StaffUser.role.in_(roles))
-                                   .order_by(StaffUser.name, StaffUser.id)))
+    return staff.active_staff(roles)
 
 
 def _check_assignees(data: PatientData, patient: Patient | None = None) -> None:
     """An assignee is an active staff member of this clinic in a fitting role;
     an earlier assignment that is left unchanged is kept as it is."""
-    from app.auth.models import StaffUser
-
     errors = {}
     for name, roles, message in (
             ("responsible_doctor_id", DOCTOR_ROLES, _("Please choose an active doctor of this clinic.")),
@@ -145,8 +143,8 @@ def _check_assignees(data: PatientData, patient: Patient | None = None) -> None:
         wanted = getattr(data, name)
         if wanted is None or (patient is not None and getattr(patient, name) == wanted):
             continue
-        staff = db.session.scalar(select(StaffUser).where(StaffUser.id == wanted))
-        if staff is None or not staff.active or staff.role not in roles:
+        person = staff.get_staff(wanted)
+        if person is None or not person.active or person.role not in roles:
             errors[name] = message
     if errors:
         raise PatientError(errors)
@@ -235,7 +233,7 @@ def enrol(data: PatientData, *, consent_version: str, actor_id: int | None = Non
     db.session.flush()
     _rebuild_terms(patient)
     audit.record("patient_enrolled", patient_id=patient.id, card_no=patient.card_no)
-    _retag(patient)
+    events.send(card_opened, patient_id=patient.id)
     return patient
 
 
@@ -251,26 +249,20 @@ def edit(patient: Patient, data: PatientData) -> None:
     after = _tracked(patient)
     changed = sorted(k for k in before if before[k] != after[k])
     audit.record("patient_edited", patient_id=patient.id, fields=changed)
-    if {"sex", "birth_date"} & set(changed):
-        _retag(patient)
+    if changed:
+        events.send(card_changed, patient_id=patient.id, fields=changed)
 
 
 def _tracked(patient: Patient) -> dict:
     return {"name": patient.name, "sex": patient.sex, "birth_date": patient.birth_date.isoformat(),
-            "responsible_doctor_id": patient.responsible_doctor_id, "health_manager_id": patient.health_manager_id}
-
-
-def _retag(patient: Patient) -> None:
-    """The patient's data changed: re-evaluate their tag rules after commit."""
-    from app.tagging import services as tagging
-
-    tagging.evaluate_patient_later(patient.id)
+            "responsible_doctor_id": patient.responsible_doctor_id, "health_manager_id": patient.health_manager_id,
+            "mobile": patient.mobile_index, "id_number": patient.id_number_index}
 
 
 def set_lifestyle(patient: Patient, *, smoking: str, alcohol: str, exercise: str) -> None:
     patient.smoking, patient.alcohol, patient.exercise = smoking, alcohol, exercise
     audit.record("history_edited", patient_id=patient.id, section="lifestyle")
-    _retag(patient)
+    events.send(history_changed, patient_id=patient.id)
 
 
 def add_history(patient: Patient, *, kind: str, description: str, since_year: int | None,
@@ -290,7 +282,7 @@ def add_history(patient: Patient, *, kind: str, description: str, since_year: in
                              since_year=since_year, note=(note or "").strip(), recorded_by=actor_id)
     db.session.add(item)
     audit.record("history_edited", patient_id=patient.id, section=kind, added=item.description)
-    _retag(patient)
+    events.send(history_changed, patient_id=patient.id)
     return item
 
 
@@ -301,7 +293,7 @@ def remove_history(patient: Patient, item_id: int) -> bool:
         return False
     db.session.delete(item)
     audit.record("history_edited", patient_id=patient.id, section=item.kind, removed=item.description)
-    _retag(patient)
+    events.send(history_changed, patient_id=patient.id)
     return True
 
 
@@ -321,6 +313,33 @@ def restore(patient: Patient) -> None:
 
 def get(patient_id: int) -> Patient | None:
     return db.session.scalar(select(Patient).where(Patient.id == patient_id))
+
+
+def find_by_card_no(card_no: str) -> Patient | None:
+    return db.session.scalar(select(Patient).where(Patient.card_no == (card_no or "").strip().upper()))
+
+
+def find_by_id_number(number: str) -> Patient | None:
+    """By resident ID number (through its blind index; the number is never compared in clear)."""
+    number = identity.normalise_id(number)
+    if len(number) != 18:
+        return None
+    index = crypto.blind_index(number, require_tenant_id(), ID_PURPOSE)
+    return db.session.scalar(select(Patient).where(Patient.id_number_index == index))
+
+
+def find_one_by_name_and_birth(name: str, birth_date: date) -> Patient | None:
+    """The patient of that name and birth date, if exactly one has them."""
+    rows = list(db.session.scalars(select(Patient).where(
+        Patient.name == (name or "").strip(), Patient.birth_date == birth_date).limit(2)))
+    return rows[0] if len(rows) == 1 else None
+
+
+def has_other_id_number(patient: Patient, number: str) -> bool:
+    """The patient's card holds an ID number, and not this one."""
+    number = identity.normalise_id(number)
+    return bool(len(number) == 18 and patient.id_number_index
+                and crypto.blind_index(number, patient.tenant_id, ID_PURPOSE) != patient.id_number_index)
 
 
 def get_many(patient_ids) -> dict[int, Patient]:
@@ -352,19 +371,17 @@ def masked_mobile(patient: Patient) -> str:
 
 
 def search(raw_query: str = "", *, page: int = 1, page_size: int = 20, archived: bool = False,
-           tag_ids: list[int] | tuple = ()) -> SearchPage:
+           also: Iterable[Callable] = ()) -> SearchPage:
     """Name fragment, full pinyin or initials, card number, mobile (whole or
-    last four digits) or ID number; and carrying every tag in ``tag_ids``
-    (applied by a rule or by hand). Newest cards first."""
+    last four digits) or ID number. Newest cards first. Each of ``also``
+    narrows the list: it takes the patient-id column and gives a WHERE
+    clause (say, another capability's "carries this tag")."""
     tenant_id = require_tenant_id()
     page = max(1, page)
     query = normalise_query(raw_query)
     statement = select(Patient).where(Patient.tenant_id == tenant_id)
-    if tag_ids:
-        from app.tagging import services as tagging
-
-        for tag_id in tag_ids:
-            statement = statement.where(tagging.having_tag(Patient.id, tag_id))
+    for narrow in also:
+        statement = statement.where(narrow(Patient.id))
     statement = statement.where(Patient.archived_at.is_not(None) if archived else Patient.archived_at.is_(None))
     if query:
         mobile = identity.normalise_mobile(query)
@@ -383,8 +400,7 @@ def search(raw_query: str = "", *, page: int = 1, page_size: int = 20, archived:
             statement = statement.where(Patient.id.in_(matching))
     statement = statement.order_by(Patient.id.desc()).offset((page - 1) * page_size).limit(page_size + 1)
     rows = list(db.session.scalars(statement))
-    return SearchPage(rows[:page_size], page, len(rows) > page_size, raw_query or "", archived,
-                      tag_ids=list(tag_ids))
+    return SearchPage(rows[:page_size], page, len(rows) > page_size, raw_query or "", archived)
 
 
 def count_active() -> int:

@@ -1,15 +1,18 @@
+import functools
+
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from app.audit import services as audit
-from app.auth.permissions import requires
-from app.core import jobs
+from app.auth import services as staff
+from app.core import audit, identity, jobs
+from app.core.access import requires
 from app.core.errors import found_or_404
 from app.core.htmx import render
-from app.patients import identity, labels, services
+from app.patients import labels, services
 from app.patients.forms import EnrolForm, HistoryForm, LifestyleForm, PatientForm
+from app.tagging import services as tagging
 from tenants.db import db
 
 bp = Blueprint("patients", __name__, url_prefix="/patients")
@@ -28,13 +31,10 @@ def _form_data(form: PatientForm) -> services.PatientData:
 def _assignment_choices(form: PatientForm, patient=None) -> PatientForm:
     """The clinic's active staff in fitting roles; a current assignee who has
     since left stays listed, marked, so unrelated edits still save."""
-    from app.auth import services as staff
-    from app.auth.forms import ROLE_LABELS
-
     for name, roles in (("responsible_doctor_id", services.DOCTOR_ROLES),
                         ("health_manager_id", services.MANAGER_ROLES)):
         people = services.assignable_staff(roles)
-        choices = [("", _("Not assigned"))] + [(str(p.id), f"{p.name} ({ROLE_LABELS[p.role]})") for p in people]
+        choices = [("", _("Not assigned"))] + [(str(p.id), f"{p.name} ({staff.ROLE_LABELS[p.role]})") for p in people]
         current = getattr(patient, name, None) if patient is not None else None
         if current and all(p.id != current for p in people):
             former = staff.get_staff(current)
@@ -70,17 +70,16 @@ def _page_arg() -> int:
 @bp.route("")
 @requires("patients.view")
 def index():
-    from app.tagging import services as tagging
-
     archived = request.args.get("archived") == "1" and current_user.can("patients.archive")
     tags = tagging.all_tags()
     known = {t.id for t in tags}
     wanted = [int(v) for v in request.args.getlist("tag")[:10] if v.isdigit() and len(v) < 20 and int(v) in known]
     result = services.search(request.args.get("q", "")[:100], page=_page_arg(),
-                             page_size=current_app.config["PAGE_SIZE"], archived=archived, tag_ids=wanted)
+                             page_size=current_app.config["PAGE_SIZE"], archived=archived,
+                             also=[functools.partial(tagging.having_tag, tag_id=tag_id) for tag_id in wanted])
     masked = {p.id: services.masked_mobile(p) for p in result.patients}
     return render("patients/index.html", "patients/_results.html", result=result, masked=masked,
-                  labels=labels, tags=tags, row_tags=tagging.tags_of_patients([p.id for p in result.patients]))
+                  labels=labels, tags=tags, chosen_tags=wanted, row_tags=tagging.tags_of_patients([p.id for p in result.patients]))
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -107,9 +106,6 @@ def enrol():
 @requires("patients.view")
 def detail(patient_id: int):
     patient = found_or_404(services.get(patient_id))
-    from app.auth import services as staff
-    from app.tagging import services as tagging
-
     assignees = {name: staff.get_staff(getattr(patient, name)) if getattr(patient, name) else None
                  for name in ("responsible_doctor_id", "health_manager_id")}
     return render_template("patients/detail.html", patient=patient, labels=labels, assignees=assignees,

@@ -1,7 +1,7 @@
 """The bare host: a directory of clinics, with nothing private."""
 from flask import Blueprint, current_app, render_template, request
 
-from app.auth.permissions import public
+from app.core.access import public
 from tenants.services import list_tenants
 
 bp = Blueprint("platform", __name__)

@@ -5,10 +5,11 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 
-from app.auth.permissions import public
-from app.portal import messages, services, session
+from app.core.access import public
+from app.notifications import services as notifications
+from app.portal import services, session
 from app.portal.views import bp
-from app.records import trends
+from app.records import services as records
 from tenants.db import db
 
 
@@ -25,14 +26,14 @@ def results():
     patient = services.patient_of(account)
     data, charts, group = None, {}, ""
     if patient is not None:
-        data = trends.build(patient)
+        data = records.trends.build(patient)
         group = request.args.get("group", "")
         if group and group in data.groups:
-            data = trends.build(patient, group)
+            data = records.trends.build(patient, group)
         else:
             group = ""
         locale = _chart_locale()
-        charts = {row.indicator.id: trends.chart(row, patient, locale)
+        charts = {row.indicator.id: records.trends.chart(row, patient, locale)
                   for row in data.rows if any(o.value is not None for o in row.series)}
     return render_template("portal/results.html", patient=patient, trends=data, charts=charts, group=group)
 
@@ -43,7 +44,7 @@ def messages_list():
     account = session.current_account()
     if account is None:
         return session.to_sign_in()
-    return render_template("portal/messages.html", rows=messages.inbox(account.patient_id),
+    return render_template("portal/messages.html", rows=notifications.patient_inbox.inbox(account.patient_id),
                            patient=services.patient_of(account))
 
 
@@ -53,7 +54,7 @@ def message_read(notification_id: int):
     account = session.current_account()
     if account is None:
         abort(403)
-    if not messages.mark_read(account.patient_id, notification_id):
+    if not notifications.patient_inbox.mark_read(account.patient_id, notification_id):
         abort(404)
     db.session.commit()
     return redirect(url_for("portal.messages_list") + f"#m-{notification_id}")
@@ -65,7 +66,7 @@ def messages_read_all():
     account = session.current_account()
     if account is None:
         abort(403)
-    count = messages.mark_all_read(account.patient_id)
+    count = notifications.patient_inbox.mark_all_read(account.patient_id)
     db.session.commit()
     if count:
         flash(_("All messages are marked as read."))
@@ -75,4 +76,4 @@ def messages_read_all():
 def unread() -> int:
     """The signed-in patient's unread message count (0 when signed out)."""
     account = session.current_account()
-    return messages.unread_count(account.patient_id) if account is not None else 0
+    return notifications.patient_inbox.unread_count(account.patient_id) if account is not None else 0

@@ -13,9 +13,8 @@ from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import func, select, update
 
-from app.core import crypto
+from app.core import crypto, identity
 from app.notifications import services as notifications
-from app.patients import identity
 from app.patients import services as patients
 from app.portal.models import SigninCode, SigninEvent
 from tenants.context import require_tenant_id

@@ -8,9 +8,8 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from app.audit import services as audit
 from app.booking import services as booking
-from app.core import crypto
+from app.core import audit, crypto
 from app.patients import services as patients
 from app.portal import otp
 from app.portal.models import PortalAccount

@@ -7,8 +7,8 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_babel import get_locale
 from flask_babel import gettext as _
 
-from app.auth.permissions import public
 from app.booking import services as booking
+from app.core.access import public
 from app.core.errors import found_or_404
 from app.core.htmx import wants_partial
 from app.patients import services as patients
@@ -79,9 +79,7 @@ def package(package_id: int):
 
 
 def booking_preparation(package) -> str:
-    from app.booking import notices
-
-    return notices.preparation(package)
+    return booking.preparation(package)
 
 
 @bp.route("/packages/<id:package_id>/book", methods=["GET", "POST"])

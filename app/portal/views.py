@@ -3,8 +3,8 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import get_locale
 from flask_babel import gettext as _
 
-from app.auth.permissions import public
 from app.booking import services as booking
+from app.core.access import public
 from app.portal import services, session
 from app.portal.forms import CodeForm, MobileForm, RescheduleForm
 from app.portal.shop_views import _partial, booking_preparation, calendar_context, parse_day, parse_slot

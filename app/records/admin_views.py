@@ -3,10 +3,11 @@ from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from app.audit import services as audit
-from app.auth.permissions import requires
+from app.core import audit
+from app.core.access import requires
 from app.records import api_tokens, catalogue
 from app.records.forms import IndicatorForm, LabCodeForm, TokenForm
+from app.records.models import LabCode
 from tenants.db import db
 
 bp = Blueprint("records_admin", __name__, url_prefix="/records")
@@ -40,7 +41,6 @@ def indicators():
 def lab_codes():
     from sqlalchemy import select
 
-    from app.records.models import LabCode
 
     form = LabCodeForm()
     form.indicator_id.choices = _indicator_choices()

@@ -2,10 +2,12 @@
 abnormal, raises an alert for the patient's responsible doctor."""
 from sqlalchemy import func, or_, select
 
-from app.records import services
+from app.auth import services as staff
+from app.notifications import services as notifications
+from app.records import results
 from app.records.models import Alert, Indicator, Observation
 from tenants.db import db
-from tenants.models import utcnow
+from tenants.models import Tenant, utcnow
 
 CRITICAL = ("HH", "LL")
 ABNORMAL = ("H", "L", "A")
@@ -25,7 +27,7 @@ def raise_for(patient, observations: list[Observation]) -> list[Alert]:
     flagged = [o for o in observations if o.flag in CRITICAL + ABNORMAL and not o.superseded_by]
     if not flagged:
         return []
-    previous = services.previous_flags(patient.id, [o for o in flagged if o.flag not in CRITICAL])
+    previous = results.previous_flags(patient.id, [o for o in flagged if o.flag not in CRITICAL])
     alerting = [(o, kind) for o in flagged if (kind := _kind(o, previous))]
     if not alerting:
         return []
@@ -46,10 +48,6 @@ def raise_for(patient, observations: list[Observation]) -> list[Alert]:
 def _notify_doctor(patient, made: list[tuple[Alert, Indicator, str, str]]) -> None:
     if not patient.responsible_doctor_id:
         return  # no responsible doctor: the alerts wait in the list for every doctor
-    from app.auth import services as staff
-    from app.notifications import services as notifications
-    from tenants.models import Tenant
-
     doctor = staff.get_staff(patient.responsible_doctor_id)
     if doctor is None or not doctor.active:
         return

@@ -6,9 +6,11 @@ import functools
 from flask import Blueprint, jsonify, request
 from flask_babel import force_locale
 
-from app.auth.permissions import public
+from app.core.access import public
 from app.extensions import csrf
 from app.records import api_tokens, importer
+from app.records.parse_fhir import parse_fhir
+from app.records.parse_hl7 import ack_for, parse_hl7
 from tenants.db import db
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -38,7 +40,6 @@ def fhir():
     if token is None:
         db.session.commit()
         return _refuse(401, "a valid bearer token with the fhir:write scope is required")
-    from app.records.parse_fhir import parse_fhir
 
     summary = importer.import_parsed(parse_fhir(request.get_data(cache=False)), actor_id=None)
     db.session.commit()
@@ -55,8 +56,6 @@ def fhir():
 @csrf.exempt
 @_in_english
 def hl7():
-    from app.records.parse_hl7 import ack_for, parse_hl7
-
     data = request.get_data(cache=False)
     token = api_tokens.authenticate(request.headers.get("Authorization", ""), "hl7:write")
     if token is None:

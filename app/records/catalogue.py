@@ -76,7 +76,7 @@ class CodeIndex:
                 self.lab[(row.sender.lower(), row.local_code.lower())] = Match(indicators[row.indicator_id], row.unit)
 
     def indicator(self, code: str) -> Indicator | None:
-        """The entry whose own code is ``code`` (as services.indicator_by_code, without a query)."""
+        """The entry whose own code is ``code`` (as results.indicator_by_code, without a query)."""
         return self.own_codes.get(code)
 
     def find(self, code: str, name: str = "", sender: str = "") -> Match | None:

@@ -4,6 +4,8 @@ from pathlib import Path
 import click
 from flask.cli import AppGroup
 
+from app.records import importer
+from app.records.catalogue import install_pack
 from tenants.context import tenant_context
 from tenants.db import db
 from tenants.services import tenant_by_slug
@@ -23,7 +25,6 @@ def _tenant(slug: str):
 @click.option("--tenant", "slug", required=True, help="The clinic's slug.")
 def import_command(path: Path, slug: str):
     """Import an HL7 v2, FHIR JSON, CSV or XLSX file."""
-    from app.records import importer
 
     tenant = _tenant(slug)
     with tenant_context(tenant.id):
@@ -41,7 +42,6 @@ def import_command(path: Path, slug: str):
 @click.option("--tenant", "slug", required=True)
 def install_command(slug: str):
     """Add the default indicators a clinic is missing."""
-    from app.records.catalogue import install_pack
 
     with tenant_context(_tenant(slug).id):
         added = install_pack()

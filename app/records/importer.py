@@ -13,14 +13,15 @@ from datetime import date, datetime
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from app.core import crypto
-from app.patients import identity
-from app.patients.models import Patient
-from app.records import alerts, catalogue, services
+from app.core import events, identity
+from app.patients import services as patients
+from app.records import alerts, catalogue, results
 from app.records.models import ExamReport
+from app.records.parse_fhir import parse_fhir
+from app.records.parse_hl7 import parse_hl7
+from app.records.parse_table import ColumnMapping, parse_table, read_headers, suggest_mapping
 from app.records.parsed import ParsedReport, ParsedResult, ParseError, PatientRef
-from app.tagging import services as tagging
-from tenants.context import require_tenant_id
+from app.records.signals import report_imported
 from tenants.db import db
 
 MAX_BYTES = 20 * 1024 * 1024
@@ -69,19 +70,15 @@ def parse(data: bytes, filename: str, mapping: dict | None = None) -> list:
         raise FileTypeError(_("The file is larger than %(mb)d MB.", mb=MAX_BYTES // (1024 * 1024)))
     kind = detect_format(data, filename)
     if kind == "hl7":
-        from app.records.parse_hl7 import parse_hl7
 
         return parse_hl7(data)
     if kind == "fhir":
-        from app.records.parse_fhir import parse_fhir
 
         return parse_fhir(data)
-    from app.records.parse_table import ColumnMapping, parse_table, suggest_mapping
 
     if mapping:
         column_mapping = ColumnMapping.from_dict(mapping)
     else:
-        from app.records.parse_table import read_headers
 
         column_mapping = suggest_mapping(read_headers(data, filename))
     return parse_table(data, filename, column_mapping)
@@ -89,32 +86,19 @@ def parse(data: bytes, filename: str, mapping: dict | None = None) -> list:
 
 # ------------------------------------------------------------------ matching
 
-def match_patient(ref: PatientRef) -> Patient | None:
+def match_patient(ref: PatientRef) -> patients.Patient | None:
     """By card number, then ID number (blind index), then name + birth date."""
-    if ref.card_no:
-        found = db.session.scalar(select(Patient).where(Patient.card_no == ref.card_no.strip().upper()))
-        if found:
-            return found
-    number = identity.normalise_id(ref.id_number)
-    if len(number) == 18:
-        index = crypto.blind_index(number, require_tenant_id(), "id_number")
-        found = db.session.scalar(select(Patient).where(Patient.id_number_index == index))
-        if found:
-            return found
-    if ref.name and ref.birth_date:
-        rows = list(db.session.scalars(select(Patient).where(
-            Patient.name == ref.name.strip(), Patient.birth_date == ref.birth_date).limit(2)))
-        if len(rows) == 1:
-            return rows[0]
-    return None
+    found = patients.find_by_card_no(ref.card_no) if ref.card_no else None
+    found = found or patients.find_by_id_number(ref.id_number)
+    if found is None and ref.name and ref.birth_date:
+        found = patients.find_one_by_name_and_birth(ref.name, ref.birth_date)
+    return found
 
 
-def _check_forced(patient: Patient, ref: PatientRef) -> None:
+def _check_forced(patient: patients.Patient, ref: PatientRef) -> None:
     if ref.card_no and ref.card_no.strip().upper() != patient.card_no:
         raise ReportError(_("this report is for card %(card)s, not for %(name)s", card=ref.card_no, name=patient.name))
-    number = identity.normalise_id(ref.id_number)
-    if len(number) == 18 and patient.id_number_index and \
-            crypto.blind_index(number, patient.tenant_id, "id_number") != patient.id_number_index:
+    if patients.has_other_id_number(patient, ref.id_number):
         raise ReportError(_("this report carries another person's ID number"))
 
 
@@ -126,7 +110,7 @@ def _hint(ref: PatientRef) -> str:
 
 # ------------------------------------------------------------------ import
 
-def _values(report: ParsedReport, index: catalogue.CodeIndex) -> list[services.Value]:
+def _values(report: ParsedReport, index: catalogue.CodeIndex) -> list[results.Value]:
     """Every result checked before anything is stored."""
     values = []
     for result in report.results:
@@ -145,14 +129,14 @@ def _values(report: ParsedReport, index: catalogue.CodeIndex) -> list[services.V
                 catalogue.convert(number, unit, match.indicator)
             except catalogue.CatalogueError as exc:
                 raise ReportError(f"{where}: {exc}") from exc
-        values.append(services.Value(match.indicator, result.value_text, unit, observed_at, result.ref_low,
+        values.append(results.Value(match.indicator, result.value_text, unit, observed_at, result.ref_low,
                                      result.ref_high, result.ref_text, result.flag, result.status))
     if not values:
         raise ReportError(_("the report holds no results"))
     return values
 
 
-def _report_row(report: ParsedReport, patient: Patient | None, actor_id) -> ExamReport:
+def _report_row(report: ParsedReport, patient: patients.Patient | None, actor_id) -> ExamReport:
     row = db.session.scalar(select(ExamReport).where(ExamReport.source == report.source,
                                                      ExamReport.source_key == report.source_key[:300]))
     if row is None:
@@ -161,13 +145,16 @@ def _report_row(report: ParsedReport, patient: Patient | None, actor_id) -> Exam
     row.sender, row.title, row.label = report.sender[:120], report.title[:200], report.label[:200]
     row.observed_at = report.observed_at
     row.patient_hint = _hint(report.patient)
+    filed_now = patient is not None and row.patient_id is None  # a new report, or an unmatched one assigned
     if patient is not None:
         row.patient_id, row.status, row.pending = patient.id, "imported", None
     db.session.flush()
+    if filed_now:
+        events.send(report_imported, report_id=row.id, patient_id=patient.id, label=row.title or "")
     return row
 
 
-def _import_one(report: ParsedReport, index, summary: ImportSummary, patient: Patient | None, actor_id) -> None:
+def _import_one(report: ParsedReport, index, summary: ImportSummary, patient: patients.Patient | None, actor_id) -> None:
     if patient is not None:
         _check_forced(patient, report.patient)
     else:
@@ -181,20 +168,18 @@ def _import_one(report: ParsedReport, index, summary: ImportSummary, patient: Pa
         return
     values = _values(report, index)
     row = _report_row(report, patient, actor_id)
-    stored = services.store_many(patient, values, report_id=row.id, origin="import", actor_id=actor_id)
+    stored = results.store_many(patient, values, report_id=row.id, origin="import", actor_id=actor_id)
     fresh = [s.observation for s in stored if s.outcome == "new"]
     summary.duplicates += sum(s.outcome == "duplicate" for s in stored)
     for moment in sorted({o.observed_at for o in fresh}):
-        fresh.extend(services.derive(patient, moment, report_id=row.id, indicator=index.indicator))
+        fresh.extend(results.derive(patient, moment, report_id=row.id, indicator=index.indicator))
     alerts.raise_for(patient, fresh)
-    if fresh:
-        tagging.evaluate_patient_later(patient.id)
     summary.results += len(fresh)
     summary.imported += 1 if fresh else 0
     summary.report_ids.append(row.id)
 
 
-def import_parsed(items: list, *, patient: Patient | None = None, actor_id: int | None = None,
+def import_parsed(items: list, *, patient: patients.Patient | None = None, actor_id: int | None = None,
                   progress=None, commit_every: int = 0) -> ImportSummary:
     summary = ImportSummary()
     index = catalogue.CodeIndex()
@@ -259,7 +244,7 @@ def get_report(report_id: int) -> ExamReport | None:
     return db.session.scalar(select(ExamReport).where(ExamReport.id == report_id))
 
 
-def assign(row: ExamReport, patient: Patient, actor_id: int | None) -> ImportSummary:
+def assign(row: ExamReport, patient: patients.Patient, actor_id: int | None) -> ImportSummary:
     """Import a waiting report for the patient staff chose."""
     report = report_from_json(row.pending)
     report.patient = PatientRef(name=report.patient.name)  # staff decided who it is

@@ -1,8 +1,7 @@
 """RQ entry points of the records capability."""
 from flask_babel import force_locale
 
-from app.audit import services as audit
-from app.core import storage
+from app.core import audit, storage
 from app.records import importer, labels
 
 

@@ -2,8 +2,8 @@
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-from app.audit import services as audit
-from app.auth.permissions import requires
+from app.core import audit
+from app.core.access import requires
 from app.records import catalogue, importer, mappings
 from app.records.forms import SampleForm
 from tenants.db import db

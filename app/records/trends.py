@@ -5,7 +5,8 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from app.core import clock
-from app.records import catalogue, services
+from app.records import catalogue, results
+from app.records.charts import ChartPoint, trend_svg
 from app.records.models import Indicator, Observation
 
 ABNORMAL = ("L", "H", "LL", "HH", "A")
@@ -34,7 +35,7 @@ class Trends:
 def build(patient, group: str = "") -> Trends:
     rows: dict[int, Row] = {}
     groups = set()
-    for observation, indicator in services.history(patient.id):
+    for observation, indicator in results.history(patient.id):
         groups.add(indicator.group)
         if group and indicator.group != group:
             continue
@@ -64,8 +65,6 @@ def _mark_changes(row: Row, dates: list[date]) -> None:
 
 
 def chart(row: Row, patient, locale: str = "zh_CN") -> str:
-    from app.records.charts import ChartPoint, trend_svg
-
     indicator = row.indicator
     points = [ChartPoint(clock.local_date(o.observed_at), o.value, o.flag in ABNORMAL, direction=_direction(o.flag))
               for o in row.series if o.value is not None]

@@ -5,15 +5,14 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
-from app.audit import services as audit
-from app.auth.permissions import requires
-from app.core import clock, jobs
+from app.core import audit, clock, jobs, storage
+from app.core.access import requires
 from app.core.errors import found_or_404
 from app.patients import services as patients
 from app.records import alerts, catalogue, importer, labels, services, trends
 from app.records.forms import AckForm, AssignForm, EntryForm, UploadForm
 from app.records.models import TableMapping
-from app.tagging import services as tagging
+from tenants.context import require_tenant_id
 from tenants.db import db
 
 bp = Blueprint("records", __name__)
@@ -82,7 +81,6 @@ def enter(patient_id: int):
         if not problems:
             fresh.extend(services.derive(patient, at))
             alerts.raise_for(patient, fresh)
-            tagging.evaluate_patient_later(patient.id)
     if problems:
         db.session.rollback()
         return _page(patient, form, typed, problems, status=400)
@@ -138,9 +136,6 @@ def _audit_import(summary: importer.ImportSummary, filename: str | None, patient
 
 
 def _stash(data: bytes) -> str:
-    from app.core import storage
-    from tenants.context import require_tenant_id
-
     key = storage.new_key(require_tenant_id(), "imports", ".upload")
     storage.backend().save(key, data)
     return key

@@ -1,5 +1,5 @@
 """Tag rules and tags: conditions over a patient's data, evaluated in SQL."""
-import app.records  # noqa: F401  (its catalogue is installed first for a new clinic)
+from app.records import services as _records  # noqa: F401  (its catalogue is installed first for a new clinic)
 from tenants.services import on_tenant_created
 
 
@@ -14,7 +14,7 @@ def register(app) -> None:
     from app.tagging import services, views
     from app.tagging.cli import tagging_cli
 
-    services.install_hooks()
+    services.listen()
     app.register_blueprint(views.bp)
     app.cli.add_command(tagging_cli)
     app.jinja_env.globals.update(tag_label=services.tag_label, tag_colours=services.TAG_COLOURS)

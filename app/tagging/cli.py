@@ -4,9 +4,11 @@ import time
 import click
 from flask.cli import AppGroup
 
+from app.core.daily import echo_every_clinic
+from app.tagging import rules, services
 from tenants.context import tenant_context
 from tenants.db import db
-from tenants.services import tenant_by_slug
+from tenants.services import for_each_active_tenant, tenant_by_slug
 
 tagging_cli = AppGroup("tagging", help="Tag rules and tags.")
 
@@ -24,8 +26,6 @@ def _tenant(slug: str):
 @click.option("--rule", "rule_ids", type=int, multiple=True, help="Only this rule (repeatable).")
 def evaluate_command(slug: str | None, every: bool, rule_ids: tuple[int, ...]):
     """Re-evaluate tag rules over every patient of a clinic, in SQL."""
-    from app.core.daily import echo_every_clinic
-    from tenants.services import for_each_active_tenant
 
     if bool(slug) == every:
         raise click.UsageError("give --tenant SLUG or --all")
@@ -40,8 +40,6 @@ def evaluate_command(slug: str | None, every: bool, rule_ids: tuple[int, ...]):
 
 
 def _evaluate(rule_ids: tuple[int, ...]) -> float:
-    from app.tagging import rules, services
-
     for rule_id in rule_ids:
         if rules.get(rule_id) is None:
             raise click.ClickException(f"no tag rule {rule_id} in this clinic")
@@ -61,7 +59,6 @@ def _evaluate(rule_ids: tuple[int, ...]) -> float:
 @click.option("--tenant", "slug", required=True)
 def install_command(slug: str):
     """Add the default rules a clinic is missing (they are then evaluated)."""
-    from app.tagging import rules, services
 
     with tenant_context(_tenant(slug).id):
         added = rules.install_pack()

@@ -13,8 +13,8 @@ from sqlalchemy import JSON, BigInteger, and_, bindparam, case, func, literal_co
 from sqlalchemy.dialects.postgresql import JSONB
 
 from app.core import clock
-from app.patients.models import Patient
-from app.records.models import Observation
+from app.patients import services as patients
+from app.records import services as records
 from app.tagging import conditions
 from tenants.db import UTCDateTime
 
@@ -34,7 +34,7 @@ class Compiler:
         self.now = (now or clock.utcnow()).astimezone(timezone.utc)
         self.today: date = clock.local_date(self.now, tenant_id)
         self.dialect, self.prefix = dialect, prefix or "t"
-        self.patients = Patient.__table__.alias(f"{self.prefix}_p")
+        self.patients = patients.Patient.__table__.alias(f"{self.prefix}_p")
         self.patient = None if patient_id is None else bindparam("patient_id", patient_id, type_=BigInteger)
         self.windows: set[int] = set()  # the N of every "within N days"
         self._joins: list = []
@@ -52,7 +52,7 @@ class Compiler:
         """A CTE of one indicator's current values, ranked newest first per patient."""
         key = (indicator_id, numeric)
         if key not in self._ranked:
-            o = Observation.__table__.alias(self._name("o"))
+            o = records.Observation.__table__.alias(self._name("o"))
             rank = func.row_number().over(partition_by=o.c.patient_id,
                                           order_by=(o.c.observed_at.desc(), o.c.id.desc()))
             where = [o.c.tenant_id == self.tenant_id, o.c.indicator_id == indicator_id, o.c.superseded_by.is_(None)]

@@ -20,10 +20,11 @@ from datetime import datetime
 from sqlalchemy import delete, func, literal, or_, select, text, true, union_all, update
 from sqlalchemy.dialects import postgresql, sqlite
 
-from app.core import clock
-from app.records import catalogue as records_catalogue
+from app.core import clock, events
+from app.records import services as records
 from app.tagging.compiler import Compiler
 from app.tagging.models import PatientTag, TagRule
+from app.tagging.signals import tags_changed
 from tenants.context import require_tenant_id
 from tenants.db import db
 from tenants.models import utcnow
@@ -63,7 +64,7 @@ def _lock(shared: bool) -> None:
 
 
 def indicators_by_code() -> dict:
-    return {i.code: i for i in records_catalogue.all_indicators(active_only=False)}
+    return {i.code: i for i in records.catalogue.all_indicators(active_only=False)}
 
 
 def compiler(indicators: dict, *, patient_id: int | None = None, now: datetime | None = None,
@@ -120,7 +121,7 @@ def evaluate_rule(rule: TagRule, indicators: dict | None = None, *, now: datetim
         rows)))
     matched = _count(rule.id)
     rule.evaluated_at, rule.match_count = now, matched
-    _followups().tags_changed(tag_ids=[rule.tag_id])  # plans started or stopped by this tag
+    events.send(tags_changed, patient_ids=None, tag_ids=[rule.tag_id])  # plans started or stopped by this tag
     return RuleRun(rule.id, matched, matched - (before - removed), removed)
 
 
@@ -222,11 +223,5 @@ def evaluate_patient(patient_id: int, *, now: datetime | None = None) -> Patient
             changes.refreshed.append(rule_id)
     if changes.added or changes.removed:  # plans started or stopped by these tags
         touched = {rules[r].tag_id for r in changes.added} | {existing[r].tag_id for r in changes.removed}
-        _followups().tags_changed(patient_ids=[patient_id], tag_ids=sorted(touched))
+        events.send(tags_changed, patient_ids=[patient_id], tag_ids=sorted(touched))
     return changes
-
-
-def _followups():
-    from app.followups import triggers
-
-    return triggers

@@ -2,6 +2,7 @@
 import logging
 
 from app.core import jobs as core_jobs
+from app.tagging import services
 from tenants.context import tenant_context
 from tenants.db import db
 
@@ -20,8 +21,6 @@ def enqueue_patient(tenant_id: int, patient_id: int) -> None:
 
 
 def evaluate_patient_job(tenant_id: int, patient_id: int) -> dict:
-    from app.tagging import services
-
     app = core_jobs._job_app()
     with app.app_context(), tenant_context(tenant_id):
         try:
@@ -35,7 +34,6 @@ def evaluate_patient_job(tenant_id: int, patient_id: int) -> dict:
 
 def evaluate_rules_job(progress, *, rule_ids: list[int] | None = None, patient_id=None) -> dict:
     """The tracked (JobRun) clinic-wide evaluation, one transaction per rule."""
-    from app.tagging import services
 
     def step(done: int, total: int) -> None:
         progress(5 + int(90 * done / max(total, 1)))

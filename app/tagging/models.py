@@ -12,7 +12,7 @@ from sqlalchemy import JSON, BigInteger, Boolean, ForeignKeyConstraint, Index, I
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.records.models import Observation
+from app.records import services as records
 from tenants.db import UTCDateTime, db
 from tenants.models import utcnow
 from tenants.scoping import TenantOwned, TenantScoped
@@ -108,7 +108,8 @@ class ManualTag(TenantOwned, db.Model):
 # index hands them over in that order (PostgreSQL: current rows only, with the
 # value and flag in the index). Declared here, on the records table, because
 # the tagging engine is what needs it.
-Index("ix_observations_tagging", Observation.tenant_id, Observation.indicator_id, Observation.patient_id,
-      Observation.observed_at.desc(), Observation.id.desc(),
-      postgresql_where=Observation.superseded_by.is_(None),
+_observation = records.Observation
+Index("ix_observations_tagging", _observation.tenant_id, _observation.indicator_id, _observation.patient_id,
+      _observation.observed_at.desc(), _observation.id.desc(),
+      postgresql_where=_observation.superseded_by.is_(None),
       postgresql_include=["value", "flag"])

@@ -5,7 +5,7 @@ from flask_babel import gettext as _
 from sqlalchemy import delete, func, select
 
 from app.core.errors import FieldErrors
-from app.patients.models import Patient
+from app.patients import services as patients
 from app.tagging import conditions, evaluation
 from app.tagging.models import PatientTag, Tag, TagRule
 from tenants import packs
@@ -113,11 +113,11 @@ def preview(tree: dict, *, limit: int = 20, indicators: dict | None = None) -> P
     indicators = indicators or evaluation.indicators_by_code()
     matching = evaluation.compiler(indicators).matching_ids(tree).subquery("matching")
     count = db.session.scalar(select(func.count()).select_from(matching))
-    total = db.session.scalar(select(func.count()).select_from(Patient).where(
-        Patient.tenant_id == require_tenant_id()))
+    total = db.session.scalar(select(func.count()).select_from(patients.Patient).where(
+        patients.Patient.tenant_id == require_tenant_id()))
     ids = evaluation.compiler(indicators).matching_ids(tree).subquery("matching")
-    sample = list(db.session.scalars(select(Patient).where(Patient.id.in_(select(ids.c.patient_id)))
-                                     .order_by(Patient.id.desc()).limit(limit))) if count else []
+    sample = list(db.session.scalars(select(patients.Patient).where(patients.Patient.id.in_(select(ids.c.patient_id)))
+                                     .order_by(patients.Patient.id.desc()).limit(limit))) if count else []
     return Preview(count, total, sample)
 
 

@@ -3,28 +3,33 @@
 - ``evaluate_patient(patient_id)``: bring one patient's automatic tags up to
   date now (the caller commits); returns the rules that started or stopped
   holding.
-- ``evaluate_patient_later(patient_id)``: call inside the transaction that
+- ``evaluate_patient_later(patient_id)``: inside the transaction that
   changes the patient's data; after it commits, an RQ job runs
   ``evaluate_patient`` (nothing is queued if the transaction rolls back).
+  ``listen()`` does this for every card, history and results signal.
 - ``start_evaluation(rule_ids)``: a tracked job re-evaluating rules clinic-wide.
 - manual tags, the tags shown on a patient, and the list filter.
 """
 import logging
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from flask_babel import get_locale
 from flask_babel import gettext as _
-from sqlalchemy import event, select, union
-from sqlalchemy.orm import Session
+from sqlalchemy import select, union, union_all
 
-from app.tagging import conditions, rules
+from app.core import audit, events, txn
+from app.core import jobs as core_jobs
+from app.patients import services as patients
+from app.records import services as records
+from app.tagging import conditions, jobs, rules
 from app.tagging.evaluation import PatientChanges, evaluate_patient, evaluate_rule, evaluate_rules, indicators_by_code  # noqa: F401
 from app.tagging.models import ManualTag, PatientTag, Tag, TagRule
+from app.tagging.signals import tags_changed  # noqa: F401  (others listen)
 from tenants.context import require_tenant_id
 from tenants.db import db
 
 log = logging.getLogger(__name__)
-_PENDING_KEY = "careloop_tagging_patients"
 TAG_COLOURS = {"teal": "#d3efe9", "blue": "#dce8fb", "orange": "#fde7cc", "red": "#fbdada", "purple": "#ebe0f7",
                "grey": "#e3e9ea"}
 
@@ -36,35 +41,28 @@ class TagError(ValueError):
 # ------------------------------------------------- evaluation after commit
 
 def evaluate_patient_later(patient_id: int) -> None:
-    """Queue ``evaluate_patient`` for after the current transaction commits."""
-    db.session.info.setdefault(_PENDING_KEY, set()).add((require_tenant_id(), int(patient_id)))
+    """Queue ``evaluate_patient`` for after the current transaction commits (once per patient)."""
+    tenant_id = require_tenant_id()
+    txn.after_commit(jobs.enqueue_patient, tenant_id, int(patient_id), key=("tagging:evaluate", tenant_id, patient_id))
 
 
-def _after_commit(session) -> None:
-    pending = session.info.pop(_PENDING_KEY, None)
-    if pending:
-        from app.tagging import jobs
-
-        for tenant_id, patient_id in sorted(pending):
-            jobs.enqueue_patient(tenant_id, patient_id)
-
-
-def _after_soft_rollback(session, previous_transaction) -> None:
-    if not previous_transaction.nested:  # a savepoint's rollback keeps the outer transaction's work
-        session.info.pop(_PENDING_KEY, None)
+def _retag(_tenant_id: int, *, patient_id: int | None = None, patient_ids: list[int] | None = None,
+           fields: list[str] | None = None, **_) -> None:
+    """A card, its history or its results changed: its rules may hold or stop holding."""
+    if fields is not None and not {"sex", "birth_date"} & set(fields):
+        return  # rules read sex and age, not names, numbers or assignments
+    for one in patient_ids or [patient_id]:
+        evaluate_patient_later(one)
 
 
-def install_hooks() -> None:
-    if not event.contains(Session, "after_commit", _after_commit):
-        event.listen(Session, "after_commit", _after_commit)
-        event.listen(Session, "after_soft_rollback", _after_soft_rollback)
+def listen() -> None:
+    for signal in (patients.card_opened, patients.card_changed, patients.history_changed, records.results_stored):
+        events.connect(signal, _retag)
 
 
 def start_evaluation(rule_ids: list[int] | None = None, *, requested_by: int | None = None):
     """Commit, then re-evaluate rules clinic-wide in a tracked background job."""
-    from app.core import jobs
-
-    return jobs.start("tag_rules", "app.tagging.jobs.evaluate_rules_job", requested_by=requested_by,
+    return core_jobs.start("tag_rules", "app.tagging.jobs.evaluate_rules_job", requested_by=requested_by,
                       rule_ids=list(rule_ids or []))
 
 
@@ -96,7 +94,7 @@ def add_manual(patient_id: int, name: str, *, actor_id: int | None = None, note:
     if exists is None:
         db.session.add(ManualTag(patient_id=patient_id, tag_id=tag.id, applied_by=actor_id, note=note[:200]))
         _audit(patient_id, added=tag.name)
-        _followups_hook(patient_id)
+        events.send(tags_changed, patient_ids=[patient_id], tag_ids=[tag.id])
     return tag
 
 
@@ -107,19 +105,11 @@ def remove_manual(patient_id: int, tag_id: int) -> bool:
     tag = get_tag(tag_id)
     db.session.delete(row)
     _audit(patient_id, removed=tag.name if tag else str(tag_id))
-    _followups_hook(patient_id)
+    events.send(tags_changed, patient_ids=[patient_id], tag_ids=[tag_id])
     return True
 
 
-def _followups_hook(patient_id: int) -> None:
-    from app.followups import triggers
-
-    triggers.tags_changed(patient_ids=[patient_id])  # plans started or stopped by a tag
-
-
 def _audit(patient_id: int, **detail) -> None:
-    from app.audit import services as audit
-
     audit.record("history_edited", patient_id=patient_id, section="tags", **detail)
 
 
@@ -175,6 +165,27 @@ def tags_of_patients(patient_ids: list[int]) -> dict[int, list[Tag]]:
         if tag_id in tags:
             found.setdefault(patient_id, []).append(tags[tag_id])
     return {k: sorted(v, key=lambda t: t.name) for k, v in found.items()}
+
+
+def tag_names(tag_ids) -> set[str]:
+    return set(db.session.scalars(select(Tag.name).where(Tag.id.in_(list(tag_ids)))))
+
+
+def holders(tag_name: str, patient_ids=None) -> dict[int, datetime]:
+    """Who carries the tag (by a rule or by hand), and since when; only
+    these patients if ``patient_ids`` is given."""
+    tag_id = db.session.scalar(select(Tag.id).where(Tag.name == tag_name))
+    if tag_id is None:
+        return {}
+    parts = [select(PatientTag.patient_id, PatientTag.applied_at).where(PatientTag.tag_id == tag_id),
+             select(ManualTag.patient_id, ManualTag.applied_at).where(ManualTag.tag_id == tag_id)]
+    if patient_ids is not None:
+        parts = [p.where(p.selected_columns[0].in_(patient_ids)) for p in parts]
+    since: dict[int, datetime] = {}
+    for patient_id, applied_at in db.session.execute(union_all(*parts)):
+        if patient_id not in since or applied_at < since[patient_id]:
+            since[patient_id] = applied_at
+    return since
 
 
 def having_tag(patient_id_column, tag_id: int):

@@ -8,8 +8,8 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, case, exists, func, not_, or_, select
 
 from app.core import clock
-from app.patients.models import HISTORY_KINDS, HealthHistoryItem
-from app.records import catalogue as records_catalogue
+from app.patients import services as patients
+from app.records import services as records
 from app.tagging.conditions import (
     CMP,
     FLAGS,
@@ -69,12 +69,12 @@ class IndicatorSource(Source):
             if out["value"] is None:
                 errors["value"] = _("Please enter a number.")
             if measure != "change_pct":
-                unit = records_catalogue.normalise_unit(str(leaf.get("unit") or ""))
+                unit = records.catalogue.normalise_unit(str(leaf.get("unit") or ""))
                 out["unit"] = unit or (indicator.unit if indicator else "")
                 if indicator is not None:
                     try:
-                        records_catalogue.convert(1.0, out["unit"], indicator)
-                    except records_catalogue.CatalogueError:
+                        records.catalogue.convert(1.0, out["unit"], indicator)
+                    except records.catalogue.CatalogueError:
                         errors["unit"] = _("%(unit)s cannot be converted to %(target)s; the catalogue knows %(units)s.",
                                            unit=out["unit"], target=indicator.unit or "—",
                                            units=", ".join([indicator.unit, *(indicator.alt_units or {})]) or "—")
@@ -94,7 +94,7 @@ class IndicatorSource(Source):
         """The leaf's number in the catalogue unit (a factor, so it holds for changes too)."""
         if leaf["measure"] == "change_pct":
             return leaf["value"]
-        return records_catalogue.convert(leaf["value"], leaf.get("unit") or indicator.unit, indicator)
+        return records.catalogue.convert(leaf["value"], leaf.get("unit") or indicator.unit, indicator)
 
     def bounds(self, leaf, indicators):
         if leaf["measure"] == "flag":
@@ -247,7 +247,7 @@ class HistorySource(Source):
 
     def validate(self, leaf, indicators):
         errors = {}
-        if leaf.get("kind") not in HISTORY_KINDS:
+        if leaf.get("kind") not in patients.HISTORY_KINDS:
             errors["kind"] = _("Please choose a kind of history item.")
         text = " ".join(str(leaf.get("text") or "").split())
         if len(text) > 60:
@@ -261,7 +261,7 @@ class HistorySource(Source):
         return super().to_form(leaf) | {"present": "1" if leaf.get("present", True) not in (False, "0") else "0"}
 
     def compile(self, leaf, compiler):
-        h = HealthHistoryItem.__table__.alias()
+        h = patients.HealthHistoryItem.__table__.alias()
         where = [h.c.tenant_id == compiler.tenant_id, h.c.patient_id == compiler.patients.c.id,
                  h.c.kind == leaf["kind"]]
         if leaf["text"]:
@@ -272,9 +272,7 @@ class HistorySource(Source):
         return Compiled(not_(exists().where(*where)), {})
 
     def describe(self, leaf, indicators):
-        from app.patients.labels import HISTORY_KIND
-
-        kind = HISTORY_KIND.get(leaf.get("kind"), leaf.get("kind"))
+        kind = patients.labels.HISTORY_KIND.get(leaf.get("kind"), leaf.get("kind"))
         words = leaf.get("text") or ""
         if leaf.get("present", True):
             return _("%(kind)s mentions “%(words)s”", kind=kind, words=words) if words else \
@@ -297,8 +295,7 @@ class LifestyleSource(Source):
 
     @staticmethod
     def options() -> dict:
-        from app.patients import labels
-
+        labels = patients.labels
         return {"smoking": labels.SMOKING, "alcohol": labels.ALCOHOL, "exercise": labels.EXERCISE}
 
     def validate(self, leaf, indicators):

@@ -4,11 +4,11 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from htmx_flask import make_response
 
-from app.auth.permissions import requires
 from app.core import jobs
+from app.core.access import requires
 from app.core.errors import found_or_404
 from app.core.htmx import wants_partial
-from app.patients import labels as patient_labels
+from app.patients import services as patients
 from app.tagging import conditions, forms, rules, services, sources
 from tenants.db import db
 
@@ -16,8 +16,6 @@ bp = Blueprint("tagging", __name__)
 
 
 def _patient_or_404(patient_id: int):
-    from app.patients import services as patients
-
     return found_or_404(patients.get(patient_id))
 
 
@@ -46,7 +44,7 @@ def _context(form, op, groups, rule=None, errors=None, preview=None, confirm=Fal
                 cmps=conditions.CMP, flags=conditions.FLAGS, ops=forms.OPS,
                 indicators=sorted(indicators.values(), key=lambda i: (i.group, i.code)),
                 indicator_map=indicators, tag_names=[t.name for t in services.all_tags()],
-                history_kinds=patient_labels.HISTORY_KIND, lifestyle_options=sources.LifestyleSource.options(),
+                history_kinds=patients.labels.HISTORY_KIND, lifestyle_options=sources.LifestyleSource.options(),
                 habit_labels={"smoking": _("Smoking"), "alcohol": _("Alcohol"), "exercise": _("Exercise")})
 
 

@@ -2,8 +2,8 @@ import re
 
 from sqlalchemy import select
 
-from app.audit.models import AuditEvent
 from app.auth.models import StaffUser
+from app.core.audit import AuditEvent
 from tenants.context import tenant_context
 from tenants.db import db
 from tests.conftest import PASSWORD

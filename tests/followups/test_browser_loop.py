@@ -5,7 +5,7 @@ workbench, records the call with its recording and plays it back (audited)."""
 import pytest
 from sqlalchemy import select
 
-from app.audit.models import AuditEvent
+from app.core.audit import AuditEvent
 from app.followups.models import CallRecording
 from tenants.context import tenant_context
 from tenants.db import db

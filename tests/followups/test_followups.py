@@ -6,7 +6,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select, text
 
-from app.audit.models import AuditEvent
+from app.core.audit import AuditEvent
 from app.followups import plans, services, triggers
 from app.followups.models import FollowupTask, PlanEnrolment
 from app.notifications.models import Notification

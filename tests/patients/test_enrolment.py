@@ -4,8 +4,8 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import func, select, text
 
-from app.audit.models import AuditEvent
-from app.patients import identity
+from app.core import identity
+from app.core.audit import AuditEvent
 from app.patients.models import Patient
 from tenants.context import tenant_context
 from tenants.db import db

@@ -1,12 +1,10 @@
-"""The patient's messages in the portal: what the clinic sent them about
-their care and bookings (email, text message or in-app), read-only, with a
-read mark.
+"""A patient's inbox for the portal: what the clinic sent them about their
+care and bookings (email, text message or in-app), read-only, with a read
+mark.
 
-Notifications cannot yet deliver an in-app message to a patient (notify()
-refuses "inapp" for patient recipients), so the portal shows the patient's
-*sent* care messages on every channel. The queries are kept here, on the
-outbox model, until app.notifications.services offers a patient inbox; only
-rows addressed to this patient are ever read or marked.
+notify() cannot yet address an in-app message to a patient, so the inbox
+is the patient's *sent* care messages on every channel. Only rows addressed
+to this patient are ever read or marked.
 """
 from sqlalchemy import func, select
 

@@ -1,4 +1,5 @@
-"""One permission map, enforced on the server for every view.
+"""Access control: the staff roles and one permission map, enforced on the
+server for every view.
 
 Every view is decorated with ``@requires(permission)`` or ``@public``; a test
 walks the URL map and fails on any endpoint that has neither.
@@ -9,8 +10,7 @@ from flask import abort, redirect, request, url_for
 from flask_login import current_user
 from htmx_flask import make_response
 
-from app.auth.models import ROLES
-
+ROLES = ("owner", "admin", "doctor", "health_manager", "front_desk")
 _CLINICAL = {"owner", "admin", "doctor", "health_manager"}
 _EVERYONE = set(ROLES)
 

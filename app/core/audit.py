@@ -1,0 +1,97 @@
+"""The append-only audit trail: who viewed, changed, exported or printed what.
+
+``record`` adds the event to the caller's transaction, so an edit and its
+audit row commit or roll back together. The application role may only
+INSERT and SELECT this table. The trail's page is app/audit.
+"""
+from datetime import datetime
+
+from flask import has_request_context, request
+from flask_login import current_user
+from sqlalchemy import JSON, BigInteger, Index, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from tenants.db import UTCDateTime, db
+from tenants.models import utcnow
+from tenants.scoping import TenantScoped
+
+
+class AuditEvent(TenantScoped, db.Model):
+    __tablename__ = "audit_events"
+    __table_args__ = (
+        Index("ix_audit_events_tenant_at", "tenant_id", "at"),
+        Index("ix_audit_events_tenant_patient", "tenant_id", "patient_id"),
+        Index("ix_audit_events_tenant_actor", "tenant_id", "actor_id"),
+    )
+
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Plain ids, not foreign keys: the trail outlives what it speaks of.
+    actor_id: Mapped[int | None] = mapped_column(BigInteger)
+    actor_label: Mapped[str] = mapped_column(String(254), default="")
+    action: Mapped[str] = mapped_column(String(40))
+    patient_id: Mapped[int | None] = mapped_column(BigInteger)
+    detail: Mapped[dict] = mapped_column(JSON, default=dict)
+    ip: Mapped[str] = mapped_column(String(45), default="")
+
+
+ACTIONS = (
+    "sign_in",
+    "sign_in_failed",
+    "sign_in_locked",
+    "sign_out",
+    "patient_enrolled",
+    "patient_edited",
+    "history_edited",
+    "patient_archived",
+    "patient_restored",
+    "identifiers_viewed",
+    "card_printed",
+    "file_downloaded",
+    "staff_added",
+    "staff_changed",
+    "results_entered",
+    "reports_imported",
+    "alert_acknowledged",
+    "api_token_created",
+    "api_token_revoked",
+    "table_mapping_saved",
+    "table_mapping_deleted",
+    "package_saved",
+    "booking_rules_changed",
+    "order_changed",
+    "portal_sign_in",
+    "followup_plan_saved",
+    "followup_recorded",
+    "recording_uploaded",
+    "recording_played",
+    "clinic_profile_changed",
+)
+
+
+def _actor():
+    if has_request_context() and current_user and current_user.is_authenticated:
+        return current_user.id, current_user.email
+    return None, ""
+
+
+def record(action: str, *, patient_id: int | None = None, actor=None, actor_id: int | None = None,
+           **detail) -> AuditEvent:
+    if action not in ACTIONS:
+        raise ValueError(f"unknown audit action {action!r}")
+    if actor is not None:
+        actor_id, actor_label = actor.id, actor.email
+    elif actor_id is not None:
+        actor_label = ""
+    else:
+        actor_id, actor_label = _actor()
+    ip = request.remote_addr or "" if has_request_context() else ""
+    event = AuditEvent(
+        action=action,
+        patient_id=patient_id,
+        actor_id=actor_id,
+        actor_label=actor_label,
+        detail=detail,
+        ip=ip,
+    )
+    db.session.add(event)
+    return event
