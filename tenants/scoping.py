@@ -7,7 +7,7 @@ Inserts get ``tenant_id`` filled in, and an insert for another tenant raises.
 """
 from functools import cache
 
-from sqlalchemy import BigInteger, ForeignKey, Table, event
+from sqlalchemy import BigInteger, ForeignKey, ForeignKeyConstraint, Table, event
 from sqlalchemy.orm import Mapped, Session, mapped_column, with_loader_criteria
 from sqlalchemy.sql import visitors
 
@@ -21,6 +21,12 @@ class TenantOwned:
     """Mixin for every tenant table: ``tenant_id`` leads the primary key."""
 
     tenant_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("tenants.id"), primary_key=True, sort_order=-20)
+
+
+def tenant_fk(column: str, table: str, *, ondelete: str | None = None) -> ForeignKeyConstraint:
+    """``(tenant_id, column)`` -> ``table(tenant_id, id)``: a row may point
+    only at a row of its own clinic, and the database refuses any other."""
+    return ForeignKeyConstraint(["tenant_id", column], [f"{table}.tenant_id", f"{table}.id"], ondelete=ondelete)
 
 
 class TenantScoped(TenantOwned):

@@ -2,7 +2,7 @@
 from flask.cli import AppGroup
 
 from app.booking.jobs import remind_all
-from app.core.daily import echo_every_clinic
+from app.core.cli import echo_every_clinic
 
 booking_cli = AppGroup("booking", help="Exam bookings.")
 

@@ -14,7 +14,6 @@ from sqlalchemy import (
     Boolean,
     CheckConstraint,
     Date,
-    ForeignKeyConstraint,
     Index,
     Integer,
     String,
@@ -26,7 +25,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from tenants.db import UTCDateTime, db
 from tenants.models import utcnow
-from tenants.scoping import TenantOwned, TenantScoped
+from tenants.scoping import TenantOwned, TenantScoped, tenant_fk
 
 CATEGORIES = ("general", "employment", "women", "senior", "chronic", "other")
 SEX_RULES = ("", "M", "F")  # "" = everyone
@@ -136,8 +135,7 @@ class PackageDayCounter(TenantOwned, db.Model):
     __tablename__ = "package_day_counters"
     __table_args__ = (
         CheckConstraint("booked >= 0 AND booked <= capacity", name="within_capacity"),
-        ForeignKeyConstraint(["tenant_id", "package_id"], ["exam_packages.tenant_id", "exam_packages.id"],
-                             ondelete="CASCADE"),
+        tenant_fk("package_id", "exam_packages", ondelete="CASCADE"),
     )
 
     package_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
@@ -151,8 +149,8 @@ class Order(TenantScoped, db.Model):
     __table_args__ = (
         UniqueConstraint("tenant_id", "order_no"),
         UniqueConstraint("tenant_id", "idempotency_key"),
-        ForeignKeyConstraint(["tenant_id", "package_id"], ["exam_packages.tenant_id", "exam_packages.id"]),
-        ForeignKeyConstraint(["tenant_id", "patient_id"], ["patients.tenant_id", "patients.id"]),
+        tenant_fk("package_id", "exam_packages"),
+        tenant_fk("patient_id", "patients"),
         CheckConstraint("price_fen >= 0", name="price_not_negative"),
         Index("ix_booking_orders_tenant_day", "tenant_id", "day", "start"),
         Index("ix_booking_orders_tenant_patient", "tenant_id", "patient_id", "day"),
@@ -182,8 +180,7 @@ class OrderEvent(TenantScoped, db.Model):
 
     __tablename__ = "booking_order_events"
     __table_args__ = (
-        ForeignKeyConstraint(["tenant_id", "order_id"], ["booking_orders.tenant_id", "booking_orders.id"],
-                             ondelete="CASCADE"),
+        tenant_fk("order_id", "booking_orders", ondelete="CASCADE"),
         Index("ix_booking_order_events_tenant_order", "tenant_id", "order_id", "at"),
     )
 

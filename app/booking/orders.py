@@ -18,6 +18,7 @@ from app.booking.availability import BookingRefused
 from app.booking.models import UNLIMITED, DayCounter, ExamPackage, Order, OrderEvent, PackageDayCounter, SlotCounter
 from app.booking.signals import order_completed
 from app.core import events as event_path
+from app.core.bulk import conflict_insert
 from app.patients import services as patients
 from tenants.context import require_tenant_id
 from tenants.db import db
@@ -49,20 +50,11 @@ def can_transition(order: Order, to: str) -> bool:
 
 # ---------------------------------------------------------------- counters
 
-def _insert(model):
-    dialect = db.session.get_bind().dialect.name
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    return insert(model)
-
-
 def _take(model, key: dict, capacity: int) -> bool:
     """One more place, if one is free, in one statement: insert the counter
     with 1 booked, or on conflict raise ``booked`` only while it is below the
     capacity (refreshed from the rules). No row back: full."""
-    statement = _insert(model).values(tenant_id=require_tenant_id(), capacity=capacity, booked=1, **key)
+    statement = conflict_insert(model).values(tenant_id=require_tenant_id(), capacity=capacity, booked=1, **key)
     statement = statement.on_conflict_do_update(
         index_elements=["tenant_id", *key], set_={"booked": model.booked + 1, "capacity": capacity},
         where=model.booked < capacity).returning(model.booked)

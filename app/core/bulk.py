@@ -14,6 +14,13 @@ CHUNK = 50_000
 EXECUTEMANY_CHUNK = 1000
 
 
+def conflict_insert(table):
+    """An INSERT in the session's dialect that takes ON CONFLICT clauses
+    (PostgreSQL's and SQLite's share their shape)."""
+    dialect = db.session.get_bind().dialect.name
+    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
+
+
 def insert_rows(table: Table, rows: list[dict], *, skip_conflicts: tuple[list[str], str] | None = None,
                 returning: tuple[str, ...] = ()) -> list[tuple]:
     """Insert ``rows`` (dicts with the same keys). ``skip_conflicts`` =

@@ -1,7 +1,7 @@
 """``flask --app wsgi followups digest`` and ``followups remind``: run both daily in the morning (cron)."""
 from flask.cli import AppGroup
 
-from app.core.daily import echo_every_clinic
+from app.core.cli import echo_every_clinic
 from app.followups.digest import send_all
 from app.followups.notices import remind_all
 

@@ -14,7 +14,6 @@ from sqlalchemy import (
     Boolean,
     Date,
     Float,
-    ForeignKeyConstraint,
     Index,
     Integer,
     String,
@@ -27,7 +26,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from tenants.db import UTCDateTime, db
 from tenants.models import utcnow
-from tenants.scoping import TenantScoped
+from tenants.scoping import TenantScoped, tenant_fk
 
 TRIGGERS = ("tag_added", "enrolment", "report_imported", "booking_completed")
 SCHEDULES = ("interval", "days")
@@ -37,9 +36,6 @@ RESULTS = ("reached", "no_answer", "wrong_number", "refused")
 FAILED_RESULTS = ("no_answer", "wrong_number")
 TASK_STATUSES = ("pending", "done", "cancelled")
 
-
-def _fk(column: str, table: str, ondelete: str | None = "CASCADE"):
-    return ForeignKeyConstraint(["tenant_id", column], [f"{table}.tenant_id", f"{table}.id"], ondelete=ondelete)
 
 
 class FollowupPlan(TenantScoped, db.Model):
@@ -70,7 +66,7 @@ class PlanEnrolment(TenantScoped, db.Model):
 
     __tablename__ = "followup_enrolments"
     __table_args__ = (
-        _fk("plan_id", "followup_plans"), _fk("patient_id", "patients"),
+        tenant_fk("plan_id", "followup_plans", ondelete="CASCADE"), tenant_fk("patient_id", "patients", ondelete="CASCADE"),
         Index("uq_followup_enrolments_active", "tenant_id", "plan_id", "patient_id", unique=True,
               postgresql_where=text("status = 'active'"), sqlite_where=text("status = 'active'")),
         Index("ix_followup_enrolments_tenant_patient", "tenant_id", "patient_id"),
@@ -88,7 +84,7 @@ class PlanEnrolment(TenantScoped, db.Model):
 class FollowupTask(TenantScoped, db.Model):
     __tablename__ = "followup_tasks"
     __table_args__ = (
-        _fk("patient_id", "patients"), _fk("enrolment_id", "followup_enrolments"),
+        tenant_fk("patient_id", "patients", ondelete="CASCADE"), tenant_fk("enrolment_id", "followup_enrolments", ondelete="CASCADE"),
         Index("ix_followup_tasks_tenant_assignee", "tenant_id", "assignee_id", "status", "due_date"),
         Index("ix_followup_tasks_tenant_patient", "tenant_id", "patient_id", "due_date"),
         Index("ix_followup_tasks_tenant_status_due", "tenant_id", "status", "due_date"),
@@ -118,7 +114,7 @@ class FollowupRecord(TenantScoped, db.Model):
     """One contact attempt on a task: its result, notes, measures reported."""
 
     __tablename__ = "followup_records"
-    __table_args__ = (_fk("task_id", "followup_tasks"), _fk("patient_id", "patients"),
+    __table_args__ = (tenant_fk("task_id", "followup_tasks", ondelete="CASCADE"), tenant_fk("patient_id", "patients", ondelete="CASCADE"),
                       Index("ix_followup_records_tenant_task", "tenant_id", "task_id"))
 
     task_id: Mapped[int] = mapped_column(BigInteger)
@@ -136,7 +132,7 @@ class CallRecording(TenantScoped, db.Model):
     ``play_key`` is what the browser gets: the original, or its conversion."""
 
     __tablename__ = "followup_recordings"
-    __table_args__ = (_fk("record_id", "followup_records"), _fk("patient_id", "patients"),
+    __table_args__ = (tenant_fk("record_id", "followup_records", ondelete="CASCADE"), tenant_fk("patient_id", "patients", ondelete="CASCADE"),
                       Index("ix_followup_recordings_tenant_record", "tenant_id", "record_id"))
 
     record_id: Mapped[int] = mapped_column(BigInteger)

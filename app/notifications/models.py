@@ -5,7 +5,6 @@ from sqlalchemy import (
     JSON,
     BigInteger,
     Boolean,
-    ForeignKeyConstraint,
     Index,
     Integer,
     LargeBinary,
@@ -18,7 +17,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from tenants.db import UTCDateTime, db
 from tenants.models import utcnow
-from tenants.scoping import TenantOwned, TenantScoped
+from tenants.scoping import TenantOwned, TenantScoped, tenant_fk
 
 CHANNELS = ("email", "sms", "inapp")
 CATEGORIES = ("security", "care", "marketing")
@@ -89,7 +88,7 @@ class NotificationPreference(TenantOwned, db.Model):
 
     __tablename__ = "notification_preferences"
     __table_args__ = (
-        ForeignKeyConstraint(["tenant_id", "patient_id"], ["patients.tenant_id", "patients.id"], ondelete="CASCADE"),
+        tenant_fk("patient_id", "patients", ondelete="CASCADE"),
     )
 
     patient_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)

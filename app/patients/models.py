@@ -1,13 +1,13 @@
 """Patient cards (开卡), health history and the search terms behind live search."""
 from datetime import date, datetime
 
-from sqlalchemy import BigInteger, Date, ForeignKeyConstraint, Index, Integer, LargeBinary, String, UniqueConstraint
+from sqlalchemy import BigInteger, Date, Index, Integer, LargeBinary, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.core import clock
 from tenants.db import UTCDateTime, db
 from tenants.models import utcnow
-from tenants.scoping import TenantOwned, TenantScoped
+from tenants.scoping import TenantOwned, TenantScoped, tenant_fk
 
 SEXES = ("M", "F")
 SOURCE_CHANNELS = ("walk_in", "referral", "online", "corporate", "community", "other")
@@ -66,8 +66,7 @@ class HealthHistoryItem(TenantScoped, db.Model):
 
     __tablename__ = "health_history_items"
     __table_args__ = (
-        ForeignKeyConstraint(["tenant_id", "patient_id"], ["patients.tenant_id", "patients.id"],
-                             ondelete="CASCADE"),
+        tenant_fk("patient_id", "patients", ondelete="CASCADE"),
         Index("ix_health_history_items_tenant_patient", "tenant_id", "patient_id"),
     )
 
@@ -88,8 +87,7 @@ class PatientSearchTerm(TenantOwned, db.Model):
 
     __tablename__ = "patient_search_terms"
     __table_args__ = (
-        ForeignKeyConstraint(["tenant_id", "patient_id"], ["patients.tenant_id", "patients.id"],
-                             ondelete="CASCADE"),
+        tenant_fk("patient_id", "patients", ondelete="CASCADE"),
         Index("ix_patient_search_terms_tenant_patient", "tenant_id", "patient_id"),
     )
 

@@ -1,12 +1,12 @@
 """Patients' own accounts (not staff users) and their one-time sign-in codes."""
 from datetime import datetime
 
-from sqlalchemy import BigInteger, ForeignKeyConstraint, Index, Integer, LargeBinary, String, UniqueConstraint
+from sqlalchemy import BigInteger, Index, Integer, LargeBinary, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from tenants.db import UTCDateTime, db
 from tenants.models import utcnow
-from tenants.scoping import TenantScoped
+from tenants.scoping import TenantScoped, tenant_fk
 
 
 class PortalAccount(TenantScoped, db.Model):
@@ -16,8 +16,7 @@ class PortalAccount(TenantScoped, db.Model):
     __tablename__ = "portal_accounts"
     __table_args__ = (
         UniqueConstraint("tenant_id", "mobile_index"),
-        ForeignKeyConstraint(["tenant_id", "patient_id"], ["patients.tenant_id", "patients.id"],
-                             ondelete="SET NULL"),
+        tenant_fk("patient_id", "patients", ondelete="SET NULL"),
     )
 
     mobile_index: Mapped[str] = mapped_column(String(64))

@@ -4,29 +4,23 @@ from pathlib import Path
 import click
 from flask.cli import AppGroup
 
+from app.core.cli import tenant_from, tenant_option
 from app.records import importer
 from app.records.catalogue import install_pack
 from tenants.context import tenant_context
 from tenants.db import db
-from tenants.services import tenant_by_slug
 
 records_cli = AppGroup("records", help="Exam reports and the indicator catalogue.")
 
 
-def _tenant(slug: str):
-    tenant = tenant_by_slug(slug)
-    if tenant is None:
-        raise click.ClickException(f"no clinic with slug {slug!r}")
-    return tenant
-
 
 @records_cli.command("import")
 @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--tenant", "slug", required=True, help="The clinic's slug.")
+@tenant_option()
 def import_command(path: Path, slug: str):
     """Import an HL7 v2, FHIR JSON, CSV or XLSX file."""
 
-    tenant = _tenant(slug)
+    tenant = tenant_from(slug)
     with tenant_context(tenant.id):
         summary = importer.import_file(path.read_bytes(), path.name, commit_every=200)
         db.session.commit()
@@ -39,11 +33,11 @@ def import_command(path: Path, slug: str):
 
 
 @records_cli.command("install-catalogue")
-@click.option("--tenant", "slug", required=True)
+@tenant_option()
 def install_command(slug: str):
     """Add the default indicators a clinic is missing."""
 
-    with tenant_context(_tenant(slug).id):
+    with tenant_context(tenant_from(slug).id):
         added = install_pack()
         db.session.commit()
     click.echo(f"added {added} indicators")

@@ -6,7 +6,6 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     Float,
-    ForeignKeyConstraint,
     Index,
     Integer,
     String,
@@ -17,15 +16,11 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from tenants.db import UTCDateTime, db
 from tenants.models import utcnow
-from tenants.scoping import TenantScoped
+from tenants.scoping import TenantScoped, tenant_fk
 
 GROUPS = ("vitals", "body", "glucose", "lipids", "liver", "kidney", "blood", "thyroid", "other")
 FLAGS = ("", "N", "L", "H", "LL", "HH", "A")
 
-
-def _patient_fk():
-    return ForeignKeyConstraint(["tenant_id", "patient_id"], ["patients.tenant_id", "patients.id"],
-                                ondelete="CASCADE")
 
 
 class Indicator(TenantScoped, db.Model):
@@ -55,8 +50,7 @@ class LabCode(TenantScoped, db.Model):
     __tablename__ = "lab_codes"
     __table_args__ = (
         UniqueConstraint("tenant_id", "sender", "local_code"),
-        ForeignKeyConstraint(["tenant_id", "indicator_id"], ["indicators.tenant_id", "indicators.id"],
-                             ondelete="CASCADE"),
+        tenant_fk("indicator_id", "indicators", ondelete="CASCADE"),
     )
 
     sender: Mapped[str] = mapped_column(String(80), default="")   # "" = any lab
@@ -72,8 +66,7 @@ class ExamReport(TenantScoped, db.Model):
     __tablename__ = "exam_reports"
     __table_args__ = (
         UniqueConstraint("tenant_id", "source", "source_key"),
-        ForeignKeyConstraint(["tenant_id", "patient_id"], ["patients.tenant_id", "patients.id"],
-                             ondelete="SET NULL"),
+        tenant_fk("patient_id", "patients", ondelete="SET NULL"),
         Index("ix_exam_reports_tenant_patient", "tenant_id", "patient_id", "observed_at"),
         Index("ix_exam_reports_tenant_status", "tenant_id", "status"),
     )
@@ -99,10 +92,9 @@ class Observation(TenantScoped, db.Model):
 
     __tablename__ = "observations"
     __table_args__ = (
-        _patient_fk(),
-        ForeignKeyConstraint(["tenant_id", "indicator_id"], ["indicators.tenant_id", "indicators.id"]),
-        ForeignKeyConstraint(["tenant_id", "report_id"], ["exam_reports.tenant_id", "exam_reports.id"],
-                             ondelete="CASCADE"),
+        tenant_fk("patient_id", "patients", ondelete="CASCADE"),
+        tenant_fk("indicator_id", "indicators"),
+        tenant_fk("report_id", "exam_reports", ondelete="CASCADE"),
         UniqueConstraint("tenant_id", "fingerprint"),
         Index("ix_observations_tenant_patient_indicator", "tenant_id", "patient_id", "indicator_id",
               "observed_at"),
@@ -133,7 +125,7 @@ class Alert(TenantScoped, db.Model):
 
     __tablename__ = "alerts"
     __table_args__ = (
-        _patient_fk(),
+        tenant_fk("patient_id", "patients", ondelete="CASCADE"),
         UniqueConstraint("tenant_id", "observation_id"),
         Index("ix_alerts_tenant_status", "tenant_id", "status"),
     )

@@ -4,24 +4,18 @@ import time
 import click
 from flask.cli import AppGroup
 
-from app.core.daily import echo_every_clinic
+from app.core.cli import echo_every_clinic, tenant_from, tenant_option
 from app.tagging import rules, services
 from tenants.context import tenant_context
 from tenants.db import db
-from tenants.services import for_each_active_tenant, tenant_by_slug
+from tenants.services import for_each_active_tenant
 
 tagging_cli = AppGroup("tagging", help="Tag rules and tags.")
 
 
-def _tenant(slug: str):
-    tenant = tenant_by_slug(slug)
-    if tenant is None:
-        raise click.ClickException(f"no clinic with slug {slug!r}")
-    return tenant
-
 
 @tagging_cli.command("evaluate")
-@click.option("--tenant", "slug", help="The clinic's slug.")
+@tenant_option(required=False)
 @click.option("--all", "every", is_flag=True, help="Every active clinic (the daily run).")
 @click.option("--rule", "rule_ids", type=int, multiple=True, help="Only this rule (repeatable).")
 def evaluate_command(slug: str | None, every: bool, rule_ids: tuple[int, ...]):
@@ -32,7 +26,7 @@ def evaluate_command(slug: str | None, every: bool, rule_ids: tuple[int, ...]):
     if every and rule_ids:
         raise click.UsageError("--rule needs --tenant: rule ids belong to one clinic")
     if slug:
-        with tenant_context(_tenant(slug).id):
+        with tenant_context(tenant_from(slug).id):
             _evaluate(rule_ids)
     else:
         echo_every_clinic(for_each_active_tenant(lambda: _evaluate(())),
@@ -56,11 +50,11 @@ def _evaluate(rule_ids: tuple[int, ...]) -> float:
 
 
 @tagging_cli.command("install-pack")
-@click.option("--tenant", "slug", required=True)
+@tenant_option()
 def install_command(slug: str):
     """Add the default rules a clinic is missing (they are then evaluated)."""
 
-    with tenant_context(_tenant(slug).id):
+    with tenant_context(tenant_from(slug).id):
         added = rules.install_pack()
         db.session.commit()
         services.evaluate_rules(None, commit=True)

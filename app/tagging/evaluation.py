@@ -18,9 +18,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import delete, func, literal, or_, select, text, true, union_all, update
-from sqlalchemy.dialects import postgresql, sqlite
 
 from app.core import clock, events
+from app.core.bulk import conflict_insert
 from app.records import services as records
 from app.tagging.compiler import Compiler
 from app.tagging.models import PatientTag, TagRule
@@ -73,10 +73,6 @@ def compiler(indicators: dict, *, patient_id: int | None = None, now: datetime |
                     prefix=prefix)
 
 
-def _insert(table):
-    return (postgresql.insert if _dialect() == "postgresql" else sqlite.insert)(table)
-
-
 def _upsert(statement):
     excluded = statement.excluded
     pt = PatientTag.__table__
@@ -116,7 +112,7 @@ def evaluate_rule(rule: TagRule, indicators: dict | None = None, *, now: datetim
     matches = compiler(indicators, now=now).matches(rule.condition).subquery("m")
     rows = select(literal(tenant_id), literal(rule.id), matches.c.patient_id, literal(rule.tag_id),
                   literal(rule.version), matches.c.evidence, literal(now), literal(now)).where(true())
-    db.session.execute(_upsert(_insert(pt).from_select(
+    db.session.execute(_upsert(conflict_insert(pt).from_select(
         ["tenant_id", "rule_id", "patient_id", "tag_id", "rule_version", "evidence", "applied_at", "updated_at"],
         rows)))
     matched = _count(rule.id)
@@ -212,7 +208,7 @@ def evaluate_patient(patient_id: int, *, now: datetime | None = None) -> Patient
     for rule_id, evidence in holding.items():
         rule, old = rules[rule_id], existing.get(rule_id)
         if old is None:
-            db.session.execute(_upsert(_insert(pt).values(
+            db.session.execute(_upsert(conflict_insert(pt).values(
                 tenant_id=tenant_id, rule_id=rule_id, patient_id=patient_id, tag_id=rule.tag_id,
                 rule_version=rule.version, evidence=evidence, applied_at=now, updated_at=now)))
             changes.added.append(rule_id)

@@ -8,24 +8,20 @@ rule's rows with one INSERT ... SELECT and one DELETE, keyed by
 """
 from datetime import datetime
 
-from sqlalchemy import JSON, BigInteger, Boolean, ForeignKeyConstraint, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Boolean, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.records import services as records
 from tenants.db import UTCDateTime, db
 from tenants.models import utcnow
-from tenants.scoping import TenantOwned, TenantScoped
+from tenants.scoping import TenantOwned, TenantScoped, tenant_fk
 
 # JSONB on PostgreSQL: comparable (IS DISTINCT FROM) and compact.
 EVIDENCE_TYPE = JSON().with_variant(JSONB(), "postgresql")
 
 TAG_COLOURS = ("teal", "blue", "orange", "red", "purple", "grey")
 
-
-def _patient_fk():
-    return ForeignKeyConstraint(["tenant_id", "patient_id"], ["patients.tenant_id", "patients.id"],
-                                ondelete="CASCADE")
 
 
 class Tag(TenantScoped, db.Model):
@@ -47,7 +43,7 @@ class TagRule(TenantScoped, db.Model):
 
     __tablename__ = "tag_rules"
     __table_args__ = (
-        ForeignKeyConstraint(["tenant_id", "tag_id"], ["tags.tenant_id", "tags.id"], ondelete="CASCADE"),
+        tenant_fk("tag_id", "tags", ondelete="CASCADE"),
         Index("ix_tag_rules_tenant_active", "tenant_id", "active"),
     )
 
@@ -71,9 +67,9 @@ class PatientTag(TenantOwned, db.Model):
 
     __tablename__ = "patient_tags"
     __table_args__ = (
-        _patient_fk(),
-        ForeignKeyConstraint(["tenant_id", "rule_id"], ["tag_rules.tenant_id", "tag_rules.id"], ondelete="CASCADE"),
-        ForeignKeyConstraint(["tenant_id", "tag_id"], ["tags.tenant_id", "tags.id"], ondelete="CASCADE"),
+        tenant_fk("patient_id", "patients", ondelete="CASCADE"),
+        tenant_fk("rule_id", "tag_rules", ondelete="CASCADE"),
+        tenant_fk("tag_id", "tags", ondelete="CASCADE"),
         Index("ix_patient_tags_tenant_patient", "tenant_id", "patient_id"),
         Index("ix_patient_tags_tenant_tag_patient", "tenant_id", "tag_id", "patient_id"),
     )
@@ -92,8 +88,8 @@ class ManualTag(TenantOwned, db.Model):
 
     __tablename__ = "patient_manual_tags"
     __table_args__ = (
-        _patient_fk(),
-        ForeignKeyConstraint(["tenant_id", "tag_id"], ["tags.tenant_id", "tags.id"], ondelete="CASCADE"),
+        tenant_fk("patient_id", "patients", ondelete="CASCADE"),
+        tenant_fk("tag_id", "tags", ondelete="CASCADE"),
         Index("ix_patient_manual_tags_tenant_tag_patient", "tenant_id", "tag_id", "patient_id"),
     )
 

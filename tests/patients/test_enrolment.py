@@ -84,7 +84,8 @@ def test_bad_input_is_refused_next_to_the_field(app, make_tenant, client_for, fi
     assert len(error_block) == 2, f"no error next to {field}"
     assert needle in error_block[1].split("</p>", 1)[0]
     # the user's typing is kept (other fields still hold their values)
-    assert 'value="上海市黄浦区人民路1号"' in body or field == "address"
+    if field != "address":
+        assert 'value="上海市黄浦区人民路1号"' in body
     assert _count(app, tenant) == 0
 
 
