@@ -63,7 +63,8 @@ def overflowing(page, limit: int = 3) -> list[str]:
         }
         if (clipped) continue;
         const name = el.tagName.toLowerCase() + [...el.classList].map(c => '.' + c).join('');
-        found.push(`${name} “${(el.innerText || el.value || '').trim().slice(0, 40)}” ends at ${Math.round(el.getBoundingClientRect().right)} px`);
+        const text = (el.innerText || el.value || '').trim().slice(0, 40);
+        found.push(`${name} “${text}” ends at ${Math.round(el.getBoundingClientRect().right)} px`);
         if (found.length >= limit) break;
       }
       return found;

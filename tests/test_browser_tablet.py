@@ -3,7 +3,7 @@ the clinic owner, in Chinese and in English: every staff page with a table
 keeps to the screen's width (a wide table scrolls inside its own box), and no
 table squeezes a column until a person's name or a word breaks onto several
 lines."""
-from datetime import datetime, time, timedelta, timezone
+from datetime import datetime, time, timedelta
 
 import pytest
 
@@ -54,7 +54,9 @@ CELLS_JS = """(names) => {
         const own = node.textContent.trim();  // the name stands alone, or before a card number or an e-mail
         if (at < 0 || !own.startsWith(name) || !/^($|[\\s(（])/.test(own.slice(name.length))) continue;
         range.setStart(node, at); range.setEnd(node, at + name.length);
-        if (lines(range) > 1) squeezed.push(`the name ${name} breaks over ${lines(range)} lines (cell ${Math.round(box.width)} px)`);
+        if (lines(range) > 1) {
+          squeezed.push(`the name ${name} breaks over ${lines(range)} lines (cell ${Math.round(box.width)} px)`);
+        }
       }
     }
     if (box.width < 48 && wrapped > 0) squeezed.push(`a ${Math.round(box.width)} px cell wraps “${text.slice(0, 30)}”`);

@@ -9,6 +9,7 @@ name and description, long Chinese names, the clinic's long address and a
 link in the preparation notes."""
 import re
 from datetime import timedelta
+from functools import partial
 from types import SimpleNamespace
 
 import pytest
@@ -35,6 +36,12 @@ PREPARATION = ("体检当日请于07:30前到上海市浦东新区陆家嘴环�
                "Guide: https://www.lujiazuihealth.example.cn/guide/executive_cardiometabolic_screening_preparation.pdf")
 ITEMS = ("血常规（全血细胞计数+五分类）: 718-7\n空腹血糖: 14771-0\n糖化血红蛋白HbA1c: 4548-4\n"
          "总胆固醇: 14647-2\n低密度脂蛋白胆固醇: 22748-8\n尿微量白蛋白/肌酐比值: 9318-7")
+
+
+def _measure(page, width: int, language: str, too_wide: list, name: str) -> None:
+    measured = page_width(page)
+    if measured > width:
+        too_wide.append(f"{name} ({language}) is {measured} px wide at {width} px: " + "; ".join(overflowing(page)))
 
 
 def test_portal_pages_fit_phone_widths(app, make_tenant, make_patient, make_package, last_code, drain,
@@ -82,11 +89,7 @@ def test_portal_pages_fit_phone_widths(app, make_tenant, make_patient, make_pack
                 context = browser.new_context(viewport={"width": width, "height": 800})
                 page = context.new_page()
 
-                def check(name: str) -> None:
-                    measured = page_width(page)
-                    if measured > width:
-                        too_wide.append(f"{name} ({language}) is {measured} px wide at {width} px: "
-                                        + "; ".join(overflowing(page)))
+                check = partial(_measure, page, width, language, too_wide)
 
                 page.goto(f"{base}/shop")
                 if language == "en":
