@@ -43,3 +43,29 @@ def page_width(page) -> int:
     earlier, an unstyled page is wider than the styled one)."""
     page.wait_for_load_state("load")
     return page.evaluate("document.documentElement.scrollWidth")
+
+
+def overflowing(page, limit: int = 3) -> list[str]:
+    """What sticks out past the right edge of the viewport: the innermost such
+    elements (tag, classes, a little of their text), for a failure message."""
+    return page.evaluate("""(limit) => {
+      const width = document.documentElement.clientWidth, found = [];
+      for (const el of document.body.querySelectorAll('*')) {
+        if (el.getBoundingClientRect().right <= width + 0.5) continue;
+        if ([...el.children].some(c => c.getBoundingClientRect().right > width + 0.5)) continue;
+        // clipped by a scrolling ancestor, unless it is positioned out of that ancestor's reach
+        let clipped = false, absolute = getComputedStyle(el).position === 'absolute';
+        for (let up = el.parentElement; up && up !== document.body; up = up.parentElement) {
+          const style = getComputedStyle(up);
+          if (absolute && style.position === 'static') continue;
+          if (style.overflowX !== 'visible') { clipped = true; break; }
+          absolute = style.position === 'absolute';
+        }
+        if (clipped) continue;
+        const name = el.tagName.toLowerCase() + [...el.classList].map(c => '.' + c).join('');
+        const text = (el.innerText || el.value || '').trim().slice(0, 40);
+        found.push(`${name} “${text}” ends at ${Math.round(el.getBoundingClientRect().right)} px`);
+        if (found.length >= limit) break;
+      }
+      return found;
+    }""", limit)
