@@ -3,9 +3,8 @@ from datetime import timedelta
 
 from app.booking import availability, notices, orders
 from app.booking.models import ExamPackage
-from tenants.context import require_tenant_id, tenant_context
+from tenants.context import tenant_context
 from tenants.db import db
-from tenants.services import EveryClinic, for_each_active_tenant
 
 
 def remind_tenant(tenant_id: int, now=None) -> int:
@@ -20,7 +19,3 @@ def remind_tenant(tenant_id: int, now=None) -> int:
             count += 1
         db.session.commit()
     return count
-
-
-def remind_all(now=None) -> EveryClinic:
-    return for_each_active_tenant(lambda: remind_tenant(require_tenant_id(), now))

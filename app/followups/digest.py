@@ -13,7 +13,6 @@ from app.notifications import services as notifications
 from tenants.context import require_tenant_id
 from tenants.db import db
 from tenants.models import Tenant
-from tenants.services import EveryClinic, for_each_active_tenant
 
 
 def send_tenant(day: date | None = None) -> int:
@@ -36,7 +35,3 @@ def send_tenant(day: date | None = None) -> int:
                              channels=("inapp", "email"), channel_by_channel=True)  # a bad address costs one
         sent += 1
     return sent
-
-
-def send_all(day: date | None = None) -> EveryClinic:
-    return for_each_active_tenant(lambda: send_tenant(day))

@@ -19,7 +19,6 @@ from app.patients import services as patients
 from tenants.context import require_tenant_id
 from tenants.db import db
 from tenants.models import Tenant
-from tenants.services import EveryClinic, for_each_active_tenant
 
 REMINDER_TEMPLATE = {"phone": "followup_reminder", "visit": "followup_visit_reminder"}
 
@@ -68,7 +67,3 @@ def remind_patients(day: date | None = None) -> int:
         if sent:
             reminded.add((patient.id, task.channel))
     return len({patient_id for patient_id, _channel in reminded})
-
-
-def remind_all(day: date | None = None) -> EveryClinic:
-    return for_each_active_tenant(lambda: remind_patients(day))

@@ -265,9 +265,30 @@ def test_reminder_the_day_before_carries_the_preparation(app, as_tenant, clinic)
         assert "请携带身份证" in rows[0].body_text and "12" in rows[0].body_text
 
 
-def test_remind_cli(app, clinic):
-    result = app.test_cli_runner().invoke(args=["booking", "remind"])
-    assert result.exit_code == 0, result.output
+def test_remind_cli_acts_once_the_clinics_clock_passes_the_hour(app, as_tenant, clinic, pinned_clock):
+    """Run every hour, the command reminds each clinic's patients after 18:00 clinic time, once."""
+    tenant, patient, package = clinic
+    today = clinic_today()
+    pinned_clock.move_to(at_clinic(today, 12, 0))
+    tomorrow = today + timedelta(days=1)
+    with as_tenant(tenant):
+        services.add_override(tomorrow, FIRST_SLOT, time(8, 30), 5)  # open even on a Sunday
+        db.session.commit()
+        _book(package, patient, day=tomorrow)
+        db.session.commit()
+    runner = app.test_cli_runner()
+    pinned_clock.move_to(at_clinic(today, 17, 59))
+    early = runner.invoke(args=["booking", "remind"])
+    assert early.exit_code == 0 and f"{tenant.slug} not yet" in early.output, early.output
+    pinned_clock.move_to(at_clinic(today, 18, 1))
+    for _ in range(2):
+        late = runner.invoke(args=["booking", "remind"])
+        assert late.exit_code == 0 and f"{tenant.slug} 1" in late.output, late.output
+    with as_tenant(tenant):
+        assert len(db.session.scalars(select(Notification).where(
+            Notification.template_key == "booking_reminder")).all()) == 1
+    bad = runner.invoke(args=["booking", "remind", "--after", "25:00"])
+    assert bad.exit_code != 0 and "clinic clock time" in bad.output
 
 
 @pytest.mark.postgres

@@ -29,7 +29,7 @@ def test_digest_counts_due_and_overdue_once_per_person_and_day(app, make_tenant,
         db.session.commit()
     runner = app.test_cli_runner()
     for _ in range(2):  # a second run the same day sends nothing new
-        result = runner.invoke(args=["followups", "digest"])
+        result = runner.invoke(args=["followups", "digest", "--after", "00:00"])
         assert result.exit_code == 0, result.output
     with app.app_context(), tenant_context(tenant.id):
         rows = list(db.session.scalars(select(Notification).where(Notification.template_key == "followup_digest")))
@@ -40,3 +40,20 @@ def test_digest_counts_due_and_overdue_once_per_person_and_day(app, make_tenant,
     assert "2 项到期" in inapp.subject and "1 项逾期" in inapp.subject
     email = next(r for r in rows if r.channel == "email")
     assert f"{tenant.slug}.localhost/followups" in email.body_text and "康宁健康管理中心" in email.body_text
+
+
+def test_the_digest_waits_for_the_clinics_morning(app, make_tenant, make_staff, make_patient, pinned_clock):
+    from tests.booking.conftest import at_clinic
+
+    tenant = make_tenant()
+    manager = make_staff(tenant, "health_manager")
+    patient = make_patient(tenant)
+    today = clinic_today()
+    with app.app_context(), tenant_context(tenant.id):
+        db.session.add(FollowupTask(patient_id=patient.id, assignee_id=manager.id, due_date=today))
+        db.session.commit()
+    runner = app.test_cli_runner()
+    pinned_clock.move_to(at_clinic(today, 6, 30))
+    assert f"{tenant.slug} not yet" in runner.invoke(args=["followups", "digest"]).output
+    pinned_clock.move_to(at_clinic(today, 7, 5))
+    assert f"{tenant.slug} 1" in runner.invoke(args=["followups", "digest"]).output

@@ -42,7 +42,7 @@ def test_reminders_for_calls_and_visits_of_plans_that_ask(app, make_tenant, make
 
     runner = app.test_cli_runner()
     for _ in range(2):
-        result = runner.invoke(args=["followups", "remind"])
+        result = runner.invoke(args=["followups", "remind", "--after", "00:00"])
         assert result.exit_code == 0 and f"{tenant.slug} 3" in result.output, result.output
 
     with app.app_context(), tenant_context(tenant.id):
