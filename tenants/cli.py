@@ -2,7 +2,6 @@
 import click
 from flask.cli import AppGroup
 
-from tenants.models import DEFAULT_TIMEZONE
 from tenants.services import TenantError, create_tenant, list_tenants
 
 tenants_cli = AppGroup("tenants", help="Create and list clinics (tenants).")
@@ -14,7 +13,7 @@ tenants_cli = AppGroup("tenants", help="Create and list clinics (tenants).")
 @click.option("--admin-email", required=True, help="Sign-in of the clinic's owner account.")
 @click.option("--admin-password", required=True, help="At least 10 characters.")
 @click.option("--domain", "domains", multiple=True, help="A custom host name (repeatable).")
-@click.option("--timezone", default=DEFAULT_TIMEZONE, show_default=True, help="The clinic's IANA time zone.")
+@click.option("--timezone", default="Asia/Shanghai", show_default=True, help="The clinic's IANA time zone.")
 def create_command(slug, name, admin_email, admin_password, domains, timezone):
     try:
         tenant = create_tenant(

@@ -7,8 +7,6 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from tenants.db import UTCDateTime, db
 from tenants.ids import new_id
 
-DEFAULT_TIMEZONE = "Asia/Shanghai"
-
 
 def utcnow() -> datetime:
     return datetime.now(timezone.utc)
@@ -21,7 +19,6 @@ class Tenant(db.Model):
     slug: Mapped[str] = mapped_column(String(40), unique=True)
     name: Mapped[str] = mapped_column(String(120))
     card_prefix: Mapped[str] = mapped_column(String(6), default="")
-    timezone: Mapped[str] = mapped_column(String(64), default=DEFAULT_TIMEZONE)  # the clinic clock's zone
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 

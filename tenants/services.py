@@ -2,13 +2,12 @@
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import select
 
 from tenants.context import tenant_context
 from tenants.db import db
-from tenants.models import DEFAULT_TIMEZONE, Domain, Tenant
+from tenants.models import Domain, Tenant
 from tenants.resolver import SLUG_RE
 
 log = logging.getLogger(__name__)
@@ -28,8 +27,7 @@ def on_tenant_created(step: Callable[..., None]) -> Callable[..., None]:
     return step
 
 
-def create_tenant(slug: str, name: str, *, domains: tuple[str, ...] = (), timezone: str = DEFAULT_TIMEZONE,
-                  **setup) -> Tenant:
+def create_tenant(slug: str, name: str, *, domains: tuple[str, ...] = (), **setup) -> Tenant:
     """Create a tenant and run the setup steps in one transaction."""
     slug = slug.strip().lower()
     if not SLUG_RE.match(slug):
@@ -38,9 +36,7 @@ def create_tenant(slug: str, name: str, *, domains: tuple[str, ...] = (), timezo
         raise TenantError(f"a tenant with slug {slug!r} exists already")
     if not name.strip():
         raise TenantError("name is required")
-    if not is_zone(timezone):
-        raise TenantError(f"unknown time zone {timezone!r} (an IANA name such as Asia/Shanghai)")
-    tenant = Tenant(slug=slug, name=name.strip(), card_prefix=_card_prefix(slug), timezone=timezone)
+    tenant = Tenant(slug=slug, name=name.strip(), card_prefix=_card_prefix(slug))
     db.session.add(tenant)
     for host in domains:
         db.session.add(Domain(host=host.lower(), tenant=tenant))
@@ -54,14 +50,6 @@ def create_tenant(slug: str, name: str, *, domains: tuple[str, ...] = (), timezo
         db.session.rollback()
         raise
     return tenant
-
-
-def is_zone(name: str) -> bool:
-    try:
-        ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        return False
-    return True
 
 
 def _card_prefix(slug: str) -> str:

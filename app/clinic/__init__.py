@@ -1,4 +1,4 @@
-"""The clinic's own profile: its name and the time zone of its clock."""
+"""The clinic's own profile: the time zone of its clock."""
 
 
 def register(app) -> None:

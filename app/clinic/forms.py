@@ -1,13 +1,11 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import SelectField, StringField
-from wtforms.validators import Length
+from wtforms import SelectField
 
 from app.core import clock
 
 
 class ProfileForm(FlaskForm):
-    name = StringField(_l("Clinic name"), validators=[Length(max=120)])
     timezone = SelectField(_l("Time zone of the clinic's clock"), validate_choice=False)
 
     def __init__(self, *args, **kwargs):

@@ -14,11 +14,10 @@ bp = Blueprint("clinic", __name__)
 @bp.route("/settings/clinic", methods=["GET", "POST"])
 @requires("clinic.profile")
 def profile():
-    tenant = services.current()
-    form = ProfileForm(obj=tenant)
+    form = ProfileForm(timezone=services.timezone())
     if form.validate_on_submit():
         try:
-            services.update_profile(name=form.name.data or "", timezone=form.timezone.data or "")
+            services.update_profile(timezone=form.timezone.data or "")
         except services.ProfileError as exc:
             db.session.rollback()
             exc.show_on(form)

@@ -3,27 +3,47 @@ in a clinic.
 
 Moments are stored and compared in UTC (``utcnow``). A clinic's day (its
 "today", the date of a reading, a booking's cut-off, quiet hours, "within
-N days") is taken in the clinic's time zone, a setting on the clinic
-(``Tenant.timezone``, Asia/Shanghai unless the owner changes it). Nothing
-else computes a clinic's day. Tests pin the clock with time-machine, which
-every reading here follows.
+N days") is taken in the clinic's time zone, a clinic setting
+(``ClinicClock``, Asia/Shanghai unless the owner changes it on the clinic
+profile page). Nothing else computes a clinic's day. Tests pin the clock
+with time-machine, which every reading here follows.
 """
 from datetime import date, datetime, time, timedelta, timezone
 from functools import cache
-from zoneinfo import ZoneInfo, available_timezones
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
-from flask import g, has_app_context, has_request_context
-from sqlalchemy import select
+from flask import has_app_context
+from sqlalchemy import String, select
+from sqlalchemy.orm import Mapped, mapped_column
 
-from tenants.context import current_tenant_id
-from tenants.db import db
-from tenants.models import DEFAULT_TIMEZONE, Tenant, utcnow
-from tenants.services import is_zone
+from tenants.context import current_tenant_id, require_tenant_id, tenant_context
+from tenants.db import UTCDateTime, db
+from tenants.models import utcnow
+from tenants.scoping import TenantOwned
+from tenants.services import TenantError, on_tenant_created
 
 __all__ = ["DEFAULT_TIMEZONE", "utcnow", "zone_name", "zone", "now", "today", "local", "local_date", "at",
-           "day_bounds", "age", "is_zone", "zone_choices", "remember_zone"]
+           "day_bounds", "age", "is_zone", "zone_choices", "set_zone"]
 
+DEFAULT_TIMEZONE = "Asia/Shanghai"
 _SESSION_KEY = "careloop_clinic_zones"  # session.info: {tenant id: zone name}, read once per session
+
+
+class ClinicClock(TenantOwned, db.Model):
+    """One row per clinic: the zone of its clock (no row: the default)."""
+
+    __tablename__ = "clinic_clocks"
+
+    timezone: Mapped[str] = mapped_column(String(64), default=DEFAULT_TIMEZONE)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+def is_zone(name: str) -> bool:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return False
+    return True
 
 
 @cache
@@ -33,25 +53,32 @@ def zone_choices() -> tuple[str, ...]:
     return (DEFAULT_TIMEZONE, *[n for n in names if n != DEFAULT_TIMEZONE])
 
 
-def remember_zone(tenant_id: int, name: str) -> None:
-    """Tell this session a clinic's zone (after the owner changes it)."""
-    if has_app_context():
-        db.session.info.setdefault(_SESSION_KEY, {})[tenant_id] = name
+def set_zone(name: str) -> None:
+    """Move the current clinic's clock to another zone (the caller commits)."""
+    if not is_zone(name):
+        raise ValueError(f"unknown time zone {name!r} (an IANA name such as Asia/Shanghai)")
+    tenant_id = require_tenant_id()
+    row = db.session.scalar(select(ClinicClock))
+    if row is None:
+        row = ClinicClock(tenant_id=tenant_id)
+        db.session.add(row)
+    row.timezone = name
+    db.session.info.setdefault(_SESSION_KEY, {})[tenant_id] = name
 
 
 def zone_name(tenant_id: int | None = None) -> str:
     """The clinic's IANA time zone (the current clinic unless one is named)."""
-    tenant_id = tenant_id if tenant_id is not None else current_tenant_id()
+    current = current_tenant_id()
+    tenant_id = tenant_id if tenant_id is not None else current
     if tenant_id is None or not has_app_context():
         return DEFAULT_TIMEZONE
-    if has_request_context():
-        tenant = g.get("tenant")
-        if tenant is not None and tenant.id == tenant_id:
-            return tenant.timezone or DEFAULT_TIMEZONE
     known = db.session.info.setdefault(_SESSION_KEY, {})
     if tenant_id not in known:
-        known[tenant_id] = db.session.scalar(select(Tenant.timezone).where(Tenant.id == tenant_id)) \
-            or DEFAULT_TIMEZONE
+        if tenant_id == current:
+            known[tenant_id] = db.session.scalar(select(ClinicClock.timezone)) or DEFAULT_TIMEZONE
+        else:  # another clinic's zone: read as that clinic (row-level security)
+            with tenant_context(tenant_id):
+                known[tenant_id] = db.session.scalar(select(ClinicClock.timezone)) or DEFAULT_TIMEZONE
     return known[tenant_id]
 
 
@@ -97,3 +124,11 @@ def age(born: date, on: date | None = None) -> int:
     """Whole years from ``born`` to ``on`` (the clinic's today by default)."""
     on = on or today()
     return on.year - born.year - ((on.month, on.day) < (born.month, born.day))
+
+
+@on_tenant_created
+def _start_the_clock(tenant, *, timezone: str = DEFAULT_TIMEZONE, **_) -> None:
+    """A new clinic's clock, in the zone given to ``tenants create --timezone``."""
+    if not is_zone(timezone):
+        raise TenantError(f"unknown time zone {timezone!r} (an IANA name such as Asia/Shanghai)")
+    set_zone(timezone)
