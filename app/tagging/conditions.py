@@ -8,9 +8,11 @@ Questionnaire scores or risk levels join later as one more class each;
 the engine, the form and the evaluation do not change.
 """
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timezone
 
 from flask_babel import gettext as _
+
+from app.core import clock
 
 CMP = {">=": "≥", ">": ">", "<=": "≤", "<": "<", "=": "=", "!=": "≠"}
 FLAGS = ("H", "HH", "L", "LL", "A")
@@ -60,13 +62,14 @@ def compare(expr, cmp: str, value):
 
 
 def _when(value) -> str:
-    """An evidence timestamp (ISO text from either database) as a date."""
+    """An evidence timestamp (ISO text from either database, UTC) as the clinic's date."""
     if not value:
         return ""
     try:
-        return datetime.fromisoformat(str(value).replace(" ", "T")[:19]).date().isoformat()
+        moment = datetime.fromisoformat(str(value).replace(" ", "T"))
     except ValueError:
         return str(value)[:10]
+    return clock.local_date(moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)).isoformat()
 
 
 class Source:

@@ -105,3 +105,12 @@ def test_sqlite_keeps_times_with_their_offset():
         assert read == moment and read.tzinfo == timezone.utc
         with pytest.raises(sa.exc.StatementError):
             conn.execute(table.insert(), {"at": datetime(2026, 12, 5, 7, 47)})  # naive: which zone?
+
+
+def test_a_tags_evidence_is_dated_by_the_clinics_day(app, make_tenant):
+    from app.tagging.conditions import _when
+
+    tenant = make_tenant(timezone="Asia/Shanghai")
+    with app.app_context(), tenant_context(tenant.id):
+        assert _when("2024-05-05T16:30:00+00:00") == "2024-05-06"   # PostgreSQL's JSON
+        assert _when("2024-05-05 16:30:00.000000") == "2024-05-06"  # SQLite's, stored in UTC
