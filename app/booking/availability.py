@@ -36,6 +36,11 @@ class BookingRefused(ValueError):
         self.reason, self.message = reason, message
 
 
+class NeedsConfirmation(BookingRefused):
+    """Allowed, but only once the person has confirmed what ``message`` warns
+    of (the caller asks and repeats the call with ``confirmed=True``)."""
+
+
 @dataclass(frozen=True)
 class Slot:
     start: time
@@ -248,10 +253,18 @@ def month(package: ExamPackage, year: int, month_no: int, *, now: datetime | Non
 
 # ------------------------------------------------------------------ rules
 
-def check_eligible(package: ExamPackage, sex: str, birth_date: date, day: date) -> None:
+def _sex_refusal(package: ExamPackage, sex: str) -> BookingRefused | None:
     if package.sex and sex != package.sex:
-        raise BookingRefused("sex", _("This package is for women only.") if package.sex == "F"
-                             else _("This package is for men only."))
+        return BookingRefused("sex", _("This package is for women only.") if package.sex == "F"
+                              else _("This package is for men only."))
+    return None
+
+
+def check_eligible(package: ExamPackage, sex: str, birth_date: date, day: date) -> None:
+    """Refuse a person the package is not for, by sex or by age on the exam day."""
+    refusal = _sex_refusal(package, sex)
+    if refusal is not None:
+        raise refusal
     age = clock.age(birth_date, day)
     if package.age_min is not None and age < package.age_min:
         raise BookingRefused("age", _("This package is for people aged %(n)d or over; on the exam day you will "
@@ -259,6 +272,23 @@ def check_eligible(package: ExamPackage, sex: str, birth_date: date, day: date) 
     if package.age_max is not None and age > package.age_max:
         raise BookingRefused("age", _("This package is for people aged up to %(n)d; on the exam day you will "
                                       "be %(age)d.", n=package.age_max, age=age))
+
+
+def eligibility_refusal(package: ExamPackage, sex: str, birth_date: date) -> BookingRefused | None:
+    """Why this person cannot book ``package`` at all, by sex or by age on the
+    clinic's today (before a date is chosen), or None. Booking checks the age
+    on the exam day again (``check_eligible``)."""
+    refusal = _sex_refusal(package, sex)
+    if refusal is not None:
+        return refusal
+    age = clock.age(birth_date, clock.today())
+    if package.age_min is not None and age < package.age_min:
+        return BookingRefused("age", _("This package is for people aged %(n)d or over; you are %(age)d.",
+                                       n=package.age_min, age=age))
+    if package.age_max is not None and age > package.age_max:
+        return BookingRefused("age", _("This package is for people aged up to %(n)d; you are %(age)d.",
+                                       n=package.age_max, age=age))
+    return None
 
 
 def check_date(day: date, *, now: datetime | None = None) -> list[Slot]:

@@ -1,6 +1,15 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, DateField, IntegerField, SelectField, StringField, TextAreaField, TimeField
+from wtforms import (
+    BooleanField,
+    DateField,
+    HiddenField,
+    IntegerField,
+    SelectField,
+    StringField,
+    TextAreaField,
+    TimeField,
+)
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from app.booking import labels
@@ -55,6 +64,7 @@ class ClosedDayForm(FlaskForm):
 
 class OrderActionForm(FlaskForm):
     note = StringField(_l("Note"), validators=[Optional(), Length(max=300), NoMarkup()])
+    confirm = HiddenField()  # "1": the second click, after the page asked
 
 
 class PaymentForm(FlaskForm):

@@ -20,6 +20,7 @@ from sqlalchemy import (
     Text,
     Time,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -30,6 +31,9 @@ from tenants.scoping import TenantOwned, TenantScoped, tenant_fk
 CATEGORIES = ("general", "employment", "women", "senior", "chronic", "other")
 SEX_RULES = ("", "M", "F")  # "" = everyone
 UNLIMITED = 1_000_000       # the capacity of a counter whose rule sets no limit
+# The statuses in which an order holds a place (orders.HOLDING); a patient has
+# at most one such order of a package per day (uq_booking_orders_one_per_day).
+HOLDING_SQL = "status IN ('confirmed', 'paid', 'pay_at_clinic', 'pending_payment')"
 
 
 class ExamPackage(TenantScoped, db.Model):
@@ -154,6 +158,8 @@ class Order(TenantScoped, db.Model):
         CheckConstraint("price_fen >= 0", name="price_not_negative"),
         Index("ix_booking_orders_tenant_day", "tenant_id", "day", "start"),
         Index("ix_booking_orders_tenant_patient", "tenant_id", "patient_id", "day"),
+        Index("uq_booking_orders_one_per_day", "tenant_id", "patient_id", "package_id", "day", unique=True,
+              postgresql_where=text(HOLDING_SQL), sqlite_where=text(HOLDING_SQL)),
     )
 
     order_no: Mapped[str] = mapped_column(String(24))

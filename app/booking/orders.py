@@ -6,7 +6,12 @@ Places are taken with one conditional UPDATE per counter
 deadlock. The UPDATE's row lock serialises bookings of the same place and
 the counters' CHECK constraints back it up. Callers commit, or roll back
 after a ``BookingRefused``.
+
+A patient holds at most one order of a package per day: a partial unique
+index on (tenant, patient, package, day) over the statuses in ``HOLDING``
+enforces it, and a second booking is answered with the order they hold.
 """
+from dataclasses import dataclass
 from datetime import date, datetime, time
 
 from flask_babel import gettext as _
@@ -14,7 +19,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from app.booking import availability, notices, payments
-from app.booking.availability import BookingRefused
+from app.booking.availability import BookingRefused, NeedsConfirmation
 from app.booking.models import UNLIMITED, DayCounter, ExamPackage, Order, OrderEvent, PackageDayCounter, SlotCounter
 from app.booking.signals import order_completed
 from app.core import events as event_path
@@ -27,7 +32,7 @@ from tenants.models import Tenant, utcnow
 
 STATUSES = ("pending_payment", "pay_at_clinic", "paid", "confirmed", "checked_in", "completed", "cancelled",
             "refunded", "no_show")
-# Orders in these states hold a place.
+# Orders in these states hold a place (models.HOLDING_SQL says the same to the database).
 HOLDING = frozenset({"pending_payment", "pay_at_clinic", "paid", "confirmed"})
 TRANSITIONS: dict[str, frozenset[str]] = {
     "pending_payment": frozenset({"paid", "cancelled"}),
@@ -124,6 +129,22 @@ def on_day(day: date) -> list[Order]:
     return list(db.session.scalars(select(Order).where(Order.day == day).order_by(Order.start, Order.created_at)))
 
 
+def holding(patient_id: int, package_id: int, day: date, *, excluding: int | None = None) -> Order | None:
+    """The patient's order of this package on this day that holds a place (at most one)."""
+    query = select(Order).where(Order.patient_id == patient_id, Order.package_id == package_id, Order.day == day,
+                                Order.status.in_(HOLDING))
+    if excluding is not None:
+        query = query.where(Order.id != excluding)
+    return db.session.scalar(query)
+
+
+def upcoming_of(patient_id: int, package_id: int) -> list[Order]:
+    """The patient's orders of this package that hold a place, from the clinic's today on."""
+    return list(db.session.scalars(select(Order).where(
+        Order.patient_id == patient_id, Order.package_id == package_id, Order.status.in_(HOLDING),
+        Order.day >= availability.local_now().date()).order_by(Order.day)))
+
+
 def due_on(day: date) -> list[Order]:
     return list(db.session.scalars(select(Order).where(Order.day == day, Order.status.in_(HOLDING))))
 
@@ -149,16 +170,29 @@ def _order_no(today: date) -> str:
     return f"{prefix}{today:%Y%m%d}{seq:03d}"
 
 
-def book(package_id: int, day: date, start: time, patient, *, idempotency_key: str, account_id: int | None = None,
-         actor_type: str = "patient", actor_id: int | None = None, provider: str = "pay_at_clinic",
-         now: datetime | None = None) -> Order:
-    """Take a place and create the order. A second submission with the same
-    idempotency key returns the first order (committed or rolled back here)."""
+@dataclass(frozen=True)
+class Booked:
+    order: Order
+    created: bool  # False: an order the patient had already (this form again, or this package on this day)
+
+
+def book_once(package_id: int, day: date, start: time, patient, *, idempotency_key: str,
+              account_id: int | None = None, actor_type: str = "patient", actor_id: int | None = None,
+              provider: str = "pay_at_clinic", now: datetime | None = None) -> Booked:
+    """Take a place and create the order, once: a second submission of the
+    same form (idempotency key), or any booking of a package on a day when
+    the patient holds an order of that package on that day already, gets
+    that order back instead, concurrent submissions included. The insert
+    runs in a savepoint, so a submission that loses a race gives its places
+    back and leaves the rest of the caller's transaction alone."""
     if not idempotency_key or len(idempotency_key) > 64:
         raise BookingRefused("form", _("The form has expired; please start again."))
     existing = by_key(idempotency_key)
     if existing is not None:
-        return _same_patient(existing, patient)
+        return Booked(_same_patient(existing, patient), False)
+    existing = holding(patient.id, package_id, day)
+    if existing is not None:
+        return Booked(existing, False)
     package = db.session.scalar(select(ExamPackage).where(ExamPackage.id == package_id))
     if package is None or not package.active:
         raise BookingRefused("inactive", _("This package is no longer offered."))
@@ -167,23 +201,36 @@ def book(package_id: int, day: date, start: time, patient, *, idempotency_key: s
     if slot is None:
         raise BookingRefused("no_slot", _("There is no such time slot on %(date)s.", date=day.isoformat()))
     chosen = payments.provider(provider)
-    _apply(_counter_ops(package, day, start, slot.capacity, +1))
-    order = Order(order_no=_order_no(availability.local_now(now).date()), idempotency_key=idempotency_key,
-                  package_id=package.id, package_name=package.name, patient_id=patient.id, account_id=account_id,
-                  day=day, start=slot.start, end=slot.end, status=chosen.initial_status, price_fen=package.price_fen,
-                  payment_provider=chosen.key)
-    db.session.add(order)
     try:
-        db.session.flush()
-    except IntegrityError:  # the same form committed meanwhile: give back its order, keep no second place
-        db.session.rollback()
+        with db.session.begin_nested():
+            _apply(_counter_ops(package, day, start, slot.capacity, +1))
+            order = Order(order_no=_order_no(availability.local_now(now).date()), idempotency_key=idempotency_key,
+                          package_id=package.id, package_name=package.name, patient_id=patient.id,
+                          account_id=account_id, day=day, start=slot.start, end=slot.end,
+                          status=chosen.initial_status, price_fen=package.price_fen, payment_provider=chosen.key)
+            db.session.add(order)
+            db.session.flush()
+    except IntegrityError:
+        # The same form, or the same package and day, committed meanwhile (the unique
+        # indexes waited for it): give back that order; the savepoint gave back the places.
         existing = by_key(idempotency_key)
+        if existing is not None:
+            return Booked(_same_patient(existing, patient), False)
+        existing = holding(patient.id, package_id, day)
         if existing is None:
             raise
-        return _same_patient(existing, patient)
+        return Booked(existing, False)
     _event(order, "created", "", order.status, actor_type, actor_id)
     notices.confirmation(order, package)
-    return order
+    return Booked(order, True)
+
+
+def book(package_id: int, day: date, start: time, patient, *, idempotency_key: str, account_id: int | None = None,
+         actor_type: str = "patient", actor_id: int | None = None, provider: str = "pay_at_clinic",
+         now: datetime | None = None) -> Order:
+    """``book_once`` when the caller needs only the order (new or the one held already)."""
+    return book_once(package_id, day, start, patient, idempotency_key=idempotency_key, account_id=account_id,
+                     actor_type=actor_type, actor_id=actor_id, provider=provider, now=now).order
 
 
 def _same_patient(order: Order, patient) -> Order:
@@ -193,10 +240,21 @@ def _same_patient(order: Order, patient) -> Order:
 
 
 def transition(order: Order, to: str, *, actor_type: str, actor_id: int | None = None, note: str = "",
-               now: datetime | None = None) -> OrderEvent:
+               now: datetime | None = None, confirmed: bool = False) -> OrderEvent:
+    """Move an order to ``to``. Checking in an order booked for another day
+    than the clinic's today raises ``NeedsConfirmation`` unless ``confirmed``."""
     if not can_transition(order, to):
         raise BookingRefused("state", _("This order cannot change from “%(from)s” to “%(to)s”.",
                                         **{"from": order.status, "to": to}))
+    if to == "checked_in":
+        today = availability.local_now(now).date()
+        if order.day != today:
+            if not confirmed:
+                raise NeedsConfirmation("other_day", _(
+                    "This order is booked for %(date)s, not for today (%(today)s). Check the patient in anyway?",
+                    date=order.day.isoformat(), today=today.isoformat()))
+            note = note or _("Checked in on %(today)s; booked for %(date)s.", today=today.isoformat(),
+                             date=order.day.isoformat())
     if order.status in HOLDING and to == "cancelled":
         package = db.session.get(ExamPackage, (order.tenant_id, order.package_id))
         _apply(_counter_ops(package, order.day, order.start, 0, -1))
@@ -234,6 +292,8 @@ def reschedule(order: Order, day: date, start: time, patient, *, actor_type: str
         availability.check_change_allowed(order.day, now=now)
     if (day, start) == (order.day, order.start):
         raise BookingRefused("same", _("That is the date and time you have already."))
+    if day != order.day:
+        _refuse_second_on(order, day)
     package = db.session.get(ExamPackage, (order.tenant_id, order.package_id))
     availability.check_eligible(package, patient.sex, patient.birth_date, day)
     slot = next((s for s in availability.check_date(day, now=now) if s.start == start), None)
@@ -248,9 +308,24 @@ def reschedule(order: Order, day: date, start: time, patient, *, actor_type: str
     _apply([tuple(entry) for entry in merged.values() if entry[3]])
     note = f"{order.day.isoformat()} {order.start:%H:%M} → {day.isoformat()} {slot.start:%H:%M}"
     order.day, order.start, order.end = day, slot.start, slot.end
+    try:
+        with db.session.begin_nested():
+            db.session.flush()
+    except IntegrityError:  # the patient booked this package on that day meanwhile
+        _refuse_second_on(order, day)
+        raise
     event = _event(order, "rescheduled", order.status, order.status, actor_type, actor_id, note)
     notices.changed(order, package, event.id)
     return event
+
+
+def _refuse_second_on(order: Order, day: date) -> None:
+    other = holding(order.patient_id, order.package_id, day, excluding=order.id)
+    if other is not None:
+        raise BookingRefused("duplicate", _(
+            "There is a booking of %(package)s on %(date)s already (order %(no)s, %(time)s). Please choose "
+            "another date, or change or cancel that booking.", package=other.package_name,
+            date=day.isoformat(), no=other.order_no, time=other.start.strftime("%H:%M")))
 
 
 def mark_paid(order: Order, *, actor_id: int | None, reference: str = "", now: datetime | None = None) -> OrderEvent:

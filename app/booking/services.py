@@ -12,7 +12,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from app.booking import availability, orders, payments  # noqa: F401  (re-exported API)
-from app.booking.availability import BookingRefused, DayState, Month, SlotState  # noqa: F401
+from app.booking.availability import BookingRefused, DayState, Month, NeedsConfirmation, SlotState  # noqa: F401
 from app.booking.models import (
     CATEGORIES,
     SEX_RULES,
@@ -24,7 +24,17 @@ from app.booking.models import (
     SlotTemplate,
 )
 from app.booking.notices import preparation  # noqa: F401  (what the shop shows before booking)
-from app.booking.orders import HOLDING, STATUSES, TRANSITIONS, book, cancel, mark_paid, reschedule, transition  # noqa: F401
+from app.booking.orders import (  # noqa: F401
+    HOLDING,
+    STATUSES,
+    TRANSITIONS,
+    book,
+    book_once,
+    cancel,
+    mark_paid,
+    reschedule,
+    transition,
+)
 from app.booking.signals import order_completed  # noqa: F401  (others listen)
 from app.core.errors import FieldErrors
 from app.records import services as records
@@ -166,6 +176,19 @@ def list_packages(*, active_only: bool = True, category: str = "", sex: str = ""
     if sex in ("M", "F"):
         query = query.where(ExamPackage.sex.in_(("", sex)))
     return list(db.session.scalars(query))
+
+
+def bookable_for(packages: list[ExamPackage], patient) -> tuple[list[ExamPackage], list[tuple[ExamPackage, str]]]:
+    """The packages this patient can book (by sex and age today), and the
+    others each with the reason they cannot."""
+    bookable, refused = [], []
+    for package in packages:
+        refusal = availability.eligibility_refusal(package, patient.sex, patient.birth_date)
+        if refusal is None:
+            bookable.append(package)
+        else:
+            refused.append((package, refusal.message))
+    return bookable, refused
 
 
 # ---------------------------------------------------------------- capacity

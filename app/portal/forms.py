@@ -40,3 +40,7 @@ class DetailsForm(BookForm):
 class RescheduleForm(FlaskForm):
     day = HiddenField(validators=[DataRequired()])
     slot = HiddenField(validators=[DataRequired()])
+
+
+class CancelForm(FlaskForm):
+    confirm = HiddenField()  # "1" from the confirmation page

@@ -57,25 +57,45 @@ def _partial(context: dict):
     return None
 
 
+def signed_in_patient():
+    """The signed-in patient's card, or None (anonymous, or no card yet)."""
+    account = session.current_account()
+    return services.patient_of(account) if account is not None else None
+
+
 @bp.route("")
 @public
 def index():
     category = request.args.get("category", "")
     sex = request.args.get("sex", "")
     found = booking.list_packages(category=category, sex=sex)
+    patient = signed_in_patient()
+    hidden = []
+    if patient is not None:  # offer only what this patient can book; say what is left out and why
+        found, hidden = booking.bookable_for(found, patient)
     template = "portal/_packages.html" if wants_partial() else "portal/shop.html"
-    return render_template(template, packages=found, category=category, sex=sex)
+    return render_template(template, packages=found, hidden=hidden, category=category, sex=sex)
 
 
 @bp.route("/packages/<id:package_id>")
 @public
 def package(package_id: int):
     package = found_or_404(booking.get_package(package_id, active_only=True))
+    patient = signed_in_patient()
+    refusal = (booking.availability.eligibility_refusal(package, patient.sex, patient.birth_date)
+               if patient is not None else None)
+    if refusal is not None:  # why, instead of a calendar of dates this patient cannot book
+        if wants_partial() and request.args.get("part"):
+            return render_template("portal/_not_eligible.html", package=package, refusal=refusal.message)
+        return render_template("portal/package.html", package=package, preparation=booking_preparation(package),
+                               refusal=refusal.message, held=[])
     context = calendar_context(
         package, page_url=lambda **a: url_for("shop.package", package_id=package.id, **a),
         slot_action=url_for("shop.book", package_id=package.id), slot_method="get")
+    held = booking.orders.upcoming_of(patient.id, package.id) if patient is not None else []
     return _partial(context) or render_template(
-        "portal/package.html", package=package, preparation=booking_preparation(package), **context)
+        "portal/package.html", package=package, preparation=booking_preparation(package), refusal=None,
+        held=held, **context)
 
 
 def booking_preparation(package) -> str:
@@ -100,14 +120,14 @@ def book(package_id: int):
     if day is None or slot is None:
         flash(_("Please choose a date and a time first."))
         return redirect(url_for("shop.package", package_id=package.id))
-    refusal = None
+    refusal = existing = None
     if form.validate_on_submit():
         try:
             if patient is None:
                 patient = services.confirm_details(account, _details(form),
                                                    consent_version=current_app.config["CONSENT_VERSION"])
-            order = booking.book(package.id, day, slot, patient, idempotency_key=form.idem.data,
-                                 account_id=account.id)
+            booked = booking.book_once(package.id, day, slot, patient, idempotency_key=form.idem.data,
+                                       account_id=account.id)
         except patients.PatientError as exc:
             db.session.rollback()
             patient = None
@@ -122,20 +142,28 @@ def book(package_id: int):
             refusal = exc.message
         else:
             db.session.commit()
-            flash(_("Booked: %(package)s on %(date)s at %(time)s. Order %(no)s.", package=order.package_name,
-                    date=order.day.isoformat(), time=order.start.strftime("%H:%M"), no=order.order_no))
+            order = booked.order
+            if booked.created:
+                flash(_("Booked: %(package)s on %(date)s at %(time)s. Order %(no)s.", package=order.package_name,
+                        date=order.day.isoformat(), time=order.start.strftime("%H:%M"), no=order.order_no))
+            else:
+                flash(_("You have booked %(package)s on %(date)s already, at %(time)s (order %(no)s). Nothing new "
+                        "was booked: this is your booking.", package=order.package_name,
+                        date=order.day.isoformat(), time=order.start.strftime("%H:%M"), no=order.order_no))
             return redirect(url_for("portal.order", order_id=order.id))
     elif request.method == "GET" and patient is not None:
-        try:  # say now, not after the form, if this person cannot have this package or date
-            booking.availability.check_eligible(package, patient.sex, patient.birth_date, day)
-            booking.availability.check_date(day)
-        except booking.BookingRefused as exc:
-            refusal = exc.message
+        existing = booking.orders.holding(patient.id, package.id, day)
+        if existing is None:
+            try:  # say now, not after the form, if this person cannot have this package or date
+                booking.availability.check_eligible(package, patient.sex, patient.birth_date, day)
+                booking.availability.check_date(day)
+            except booking.BookingRefused as exc:
+                refusal = exc.message
     status = 409 if refusal else (400 if form.errors else 200)
     slot_state = next((s for s in booking.availability.day_state(package, day).slots if s.start == slot), None)
     return render_template("portal/book.html", package=package, form=form, patient=patient, day=day, slot=slot,
-                           slot_state=slot_state, refusal=refusal, mobile=services.mobile_of(account),
-                           preparation=booking_preparation(package)), status
+                           slot_state=slot_state, refusal=refusal, existing=existing,
+                           mobile=services.mobile_of(account), preparation=booking_preparation(package)), status
 
 
 def _details(form: DetailsForm) -> patients.PatientData:

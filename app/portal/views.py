@@ -6,7 +6,7 @@ from flask_babel import gettext as _
 from app.booking import services as booking
 from app.core.access import public
 from app.portal import services, session
-from app.portal.forms import CodeForm, MobileForm, RescheduleForm
+from app.portal.forms import CancelForm, CodeForm, MobileForm, RescheduleForm
 from app.portal.shop_views import _partial, booking_preparation, calendar_context, parse_day, parse_slot
 from tenants.db import db
 
@@ -106,21 +106,30 @@ def order(order_id: int):
                            **_change_state(order))
 
 
-@bp.route("/orders/<id:order_id>/cancel", methods=["POST"])
+@bp.route("/orders/<id:order_id>/cancel", methods=["GET", "POST"])
 @public
 def cancel(order_id: int):
+    """A page asking to confirm; its form posts confirm=1. A post without
+    it (an old page, a second tab) gets the question again, not a cancellation."""
     order, response = _own_order(order_id)
     if response:
         return response
-    try:
-        booking.cancel(order, actor_type="patient", actor_id=order.account_id)
-    except booking.BookingRefused as exc:
-        db.session.rollback()
-        flash(exc.message)
-    else:
-        db.session.commit()
-        flash(_("Your booking %(no)s is cancelled.", no=order.order_no))
-    return redirect(url_for("portal.order", order_id=order_id))
+    form = CancelForm()
+    if request.method == "POST":
+        if not form.validate_on_submit():
+            abort(400)
+        if form.confirm.data == "1":
+            try:
+                booking.cancel(order, actor_type="patient", actor_id=order.account_id)
+            except booking.BookingRefused as exc:
+                db.session.rollback()
+                flash(exc.message)
+            else:
+                db.session.commit()
+                flash(_("Your booking %(no)s is cancelled.", no=order.order_no))
+            return redirect(url_for("portal.order", order_id=order_id))
+    return render_template("portal/cancel.html", order=order, form=CancelForm(formdata=None, confirm="1"),
+                           **_change_state(order))
 
 
 @bp.route("/orders/<id:order_id>/reschedule", methods=["GET", "POST"])

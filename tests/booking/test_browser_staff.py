@@ -1,6 +1,7 @@
 """In the system Chromium: the front desk opens the day's schedule, checks a
-booked patient in (landing on their card), marks the exam completed, and the
-order's history shows both changes."""
+booked patient in (an order of another day: warned, then a second click;
+landing on their card), marks the exam completed, and the order's history
+names who made both changes."""
 import re
 from datetime import time
 
@@ -56,6 +57,10 @@ def test_front_desk_checks_in_and_completes(app, make_tenant, make_staff, make_p
         order_url = page.url
 
         page.get_by_role("button", name="Check in").click()
+        warning = page.get_by_role("alert").inner_text()
+        assert "not for today" in warning and str(day.year) in warning, warning
+        assert page.evaluate("document.activeElement.id") == "confirm-title"  # keyboard users start at the question
+        page.get_by_role("button", name="Check in anyway").click()
         page.wait_for_url(f"{base}/patients/*")  # the card opens for the visit
         assert "赵晓光" in page.locator("h1").inner_text()
         assert re.search(f"Order {order_no}: Checked in", page.get_by_role("status").first.inner_text())
@@ -72,7 +77,8 @@ def test_front_desk_checks_in_and_completes(app, make_tenant, make_staff, make_p
         history = page.locator("table.list tbody tr")
         texts = [history.nth(i).inner_text() for i in range(history.count())]
         assert "Booked" in texts[0]
-        assert any("Booked, pay at the clinic → Checked in" in t and "staff" in t for t in texts), texts
-        assert any("Checked in → Completed" in t and "staff" in t for t in texts), texts
+        assert any("Booked, pay at the clinic → Checked in" in t and "front_desk user" in t for t in texts), texts
+        assert any("Checked in → Completed" in t and "front_desk user" in t for t in texts), texts
+        assert "the patient, in the portal" in texts[0] and "#" not in " ".join(texts), texts
         assert texts.index(next(t for t in texts if "→ Checked in" in t)) < \
             texts.index(next(t for t in texts if "→ Completed" in t))

@@ -82,3 +82,20 @@ def test_the_same_form_sent_ten_times_at_once_books_once(app, make_tenant, make_
         assert db.session.scalar(select(func.count()).select_from(Order)) == 1
         assert db.session.scalar(select(SlotCounter.booked).where(SlotCounter.day == day,
                                                                   SlotCounter.start == FIRST_SLOT)) == 1
+
+
+def test_forms_for_the_same_package_and_day_sent_at_once_book_once(app, make_tenant, make_patient, make_package,
+                                                                   as_tenant):
+    """Back, then the book button again (a new form, a new key), in several
+    tabs at once: one order, one place; every submission gets that order."""
+    tenant = make_tenant()
+    package = make_package(tenant)
+    day = open_day()
+    patient = make_patient(tenant).id
+    outcomes = _race(app, tenant.id, package.id, [patient] * 6, day, [f"tab{i}" for i in range(6)])
+    assert {o[0] for o in outcomes} == {"ok"}, outcomes
+    assert len({o[1] for o in outcomes}) == 1
+    with as_tenant(tenant):
+        assert db.session.scalar(select(func.count()).select_from(Order)) == 1
+        assert db.session.scalar(select(SlotCounter.booked).where(SlotCounter.day == day,
+                                                                  SlotCounter.start == FIRST_SLOT)) == 1

@@ -222,7 +222,9 @@ def test_transitions_are_checked_and_recorded(as_tenant, clinic):
             services.transition(order, "completed", actor_type="staff", actor_id=7)
         with pytest.raises(services.BookingRefused):
             services.transition(order, "refunded", actor_type="staff", actor_id=7)
-        services.transition(order, "checked_in", actor_type="staff", actor_id=7)
+        with pytest.raises(services.NeedsConfirmation):  # booked for another day: asks first
+            services.transition(order, "checked_in", actor_type="staff", actor_id=7)
+        services.transition(order, "checked_in", actor_type="staff", actor_id=7, confirmed=True)
         services.mark_paid(order, actor_id=7, reference="R-001")
         services.transition(order, "completed", actor_type="staff", actor_id=7, note="done")
         db.session.commit()

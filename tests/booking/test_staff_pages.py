@@ -86,7 +86,11 @@ def test_front_desk_checks_in_completes_and_takes_payment(make_tenant, make_staf
     assert "孙丽" in schedule and "07:30" in schedule and "1 of 20" in schedule.replace("1 / 20", "1 of 20")
     paid = client.submit(f"/booking/orders/{order_id}/paid", {"reference": "POS-778"})
     assert paid.status_code == 302
-    response = client.submit(f"/booking/orders/{order_id}/action/check_in")
+    warned = client.submit(f"/booking/orders/{order_id}/action/check_in")  # booked for another day: asks first
+    assert warned.status_code == 200 and 'name="confirm" type="hidden" value="1"' in warned.get_data(as_text=True)
+    with as_tenant(tenant):
+        assert db.session.scalar(select(Order.status)) == "paid"
+    response = client.submit(f"/booking/orders/{order_id}/action/check_in", {"confirm": "1"})
     assert response.status_code == 302 and response.headers["Location"] == f"/patients/{patient.id}"
     client.submit(f"/booking/orders/{order_id}/action/complete")
     page = client.get(f"/booking/orders/{order_id}").get_data(as_text=True)

@@ -143,7 +143,9 @@ def test_patient_reschedules_and_cancels(make_tenant, make_patient, make_package
                                                           "slot": "08:30"})
     assert moved.status_code == 302
     assert "08:30" in client.get(order_url).get_data(as_text=True)
-    cancelled = client.post(order_url + "/cancel", data={"csrf_token": client.token})
+    asked = client.post(order_url + "/cancel", data={"csrf_token": client.token})  # no confirm=1: asks
+    assert asked.status_code == 200 and 'name="confirm" type="hidden" value="1"' in asked.get_data(as_text=True)
+    cancelled = client.post(order_url + "/cancel", data={"csrf_token": client.token, "confirm": "1"})
     assert cancelled.status_code == 302
     with as_tenant(tenant):
         from tenants.db import db

@@ -1,5 +1,5 @@
 """In the system Chromium at phone size: sign in with a texted code, book,
-see the confirmation, reschedule, cancel."""
+see the confirmation, reschedule, cancel (after confirming)."""
 import re
 
 import pytest
@@ -44,7 +44,9 @@ def test_phone_booking_journey(app, make_tenant, make_patient, make_package, las
         page.get_by_role("radio", name=re.compile(r"^08:30")).check()
         page.get_by_role("button", name="Continue").click()
         assert "Moved to" in page.get_by_role("status").first.inner_text()
-        page.get_by_role("button", name="Cancel this booking").click()
+        page.get_by_role("link", name="Cancel this booking").click()
+        assert page.get_by_role("heading", name="Cancel this booking?").is_visible()
+        page.get_by_role("button", name="Yes, cancel the booking").click()
         assert "is cancelled" in page.get_by_role("status").first.inner_text()
         assert "Cancelled" in page.content()
         assert page_width(page) <= 390
