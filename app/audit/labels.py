@@ -1,7 +1,7 @@
 """What each audit action is called on screen."""
 from flask_babel import lazy_gettext as _l
 
-ACTION_LABELS = {
+ACTION = {
     "sign_in": _l("Signed in"),
     "sign_in_failed": _l("Failed sign-in"),
     "sign_in_locked": _l("Sign-in while locked"),

@@ -1,7 +1,6 @@
 from flask import Blueprint, render_template, request
 
 from app.audit import services
-from app.audit.labels import ACTION_LABELS
 from app.auth import services as staff_services
 from app.core.access import requires
 from app.patients import services as patients
@@ -21,5 +20,4 @@ def index():
     patient = patients.get(patient_id) if patient_id else None
     events = services.search(actor_id=actor_id, patient_id=patient_id, limit=200)
     return render_template("audit/index.html", events=events, staff=staff_services.list_staff(),
-                           actor_id=actor_id, patient=patient, patient_id=patient_id,
-                           action_labels=ACTION_LABELS)
+                           actor_id=actor_id, patient=patient, patient_id=patient_id)

@@ -1,9 +1,11 @@
 """Staff sign-in and roles."""
 from flask import g
 
+from app.core.i18n import register_labels
+
 
 def register(app, login_manager) -> None:
-    from app.auth import services
+    from app.auth import labels, services
     from app.auth.views import bp
 
     login_manager.init_app(app)
@@ -24,3 +26,4 @@ def register(app, login_manager) -> None:
         return services.load_session_user(tenant_id, user_id, nonce)
 
     app.register_blueprint(bp)
+    register_labels(app, "auth", labels)

@@ -3,13 +3,13 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, Email, Length
 
-from app.auth.labels import ROLE_LABELS
+from app.auth import labels
 from app.core.access import ROLES
 from app.core.validators import NoMarkup
 
 
 def role_choices():
-    return [(role, ROLE_LABELS[role]) for role in ROLES]
+    return [(role, labels.ROLE[role]) for role in ROLES]
 
 
 class LoginForm(FlaskForm):

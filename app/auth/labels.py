@@ -1,7 +1,7 @@
 """How roles read on screen."""
 from flask_babel import lazy_gettext as _l
 
-ROLE_LABELS = {
+ROLE = {
     "owner": _l("Owner"),
     "admin": _l("Admin"),
     "doctor": _l("Doctor"),

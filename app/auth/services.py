@@ -5,7 +5,7 @@ from datetime import datetime, timedelta
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
-from app.auth.labels import ROLE_LABELS  # noqa: F401  (how other pages name roles)
+from app.auth import labels  # noqa: F401  (how other pages name roles)
 from app.auth.models import StaffUser, new_nonce
 from app.core import audit
 from app.core.access import ROLES

@@ -8,7 +8,6 @@ from flask_login import current_user, login_user, logout_user
 
 from app.auth import services
 from app.auth.forms import LoginForm, StaffForm, StaffUpdateForm
-from app.auth.labels import ROLE_LABELS
 from app.core import audit
 from app.core.access import public, requires
 from app.core.htmx import render
@@ -88,7 +87,7 @@ def staff_list():
             return redirect(url_for("auth.staff_list"))
     status = 400 if form.errors else 200
     return render_template("auth/staff.html", form=form, staff=services.list_staff(),
-                           role_labels=ROLE_LABELS, update_form=StaffUpdateForm), status
+                           update_form=StaffUpdateForm), status
 
 
 @bp.route("/staff/<id:staff_id>", methods=["POST"])
@@ -110,5 +109,5 @@ def staff_update(staff_id: int):
     else:
         error = _("Please choose a role.")
     return render("auth/staff.html", "auth/_staff_row.html", member=user, error=error,
-                  role_labels=ROLE_LABELS, update_form=StaffUpdateForm,
+                  update_form=StaffUpdateForm,
                   form=StaffForm(), staff=services.list_staff()), (400 if error else 200)

@@ -1,4 +1,5 @@
 """Exam packages, capacity and orders (体检套餐 / 体检预约 / 订单)."""
+from app.core.i18n import register_labels
 from tenants.services import on_tenant_created
 
 
@@ -17,6 +18,4 @@ def register(app) -> None:
     app.register_blueprint(admin_views.bp)
     app.cli.add_command(booking_cli)
     app.jinja_env.filters["yuan"] = services.format_fen
-    app.jinja_env.globals.update(order_status_labels=labels.STATUS, package_category_labels=labels.CATEGORY,
-                                 package_sex_labels=labels.SEX, weekday_labels=labels.WEEKDAY,
-                                 order_action_labels=labels.ACTION)
+    register_labels(app, "booking", labels)

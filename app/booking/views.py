@@ -48,7 +48,7 @@ def _order_page(order, *, confirming: str | None = None, note: str = ""):
     events = services.orders.events(order)
     return render_template("booking/order.html", order=order, patient=patients.get(order.patient_id),
                            events=events, staff_names=_actor_names(events), actions=actions,
-                           event_labels=labels.EVENT, form=OrderActionForm(), payment_form=PaymentForm(),
+                           form=OrderActionForm(), payment_form=PaymentForm(),
                            confirm_form=OrderActionForm(formdata=None, confirm="1", note=note),
                            confirming=confirming, today=clock.today(),
                            can_pay=order.paid_at is None and order.status not in ("cancelled", "refunded", "no_show"))

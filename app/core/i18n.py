@@ -15,6 +15,12 @@ def select_locale() -> str:
     return current_app.config["BABEL_DEFAULT_LOCALE"]
 
 
+def register_labels(app, capability: str, labels) -> None:
+    """A capability's label tables (its labels.py: what each stored code is
+    called on screen) reach every template as ``<capability>_labels``."""
+    app.jinja_env.globals[f"{capability}_labels"] = labels
+
+
 def register(app, babel) -> None:
     babel.init_app(
         app,

@@ -1,4 +1,5 @@
 """Follow-up plans, tasks, follow-up records and call recordings."""
+from app.core.i18n import register_labels
 from app.tagging import services as _tagging  # noqa: F401  (its tags exist before plans name them)
 from tenants.services import on_tenant_created
 
@@ -11,7 +12,7 @@ def _install_plan_pack(tenant, **_):
 
 
 def register(app) -> None:
-    from app.followups import admin_views, triggers, views
+    from app.followups import admin_views, labels, triggers, views
     from app.followups.cli import followups_cli
 
     triggers.listen()
@@ -19,3 +20,4 @@ def register(app) -> None:
     app.register_blueprint(admin_views.bp)
     app.cli.add_command(followups_cli)
     app.jinja_env.globals.update(followup_due_count=views.due_count)
+    register_labels(app, "followups", labels)

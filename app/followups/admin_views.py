@@ -3,7 +3,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 
 from app.core.access import requires
-from app.followups import labels, plans
+from app.followups import plans
 from app.tagging import services as tagging
 from tenants.db import db
 
@@ -13,12 +13,12 @@ bp = Blueprint("followups_admin", __name__)
 @bp.route("/followups/plans")
 @requires("followups.manage")
 def plan_list():
-    return render_template("followups/plans.html", plans=plans.list_plans(), labels=labels)
+    return render_template("followups/plans.html", plans=plans.list_plans())
 
 
 def _form(plan=None, draft=None, errors=None, status=200):
     return render_template("followups/plan_edit.html", plan=plan, draft=draft or plans.PlanDraft(),
-                           errors=errors or {}, labels=labels,
+                           errors=errors or {},
                            tag_names=[tag.name for tag in tagging.all_tags()]), status
 
 

@@ -6,7 +6,7 @@ from flask_login import current_user
 from app.auth import services as staff
 from app.core.access import requires
 from app.core.errors import found_or_404
-from app.followups import labels, plans, recordings, services
+from app.followups import plans, recordings, services
 from app.patients import services as patients
 from tenants.db import db
 
@@ -29,7 +29,7 @@ def workbench():
     every = bench.overdue + bench.today + bench.upcoming
     return render_template("followups/workbench.html", bench=bench,
                            patients=patients.get_many(t.patient_id for t in every),
-                           plan_names={p.id: p.name for p in plans.list_plans()}, labels=labels)
+                           plan_names={p.id: p.name for p in plans.list_plans()})
 
 
 @bp.route("/followups/overview")
@@ -37,7 +37,7 @@ def workbench():
 def overview():
     overdue, escalated = services.overdue_tasks(), services.escalated_tasks()
     return render_template("followups/overview.html", overdue=overdue, workload=services.workload(),
-                           escalated=escalated, labels=labels,
+                           escalated=escalated,
                            patients=patients.get_many(t.patient_id for t in overdue + escalated),
                            staff=_staff_names())
 
@@ -51,7 +51,7 @@ def _render_task(task, *, data=None, errors=None, status=200, conflict=False):
     return render_template(
         "followups/task.html", task=task, patient=patients.get(task.patient_id),
         plan=plans.get(task.plan_id) if task.plan_id else None, enrolment=services.enrolment_of(task),
-        history=history, recordings=recordings.of_records([r.id for r in history]), labels=labels,
+        history=history, recordings=recordings.of_records([r.id for r in history]),
         data=data or services.ContactData(version=str(task.version)), errors=errors or {}, conflict=conflict,
         staff=_staff_names(), measures=services.MEASURES), status
 
@@ -112,5 +112,5 @@ def play_recording(recording_id: int):
 def patient_tasks(patient_id: int):
     patient = found_or_404(patients.get(patient_id))
     return render_template("followups/_patient_tasks.html", patient=patient,
-                           tasks=services.tasks_of_patient(patient_id), labels=labels,
+                           tasks=services.tasks_of_patient(patient_id),
                            plan_names={p.id: p.name for p in plans.list_plans()})

@@ -1,4 +1,5 @@
 """Notifications: the outbox, channels, templates, consent and the inbox."""
+from app.core.i18n import register_labels
 
 
 def register(app) -> None:
@@ -8,7 +9,5 @@ def register(app) -> None:
 
     app.cli.add_command(notifications_cli)
     app.register_blueprint(bp)
-    app.jinja_env.globals.update(
-        inbox_unread=inbox_unread, status_labels=labels.STATUS, channel_labels=labels.CHANNEL,
-        category_labels=labels.CATEGORY, template_labels=labels.TEMPLATE,
-    )
+    app.jinja_env.globals.update(inbox_unread=inbox_unread)
+    register_labels(app, "notifications", labels)

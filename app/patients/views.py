@@ -34,7 +34,7 @@ def _assignment_choices(form: PatientForm, patient=None) -> PatientForm:
     for name, roles in (("responsible_doctor_id", services.DOCTOR_ROLES),
                         ("health_manager_id", services.MANAGER_ROLES)):
         people = services.assignable_staff(roles)
-        choices = [("", _("Not assigned"))] + [(str(p.id), f"{p.name} ({staff.ROLE_LABELS[p.role]})") for p in people]
+        choices = [("", _("Not assigned"))] + [(str(p.id), f"{p.name} ({staff.labels.ROLE[p.role]})") for p in people]
         current = getattr(patient, name, None) if patient is not None else None
         if current and all(p.id != current for p in people):
             former = staff.get_staff(current)
@@ -79,7 +79,7 @@ def index():
                              also=[functools.partial(tagging.having_tag, tag_id=tag_id) for tag_id in wanted])
     masked = {p.id: services.masked_mobile(p) for p in result.patients}
     return render("patients/index.html", "patients/_results.html", result=result, masked=masked,
-                  labels=labels, tags=tags, chosen_tags=wanted, row_tags=tagging.tags_of_patients([p.id for p in result.patients]))
+                  tags=tags, chosen_tags=wanted, row_tags=tagging.tags_of_patients([p.id for p in result.patients]))
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -108,7 +108,7 @@ def detail(patient_id: int):
     patient = found_or_404(services.get(patient_id))
     assignees = {name: staff.get_staff(getattr(patient, name)) if getattr(patient, name) else None
                  for name in ("responsible_doctor_id", "health_manager_id")}
-    return render_template("patients/detail.html", patient=patient, labels=labels, assignees=assignees,
+    return render_template("patients/detail.html", patient=patient, assignees=assignees,
                            patient_tags=tagging.patient_tags(patient.id),
                            tag_names=[t.name for t in tagging.all_tags()],
                            history=services.history(patient), history_form=HistoryForm(),

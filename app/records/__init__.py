@@ -1,4 +1,5 @@
 """Health records: indicator catalogue, observations, report import, trends, alerts."""
+from app.core.i18n import register_labels
 from tenants.services import on_tenant_created
 
 
@@ -10,7 +11,7 @@ def _install_catalogue(tenant, **_):
 
 
 def register(app) -> None:
-    from app.records import admin_views, api, mapping_views, views
+    from app.records import admin_views, api, labels, mapping_views, views
     from app.records.cli import records_cli
 
     app.register_blueprint(views.bp)
@@ -18,8 +19,5 @@ def register(app) -> None:
     app.register_blueprint(mapping_views.bp)
     app.register_blueprint(api.bp)
     app.cli.add_command(records_cli)
-    from app.records import labels
-
-    app.jinja_env.globals.update(alert_count=views.alert_count, group_labels=labels.GROUP, flag_labels=labels.FLAG,
-                                 change_labels=labels.CHANGE, alert_kind_labels=labels.ALERT_KIND,
-                                 column_labels=labels.COLUMN)
+    app.jinja_env.globals.update(alert_count=views.alert_count)
+    register_labels(app, "records", labels)
