@@ -93,7 +93,8 @@ def _capacity_page(settings_form=None, slot_form=None, override_form=None, close
         settings_form = SettingsForm(prefix="rules", obj=rules)
     today = availability.window(rules)[0]
     return render_template("booking/capacity.html", settings_form=settings_form,
-                           slot_form=slot_form or _slot_form(), override_form=override_form or OverrideForm(prefix="day"),
+                           slot_form=slot_form or _slot_form(),
+                           override_form=override_form or OverrideForm(prefix="day"),
                            closed_form=closed_form or ClosedDayForm(prefix="closed"),
                            rules=services.capacity_rules(today)), status
 

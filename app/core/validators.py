@@ -18,4 +18,5 @@ class NoMarkup:
     def __call__(self, form, field):
         value = field.data or ""
         if _MARKUP.search(value) or _CONTROL.search(value):
-            raise ValidationError(self.message or _l("Please remove angle brackets and control characters: this field takes plain text."))
+            raise ValidationError(self.message or _l(
+                "Please remove angle brackets and control characters: this field takes plain text."))

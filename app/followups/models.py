@@ -66,7 +66,8 @@ class PlanEnrolment(TenantScoped, db.Model):
 
     __tablename__ = "followup_enrolments"
     __table_args__ = (
-        tenant_fk("plan_id", "followup_plans", ondelete="CASCADE"), tenant_fk("patient_id", "patients", ondelete="CASCADE"),
+        tenant_fk("plan_id", "followup_plans", ondelete="CASCADE"),
+        tenant_fk("patient_id", "patients", ondelete="CASCADE"),
         Index("uq_followup_enrolments_active", "tenant_id", "plan_id", "patient_id", unique=True,
               postgresql_where=text("status = 'active'"), sqlite_where=text("status = 'active'")),
         Index("ix_followup_enrolments_tenant_patient", "tenant_id", "patient_id"),
@@ -84,7 +85,8 @@ class PlanEnrolment(TenantScoped, db.Model):
 class FollowupTask(TenantScoped, db.Model):
     __tablename__ = "followup_tasks"
     __table_args__ = (
-        tenant_fk("patient_id", "patients", ondelete="CASCADE"), tenant_fk("enrolment_id", "followup_enrolments", ondelete="CASCADE"),
+        tenant_fk("patient_id", "patients", ondelete="CASCADE"),
+        tenant_fk("enrolment_id", "followup_enrolments", ondelete="CASCADE"),
         Index("ix_followup_tasks_tenant_assignee", "tenant_id", "assignee_id", "status", "due_date"),
         Index("ix_followup_tasks_tenant_patient", "tenant_id", "patient_id", "due_date"),
         Index("ix_followup_tasks_tenant_status_due", "tenant_id", "status", "due_date"),
@@ -114,7 +116,8 @@ class FollowupRecord(TenantScoped, db.Model):
     """One contact attempt on a task: its result, notes, measures reported."""
 
     __tablename__ = "followup_records"
-    __table_args__ = (tenant_fk("task_id", "followup_tasks", ondelete="CASCADE"), tenant_fk("patient_id", "patients", ondelete="CASCADE"),
+    __table_args__ = (tenant_fk("task_id", "followup_tasks", ondelete="CASCADE"),
+                      tenant_fk("patient_id", "patients", ondelete="CASCADE"),
                       Index("ix_followup_records_tenant_task", "tenant_id", "task_id"))
 
     task_id: Mapped[int] = mapped_column(BigInteger)
@@ -132,7 +135,8 @@ class CallRecording(TenantScoped, db.Model):
     ``play_key`` is what the browser gets: the original, or its conversion."""
 
     __tablename__ = "followup_recordings"
-    __table_args__ = (tenant_fk("record_id", "followup_records", ondelete="CASCADE"), tenant_fk("patient_id", "patients", ondelete="CASCADE"),
+    __table_args__ = (tenant_fk("record_id", "followup_records", ondelete="CASCADE"),
+                      tenant_fk("patient_id", "patients", ondelete="CASCADE"),
                       Index("ix_followup_recordings_tenant_record", "tenant_id", "record_id"))
 
     record_id: Mapped[int] = mapped_column(BigInteger)

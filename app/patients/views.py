@@ -79,7 +79,8 @@ def index():
                              also=[functools.partial(tagging.having_tag, tag_id=tag_id) for tag_id in wanted])
     masked = {p.id: services.masked_mobile(p) for p in result.patients}
     return render("patients/index.html", "patients/_results.html", result=result, masked=masked,
-                  labels=labels, tags=tags, chosen_tags=wanted, row_tags=tagging.tags_of_patients([p.id for p in result.patients]))
+                  labels=labels, tags=tags, chosen_tags=wanted,
+                  row_tags=tagging.tags_of_patients([p.id for p in result.patients]))
 
 
 @bp.route("/new", methods=["GET", "POST"])

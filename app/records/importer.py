@@ -154,7 +154,8 @@ def _report_row(report: ParsedReport, patient: patients.Patient | None, actor_id
     return row
 
 
-def _import_one(report: ParsedReport, index, summary: ImportSummary, patient: patients.Patient | None, actor_id) -> None:
+def _import_one(report: ParsedReport, index, summary: ImportSummary, patient: patients.Patient | None,
+                actor_id) -> None:
     if patient is not None:
         _check_forced(patient, report.patient)
     else:

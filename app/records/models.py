@@ -39,7 +39,8 @@ class Indicator(TenantScoped, db.Model):
     decimals: Mapped[int] = mapped_column(Integer, default=2)
     alt_units: Mapped[dict] = mapped_column(JSON, default=dict)   # unit -> factor into `unit`
     aliases: Mapped[dict] = mapped_column(JSON, default=dict)     # other code -> unit it is reported in
-    ranges: Mapped[list] = mapped_column(JSON, default=list)      # [{sex, age_min, age_max, low, high, high_inclusive, source}]
+    # ranges: [{sex, age_min, age_max, low, high, high_inclusive, source}]
+    ranges: Mapped[list] = mapped_column(JSON, default=list)
     is_local: Mapped[bool] = mapped_column(Boolean, default=False)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
 

@@ -201,7 +201,8 @@ class _Reader:
         if _has_value(obs) or not (results or members):
             results.insert(0, _result(obs, where, status, when))
         for number, ref in enumerate(members, 1):
-            results += self._observation(*self._member(ref, obs, _("%(where)s member %(n)d", where=where, n=number)), seen)
+            member = self._member(ref, obs, _("%(where)s member %(n)d", where=where, n=number))
+            results += self._observation(*member, seen)
         return results
 
     def _patient(self, resource: dict) -> PatientRef:

@@ -338,8 +338,8 @@ def _time(segment, number: int, where: str = "") -> datetime | None:
     text = _get(segment, number)
     try:
         return parse_ts(text)
-    except ValueError:
-        raise _Bad(_field(name, number, where), _("unparseable date/time %(text)r", text=text))
+    except ValueError as err:
+        raise _Bad(_field(name, number, where), _("unparseable date/time %(text)r", text=text)) from err
 
 
 def _field(segment: str, number: int, where: str = "") -> str:

@@ -36,7 +36,8 @@ from app.records.parsed import ParsedReport, ParsedResult, ParseError, PatientRe
 IDENTITY = ("card_no", "name", "id_number", "sex", "birth_date", "exam_date")
 LONG = ("item", "code", "value", "unit", "range", "flag")
 _SYNONYMS = {  # field -> header names, most specific first
-    "card_no": "卡号|体检号|体检编号|就诊卡号|档案号|会员卡号|病历号|门诊号|card no|cardno|card number|exam no|patient id",
+    "card_no": "卡号|体检号|体检编号|就诊卡号|档案号|会员卡号|病历号|门诊号|"
+               "card no|cardno|card number|exam no|patient id",
     "name": "姓名|患者姓名|客户姓名|受检者|name|patient name",
     "id_number": "身份证号|身份证|身份证号码|证件号|证件号码|id number|id card|id no",
     "sex": "性别|sex|gender",
