@@ -1,4 +1,6 @@
 """Reading and changing the clinic's profile (the owner's page)."""
+from typing import Any
+
 from flask_babel import gettext as _
 
 from app.core import audit, clock
@@ -14,7 +16,7 @@ class ProfileError(FieldErrors):
 
 
 def current() -> Tenant:
-    return db.session.get(Tenant, require_tenant_id())
+    return db.session.get_one(Tenant, require_tenant_id())
 
 
 def update_profile(*, name: str, timezone: str) -> Tenant:
@@ -31,8 +33,8 @@ def update_profile(*, name: str, timezone: str) -> Tenant:
     if errors:
         raise ProfileError(errors)
     tenant = current()
-    changed = {k: [getattr(tenant, k), v] for k, v in (("name", name), ("timezone", timezone))
-               if getattr(tenant, k) != v}
+    changed: dict[str, Any] = {k: [getattr(tenant, k), v] for k, v in (("name", name), ("timezone", timezone))
+                               if getattr(tenant, k) != v}
     tenant.name, tenant.timezone = name, timezone
     clock.remember_zone(tenant.id, timezone)
     if changed:

@@ -24,7 +24,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from tenants.db import UTCDateTime, db
+from tenants.db import Model, UTCDateTime
 from tenants.models import utcnow
 from tenants.scoping import TenantScoped, tenant_fk
 
@@ -38,7 +38,7 @@ TASK_STATUSES = ("pending", "done", "cancelled")
 
 
 
-class FollowupPlan(TenantScoped, db.Model):
+class FollowupPlan(TenantScoped, Model):
     """A plan template: what starts it, when its tasks fall due, how contact is made."""
 
     __tablename__ = "followup_plans"
@@ -61,7 +61,7 @@ class FollowupPlan(TenantScoped, db.Model):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
 
-class PlanEnrolment(TenantScoped, db.Model):
+class PlanEnrolment(TenantScoped, Model):
     """A patient following a plan: active until its tasks are done or it is cancelled."""
 
     __tablename__ = "followup_enrolments"
@@ -82,7 +82,7 @@ class PlanEnrolment(TenantScoped, db.Model):
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
-class FollowupTask(TenantScoped, db.Model):
+class FollowupTask(TenantScoped, Model):
     __tablename__ = "followup_tasks"
     __table_args__ = (
         tenant_fk("patient_id", "patients", ondelete="CASCADE"),
@@ -112,7 +112,7 @@ class FollowupTask(TenantScoped, db.Model):
     __mapper_args__ = {"version_id_col": version}
 
 
-class FollowupRecord(TenantScoped, db.Model):
+class FollowupRecord(TenantScoped, Model):
     """One contact attempt on a task: its result, notes, measures reported."""
 
     __tablename__ = "followup_records"
@@ -130,7 +130,7 @@ class FollowupRecord(TenantScoped, db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
-class CallRecording(TenantScoped, db.Model):
+class CallRecording(TenantScoped, Model):
     """A call recording (随访电话录音) under the clinic's storage prefix.
     ``play_key`` is what the browser gets: the original, or its conversion."""
 

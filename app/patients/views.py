@@ -10,6 +10,7 @@ from app.core import audit, identity, jobs
 from app.core.access import requires
 from app.core.errors import found_or_404
 from app.core.htmx import render
+from app.core.validators import required
 from app.patients import labels, services
 from app.patients.forms import EnrolForm, HistoryForm, LifestyleForm, PatientForm
 from app.tagging import services as tagging
@@ -182,7 +183,7 @@ def add_history(patient_id: int):
     form = HistoryForm()
     if form.validate_on_submit():
         try:
-            services.add_history(patient, kind=form.kind.data, description=form.description.data,
+            services.add_history(patient, kind=form.kind.data, description=required(form.description),
                                  since_year=form.since_year.data, note=form.note.data,
                                  actor_id=current_user.id)
         except services.PatientError as exc:

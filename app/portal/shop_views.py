@@ -11,6 +11,7 @@ from app.booking import services as booking
 from app.core.access import public
 from app.core.errors import found_or_404
 from app.core.htmx import wants_partial
+from app.core.validators import required
 from app.patients import services as patients
 from app.portal import services, session
 from app.portal.forms import BookForm, DetailsForm
@@ -106,7 +107,7 @@ def book(package_id: int):
             if patient is None:
                 patient = services.confirm_details(account, _details(form),
                                                    consent_version=current_app.config["CONSENT_VERSION"])
-            order = booking.book(package.id, day, slot, patient, idempotency_key=form.idem.data,
+            order = booking.book(package.id, day, slot, patient, idempotency_key=required(form.idem),
                                  account_id=account.id)
         except patients.PatientError as exc:
             db.session.rollback()

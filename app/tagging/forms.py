@@ -98,7 +98,7 @@ def from_tree(tree: dict) -> tuple[str, list[Group]]:
 
 
 def _form_leaf(leaf: dict) -> dict:
-    source = conditions.SOURCES.get(leaf.get("source"))
+    source = conditions.SOURCES.get(leaf.get("source") or "")
     return source.to_form(leaf) if source else dict(leaf)
 
 
