@@ -5,7 +5,7 @@ import pytest
 from sqlalchemy import select
 
 import tenants.services
-from app.core.daily import echo_every_clinic
+from app.core.cli import echo_every_clinic
 from app.patients.models import Patient
 from tenants.context import require_tenant_id, tenant_context
 from tenants.db import db
