@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 FLASK := $(BIN)/flask --app wsgi
 export CARELOOP_ENV ?= development
 
-.PHONY: run test install migrate seed translations messages bench clean
+.PHONY: run test lint install migrate seed translations messages bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -37,7 +37,11 @@ run: seed
 	@echo ""
 	CARELOOP_EMBEDDED_WORKER=1 PUBLIC_PORT=5000 $(FLASK) run --host 127.0.0.1 --port 5000 --no-reload
 
-test: install
+lint: $(STAMP)  # ruff and mypy read their settings from pyproject.toml
+	$(BIN)/ruff check app tenants tests scripts
+	$(BIN)/mypy
+
+test: install lint
 	$(BIN)/python scripts/run_tests.py $(ARGS)
 
 bench: install  # each script seeds its own database and prints its figures; one at a time: make bench-tagging

@@ -25,7 +25,9 @@ CLINICS = {"demo": "康宁健康管理中心", "harbor": "海港体检中心"}
 STAFF_ROLES = (("owner", "院长"), ("admin", "管理员"), ("doctor", "医生"),
                ("health_manager", "健管师"), ("front_desk", "前台"))
 
-SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾萧田董潘袁蔡蒋余于杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤"
+SURNAMES = ("王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾萧田董潘"
+            "袁蔡蒋余于杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦"
+            "邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤")
 GIVEN_MALE = "伟强磊军勇杰涛斌超明刚平辉鹏华飞鑫波宇浩凯健俊帆帅旭宁龙林欢阳建国志新"
 GIVEN_FEMALE = "芳娜敏静丽艳娟霞秀英慧玲婷雪琳颖倩洁燕萍红梅兰琴云莉晶月凤玉佳"
 AREAS = ("110101", "110105", "310101", "310115", "440103", "440305", "330106", "320102",
@@ -107,14 +109,17 @@ def seed_clinic(slug: str, name: str, patient_count: int = 50) -> bool:
 DEMO_PACKAGES = [
     booking.PackageData(name="基础健康体检", price="399", category="general", fasting=True,
                         description="血压、血糖、血脂、肝肾功能和血常规。",
-                        items="一般检查: 8480-6, 8462-4, 39156-5\n空腹血糖: 14771-0\n血脂四项: 14647-2, 22748-8, 14646-4, 14927-8\n"
+                        items="一般检查: 8480-6, 8462-4, 39156-5\n空腹血糖: 14771-0\n"
+                              "血脂四项: 14647-2, 22748-8, 14646-4, 14927-8\n"
                               "肝功能: 1742-6, 1920-8\n肾功能: 14682-9, 14933-6\n血常规: 718-7"),
     booking.PackageData(name="中老年慢病筛查", price="1280", category="chronic", age_min=45, fasting=True,
                         no_alcohol=True, description="在基础体检之上加糖化血红蛋白、尿微量白蛋白和甲状腺功能。",
                         items="一般检查: 8480-6, 8462-4, 39156-5, 8280-0\n糖化血红蛋白: 4548-4\n"
-                              "尿微量白蛋白/肌酐: 9318-7\n甲状腺功能: 3016-3\n血脂四项: 14647-2, 22748-8, 14646-4, 14927-8"),
+                              "尿微量白蛋白/肌酐: 9318-7\n甲状腺功能: 3016-3\n"
+                              "血脂四项: 14647-2, 22748-8, 14646-4, 14927-8"),
     booking.PackageData(name="女性健康体检", price="899", category="women", sex="F",
-                        description="基础体检加妇科检查。", items="一般检查: 8480-6, 8462-4, 39156-5\n妇科检查\n乳腺超声"),
+                        description="基础体检加妇科检查。",
+                        items="一般检查: 8480-6, 8462-4, 39156-5\n妇科检查\n乳腺超声"),
 ]
 
 
@@ -129,7 +134,7 @@ def demo_command(patient_count: int):
     for slug, name in CLINICS.items():
         created = seed_clinic(slug, name, patient_count)
         click.echo(f"{'seeded' if created else 'already there:'} {slug} ({name})")
-    click.echo("\nSign in with any of these (password: %s):" % DEMO_PASSWORD)
+    click.echo(f"\nSign in with any of these (password: {DEMO_PASSWORD}):")
     for slug in CLINICS:
         for role, _label in STAFF_ROLES:
             email = f"owner@{slug}.example.cn" if role == "owner" else f"{role.replace('_', '')}@{slug}.example.cn"

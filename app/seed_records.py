@@ -26,6 +26,8 @@ def seed_results(patient, rng: random.Random, doctor_id: int | None) -> None:
         fresh = []
         for code, (men, women, spread, decimals) in DEMO_VALUES.items():
             indicator = services.indicator_by_code(code)
+            if indicator is None:  # the pack's indicators are installed with the clinic
+                raise LookupError(f"indicator {code} is not in the catalogue")
             mean = men if patient.sex == "M" else women
             value = max(0.1, rng.gauss(mean * (1 + drift * n), spread))
             stored = services.store(patient, services.Value(indicator, f"{value:.{decimals}f}", indicator.unit, day),

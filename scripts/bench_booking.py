@@ -83,7 +83,9 @@ def seed(app) -> dict:
         with tenant_context(tenant_id):
             for weekday in range(7):  # every day open, so the horizon is all bookable
                 for start in ("07:30", "08:30", "09:30", "10:30"):
-                    if db.session.query(SlotTemplate).filter_by(weekday=weekday, start=clock.fromisoformat(start)).first():
+                    existing = db.session.query(SlotTemplate).filter_by(weekday=weekday,
+                                                                         start=clock.fromisoformat(start))
+                    if existing.first():
                         continue
                     hour = int(start[:2])
                     booking.add_slot(weekday, clock.fromisoformat(start), clock(hour + 1, 30), 20)
@@ -272,18 +274,18 @@ def main() -> None:
         port = sock.getsockname()[1]
     env = dict(os.environ, DATABASE_URL=APP_URL, DATABASE_OWNER_URL=OWNER_URL, CARELOOP_ENV="development",
                DATA_KEY=DATA_KEY, SECRET_KEY=SECRET_KEY, REDIS_URL=REDIS_URL, CARELOOP_EMBEDDED_WORKER="0")
-    log = tempfile.NamedTemporaryFile("w", prefix="bench-booking-gunicorn-", suffix=".log", delete=False)
-    proc = subprocess.Popen([sys.executable, "-m", "gunicorn", "-w", str(WORKERS), "--threads", "4",
-                             "-b", f"127.0.0.1:{port}", "wsgi:app"], cwd=ROOT, env=env, stdout=log,
-                            stderr=subprocess.STDOUT)
-    try:
-        wait_until_up(proc, port, log.name)
-        print(f"gunicorn -w {WORKERS} --threads 4; {CLIENTS} simulated patients for {LOAD_SECONDS:.0f} s")
-        result = load(port, seeded)
-        print(f"racing {RACERS} patients for the last {RACE_PLACES} places of one slot")
-        raced = race(port, seeded)
-    finally:
-        benchdb.stop(proc, log)
+    with tempfile.NamedTemporaryFile("w", prefix="bench-booking-gunicorn-", suffix=".log", delete=False) as log:
+        proc = subprocess.Popen([sys.executable, "-m", "gunicorn", "-w", str(WORKERS), "--threads", "4",
+                                 "-b", f"127.0.0.1:{port}", "wsgi:app"], cwd=ROOT, env=env, stdout=log,
+                                stderr=subprocess.STDOUT)
+        try:
+            wait_until_up(proc, port, log.name)
+            print(f"gunicorn -w {WORKERS} --threads 4; {CLIENTS} simulated patients for {LOAD_SECONDS:.0f} s")
+            result = load(port, seeded)
+            print(f"racing {RACERS} patients for the last {RACE_PLACES} places of one slot")
+            raced = race(port, seeded)
+        finally:
+            benchdb.stop(proc, log)
     os.unlink(log.name)
     over, drift = overbookings(seeded["tenant_id"])
     verdict = lambda ok: "ok" if ok else "MISSED"  # noqa: E731

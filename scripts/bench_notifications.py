@@ -33,6 +33,7 @@ import time
 from collections import Counter
 from datetime import time as clock
 from pathlib import Path
+from typing import TextIO
 from unittest.mock import patch
 
 import benchdb  # scripts/benchdb.py, beside this script
@@ -97,25 +98,25 @@ def run_smtp_server(log_path: str) -> None:
     sys.path.insert(0, str(ROOT))  # tests/ is not installed
     from tests.notifications import smtp_server as smtp_module
 
-    log = open(log_path, "a", buffering=1)
+    with open(log_path, "a", buffering=1) as log:
 
-    class Recording(smtp_module.Mailbox):
-        async def handle_DATA(self, server, session, envelope):
-            arrived = time.time()
-            found = MESSAGE_ID.search(envelope.content.partition(b"\r\n\r\n")[0])
-            log.write(f"{arrived:.6f} {found.group(1).decode() if found else '-'}\n")
-            return "250 2.0.0 queued"
+        class Recording(smtp_module.Mailbox):
+            async def handle_DATA(self, server, session, envelope):
+                arrived = time.time()
+                found = MESSAGE_ID.search(envelope.content.partition(b"\r\n\r\n")[0])
+                log.write(f"{arrived:.6f} {found.group(1).decode() if found else '-'}\n")
+                return "250 2.0.0 queued"
 
-    with patch.object(smtp_module, "Mailbox", Recording), smtp_module.smtp_server() as (_mailbox, mail_url):
-        print(mail_url, flush=True)
-        sys.stdin.read()
+        with patch.object(smtp_module, "Mailbox", Recording), smtp_module.smtp_server() as (_mailbox, mail_url):
+            print(mail_url, flush=True)
+            sys.stdin.read()
 
 
 class Arrivals:
     """The server's log as it grows: [(arrival, Message-ID)]."""
 
-    def __init__(self, path: str):
-        self.handle, self.items, self.partial = open(path), [], ""
+    def __init__(self, handle: TextIO):
+        self.handle, self.items, self.partial = handle, [], ""
 
     def poll(self) -> list[tuple[float, str]]:
         lines = (self.partial + self.handle.read()).split("\n")
@@ -370,7 +371,8 @@ def main() -> None:
             app = create_app(app_config(mail_url))
             with app.app_context():
                 upgrade()
-            run(app, Arrivals(smtp_log.name), redis, server.pid)
+            with open(smtp_log.name) as arrivals:
+                run(app, Arrivals(arrivals), redis, server.pid)
         finally:
             server.stdin.close()
             server.wait(20)

@@ -25,7 +25,7 @@ import threading
 import time
 import urllib.parse
 from contextlib import suppress
-from functools import cache, lru_cache
+from functools import cache
 from http.cookies import SimpleCookie
 from pathlib import Path
 
@@ -309,18 +309,18 @@ def measure_http(newest_card: str) -> dict:
         port = sock.getsockname()[1]
     env = dict(os.environ, DATABASE_URL=APP_URL, DATABASE_OWNER_URL=OWNER_URL, CARELOOP_ENV="development",
                DATA_KEY=DATA_KEY, SECRET_KEY=SECRET_KEY, CARELOOP_EMBEDDED_WORKER="0")
-    log = tempfile.NamedTemporaryFile("w", prefix="bench-gunicorn-", suffix=".log", delete=False)
-    proc = subprocess.Popen([sys.executable, "-m", "gunicorn", "-w", "2", "-b", f"127.0.0.1:{port}", "wsgi:app"],
-                            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-    try:
-        wait_until_up(proc, port, log.name)
-        cookie = sign_in(port)
-        status, _, page = request(port, "/patients", cookie)
-        if status != 200 or newest_card not in page:
-            raise RuntimeError(f"GET /patients answered {status} without the newest card {newest_card}")
-        rates = {path: requests_per_second(port, path, cookie) for path in ("/patients", "/healthz")}
-    finally:
-        benchdb.stop(proc, log)
+    with tempfile.NamedTemporaryFile("w", prefix="bench-gunicorn-", suffix=".log", delete=False) as log:
+        proc = subprocess.Popen([sys.executable, "-m", "gunicorn", "-w", "2", "-b", f"127.0.0.1:{port}", "wsgi:app"],
+                                cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+        try:
+            wait_until_up(proc, port, log.name)
+            cookie = sign_in(port)
+            status, _, page = request(port, "/patients", cookie)
+            if status != 200 or newest_card not in page:
+                raise RuntimeError(f"GET /patients answered {status} without the newest card {newest_card}")
+            rates = {path: requests_per_second(port, path, cookie) for path in ("/patients", "/healthz")}
+        finally:
+            benchdb.stop(proc, log)
     os.unlink(log.name)  # kept (and named in the error) when something failed
     return rates
 

@@ -337,7 +337,7 @@ def write_messages(rng: random.Random, people: list[Person]) -> Plan:
             plan.stored += len(rows) + 1 + adult  # BMI from height and weight, eGFR (adults) from creatinine
             plan.matched_obx += len(rows)
             originals.append((person, lab, segment, filler, when, rows))
-    for number, (person, lab, segment, filler, when, rows) in enumerate(rng.sample(originals, CORRECTIONS)):
+    for number, (_person, lab, segment, filler, when, rows) in enumerate(rng.sample(originals, CORRECTIONS)):
         code = next(r[0] for r in rows if r[0] not in ("8302-2", "29463-7", "14682-9", "2160-0", "SG", "TZ", "CREA"))
         fixed = [(c, name, system, f"{float(text) * 1.1:.2f}" if c == code else text, unit, printed,
                   "" if c == code else flag) for c, name, system, text, unit, printed, flag in rows]

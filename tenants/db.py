@@ -1,9 +1,10 @@
 """The one SQLAlchemy object, shared by the tenancy layer and the product,
 and the one column type for moments in time."""
 from datetime import timezone
+from typing import TYPE_CHECKING, ClassVar, TypeAlias
 
 from flask_sqlalchemy import SQLAlchemy
-from sqlalchemy import DateTime, MetaData
+from sqlalchemy import DateTime, MetaData, Table
 from sqlalchemy.dialects import sqlite
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.types import TypeDecorator
@@ -19,9 +20,20 @@ NAMING = {
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
+    if TYPE_CHECKING:  # every model maps a Table (SQLAlchemy types __table__ as any FromClause)
+        __table__: ClassVar[Table]
 
 
 db = SQLAlchemy(model_class=Base)
+
+# Models subclass ``Model``: it is ``db.Model`` at run time, and for the type
+# checker the declarative base that ``db.Model`` is made from. mypy cannot take
+# an attribute of an object as a base class ("Name db.Model is not defined",
+# python/mypy#8603), and a model built on it would be typed as Any.
+if TYPE_CHECKING:
+    Model: TypeAlias = Base
+else:
+    Model = db.Model
 
 
 class UTCDateTime(TypeDecorator):

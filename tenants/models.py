@@ -4,7 +4,7 @@ from datetime import datetime, timezone
 from sqlalchemy import BigInteger, Boolean, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from tenants.db import UTCDateTime, db
+from tenants.db import Model, UTCDateTime
 from tenants.ids import new_id
 
 
@@ -12,7 +12,7 @@ def utcnow() -> datetime:
     return datetime.now(timezone.utc)
 
 
-class Tenant(db.Model):
+class Tenant(Model):
     __tablename__ = "tenants"
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True, default=new_id)
@@ -28,7 +28,7 @@ class Tenant(db.Model):
         return f"<Tenant {self.slug}>"
 
 
-class Domain(db.Model):
+class Domain(Model):
     """A custom host name (``clinic.example.cn``) that names a tenant."""
 
     __tablename__ = "domains"

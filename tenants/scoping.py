@@ -38,9 +38,9 @@ class TenantScoped(TenantOwned):
 @cache
 def _tenant_tables() -> frozenset:
     """Every tenant table (models are all imported before the first query)."""
-    from tenants.db import db
+    from tenants.db import Model
 
-    return frozenset(m.local_table for m in db.Model.registry.mappers if issubclass(m.class_, TenantOwned))
+    return frozenset(m.local_table for m in Model.registry.mappers if issubclass(m.class_, TenantOwned))
 
 
 def _touches_tenant_model(state) -> bool:

@@ -16,8 +16,8 @@ def register(app, login_manager) -> None:
     def load_user(session_id: str):
         tenant = g.get("tenant")
         try:
-            tenant_id, user_id, nonce = session_id.split(".", 2)
-            tenant_id, user_id = int(tenant_id), int(user_id)
+            tenant_text, user_text, nonce = session_id.split(".", 2)
+            tenant_id, user_id = int(tenant_text), int(user_text)
         except ValueError:
             return None
         # A session is valid only on its own clinic's host.

@@ -6,7 +6,7 @@ from sqlalchemy import Boolean, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.core.access import role_can
-from tenants.db import UTCDateTime, db
+from tenants.db import Model, UTCDateTime
 from tenants.models import utcnow
 from tenants.scoping import TenantScoped
 
@@ -15,7 +15,7 @@ def new_nonce() -> str:
     return secrets.token_urlsafe(12)
 
 
-class StaffUser(TenantScoped, db.Model):
+class StaffUser(TenantScoped, Model):
     __tablename__ = "staff_users"
     __table_args__ = (UniqueConstraint("tenant_id", "email"),)
 

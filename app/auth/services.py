@@ -1,6 +1,7 @@
 """Sign-in, lock-out and staff management. No request objects here."""
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from flask_babel import gettext as _
 from sqlalchemy import func, select
@@ -126,10 +127,10 @@ def add_staff(email: str, name: str, role: str, password: str, *, actor=None) ->
 
 
 def _active_admins() -> int:
-    return db.session.scalar(
+    return db.session.execute(
         select(func.count()).select_from(StaffUser)
         .where(StaffUser.active.is_(True), StaffUser.role.in_(ADMIN_ROLES))
-    )
+    ).scalar_one()
 
 
 def update_staff(user: StaffUser, *, role: str, active: bool, actor) -> None:
@@ -142,7 +143,7 @@ def update_staff(user: StaffUser, *, role: str, active: bool, actor) -> None:
     stays_admin = active and role in ADMIN_ROLES
     if was_admin and not stays_admin and _active_admins() <= 1:
         raise StaffError("role", _("The clinic must keep at least one active owner or admin."))
-    changes = {}
+    changes: dict[str, Any] = {}  # field -> [before, after], for the audit trail
     if role != user.role:
         changes["role"] = [user.role, role]
         user.role = role

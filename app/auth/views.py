@@ -11,6 +11,7 @@ from app.auth.forms import LoginForm, StaffForm, StaffUpdateForm
 from app.core import audit
 from app.core.access import public, requires
 from app.core.htmx import render
+from app.core.validators import required
 from tenants.db import db
 
 bp = Blueprint("auth", __name__)
@@ -33,8 +34,8 @@ def login():
     error = None
     if form.validate_on_submit():
         result = services.authenticate(
-            form.email.data,
-            form.password.data,
+            required(form.email),
+            required(form.password),
             max_failures=current_app.config["LOGIN_MAX_FAILURES"],
             lock_minutes=current_app.config["LOGIN_LOCK_MINUTES"],
         )
@@ -76,7 +77,7 @@ def staff_list():
     form = StaffForm()
     if form.validate_on_submit():
         try:
-            services.add_staff(form.email.data, form.name.data, form.role.data, form.password.data,
+            services.add_staff(required(form.email), required(form.name), form.role.data, required(form.password),
                                actor=current_user)
         except services.StaffError as exc:
             getattr(form, exc.field).errors.append(exc.message)

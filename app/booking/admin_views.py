@@ -1,4 +1,6 @@
 """Clinic admins: exam packages and capacity rules."""
+from typing import Any
+
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 
@@ -7,6 +9,7 @@ from app.booking.forms import ClosedDayForm, OverrideForm, PackageForm, Settings
 from app.booking.models import ClosedDay, SlotOverride, SlotTemplate
 from app.core import audit
 from app.core.access import requires
+from app.core.validators import required
 from tenants.db import db
 
 bp = Blueprint("booking_admin", __name__, url_prefix="/booking/admin")
@@ -93,13 +96,15 @@ def _capacity_page(settings_form=None, slot_form=None, override_form=None, close
         settings_form = SettingsForm(prefix="rules", obj=rules)
     today = availability.window(rules)[0]
     return render_template("booking/capacity.html", settings_form=settings_form,
-                           slot_form=slot_form or _slot_form(), override_form=override_form or OverrideForm(prefix="day"),
+                           slot_form=slot_form or _slot_form(),
+                           override_form=override_form or OverrideForm(prefix="day"),
                            closed_form=closed_form or ClosedDayForm(prefix="closed"),
                            rules=services.capacity_rules(today)), status
 
 
 def _changed(what: str, **detail):
-    audit.record("booking_rules_changed", change=what, **{k: str(v) for k, v in detail.items()})
+    texts: dict[str, Any] = {k: str(v) for k, v in detail.items()}
+    audit.record("booking_rules_changed", change=what, **texts)
     db.session.commit()
     flash(_("Saved."))
     return redirect(url_for("booking_admin.capacity"))
@@ -126,17 +131,17 @@ def capacity():
     if not form.is_submitted():
         return _capacity_page()
     return _save(form, "settings_form", lambda: services.update_settings(
-        horizon_days=form.horizon_days.data, cutoff_days=form.cutoff_days.data, cutoff_time=form.cutoff_time.data,
-        cancel_cutoff_days=form.cancel_cutoff_days.data, cancel_cutoff_time=form.cancel_cutoff_time.data,
-        daily_capacity=form.daily_capacity.data), "settings")
+        horizon_days=required(form.horizon_days), cutoff_days=required(form.cutoff_days),
+        cutoff_time=required(form.cutoff_time), cancel_cutoff_days=required(form.cancel_cutoff_days),
+        cancel_cutoff_time=required(form.cancel_cutoff_time), daily_capacity=form.daily_capacity.data), "settings")
 
 
 @bp.route("/capacity/slots", methods=["POST"])
 @requires("booking.manage")
 def slot_add():
     form = _slot_form()
-    return _save(form, "slot_form", lambda: services.add_slot(form.weekday.data, form.start.data, form.end.data,
-                                                              form.capacity.data),
+    return _save(form, "slot_form", lambda: services.add_slot(form.weekday.data, required(form.start),
+                                                              required(form.end), required(form.capacity)),
                  "slot_added", lambda: {"weekday": form.weekday.data, "start": form.start.data})
 
 
@@ -144,8 +149,8 @@ def slot_add():
 @requires("booking.manage")
 def override_add():
     form = OverrideForm(prefix="day")
-    return _save(form, "override_form", lambda: services.add_override(form.day.data, form.start.data, form.end.data,
-                                                                      form.capacity.data),
+    return _save(form, "override_form", lambda: services.add_override(required(form.day), required(form.start),
+                                                                      required(form.end), required(form.capacity)),
                  "override_added", lambda: {"day": form.day.data, "start": form.start.data})
 
 
@@ -153,7 +158,7 @@ def override_add():
 @requires("booking.manage")
 def closed_add():
     form = ClosedDayForm(prefix="closed")
-    return _save(form, "closed_form", lambda: services.add_closed_day(form.day.data, form.reason.data),
+    return _save(form, "closed_form", lambda: services.add_closed_day(required(form.day), form.reason.data),
                  "closed_added", lambda: {"day": form.day.data})
 
 

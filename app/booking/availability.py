@@ -131,7 +131,7 @@ def slots_for(first: date, last: date) -> dict[date, list[Slot]]:
     for o in db.session.scalars(select(SlotOverride).where(SlotOverride.day.between(first, last))):
         overrides.setdefault(o.day, []).append(o)
     closed = set(db.session.scalars(select(ClosedDay.day).where(ClosedDay.day.between(first, last))))
-    result = {}
+    result: dict[date, list[Slot]] = {}
     day = first
     while day <= last:
         if day in closed:

@@ -24,7 +24,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from tenants.db import UTCDateTime, db
+from tenants.db import Model, UTCDateTime
 from tenants.models import utcnow
 from tenants.scoping import TenantOwned, TenantScoped, tenant_fk
 
@@ -36,7 +36,7 @@ UNLIMITED = 1_000_000       # the capacity of a counter whose rule sets no limit
 HOLDING_SQL = "status IN ('confirmed', 'paid', 'pay_at_clinic', 'pending_payment')"
 
 
-class ExamPackage(TenantScoped, db.Model):
+class ExamPackage(TenantScoped, Model):
     __tablename__ = "exam_packages"
     __table_args__ = (
         UniqueConstraint("tenant_id", "name"),
@@ -61,7 +61,7 @@ class ExamPackage(TenantScoped, db.Model):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
 
-class BookingSettings(TenantOwned, db.Model):
+class BookingSettings(TenantOwned, Model):
     """One row per clinic (created on first change; defaults otherwise)."""
 
     __tablename__ = "booking_settings"
@@ -74,7 +74,7 @@ class BookingSettings(TenantOwned, db.Model):
     daily_capacity: Mapped[int | None] = mapped_column(Integer)           # None: only the slots limit
 
 
-class SlotTemplate(TenantScoped, db.Model):
+class SlotTemplate(TenantScoped, Model):
     """A weekly slot: weekday 0 = Monday."""
 
     __tablename__ = "slot_templates"
@@ -90,7 +90,7 @@ class SlotTemplate(TenantScoped, db.Model):
     capacity: Mapped[int] = mapped_column(Integer)
 
 
-class SlotOverride(TenantScoped, db.Model):
+class SlotOverride(TenantScoped, Model):
     """One date's slot replacing the weekly slot with the same start (or an
     extra slot). Capacity 0 closes that slot on that date."""
 
@@ -106,7 +106,7 @@ class SlotOverride(TenantScoped, db.Model):
     capacity: Mapped[int] = mapped_column(Integer)
 
 
-class ClosedDay(TenantScoped, db.Model):
+class ClosedDay(TenantScoped, Model):
     """A holiday or other closed date."""
 
     __tablename__ = "closed_days"
@@ -116,7 +116,7 @@ class ClosedDay(TenantScoped, db.Model):
     reason: Mapped[str] = mapped_column(String(80), default="")
 
 
-class SlotCounter(TenantOwned, db.Model):
+class SlotCounter(TenantOwned, Model):
     __tablename__ = "slot_counters"
     __table_args__ = (CheckConstraint("booked >= 0 AND booked <= capacity", name="within_capacity"),)
 
@@ -126,7 +126,7 @@ class SlotCounter(TenantOwned, db.Model):
     booked: Mapped[int] = mapped_column(Integer, default=0)
 
 
-class DayCounter(TenantOwned, db.Model):
+class DayCounter(TenantOwned, Model):
     __tablename__ = "day_counters"
     __table_args__ = (CheckConstraint("booked >= 0 AND booked <= capacity", name="within_capacity"),)
 
@@ -135,7 +135,7 @@ class DayCounter(TenantOwned, db.Model):
     booked: Mapped[int] = mapped_column(Integer, default=0)
 
 
-class PackageDayCounter(TenantOwned, db.Model):
+class PackageDayCounter(TenantOwned, Model):
     __tablename__ = "package_day_counters"
     __table_args__ = (
         CheckConstraint("booked >= 0 AND booked <= capacity", name="within_capacity"),
@@ -148,7 +148,7 @@ class PackageDayCounter(TenantOwned, db.Model):
     booked: Mapped[int] = mapped_column(Integer, default=0)
 
 
-class Order(TenantScoped, db.Model):
+class Order(TenantScoped, Model):
     __tablename__ = "booking_orders"
     __table_args__ = (
         UniqueConstraint("tenant_id", "order_no"),
@@ -181,7 +181,7 @@ class Order(TenantScoped, db.Model):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
 
-class OrderEvent(TenantScoped, db.Model):
+class OrderEvent(TenantScoped, Model):
     """Every change of an order: status transitions, reschedules, payments."""
 
     __tablename__ = "booking_order_events"

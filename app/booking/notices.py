@@ -29,7 +29,9 @@ def preparation(package) -> str:
 
 def _send(template: str, order, key: str, extra: dict | None = None) -> None:
     patient = patients.get(order.patient_id)
-    clinic = db.session.get(Tenant, require_tenant_id()).name
+    if patient is None:  # an order keeps its patient (foreign key)
+        raise LookupError(f"order {order.id}: patient {order.patient_id} not found")
+    clinic = db.session.get_one(Tenant, require_tenant_id()).name
     variables = {"patient_name": patient.name, "package": order.package_name, "date": order.day.isoformat(),
                  "time": order.start.strftime("%H:%M"), "clinic": clinic, "order_no": order.order_no}
     variables.update(extra or {})

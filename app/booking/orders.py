@@ -166,7 +166,7 @@ def _event(order: Order, kind: str, from_status: str, to_status: str, actor_type
 
 def _order_no(today: date) -> str:
     seq = patients.next_counter(f"order{today:%Y%m%d}")
-    prefix = db.session.get(Tenant, require_tenant_id()).card_prefix
+    prefix = db.session.get_one(Tenant, require_tenant_id()).card_prefix
     return f"{prefix}{today:%Y%m%d}{seq:03d}"
 
 
@@ -256,7 +256,7 @@ def transition(order: Order, to: str, *, actor_type: str, actor_id: int | None =
             note = note or _("Checked in on %(today)s; booked for %(date)s.", today=today.isoformat(),
                              date=order.day.isoformat())
     if order.status in HOLDING and to == "cancelled":
-        package = db.session.get(ExamPackage, (order.tenant_id, order.package_id))
+        package = db.session.get_one(ExamPackage, (order.tenant_id, order.package_id))
         _apply(_counter_ops(package, order.day, order.start, 0, -1))
     before, order.status = order.status, to
     moment = now or utcnow()
@@ -294,7 +294,7 @@ def reschedule(order: Order, day: date, start: time, patient, *, actor_type: str
         raise BookingRefused("same", _("That is the date and time you have already."))
     if day != order.day:
         _refuse_second_on(order, day)
-    package = db.session.get(ExamPackage, (order.tenant_id, order.package_id))
+    package = db.session.get_one(ExamPackage, (order.tenant_id, order.package_id))
     availability.check_eligible(package, patient.sex, patient.birth_date, day)
     slot = next((s for s in availability.check_date(day, now=now) if s.start == start), None)
     if slot is None:

@@ -78,7 +78,7 @@ def requires(permission: str):
                 abort(403)
             return view(*args, **kwargs)
 
-        guarded.permission = permission
+        guarded.permission = permission  # type: ignore[attr-defined]  # a mark on the view function, read back
         return guarded
 
     return decorate

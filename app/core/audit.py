@@ -11,12 +11,12 @@ from flask_login import current_user
 from sqlalchemy import JSON, BigInteger, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from tenants.db import UTCDateTime, db
+from tenants.db import Model, UTCDateTime, db
 from tenants.models import utcnow
 from tenants.scoping import TenantScoped
 
 
-class AuditEvent(TenantScoped, db.Model):
+class AuditEvent(TenantScoped, Model):
     __tablename__ = "audit_events"
     __table_args__ = (
         Index("ix_audit_events_tenant_at", "tenant_id", "at"),

@@ -17,7 +17,7 @@ from sqlalchemy import String, select
 from sqlalchemy.orm import Mapped, mapped_column
 
 from tenants.context import current_tenant_id, require_tenant_id, tenant_context
-from tenants.db import UTCDateTime, db
+from tenants.db import Model, UTCDateTime, db
 from tenants.models import utcnow
 from tenants.scoping import TenantOwned
 from tenants.services import TenantError, on_tenant_created
@@ -29,7 +29,7 @@ DEFAULT_TIMEZONE = "Asia/Shanghai"
 _SESSION_KEY = "careloop_clinic_zones"  # session.info: {tenant id: zone name}, read once per session
 
 
-class ClinicClock(TenantOwned, db.Model):
+class ClinicClock(TenantOwned, Model):
     """One row per clinic: the zone of its clock (no row: the default)."""
 
     __tablename__ = "clinic_clocks"

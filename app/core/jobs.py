@@ -22,7 +22,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from werkzeug.utils import import_string
 
 from tenants.context import tenant_context
-from tenants.db import UTCDateTime, db
+from tenants.db import Model, UTCDateTime, db
 from tenants.models import utcnow
 from tenants.scoping import TenantScoped
 
@@ -31,7 +31,7 @@ QUEUES = ("default", "reports", "notifications")
 JOB_TIMEOUT = 300
 
 
-class JobRun(TenantScoped, db.Model):
+class JobRun(TenantScoped, Model):
     __tablename__ = "job_runs"
     __table_args__ = (Index("ix_job_runs_tenant_kind_patient", "tenant_id", "kind", "patient_id"),)
 
@@ -151,7 +151,7 @@ def _job_app():
     in a standalone ``rq worker`` process, one built once from the environment."""
     global _worker_app
     if has_app_context():
-        return current_app._get_current_object()
+        return current_app._get_current_object()  # type: ignore[attr-defined]  # a LocalProxy, typed as Flask
     if _worker_app is None:
         from app import create_app
 
@@ -173,7 +173,7 @@ def run_tracked(tenant_id: int, run_id: int, handler: str, kwargs: dict) -> str:
             result = import_string(handler)(Progress(run), **kwargs) or {}
         except Exception as exc:
             db.session.rollback()
-            run = db.session.get(JobRun, (tenant_id, run_id))
+            run = db.session.get_one(JobRun, (tenant_id, run_id))
             run.status, run.message, run.finished_at = "failed", str(exc)[:500], utcnow()
             db.session.commit()
             raise

@@ -23,8 +23,11 @@ def _resolve_tenant():
         return
     if request.endpoint == "platform.directory":
         abort(404)
-    g.tenant = resolution.tenant
-    g._tenant_token = set_tenant_id(resolution.tenant.id)
+    tenant = resolution.tenant
+    if tenant is None:  # a "tenant" resolution always carries its tenant
+        raise RuntimeError(f"host resolved as {resolution.kind!r} without a tenant")
+    g.tenant = tenant
+    g._tenant_token = set_tenant_id(tenant.id)
     apply_to_open_transaction()  # the host lookup already opened a transaction
 
 

@@ -20,10 +20,11 @@ def send_tenant(day: date | None = None) -> int:
     day = day or plans.today()
     rows = db.session.execute(select(FollowupTask.assignee_id, FollowupTask.due_date).where(
         FollowupTask.status == "pending", FollowupTask.assignee_id.is_not(None), FollowupTask.due_date <= day))
-    due, overdue = Counter(), Counter()
+    due: Counter[int] = Counter()
+    overdue: Counter[int] = Counter()
     for assignee_id, due_date in rows:
         (due if due_date == day else overdue)[assignee_id] += 1
-    tenant = db.session.get(Tenant, require_tenant_id())
+    tenant = db.session.get_one(Tenant, require_tenant_id())
     url = clinic_url(tenant.slug, "followups.workbench")
     sent = 0
     people = staff.get_many(set(due) | set(overdue))

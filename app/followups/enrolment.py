@@ -55,10 +55,12 @@ def _open_task_counts(manager_ids: list[int]) -> dict[int, int]:
     kept = _open_tasks.get(tenant_id)
     pending = _handed_out_now().setdefault(tenant_id, {})
     if kept is None or now - kept[0] >= OPEN_TASKS_TTL_S or not set(manager_ids) <= set(kept[1]):
-        counts = dict.fromkeys(manager_ids, 0) | dict(db.session.execute(
+        found = db.session.execute(
             select(FollowupTask.assignee_id, func.count()).where(
                 FollowupTask.status == "pending", FollowupTask.assignee_id.in_(manager_ids))
-            .group_by(FollowupTask.assignee_id)).all())
+            .group_by(FollowupTask.assignee_id)).tuples().all()
+        # assignee_id is one of manager_ids here, never None
+        counts = dict.fromkeys(manager_ids, 0) | {manager: n for manager, n in found if manager is not None}
         kept = _open_tasks[tenant_id] = (now, counts)
         pending.clear()  # the count includes this transaction's tasks; a rollback drops it
     return {user_id: count + pending.get(user_id, 0) for user_id, count in kept[1].items()}
@@ -121,10 +123,10 @@ def _eligible(plan_id: int, patient_ids: list[int]) -> list[tuple[int, int | Non
     Patient = patients.Patient  # noqa: N806  (read in this query)
     following = exists().where(PlanEnrolment.plan_id == plan_id, PlanEnrolment.patient_id == Patient.id,
                                PlanEnrolment.status == "active")
-    found = []
+    found: list[tuple[int, int | None]] = []
     for chunk in _chunks(patient_ids):
         found += db.session.execute(select(Patient.id, Patient.health_manager_id).where(
-            Patient.id.in_(chunk), Patient.archived_at.is_(None), ~following).order_by(Patient.id)).all()
+            Patient.id.in_(chunk), Patient.archived_at.is_(None), ~following).order_by(Patient.id)).tuples().all()
     return found
 
 
@@ -141,8 +143,9 @@ def enrol_many(plan: FollowupPlan, started_by: dict[int, str]) -> dict[int, int]
     rows = [{"tenant_id": tenant_id, "id": new_id(), "plan_id": plan.id, "patient_id": patient_id,
              "status": "active", "started_by": started_by[patient_id][:200], "reason": "", "started_at": now}
             for patient_id, _manager in candidates]
-    enrolled = dict(insert_rows(PlanEnrolment.__table__, rows, returning=("patient_id", "id"),
-                                skip_conflicts=(["tenant_id", "plan_id", "patient_id"], "status = 'active'")))
+    enrolled: dict[int, int] = dict(insert_rows(
+        PlanEnrolment.__table__, rows, returning=("patient_id", "id"),
+        skip_conflicts=(["tenant_id", "plan_id", "patient_id"], "status = 'active'")))
     dates = plans.due_dates(plan, plans.today())
     assign = _Assigner({manager for _patient, manager in candidates if manager})
     tasks = [{"tenant_id": tenant_id, "id": new_id(), "enrolment_id": enrolled[patient_id], "plan_id": plan.id,

@@ -24,7 +24,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from tenants.db import UTCDateTime, db
+from tenants.db import Model, UTCDateTime
 from tenants.models import utcnow
 from tenants.scoping import TenantScoped, tenant_fk
 
@@ -38,7 +38,7 @@ TASK_STATUSES = ("pending", "done", "cancelled")
 
 
 
-class FollowupPlan(TenantScoped, db.Model):
+class FollowupPlan(TenantScoped, Model):
     """A plan template: what starts it, when its tasks fall due, how contact is made."""
 
     __tablename__ = "followup_plans"
@@ -61,12 +61,13 @@ class FollowupPlan(TenantScoped, db.Model):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
 
-class PlanEnrolment(TenantScoped, db.Model):
+class PlanEnrolment(TenantScoped, Model):
     """A patient following a plan: active until its tasks are done or it is cancelled."""
 
     __tablename__ = "followup_enrolments"
     __table_args__ = (
-        tenant_fk("plan_id", "followup_plans", ondelete="CASCADE"), tenant_fk("patient_id", "patients", ondelete="CASCADE"),
+        tenant_fk("plan_id", "followup_plans", ondelete="CASCADE"),
+        tenant_fk("patient_id", "patients", ondelete="CASCADE"),
         Index("uq_followup_enrolments_active", "tenant_id", "plan_id", "patient_id", unique=True,
               postgresql_where=text("status = 'active'"), sqlite_where=text("status = 'active'")),
         Index("ix_followup_enrolments_tenant_patient", "tenant_id", "patient_id"),
@@ -81,10 +82,11 @@ class PlanEnrolment(TenantScoped, db.Model):
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
-class FollowupTask(TenantScoped, db.Model):
+class FollowupTask(TenantScoped, Model):
     __tablename__ = "followup_tasks"
     __table_args__ = (
-        tenant_fk("patient_id", "patients", ondelete="CASCADE"), tenant_fk("enrolment_id", "followup_enrolments", ondelete="CASCADE"),
+        tenant_fk("patient_id", "patients", ondelete="CASCADE"),
+        tenant_fk("enrolment_id", "followup_enrolments", ondelete="CASCADE"),
         Index("ix_followup_tasks_tenant_assignee", "tenant_id", "assignee_id", "status", "due_date"),
         Index("ix_followup_tasks_tenant_patient", "tenant_id", "patient_id", "due_date"),
         Index("ix_followup_tasks_tenant_status_due", "tenant_id", "status", "due_date"),
@@ -110,11 +112,12 @@ class FollowupTask(TenantScoped, db.Model):
     __mapper_args__ = {"version_id_col": version}
 
 
-class FollowupRecord(TenantScoped, db.Model):
+class FollowupRecord(TenantScoped, Model):
     """One contact attempt on a task: its result, notes, measures reported."""
 
     __tablename__ = "followup_records"
-    __table_args__ = (tenant_fk("task_id", "followup_tasks", ondelete="CASCADE"), tenant_fk("patient_id", "patients", ondelete="CASCADE"),
+    __table_args__ = (tenant_fk("task_id", "followup_tasks", ondelete="CASCADE"),
+                      tenant_fk("patient_id", "patients", ondelete="CASCADE"),
                       Index("ix_followup_records_tenant_task", "tenant_id", "task_id"))
 
     task_id: Mapped[int] = mapped_column(BigInteger)
@@ -127,12 +130,13 @@ class FollowupRecord(TenantScoped, db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
-class CallRecording(TenantScoped, db.Model):
+class CallRecording(TenantScoped, Model):
     """A call recording (随访电话录音) under the clinic's storage prefix.
     ``play_key`` is what the browser gets: the original, or its conversion."""
 
     __tablename__ = "followup_recordings"
-    __table_args__ = (tenant_fk("record_id", "followup_records", ondelete="CASCADE"), tenant_fk("patient_id", "patients", ondelete="CASCADE"),
+    __table_args__ = (tenant_fk("record_id", "followup_records", ondelete="CASCADE"),
+                      tenant_fk("patient_id", "patients", ondelete="CASCADE"),
                       Index("ix_followup_recordings_tenant_record", "tenant_id", "record_id"))
 
     record_id: Mapped[int] = mapped_column(BigInteger)

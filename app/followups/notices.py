@@ -26,11 +26,13 @@ REMINDER_TEMPLATE = {"phone": "followup_reminder", "visit": "followup_visit_remi
 def escalated(task: FollowupTask) -> None:
     """Tell the manager a task reached its failed-contact limit (in-app and email)."""
     people = staff.get_many([task.escalated_to, task.assignee_id])
-    manager = people.get(task.escalated_to)
+    manager = people.get(task.escalated_to) if task.escalated_to is not None else None
     if manager is None or not manager.active:
         return
-    patient, tenant = patients.get(task.patient_id), db.session.get(Tenant, require_tenant_id())
-    assignee = people.get(task.assignee_id)
+    patient, tenant = patients.get(task.patient_id), db.session.get_one(Tenant, require_tenant_id())
+    if patient is None:  # a task goes with its patient (ON DELETE CASCADE)
+        raise LookupError(f"task {task.id}: patient {task.patient_id} not found")
+    assignee = people.get(task.assignee_id) if task.assignee_id is not None else None
     variables = {"staff_name": manager.name, "patient_name": patient.name, "card_no": patient.card_no,
                  "assignee": assignee.name if assignee else "—", "attempts": task.failed_attempts,
                  "clinic": tenant.name, "url": clinic_url(tenant.slug, "followups.task_detail", task_id=task.id)}
@@ -52,7 +54,7 @@ def remind_patients(day: date | None = None) -> int:
                FollowupTask.channel.in_(REMINDED_CHANNELS), FollowupPlan.remind_patient.is_(True),
                Patient.archived_at.is_(None))
         .order_by(FollowupTask.patient_id, FollowupTask.id)).all()
-    clinic = db.session.get(Tenant, require_tenant_id()).name
+    clinic = db.session.get_one(Tenant, require_tenant_id()).name
     assignees = staff.get_many(task.assignee_id for task, _patient in rows)
     reminded = set()
     for task, patient in rows:

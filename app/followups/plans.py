@@ -2,6 +2,7 @@
 import calendar
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from typing import Any
 
 from flask_babel import gettext as _
 from sqlalchemy import func, select
@@ -69,9 +70,10 @@ def check(draft: PlanDraft, *, plan_id: int | None = None) -> dict:
         errors["trigger_tag"] = _("Name the tag that starts the plan.")
     elif len(tag) > 40:
         errors["trigger_tag"] = _("A tag name has at most 40 characters.")
-    values = dict(name=name, trigger=draft.trigger, trigger_tag=tag if draft.trigger == "tag_added" else "",
-                  schedule=draft.schedule, interval_days=None, duration_months=None, offsets=[],
-                  channel=draft.channel, active=bool(draft.active), remind_patient=bool(draft.remind_patient))
+    values: dict[str, Any] = dict(
+        name=name, trigger=draft.trigger, trigger_tag=tag if draft.trigger == "tag_added" else "",
+        schedule=draft.schedule, interval_days=None, duration_months=None, offsets=[],
+        channel=draft.channel, active=bool(draft.active), remind_patient=bool(draft.remind_patient))
     if draft.schedule == "interval":
         values["interval_days"] = _int(draft.interval_days, 1, 365)
         values["duration_months"] = _int(draft.duration_months, 1, 36)
@@ -135,7 +137,8 @@ def due_dates(plan: FollowupPlan, start: date) -> list[date]:
         end_month = start.month - 1 + months
         year, month = start.year + end_month // 12, end_month % 12 + 1
         day = min(start.day, calendar.monthrange(year, month)[1])
-        end, step, found = date(year, month, day), max(plan.interval_days or 1, 1), []
+        end, step = date(year, month, day), max(plan.interval_days or 1, 1)
+        found: list[date] = []
         current = start + timedelta(days=step)
         while current <= end and len(found) < MAX_TASKS:
             found.append(current)

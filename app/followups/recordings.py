@@ -46,7 +46,8 @@ def attach(record: FollowupRecord, data: bytes, filename: str, *, actor_id: int 
     tenant_id, backend = require_tenant_id(), storage.backend()
     original = storage.new_key(tenant_id, AREA, f".{kind}")
     backend.save(original, data)
-    play_key, play_mime, seconds = original, audio.MIME[kind], audio.duration(data, kind)
+    play_key: str | None = original  # None: kept, but the browser cannot play it
+    play_mime, seconds = audio.MIME[kind], audio.duration(data, kind)
     if kind not in audio.PLAYABLE:
         try:
             converted = audio.to_wav(data, kind)

@@ -15,6 +15,7 @@ from email.mime.multipart import MIMEMultipart
 from email.mime.text import MIMEText
 from email.utils import formataddr
 from functools import lru_cache
+from typing import cast
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from babel import Locale
@@ -79,7 +80,9 @@ def build_email(row, address: str, clinic_name: str, unsubscribe_url: str | None
     # Both parts are base64, which has no "-": a fixed boundary cannot occur
     # in them (and spares the generator a regex compiled per message).
     message = MIMEMultipart("alternative", boundary=f"=_careloop.{row.tenant_id}.{row.id}")
-    message["Subject"] = Header(row.subject, "us-ascii" if row.subject.isascii() else "utf-8")
+    # a compat32 Message takes a Header as a value (typeshed allows str only)
+    message["Subject"] = Header(  # type: ignore[assignment]
+        row.subject, "us-ascii" if row.subject.isascii() else "utf-8")
     message["From"] = formataddr((clinic_name, sender))
     message["To"] = address
     # Stable per outbox row, the same on every attempt: a receiving system can
@@ -138,10 +141,14 @@ _session = _Session()
 
 def _connect(settings: dict) -> smtplib.SMTP:
     context = _ssl_context(settings["cafile"])
-    cls = smtplib.SMTP_SSL if settings["ssl"] else smtplib.SMTP
-    kwargs = {"context": context} if settings["ssl"] else {}
-    smtp = cls(settings["host"], settings["port"], timeout=settings["timeout"], **kwargs)
+    smtp: smtplib.SMTP
+    if settings["ssl"]:
+        smtp = smtplib.SMTP_SSL(settings["host"], settings["port"], timeout=settings["timeout"], context=context)
+    else:
+        smtp = smtplib.SMTP(settings["host"], settings["port"], timeout=settings["timeout"])
     try:
+        if smtp.sock is None:  # given a host, the constructor connects or raises
+            raise RuntimeError(f"SMTP to {settings['host']!r}: not connected")
         # Commands and the final dot are small writes each awaiting a reply:
         # without this, Nagle and delayed ACKs add ~40 ms to every message.
         smtp.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
@@ -171,7 +178,8 @@ def send_email(message: Message, on_stage) -> str:
     never carries over to the next message."""
     settings = _mail_settings()
     if not settings:
-        plain = message.get_payload(0).get_payload(decode=True).decode()  # the text alternative
+        text_part = cast(Message, message.get_payload(0))  # build_email's first part: the text alternative
+        plain = cast(bytes, text_part.get_payload(decode=True)).decode()
         log.info("console email to %s: %s\n%s", message["To"], message["Subject"], plain)
         return f"console:{message['Message-ID']}"
     committing = False

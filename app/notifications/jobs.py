@@ -48,7 +48,10 @@ def deliver(tenant_id: int, notification_id: int) -> str:
         except Exception as exc:  # a bug or an unforeseen fault: keep the row visible, retry, give up later
             log.exception("sending notification %s failed unexpectedly", notification_id)
             db.session.rollback()
-            services.retry_later(services.get(notification_id), f"unexpected error: {exc!r}")
+            again = services.get(notification_id)
+            if again is None:  # claimed a moment ago; rows are not deleted
+                raise LookupError(f"notification {notification_id} vanished") from exc
+            services.retry_later(again, f"unexpected error: {exc!r}")
             return "retry"
         services.mark_sent(row, provider_id)
         return "sent"
@@ -84,7 +87,7 @@ def _clinic(tenant_id: int) -> _Clinic:
     minute per process (a rename shows within a minute)."""
     clinic = _clinics.get(tenant_id)
     if clinic is None or time.monotonic() - clinic.read_at > CLINIC_CACHE_SECONDS:
-        tenant = db.session.get(Tenant, tenant_id)
+        tenant = db.session.get_one(Tenant, tenant_id)
         clinic = _clinics[tenant_id] = _Clinic(tenant.name, tenant.slug, time.monotonic())
     return clinic
 

@@ -15,7 +15,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from tenants.db import UTCDateTime, db
+from tenants.db import Model, UTCDateTime
 from tenants.models import utcnow
 from tenants.scoping import TenantOwned, TenantScoped, tenant_fk
 
@@ -24,7 +24,7 @@ CATEGORIES = ("security", "care", "marketing")
 STATUSES = ("pending", "sending", "sent", "failed", "cancelled")
 
 
-class Notification(TenantScoped, db.Model):
+class Notification(TenantScoped, Model):
     """One message to one recipient on one channel: the outbox row.
 
     ``stage`` records how far a send got before a worker stopped, so recovery
@@ -68,7 +68,7 @@ class Notification(TenantScoped, db.Model):
     created_by: Mapped[int | None] = mapped_column(BigInteger)
 
 
-class NotificationTemplate(TenantScoped, db.Model):
+class NotificationTemplate(TenantScoped, Model):
     """A clinic's own wording of a message; absent rows fall back to the pack."""
 
     __tablename__ = "notification_templates"
@@ -83,7 +83,7 @@ class NotificationTemplate(TenantScoped, db.Model):
     updated_by: Mapped[int | None] = mapped_column(BigInteger)
 
 
-class NotificationPreference(TenantOwned, db.Model):
+class NotificationPreference(TenantOwned, Model):
     """A patient's opt-in or opt-out for one channel and category."""
 
     __tablename__ = "notification_preferences"
@@ -99,7 +99,7 @@ class NotificationPreference(TenantOwned, db.Model):
     changed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
 
-class NotificationSettings(TenantOwned, db.Model):
+class NotificationSettings(TenantOwned, Model):
     """Per-clinic sending rules. One row per tenant (created on first change)."""
 
     __tablename__ = "notification_settings"

@@ -66,10 +66,10 @@ def send_time(wanted: datetime, rules: NotificationSettings) -> datetime:
 def over_daily_cap(recipient_type: str, recipient_id: int, day_of: datetime, rules: NotificationSettings) -> bool:
     """Messages that could wait, already planned for the recipient that clinic day."""
     start, end = clock.day_bounds(clock.local_date(day_of))
-    planned = db.session.scalar(select(func.count()).select_from(Notification).where(
+    planned = db.session.execute(select(func.count()).select_from(Notification).where(
         Notification.recipient_type == recipient_type, Notification.recipient_id == recipient_id,
         Notification.at_once.is_(False), Notification.status.in_(("pending", "sending", "sent")),
-        Notification.scheduled_at >= start, Notification.scheduled_at < end))
+        Notification.scheduled_at >= start, Notification.scheduled_at < end)).scalar_one()
     return planned >= rules.daily_cap
 
 

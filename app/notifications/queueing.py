@@ -40,7 +40,7 @@ def job_id_of(notification_id: int) -> str:
 def ensure_sweep_scheduled() -> None:
     """Schedule the sweep if it is not. Asked on every enqueue, so it reads
     Redis at most once per SWEEP_EVERY in each process."""
-    app = current_app._get_current_object()
+    app = current_app._get_current_object()  # type: ignore[attr-defined]  # a LocalProxy, typed as Flask
     now = time.monotonic()
     if now < app.extensions.get(_SWEEP_CHECKED, float("-inf")) + SWEEP_EVERY.total_seconds():
         return

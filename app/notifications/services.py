@@ -129,6 +129,8 @@ def _one(definition, template_key: str, recipient: Recipient, variables: dict, c
         return existing
     address = _address(recipient, channel)
     wording = templates.wording(template_key, channel, recipient.locale)
+    if wording is None:  # notify() checked that the template has this channel
+        raise NotifyError(f"template {template_key} has no {channel} channel")
     try:
         rendered = templates.render(wording, variables)
     except templates.TemplateError as exc:
@@ -149,7 +151,10 @@ def _one(definition, template_key: str, recipient: Recipient, variables: dict, c
                 _supersede(row)
             db.session.add(row)
     except IntegrityError:  # the same key committed meanwhile by another request
-        return db.session.scalar(select(Notification).where(Notification.idempotency_key == key))
+        existing = db.session.scalar(select(Notification).where(Notification.idempotency_key == key))
+        if existing is None:  # another conflict than the key's
+            raise
+        return existing
     _enqueue_after_commit(row)
     return row
 
@@ -284,8 +289,8 @@ def inbox(staff_id: int, limit: int = 100) -> list[Notification]:
 def unread_count(staff_id: int) -> int:
     from sqlalchemy import func
 
-    return db.session.scalar(select(func.count()).select_from(
-        _inbox_query(staff_id).where(Notification.read_at.is_(None)).subquery()))
+    return db.session.execute(select(func.count()).select_from(
+        _inbox_query(staff_id).where(Notification.read_at.is_(None)).subquery())).scalar_one()
 
 
 def mark_read(staff_id: int, notification_id: int) -> bool:

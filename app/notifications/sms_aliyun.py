@@ -180,6 +180,9 @@ class AliyunSms:
 
     def _post(self, form: bytes) -> tuple[int, bytes]:
         parts = urlsplit(self.endpoint)
+        if not parts.hostname:  # __init__ refuses such an endpoint
+            raise ValueError(f"SMS endpoint {self.endpoint!r} has no host")
+        conn: http.client.HTTPConnection
         if parts.scheme == "https":
             conn = http.client.HTTPSConnection(parts.hostname, parts.port, timeout=self.timeout,
                                                context=ssl.create_default_context())

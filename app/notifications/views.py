@@ -77,6 +77,8 @@ def _definition_or_404(key: str, channel: str, locale: str):
 def template_edit(key: str, channel: str, locale: str):
     definition = _definition_or_404(key, channel, locale)
     current = templates.wording(key, channel, locale)
+    if current is None:  # _definition_or_404 checked the channel
+        abort(404)
     form = TemplateForm(data={"subject": current.subject, "body_text": current.text})
     if form.validate_on_submit():
         try:

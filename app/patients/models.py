@@ -5,7 +5,7 @@ from sqlalchemy import BigInteger, Date, Index, Integer, LargeBinary, String, Un
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.core import clock
-from tenants.db import UTCDateTime, db
+from tenants.db import Model, UTCDateTime
 from tenants.models import utcnow
 from tenants.scoping import TenantOwned, TenantScoped, tenant_fk
 
@@ -20,7 +20,7 @@ EXERCISE = ("none", "occasional", "regular")
 TERM_TYPE = String(64).with_variant(String(64, collation="C"), "postgresql")
 
 
-class Patient(TenantScoped, db.Model):
+class Patient(TenantScoped, Model):
     __tablename__ = "patients"
     __table_args__ = (
         UniqueConstraint("tenant_id", "card_no"),
@@ -61,7 +61,7 @@ class Patient(TenantScoped, db.Model):
         return clock.age(self.birth_date)
 
 
-class HealthHistoryItem(TenantScoped, db.Model):
+class HealthHistoryItem(TenantScoped, Model):
     """Past illness, surgery, allergy, family history or current medication."""
 
     __tablename__ = "health_history_items"
@@ -79,7 +79,7 @@ class HealthHistoryItem(TenantScoped, db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
-class PatientSearchTerm(TenantOwned, db.Model):
+class PatientSearchTerm(TenantOwned, Model):
     """One searchable key of a patient: a suffix of the name, of its pinyin or
     initials, the card number, the last four mobile digits. A prefix scan over
     (tenant_id, term) answers fragment, pinyin and initials search with a plain
@@ -95,7 +95,7 @@ class PatientSearchTerm(TenantOwned, db.Model):
     patient_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
 
 
-class TenantCounter(TenantOwned, db.Model):
+class TenantCounter(TenantOwned, Model):
     """Per-clinic readable sequences (card numbers, later order numbers)."""
 
     __tablename__ = "tenant_counters"

@@ -50,7 +50,7 @@ class PatientError(FieldErrors):
 class PatientData:
     name: str
     sex: str
-    birth_date: date
+    birth_date: date | None  # None from a form left empty: validate() refuses it
     mobile: str
     id_number: str = ""
     email: str = ""
@@ -171,7 +171,7 @@ def next_counter(name: str) -> int:
 
 
 def _card_no(seq: int) -> str:
-    tenant = db.session.get(Tenant, require_tenant_id())
+    tenant = db.session.get_one(Tenant, require_tenant_id())
     return f"{tenant.card_prefix}{seq:06d}"
 
 
@@ -196,6 +196,8 @@ def _set_identifiers(patient: Patient, data: PatientData) -> None:
 
 
 def _apply(patient: Patient, data: PatientData) -> None:
+    if data.birth_date is None:  # validate() refuses a missing birth date
+        raise ValueError("patient data without a birth date")
     patient.name = data.name
     patient.name_pinyin = primary_pinyin(data.name)
     patient.sex = data.sex
@@ -266,7 +268,7 @@ def set_lifestyle(patient: Patient, *, smoking: str, alcohol: str, exercise: str
 
 
 def add_history(patient: Patient, *, kind: str, description: str, since_year: int | None,
-                note: str = "", actor_id: int | None = None) -> HealthHistoryItem:
+                note: str | None = "", actor_id: int | None = None) -> HealthHistoryItem:
     errors = {}
     if kind not in HISTORY_KINDS:
         errors["kind"] = _("Please choose a kind.")
@@ -362,8 +364,10 @@ def history(patient: Patient) -> dict[str, list[HealthHistoryItem]]:
 
 def identifiers(patient: Patient) -> tuple[str, str | None]:
     """Decrypted (mobile, id_number). Callers audit the view."""
-    return (crypto.decrypt(patient.mobile_enc, patient.tenant_id),
-            crypto.decrypt(patient.id_number_enc, patient.tenant_id))
+    mobile = crypto.decrypt(patient.mobile_enc, patient.tenant_id)
+    if mobile is None:  # every patient is saved with a valid mobile
+        raise ValueError(f"patient {patient.id} has no mobile number stored")
+    return mobile, crypto.decrypt(patient.id_number_enc, patient.tenant_id)
 
 
 def masked_mobile(patient: Patient) -> str:
@@ -406,7 +410,8 @@ def search(raw_query: str = "", *, page: int = 1, page_size: int = 20, archived:
 def count_active() -> int:
     from sqlalchemy import func
 
-    return db.session.scalar(select(func.count()).select_from(Patient).where(Patient.archived_at.is_(None)))
+    return db.session.execute(
+        select(func.count()).select_from(Patient).where(Patient.archived_at.is_(None))).scalar_one()
 
 
 def recent(limit: int = 5) -> list[Patient]:

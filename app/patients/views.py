@@ -10,6 +10,7 @@ from app.core import audit, identity, jobs
 from app.core.access import requires
 from app.core.errors import found_or_404
 from app.core.htmx import render
+from app.core.validators import required
 from app.patients import labels, services
 from app.patients.forms import EnrolForm, HistoryForm, LifestyleForm, PatientForm
 from app.tagging import services as tagging
@@ -79,7 +80,8 @@ def index():
                              also=[functools.partial(tagging.having_tag, tag_id=tag_id) for tag_id in wanted])
     masked = {p.id: services.masked_mobile(p) for p in result.patients}
     return render("patients/index.html", "patients/_results.html", result=result, masked=masked,
-                  tags=tags, chosen_tags=wanted, row_tags=tagging.tags_of_patients([p.id for p in result.patients]))
+                  tags=tags, chosen_tags=wanted,
+                  row_tags=tagging.tags_of_patients([p.id for p in result.patients]))
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -181,7 +183,7 @@ def add_history(patient_id: int):
     form = HistoryForm()
     if form.validate_on_submit():
         try:
-            services.add_history(patient, kind=form.kind.data, description=form.description.data,
+            services.add_history(patient, kind=form.kind.data, description=required(form.description),
                                  since_year=form.since_year.data, note=form.note.data,
                                  actor_id=current_user.id)
         except services.PatientError as exc:

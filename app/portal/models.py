@@ -4,12 +4,12 @@ from datetime import datetime
 from sqlalchemy import BigInteger, Index, Integer, LargeBinary, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from tenants.db import UTCDateTime, db
+from tenants.db import Model, UTCDateTime
 from tenants.models import utcnow
 from tenants.scoping import TenantScoped, tenant_fk
 
 
-class PortalAccount(TenantScoped, db.Model):
+class PortalAccount(TenantScoped, Model):
     """A mobile number that signed in with a code, linked to a patient card
     once one is matched or opened."""
 
@@ -27,7 +27,7 @@ class PortalAccount(TenantScoped, db.Model):
     last_signin_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
-class SigninCode(TenantScoped, db.Model):
+class SigninCode(TenantScoped, Model):
     """A 6-digit code: only its keyed hash is kept; single use, short-lived."""
 
     __tablename__ = "portal_signin_codes"
@@ -42,7 +42,7 @@ class SigninCode(TenantScoped, db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
-class SigninEvent(TenantScoped, db.Model):
+class SigninEvent(TenantScoped, Model):
     """A code sent or a wrong code, counted for the per-number and
     per-address limits."""
 

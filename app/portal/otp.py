@@ -66,7 +66,7 @@ def _hash(index: str, code: str) -> str:
 def _count(kind: str, since: datetime, *, index: str | None = None, ip: str | None = None) -> int:
     query = select(func.count()).select_from(SigninEvent).where(SigninEvent.kind == kind, SigninEvent.at >= since)
     query = query.where(SigninEvent.mobile_index == index) if index is not None else query.where(SigninEvent.ip == ip)
-    return db.session.scalar(query)
+    return db.session.execute(query).scalar_one()
 
 
 def request_code(raw_mobile: str, ip: str, *, locale: str = "zh_CN", now: datetime | None = None) -> Sent:
@@ -96,7 +96,7 @@ def request_code(raw_mobile: str, ip: str, *, locale: str = "zh_CN", now: dateti
     matches = patients.search(mobile).patients
     recipient = notifications.Recipient("patient", matches[0].id if len(matches) == 1 else 0, "",
                                         mobile=mobile, locale=locale)
-    clinic = db.session.get(Tenant, require_tenant_id()).name
+    clinic = db.session.get_one(Tenant, require_tenant_id()).name
     notifications.notify("signin_code", recipient, {"code": code, "minutes": minutes, "clinic": clinic},
                          idempotency_key=f"signin:{row.id}", channels=("sms",))
     return Sent(mobile, minutes)

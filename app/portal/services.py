@@ -35,6 +35,8 @@ def sign_in(raw_mobile: str, code: str, ip: str, *, now: datetime | None = None)
                 db.session.add(account)
         except IntegrityError:  # the same number signed in twice at once
             account = db.session.scalar(select(PortalAccount).where(PortalAccount.mobile_index == index))
+            if account is None:  # another conflict than the number's
+                raise
     if account.patient_id is None:
         matches = patients.search(mobile).patients
         if len(matches) == 1:
@@ -51,8 +53,8 @@ def session_token(account: PortalAccount) -> str:
 def account_from_token(token: str | None) -> PortalAccount | None:
     """The account a session token names, only on its own clinic."""
     try:
-        tenant_id, account_id, nonce = (token or "").split(".", 2)
-        tenant_id, account_id = int(tenant_id), int(account_id)
+        tenant_text, account_text, nonce = (token or "").split(".", 2)
+        tenant_id, account_id = int(tenant_text), int(account_text)
     except ValueError:
         return None
     if tenant_id != require_tenant_id():

@@ -11,6 +11,7 @@ from app.booking import services as booking
 from app.core.access import public
 from app.core.errors import found_or_404
 from app.core.htmx import wants_partial
+from app.core.validators import required
 from app.patients import services as patients
 from app.portal import services, session
 from app.portal.forms import BookForm, DetailsForm
@@ -70,7 +71,7 @@ def index():
     sex = request.args.get("sex", "")
     found = booking.list_packages(category=category, sex=sex)
     patient = signed_in_patient()
-    hidden = []
+    hidden: list = []
     if patient is not None:  # offer only what this patient can book; say what is left out and why
         found, hidden = booking.bookable_for(found, patient)
     template = "portal/_packages.html" if wants_partial() else "portal/shop.html"
@@ -126,7 +127,7 @@ def book(package_id: int):
             if patient is None:
                 patient = services.confirm_details(account, _details(form),
                                                    consent_version=current_app.config["CONSENT_VERSION"])
-            booked = booking.book_once(package.id, day, slot, patient, idempotency_key=form.idem.data,
+            booked = booking.book_once(package.id, day, slot, patient, idempotency_key=required(form.idem),
                                        account_id=account.id)
         except patients.PatientError as exc:
             db.session.rollback()

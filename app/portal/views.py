@@ -5,6 +5,7 @@ from flask_babel import gettext as _
 
 from app.booking import services as booking
 from app.core.access import public
+from app.core.validators import required
 from app.portal import services, session
 from app.portal.forms import CancelForm, CodeForm, MobileForm, RescheduleForm
 from app.portal.shop_views import _partial, booking_preparation, calendar_context, parse_day, parse_slot
@@ -24,7 +25,7 @@ def sign_in():
     target = session.safe_next(request.values.get("next"), url_for("portal.index"))
     if form.validate_on_submit():
         try:
-            sent = services.request_code(form.mobile.data, _client_address(), locale=str(get_locale()))
+            sent = services.request_code(required(form.mobile), _client_address(), locale=str(get_locale()))
         except services.SigninRefused as exc:
             db.session.commit()  # the counts behind the limits
             form.mobile.errors = list(form.mobile.errors) + [exc.message]
@@ -44,7 +45,7 @@ def verify_code():
     target = session.safe_next(form.next.data, url_for("portal.index"))
     if form.validate_on_submit():
         try:
-            account = services.sign_in(form.mobile.data, form.code.data, _client_address())
+            account = services.sign_in(required(form.mobile), required(form.code), _client_address())
         except services.SigninRefused as exc:
             db.session.commit()
             form.code.errors = list(form.code.errors) + [exc.message]

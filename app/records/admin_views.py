@@ -5,6 +5,7 @@ from flask_login import current_user
 
 from app.core import audit
 from app.core.access import requires
+from app.core.validators import required
 from app.records import api_tokens, catalogue
 from app.records.forms import IndicatorForm, LabCodeForm, TokenForm
 from app.records.models import LabCode
@@ -23,11 +24,11 @@ def indicators():
     form = IndicatorForm()
     if form.validate_on_submit():
         try:
-            catalogue.add_local(form.code.data, form.name_zh.data, form.name_en.data or "", form.unit.data or "",
-                                form.group.data)
+            catalogue.add_local(required(form.code), required(form.name_zh), form.name_en.data or "",
+                                form.unit.data or "", form.group.data)
         except catalogue.CatalogueError as exc:
             db.session.rollback()
-            form.code.errors.append(str(exc))
+            form.code.errors = [*form.code.errors, str(exc)]
         else:
             db.session.commit()
             flash(_("Indicator added."))
@@ -46,11 +47,11 @@ def lab_codes():
     form.indicator_id.choices = _indicator_choices()
     if form.validate_on_submit():
         try:
-            catalogue.map_lab_code(form.sender.data or "", form.local_code.data,
+            catalogue.map_lab_code(form.sender.data or "", required(form.local_code),
                                    int(form.indicator_id.data or 0), form.unit.data or "")
         except (catalogue.CatalogueError, ValueError) as exc:
             db.session.rollback()
-            form.indicator_id.errors.append(str(exc))
+            form.indicator_id.errors = [*form.indicator_id.errors, str(exc)]
         else:
             db.session.commit()
             flash(_("Lab code mapped."))
@@ -67,7 +68,7 @@ def tokens():
     form = TokenForm()
     created = None
     if form.validate_on_submit():
-        _row, created = api_tokens.create(form.name.data, list(api_tokens.SCOPES), current_user.id)
+        _row, created = api_tokens.create(required(form.name), list(api_tokens.SCOPES), current_user.id)
         audit.record("api_token_created", name=form.name.data, prefix=_row.prefix)
         db.session.commit()
     return render_template("records/api_tokens.html", form=form, tokens=api_tokens.listing(), created=created)

@@ -33,7 +33,7 @@ def raise_for(patient, observations: list[Observation]) -> list[Alert]:
         return []
     made = []
     for observation, kind in alerting:
-        indicator = db.session.get(Indicator, (patient.tenant_id, observation.indicator_id))  # loaded already
+        indicator = db.session.get_one(Indicator, (patient.tenant_id, observation.indicator_id))  # loaded already
         value = f"{observation.value_text} {observation.reported_unit}".strip()
         alert = Alert(patient_id=patient.id, observation_id=observation.id, kind=kind,
                       summary=f"{indicator.name_zh} {value} ({observation.flag})"[:200],
@@ -51,7 +51,7 @@ def _notify_doctor(patient, made: list[tuple[Alert, Indicator, str, str]]) -> No
     doctor = staff.get_staff(patient.responsible_doctor_id)
     if doctor is None or not doctor.active:
         return
-    clinic = db.session.get(Tenant, patient.tenant_id)
+    clinic = db.session.get_one(Tenant, patient.tenant_id)
     for alert, indicator, value, flag in made:
         notifications.notify(
             "abnormal_result_alert", notifications.staff_recipient(doctor),
@@ -70,8 +70,8 @@ def open_alerts(staff_id: int, *, everyone: bool = False, limit: int = 100) -> l
 
 
 def open_count(staff_id: int) -> int:
-    return db.session.scalar(select(func.count()).select_from(Alert).where(
-        Alert.status == "open", _visible_to(staff_id)))
+    return db.session.execute(select(func.count()).select_from(Alert).where(
+        Alert.status == "open", _visible_to(staff_id))).scalar_one()
 
 
 def get(alert_id: int) -> Alert | None:

@@ -205,8 +205,10 @@ def _band(frame: _Frame, low: float | None, high: float | None) -> list[str]:
 
 def _shape(direction: str, x: float, y: float, attrs: str = "", inner: str = "") -> str:
     """A normal point is a filled dot; abnormal ones are hollow and larger: triangle up/down, diamond."""
-    corners = {"H": [(0, -7.5), (-7, 5), (7, 5)], "L": [(0, 7.5), (-7, -5), (7, -5)],
-               "A": [(0, -7), (7, 0), (0, 7), (-7, 0)]}.get(direction)
+    shapes: dict[str, list[tuple[float, float]]] = {
+        "H": [(0, -7.5), (-7, 5), (7, 5)], "L": [(0, 7.5), (-7, -5), (7, -5)],
+        "A": [(0, -7), (7, 0), (0, 7), (-7, 0)]}
+    corners = shapes.get(direction)
     if corners is None:
         tag, body = "circle", f'cx="{x:.1f}" cy="{y:.1f}" r="4" fill="{LINE}" stroke="#fff" stroke-width="1.5"'
     else:

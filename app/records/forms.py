@@ -34,7 +34,8 @@ class IndicatorForm(FlaskForm):
 
 
 class LabCodeForm(FlaskForm):
-    sender = StringField(_l("Lab (sending facility; empty for any)"), validators=[Optional(), Length(max=80), NoMarkup()])
+    sender = StringField(_l("Lab (sending facility; empty for any)"),
+                         validators=[Optional(), Length(max=80), NoMarkup()])
     local_code = StringField(_l("Lab's code or test name"), validators=[DataRequired(), Length(max=80), NoMarkup()])
     indicator_id = SelectField(_l("Catalogue indicator"), choices=[], validate_choice=False)
     unit = StringField(_l("Unit the lab reports in"), validators=[Optional(), Length(max=30), NoMarkup()])

@@ -149,12 +149,13 @@ def _report_row(report: ParsedReport, patient: patients.Patient | None, actor_id
     if patient is not None:
         row.patient_id, row.status, row.pending = patient.id, "imported", None
     db.session.flush()
-    if filed_now:
+    if filed_now and patient is not None:
         events.send(report_imported, report_id=row.id, patient_id=patient.id, label=row.title or "")
     return row
 
 
-def _import_one(report: ParsedReport, index, summary: ImportSummary, patient: patients.Patient | None, actor_id) -> None:
+def _import_one(report: ParsedReport, index, summary: ImportSummary, patient: patients.Patient | None,
+                actor_id) -> None:
     if patient is not None:
         _check_forced(patient, report.patient)
     else:
@@ -169,7 +170,8 @@ def _import_one(report: ParsedReport, index, summary: ImportSummary, patient: pa
     values = _values(report, index)
     row = _report_row(report, patient, actor_id)
     stored = results.store_many(patient, values, report_id=row.id, origin="import", actor_id=actor_id)
-    fresh = [s.observation for s in stored if s.outcome == "new"]
+    # a "new" outcome always carries its observation
+    fresh = [s.observation for s in stored if s.outcome == "new" and s.observation is not None]
     summary.duplicates += sum(s.outcome == "duplicate" for s in stored)
     for moment in sorted({o.observed_at for o in fresh}):
         fresh.extend(results.derive(patient, moment, report_id=row.id, indicator=index.indicator))
@@ -246,6 +248,8 @@ def get_report(report_id: int) -> ExamReport | None:
 
 def assign(row: ExamReport, patient: patients.Patient, actor_id: int | None) -> ImportSummary:
     """Import a waiting report for the patient staff chose."""
+    if row.pending is None:  # an unmatched report keeps its parsed content until it is filed
+        raise ValueError(f"report {row.id} has no parsed content waiting")
     report = report_from_json(row.pending)
     report.patient = PatientRef(name=report.patient.name)  # staff decided who it is
     return import_parsed([report], patient=patient, actor_id=actor_id)

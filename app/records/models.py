@@ -14,7 +14,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from tenants.db import UTCDateTime, db
+from tenants.db import Model, UTCDateTime
 from tenants.models import utcnow
 from tenants.scoping import TenantScoped, tenant_fk
 
@@ -23,7 +23,7 @@ FLAGS = ("", "N", "L", "H", "LL", "HH", "A")
 
 
 
-class Indicator(TenantScoped, db.Model):
+class Indicator(TenantScoped, Model):
     """A catalogue entry. ``code`` is the LOINC code for pack entries, the
     clinic's own code for local ones; ``aliases`` maps other codes (the
     mg/dL LOINC code of the same analyte) to the unit they imply."""
@@ -39,12 +39,13 @@ class Indicator(TenantScoped, db.Model):
     decimals: Mapped[int] = mapped_column(Integer, default=2)
     alt_units: Mapped[dict] = mapped_column(JSON, default=dict)   # unit -> factor into `unit`
     aliases: Mapped[dict] = mapped_column(JSON, default=dict)     # other code -> unit it is reported in
-    ranges: Mapped[list] = mapped_column(JSON, default=list)      # [{sex, age_min, age_max, low, high, high_inclusive, source}]
+    # ranges: [{sex, age_min, age_max, low, high, high_inclusive, source}]
+    ranges: Mapped[list] = mapped_column(JSON, default=list)
     is_local: Mapped[bool] = mapped_column(Boolean, default=False)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
 
 
-class LabCode(TenantScoped, db.Model):
+class LabCode(TenantScoped, Model):
     """A lab's own code or test name, mapped to a catalogue entry."""
 
     __tablename__ = "lab_codes"
@@ -59,7 +60,7 @@ class LabCode(TenantScoped, db.Model):
     unit: Mapped[str] = mapped_column(String(30), default="")     # the unit this lab uses, if it omits it
 
 
-class ExamReport(TenantScoped, db.Model):
+class ExamReport(TenantScoped, Model):
     """One exam's results as they arrived (or as entered). Unmatched reports
     wait with ``patient_id`` empty and their parsed content in ``pending``."""
 
@@ -85,7 +86,7 @@ class ExamReport(TenantScoped, db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
-class Observation(TenantScoped, db.Model):
+class Observation(TenantScoped, Model):
     """One measured value. ``value`` is normalised to the catalogue unit;
     the reported value and unit are kept as they came. A corrected result
     supersedes the earlier one (``superseded_by``), which stays as history."""
@@ -120,7 +121,7 @@ class Observation(TenantScoped, db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
-class Alert(TenantScoped, db.Model):
+class Alert(TenantScoped, Model):
     """A critical or newly abnormal result for the responsible doctor."""
 
     __tablename__ = "alerts"
@@ -142,7 +143,7 @@ class Alert(TenantScoped, db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
-class ApiToken(TenantScoped, db.Model):
+class ApiToken(TenantScoped, Model):
     """A machine-to-machine credential; only its SHA-256 is kept."""
 
     __tablename__ = "api_tokens"
@@ -158,7 +159,7 @@ class ApiToken(TenantScoped, db.Model):
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
-class TableMapping(TenantScoped, db.Model):
+class TableMapping(TenantScoped, Model):
     """A spreadsheet source's column mapping, saved for next time."""
 
     __tablename__ = "table_mappings"

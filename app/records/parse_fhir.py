@@ -116,7 +116,8 @@ def _schema_problem(resource: dict) -> str:
 
 class _Reader:
     def __init__(self, entries: list[_Entry]):
-        self.entries, self.root = entries, {}
+        self.entries = entries
+        self.root: dict = {}
         self.by_key: dict[str, _Entry] = {}
         for entry in entries:
             if entry.resource.get("resourceType") in _CHECKED:
@@ -158,7 +159,8 @@ class _Reader:
             if resource["resourceType"] == "Observation":
                 results = self._observation(resource, entry.label, set())
             else:
-                results, seen = [], set()
+                results = []
+                seen: set[int] = set()
                 for number, ref in enumerate(resource.get("result") or [], 1):
                     results += self._observation(*self._member(ref, resource, _("result %(n)d", n=number)), seen)
             if not results:
@@ -194,14 +196,15 @@ class _Reader:
         if id(obs) in seen:
             return []
         seen.add(id(obs))
-        status, when = _STATUSES.get(obs.get("status"), FINAL), _when(obs)
+        status, when = _STATUSES.get(obs.get("status") or "", FINAL), _when(obs)
         results = [_result(part, _("%(where)s component %(n)d", where=where, n=n), status, when)
                    for n, part in enumerate(obs.get("component") or [], 1) if _has_value(part)]
         members = obs.get("hasMember") or []
         if _has_value(obs) or not (results or members):
             results.insert(0, _result(obs, where, status, when))
         for number, ref in enumerate(members, 1):
-            results += self._observation(*self._member(ref, obs, _("%(where)s member %(n)d", where=where, n=number)), seen)
+            member = self._member(ref, obs, _("%(where)s member %(n)d", where=where, n=number))
+            results += self._observation(*member, seen)
         return results
 
     def _patient(self, resource: dict) -> PatientRef:
@@ -240,7 +243,7 @@ def _result(element: dict, position: str, status: str, when: datetime | None) ->
     value_text, value, unit = _value(element)
     ranges = element.get("referenceRange") or [{}]
     low, high = _quantity(ranges[0].get("low")), _quantity(ranges[0].get("high"))
-    interpretation = next(iter(element.get("interpretation") or []), {})
+    interpretation: dict = next(iter(element.get("interpretation") or []), {})
     flag = next((c.get("code") for c in interpretation.get("coding") or [] if c.get("code")),
                 interpretation.get("text", ""))
     return ParsedResult(code=code, code_system=system, name=name, value_text=value_text, value=value, unit=unit,
@@ -344,7 +347,7 @@ def _patient_from_reference(subject: dict) -> PatientRef:
 
 
 def _patient_ref(patient: dict) -> PatientRef:
-    ref = PatientRef(sex={"male": "M", "female": "F"}.get(patient.get("gender"), ""))
+    ref = PatientRef(sex={"male": "M", "female": "F"}.get(patient.get("gender") or "", ""))
     _take_identifiers(ref, patient.get("identifier") or [])
     names = patient.get("name") or []
     name = next((n for n in names if n.get("use") in ("official", "usual")), names[0] if names else {})

@@ -202,7 +202,8 @@ def _read_message(message, label: str, control: str, text: str) -> list[ParsedRe
     groups = [g for g in _groups(message) if g[2]]
     if not groups:
         raise _Bad("", _("the message holds no OBX results"))
-    reports, keys = [], set()
+    reports: list[ParsedReport | ParseError] = []
+    keys: set[str] = set()
     for index, (pid, obr, rows) in enumerate(groups, 1):
         report = _report(pid, obr, rows, sender)
         control = control or "sha1:" + hashlib.sha1(text.encode()).hexdigest()[:16]
@@ -216,7 +217,8 @@ def _read_message(message, label: str, control: str, text: str) -> list[ParsedRe
 
 def _groups(message) -> list[tuple]:
     """-> [(PID, OBR or None, [(OBX number in the message, OBX), ...]), ...]"""
-    pid, groups, ordinal = None, [], 0
+    pid, ordinal = None, 0
+    groups: list[tuple] = []
     for segment in message[1:]:
         name = str(segment[0]).strip()
         if name == "PID":
@@ -338,8 +340,8 @@ def _time(segment, number: int, where: str = "") -> datetime | None:
     text = _get(segment, number)
     try:
         return parse_ts(text)
-    except ValueError:
-        raise _Bad(_field(name, number, where), _("unparseable date/time %(text)r", text=text))
+    except ValueError as err:
+        raise _Bad(_field(name, number, where), _("unparseable date/time %(text)r", text=text)) from err
 
 
 def _field(segment: str, number: int, where: str = "") -> str:

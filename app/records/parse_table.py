@@ -25,6 +25,7 @@ import unicodedata
 from dataclasses import asdict, dataclass, field, fields
 from datetime import date, datetime
 from functools import lru_cache
+from typing import Any
 
 from flask_babel import gettext as _
 from flask_babel import ngettext
@@ -36,7 +37,8 @@ from app.records.parsed import ParsedReport, ParsedResult, ParseError, PatientRe
 IDENTITY = ("card_no", "name", "id_number", "sex", "birth_date", "exam_date")
 LONG = ("item", "code", "value", "unit", "range", "flag")
 _SYNONYMS = {  # field -> header names, most specific first
-    "card_no": "卡号|体检号|体检编号|就诊卡号|档案号|会员卡号|病历号|门诊号|card no|cardno|card number|exam no|patient id",
+    "card_no": "卡号|体检号|体检编号|就诊卡号|档案号|会员卡号|病历号|门诊号|"
+               "card no|cardno|card number|exam no|patient id",
     "name": "姓名|患者姓名|客户姓名|受检者|name|patient name",
     "id_number": "身份证号|身份证|身份证号码|证件号|证件号码|id number|id card|id no",
     "sex": "性别|sex|gender",
@@ -104,7 +106,8 @@ class ColumnMapping:
         values = {k: v for k, v in (raw or {}).items() if k in known and v is not None}
         for key in ("indicators", "units"):
             values[key] = {str(k): str(v) for k, v in dict(values.get(key) or {}).items()}
-        return cls(**{k: v if isinstance(v, dict) else str(v) for k, v in values.items()})
+        cleaned: dict[str, Any] = {k: v if isinstance(v, dict) else str(v) for k, v in values.items()}
+        return cls(**cleaned)
 
     def required(self) -> list[str]:
         names = IDENTITY + (LONG if self.layout == "long" else ())
@@ -139,7 +142,7 @@ def _known_names() -> dict[str, str]:
 def suggest_mapping(headers: list[str], known: dict[str, str] | None = None) -> ColumnMapping:
     """A guess for staff to confirm: identifying columns by common names, the layout, and (wide)
     indicator columns whose name is a known indicator name (``known``: name -> code; the pack's)."""
-    mapping, used = ColumnMapping(), set()
+    mapping, used = ColumnMapping(), set[str]()
     keyed = {_key(split_unit(h)[0]): h for h in reversed(headers) if str(h or "").strip()}
     for field_name, spellings in _SYNONYMS.items():
         header = next((keyed[k] for k in map(_key, spellings.split("|")) if keyed.get(k) not in (None, *used)), "")
@@ -298,7 +301,8 @@ class _Table:
     """A sheet's columns under one mapping: turns rows into reports."""
 
     def __init__(self, mapping: ColumnMapping, headers: list[str], origin: str):
-        self.m, self.origin, self.columns = mapping, origin, {}
+        self.m, self.origin = mapping, origin
+        self.columns: dict[str, int] = {}
         for index, header in enumerate(headers):
             self.columns.setdefault(_key(header), index)
         self.names = _known_names() if mapping.layout == "long" else {}
@@ -325,7 +329,7 @@ class _Table:
         return ParsedReport("table", key, _("row %(n)d", n=n), patient, when, sender=m.sender)
 
     def wide(self, body: list) -> list[ParsedReport | ParseError]:
-        out = []
+        out: list[ParsedReport | ParseError] = []
         for n, row in body:
             try:
                 report = self.report(n, row)
@@ -341,7 +345,8 @@ class _Table:
         return out
 
     def long(self, body: list) -> list[ParsedReport | ParseError]:
-        out, groups = [], {}
+        out: list[ParsedReport | ParseError] = []
+        groups: dict[str, tuple[ParsedReport, int]] = {}
         for n, row in body:
             try:
                 result = self.result(n, row)
@@ -349,7 +354,7 @@ class _Table:
             except _Bad as bad:
                 out.append(ParseError(_("row %(n)d, column %(column)s", n=n, column=bad.where), str(bad)))
                 continue
-            if report is None:
+            if report is None or result is None:  # no result, no report
                 continue
             if report.source_key in groups:
                 report, first = groups[report.source_key]
@@ -410,7 +415,9 @@ def _moment(cell, where: str) -> datetime | None:
     match = _DATE.match(text) or _COMPACT.match(text)
     try:
         if match and 1900 <= int(match[1]) <= 2100:
-            return datetime(*(int(part or 0) for part in match.groups()), tzinfo=clock.zone())
+            parts = [int(part or 0) for part in match.groups()] + [0, 0, 0]  # a date alone: at 00:00:00
+            year, month, day, hour, minute, second = parts[:6]
+            return datetime(year, month, day, hour, minute, second, tzinfo=clock.zone())
     except ValueError:
         pass
     raise _Bad(_("cannot read the date %(text)r: write it as 2024-03-01, 2024/3/1, 2024年3月1日 or 20240301",

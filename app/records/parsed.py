@@ -52,7 +52,8 @@ class ParseError:
     """One report (message, resource, row group) that could not be read; the
     others in the same file are unaffected."""
 
-    location: str                  # "message 2, segment OBX 3, field OBX-5" / "entry 4 (Observation/bp)" / "row 7, column 空腹血糖"
+    # "message 2, segment OBX 3, field OBX-5" / "entry 4 (Observation/bp)" / "row 7, column 空腹血糖"
+    location: str
     message: str
 
     def __str__(self) -> str:

@@ -7,6 +7,7 @@ import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, time
+from typing import cast
 
 from sqlalchemy import and_, literal, select, union_all
 
@@ -56,7 +57,7 @@ def _flag(value: Value, number: float | None, normalised: float | None, patient)
     lab_flag = LAB_FLAGS.get((value.lab_flag or "").upper(), "")
     if lab_flag:
         return lab_flag, "lab"
-    if number is None:
+    if number is None or normalised is None:  # None together: normalised is number in the catalogue unit
         return "", ""
     if value.ref_low is not None or value.ref_high is not None:
         return catalogue.flag_from_range(number, value.ref_low, value.ref_high), "range"
@@ -118,7 +119,9 @@ def store_many(patient, values: list[Value], *, report_id: int | None = None, or
         outcomes[repeated[row.fingerprint]] = Stored("restored", row)
     if rows or restorable:
         events.send(results_stored, patient_ids=[patient.id])
-    return outcomes
+    if any(outcome is None for outcome in outcomes):  # each value got one of the outcomes above
+        raise RuntimeError("a value was left without an outcome")
+    return cast(list[Stored], outcomes)
 
 
 def _superseded(patient_id: int, fingerprints: list[str]) -> list[Observation]:
@@ -182,7 +185,7 @@ def _supersede(patient_id: int, rows: list[Observation], report_id: int | None) 
 
 def _current_at(patient_id: int, codes: tuple[str, ...], at: datetime) -> dict[str, Observation]:
     """The latest current value with a number of each indicator code at one time, in one query."""
-    found = {}
+    found: dict[str, Observation] = {}
     for observation, code in db.session.execute(
             select(Observation, Indicator.code).join(Indicator, (Indicator.id == Observation.indicator_id)
                                                      & (Indicator.tenant_id == Observation.tenant_id))
@@ -209,9 +212,10 @@ def derive(patient, at: datetime, *, report_id: int | None = None,
     height, weight, creatinine = (current.get(code) for code in (derived.HEIGHT_CODE, derived.WEIGHT_CODE,
                                                                   derived.CREATININE_CODE))
     wanted = {}
-    if height and weight:
+    # _current_at reads values with a number only
+    if height and weight and height.value is not None and weight.value is not None:
         wanted[derived.BMI_CODE] = derived.bmi(height.value, weight.value)
-    if creatinine:
+    if creatinine and creatinine.value is not None:
         wanted[derived.EGFR_CODE] = derived.egfr_ckd_epi_2021(
             creatinine.value, clock.age(patient.birth_date, clock.local_date(at)), patient.sex)
     values, replaced = [], []

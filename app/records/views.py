@@ -8,6 +8,7 @@ from sqlalchemy import select
 from app.core import audit, clock, jobs, storage
 from app.core.access import requires
 from app.core.errors import found_or_404
+from app.core.validators import required
 from app.patients import services as patients
 from app.records import alerts, catalogue, importer, labels, services, trends
 from app.records.forms import AckForm, AssignForm, EntryForm, UploadForm
@@ -64,7 +65,7 @@ def enter(patient_id: int):
     if not any(text for text, _unit in typed.values()):
         form.observed_on.errors = [_("Enter at least one value.")]
         return _page(patient, form, typed, status=400)
-    at = services.entry_moment(form.observed_on.data)
+    at = services.entry_moment(required(form.observed_on))
     problems, fresh = {}, []
     with db.session.begin_nested():
         for indicator in indicators:
@@ -194,7 +195,7 @@ def acknowledge(alert_id: int):
     if not form.validate_on_submit():
         flash(_("Please write what was done about this result."))
         return redirect(url_for("records.alert_list"))
-    alerts.acknowledge(alert, form.note.data, current_user.id)
+    alerts.acknowledge(alert, required(form.note), current_user.id)
     audit.record("alert_acknowledged", patient_id=alert.patient_id, alert=alert.summary)
     db.session.commit()
     flash(_("Alert acknowledged."))

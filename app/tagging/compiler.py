@@ -9,7 +9,7 @@ ranked newest first in a CTE; the leaves join the ranks they need.
 """
 from datetime import date, datetime, timedelta, timezone
 
-from sqlalchemy import JSON, BigInteger, and_, bindparam, case, func, literal_column, or_, select
+from sqlalchemy import JSON, BigInteger, FromClause, and_, bindparam, case, func, literal_column, or_, select
 from sqlalchemy.dialects.postgresql import JSONB
 
 from app.core import clock
@@ -131,7 +131,7 @@ class Compiler:
         return test, self.json_object(evidence)
 
     def _from(self):
-        joined = self.patients
+        joined: FromClause = self.patients
         for derived, on in self._joins:
             joined = joined.outerjoin(derived, on)
         return joined

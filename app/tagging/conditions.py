@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
 from flask_babel import gettext as _
+from sqlalchemy import ColumnElement
 
 from app.core import clock
 
@@ -31,7 +32,7 @@ class RuleError(ValueError):
 class Compiled:
     """A compiled leaf: a boolean SQL test and the columns worth keeping as evidence."""
 
-    test: object
+    test: ColumnElement[bool]
     evidence: dict = field(default_factory=dict)
 
 
@@ -206,7 +207,7 @@ def explain(node: dict, evidence: dict, indicators: dict) -> list[str]:
     for position, leaf in enumerate(leaves(node)):
         facts = (evidence or {}).get(f"c{position}") or {}
         if facts.get("ok"):
-            source = SOURCES.get(leaf.get("source"))
+            source = SOURCES.get(leaf.get("source") or "")
             if source is not None:
                 lines.append(f"{source.describe(leaf, indicators)}: {source.explain(leaf, facts, indicators)}"
                              if source.key == "indicator" else source.explain(leaf, facts, indicators))
@@ -224,7 +225,7 @@ def validate_tree(node: dict, indicators: dict) -> tuple[dict, dict[int, dict[st
         if is_group(item):
             return {"op": "or" if item.get("op") == "or" else "and", "items": [clean(i) for i in item["items"]]}
         position = next(counter)
-        source = SOURCES.get(item.get("source"))
+        source = SOURCES.get(item.get("source") or "")
         if source is None:
             problems[position] = {"source": _("Please choose what the condition is about.")}
             return item

@@ -16,8 +16,9 @@ import logging
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any, cast
 
-from sqlalchemy import delete, func, literal, or_, select, text, true, union_all, update
+from sqlalchemy import CursorResult, delete, func, literal, or_, select, text, true, union_all, update
 
 from app.core import clock, events
 from app.core.bulk import conflict_insert
@@ -86,8 +87,8 @@ def _upsert(statement):
 
 def _count(rule_id: int) -> int:
     pt = PatientTag.__table__
-    return db.session.scalar(select(func.count()).select_from(pt).where(
-        pt.c.tenant_id == require_tenant_id(), pt.c.rule_id == rule_id))
+    return db.session.execute(select(func.count()).select_from(pt).where(
+        pt.c.tenant_id == require_tenant_id(), pt.c.rule_id == rule_id)).scalar_one()
 
 
 # ------------------------------------------------------------- set-based
@@ -104,11 +105,12 @@ def evaluate_rule(rule: TagRule, indicators: dict | None = None, *, now: datetim
     mine = [pt.c.tenant_id == tenant_id, pt.c.rule_id == rule.id]
     before = _count(rule.id)
     if not rule.active:
-        removed = db.session.execute(delete(pt).where(*mine)).rowcount
+        removed = cast(CursorResult[Any], db.session.execute(delete(pt).where(*mine))).rowcount
         rule.evaluated_at, rule.match_count = now, 0
         return RuleRun(rule.id, 0, 0, removed)
     still = compiler(indicators, now=now).matching_ids(rule.condition)
-    removed = db.session.execute(delete(pt).where(*mine, pt.c.patient_id.not_in(still))).rowcount
+    deleting = delete(pt).where(*mine, pt.c.patient_id.not_in(still))
+    removed = cast(CursorResult[Any], db.session.execute(deleting)).rowcount
     matches = compiler(indicators, now=now).matches(rule.condition).subquery("m")
     rows = select(literal(tenant_id), literal(rule.id), matches.c.patient_id, literal(rule.tag_id),
                   literal(rule.version), matches.c.evidence, literal(now), literal(now)).where(true())

@@ -42,11 +42,11 @@ def blank_leaf(source: str = "indicator") -> dict:
 def parse(formdata) -> list[Group]:
     """The groups and leaves as posted (strings kept for re-display)."""
     groups: dict[int, Group] = {}
-    for key in formdata.keys():
+    for key in formdata:
         if match := _GROUP.match(key):
             groups.setdefault(int(match.group(1)), Group(op="or" if formdata.get(key) == "or" else "and"))
     leaves: dict[tuple[int, int], dict] = {}
-    for key in formdata.keys():
+    for key in formdata:
         if match := _LEAF.match(key):
             i, j = int(match.group(1)), int(match.group(2))
             source = conditions.SOURCES.get(formdata.get(key)) or conditions.SOURCES["indicator"]
@@ -98,7 +98,7 @@ def from_tree(tree: dict) -> tuple[str, list[Group]]:
 
 
 def _form_leaf(leaf: dict) -> dict:
-    source = conditions.SOURCES.get(leaf.get("source"))
+    source = conditions.SOURCES.get(leaf.get("source") or "")
     return source.to_form(leaf) if source else dict(leaf)
 
 

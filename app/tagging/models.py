@@ -13,7 +13,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.records import services as records
-from tenants.db import UTCDateTime, db
+from tenants.db import Model, UTCDateTime
 from tenants.models import utcnow
 from tenants.scoping import TenantOwned, TenantScoped, tenant_fk
 
@@ -24,7 +24,7 @@ TAG_COLOURS = ("teal", "blue", "orange", "red", "purple", "grey")
 
 
 
-class Tag(TenantScoped, db.Model):
+class Tag(TenantScoped, Model):
     """A label. Rules apply it automatically; staff may also apply it by hand."""
 
     __tablename__ = "tags"
@@ -36,7 +36,7 @@ class Tag(TenantScoped, db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
-class TagRule(TenantScoped, db.Model):
+class TagRule(TenantScoped, Model):
     """A condition over a patient's data (``condition``: a tree of AND/OR
     groups and leaf conditions, see app.tagging.conditions) and the tag it
     applies. ``pack_key`` names the pack entry a rule came from."""
@@ -61,7 +61,7 @@ class TagRule(TenantScoped, db.Model):
     match_count: Mapped[int | None] = mapped_column(Integer)
 
 
-class PatientTag(TenantOwned, db.Model):
+class PatientTag(TenantOwned, Model):
     """A tag applied by a rule: the values that met it (``evidence``, keyed by
     leaf condition) and since when it has held (``applied_at``)."""
 
@@ -83,7 +83,7 @@ class PatientTag(TenantOwned, db.Model):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)  # evidence last changed
 
 
-class ManualTag(TenantOwned, db.Model):
+class ManualTag(TenantOwned, Model):
     """A tag a person put on a patient; only a person takes it off."""
 
     __tablename__ = "patient_manual_tags"

@@ -70,6 +70,8 @@ def install_pack() -> int:
         if spec["key"] in have:
             continue
         tag = tag_named(spec["tag"], name_en=spec.get("tag_en", ""), colour=spec.get("colour", "teal"))
+        if tag is None:  # made when missing; only an empty name makes none
+            raise ValueError(f"pack rule {spec['key']} names no tag")
         db.session.add(TagRule(name=spec["name"], tag_id=tag.id, condition=spec["condition"],
                                pack_key=spec["key"], source=spec["source"], active=True))
         added += 1
@@ -112,9 +114,9 @@ def preview(tree: dict, *, limit: int = 20, indicators: dict | None = None) -> P
     """How many patients (and which, newest cards first) a checked tree matches now."""
     indicators = indicators or evaluation.indicators_by_code()
     matching = evaluation.compiler(indicators).matching_ids(tree).subquery("matching")
-    count = db.session.scalar(select(func.count()).select_from(matching))
-    total = db.session.scalar(select(func.count()).select_from(patients.Patient).where(
-        patients.Patient.tenant_id == require_tenant_id()))
+    count = db.session.execute(select(func.count()).select_from(matching)).scalar_one()
+    total = db.session.execute(select(func.count()).select_from(patients.Patient).where(
+        patients.Patient.tenant_id == require_tenant_id())).scalar_one()
     ids = evaluation.compiler(indicators).matching_ids(tree).subquery("matching")
     sample = list(db.session.scalars(select(patients.Patient).where(patients.Patient.id.in_(select(ids.c.patient_id)))
                                      .order_by(patients.Patient.id.desc()).limit(limit))) if count else []
@@ -127,6 +129,8 @@ def save(draft: RuleDraft, tree: dict, rule: TagRule | None = None, *, actor_id:
     """Create or change a rule from a checked tree. The caller commits and
     then starts the evaluation (``services.start_evaluation``)."""
     tag = tag_named(draft.tag)
+    if tag is None:  # made when missing; check() refuses an empty name
+        raise ValueError("a rule without a tag name")
     if rule is None:
         rule = TagRule(created_by=actor_id, version=1)
         db.session.add(rule)

@@ -51,7 +51,9 @@ def _retag(_tenant_id: int, *, patient_id: int | None = None, patient_ids: list[
     """A card, its history or its results changed: its rules may hold or stop holding."""
     if fields is not None and not {"sex", "birth_date"} & set(fields):
         return  # rules read sex and age, not names, numbers or assignments
-    for one in patient_ids or [patient_id]:
+    for one in patient_ids if patient_ids else [patient_id]:
+        if one is None:  # each of these signals names its patient or patients
+            raise ValueError("a change signal that names no patient")
         evaluate_patient_later(one)
 
 
@@ -90,6 +92,8 @@ def add_manual(patient_id: int, name: str, *, actor_id: int | None = None, note:
     if len(name) > 40 or any(ch in name for ch in "<>"):
         raise TagError(_("A tag name has at most 40 characters and no < or >."))
     tag = rules.tag_named(name)
+    if tag is None:  # made when missing, and the name is not empty
+        raise TagError(_("Please name the tag."))
     exists = db.session.scalar(select(ManualTag).where(ManualTag.patient_id == patient_id, ManualTag.tag_id == tag.id))
     if exists is None:
         db.session.add(ManualTag(patient_id=patient_id, tag_id=tag.id, applied_by=actor_id, note=note[:200]))

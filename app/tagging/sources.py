@@ -2,6 +2,7 @@
 history items and habits. Each compiles a leaf to SQL through
 app.tagging.compiler; see app.tagging.conditions for the interface."""
 from datetime import date
+from typing import Any
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -47,7 +48,7 @@ class IndicatorSource(Source):
 
     def validate(self, leaf, indicators):
         errors: dict[str, str] = {}
-        out = {"source": self.key, "code": str(leaf.get("code") or "").strip()}
+        out: dict[str, Any] = {"source": self.key, "code": str(leaf.get("code") or "").strip()}
         indicator = indicators.get(out["code"])
         if not out["code"]:
             errors["code"] = _("Please choose an indicator.")
@@ -188,7 +189,7 @@ class AgeSource(Source):
 
     def validate(self, leaf, indicators):
         errors: dict[str, str] = {}
-        out = {"source": self.key, "cmp": self._cmp(leaf, errors), "value": integer(leaf.get("value"))}
+        out: dict[str, Any] = {"source": self.key, "cmp": self._cmp(leaf, errors), "value": integer(leaf.get("value"))}
         if out["value"] is None or not 0 <= out["value"] <= 130:
             errors["value"] = _("Age must be a whole number of years from 0 to 130.")
         if errors:

@@ -74,7 +74,10 @@ def _edit(rule=None):
         if rule is None:
             form, op, groups = forms.RuleForm(formdata=None), "and", [forms.Group(leaves=[forms.blank_leaf()])]
         else:
-            form = forms.RuleForm(formdata=None, name=rule.name, tag=services.get_tag(rule.tag_id).name,
+            tag = services.get_tag(rule.tag_id)
+            if tag is None:  # a rule goes with its tag (ON DELETE CASCADE)
+                raise LookupError(f"rule {rule.id}: tag {rule.tag_id} not found")
+            form = forms.RuleForm(formdata=None, name=rule.name, tag=tag.name,
                                   active=rule.active, source=rule.source)
             op, groups = forms.from_tree(rule.condition)
             form.op.data = op

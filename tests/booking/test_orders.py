@@ -74,7 +74,8 @@ def test_every_refusal_has_its_reason(as_tenant, clinic, make_package, make_pati
         _refused("closed", package, patient, day=holiday)
         day = open_day(2)
         _refused("cutoff", package, patient, day=day, now=at_clinic(day - timedelta(days=1), 18, 0))
-        assert _book(package, patient, day=day, now=at_clinic(day - timedelta(days=1), 17, 59)).status == "pay_at_clinic"
+        booked = _book(package, patient, day=day, now=at_clinic(day - timedelta(days=1), 17, 59))
+        assert booked.status == "pay_at_clinic"
         db.session.rollback()
         _refused("no_slot", package, patient, start=time(13, 0))
         _refused("sex", women, man)

@@ -52,14 +52,17 @@ def test_capacity_page_sets_rules_slots_and_closed_days(make_tenant, client_for,
                                                    "rules-cancel_cutoff_time": "12:00", "rules-daily_capacity": "50"})
     assert ok.status_code == 302
     assert client.submit("/booking/admin/capacity/slots", {"slot-weekday": "6", "slot-start": "09:00",
-                                                           "slot-end": "08:00", "slot-capacity": "5"}).status_code == 400
+                                                           "slot-end": "08:00",
+                                                           "slot-capacity": "5"}).status_code == 400
     assert client.submit("/booking/admin/capacity/slots", {"slot-weekday": "6", "slot-start": "09:00",
-                                                           "slot-end": "10:00", "slot-capacity": "5"}).status_code == 302
+                                                           "slot-end": "10:00",
+                                                           "slot-capacity": "5"}).status_code == 302
     day = open_day(10)
     assert client.submit("/booking/admin/capacity/closed", {"closed-day": day.isoformat(),
                                                             "closed-reason": "国庆"}).status_code == 302
     assert client.submit("/booking/admin/capacity/overrides", {"day-day": day.isoformat(), "day-start": "07:30",
-                                                               "day-end": "08:00", "day-capacity": "0"}).status_code == 302
+                                                               "day-end": "08:00",
+                                                               "day-capacity": "0"}).status_code == 302
     with as_tenant(tenant):
         rules = services.settings()
         assert (rules.horizon_days, rules.cancel_cutoff_days, rules.daily_capacity) == (30, 2, 50)

@@ -34,7 +34,8 @@ def test_template_catalogue_holds_every_string_in_the_code():
     found = {message if isinstance(message, str) else message[0]
              for _file, _line, message, _comments, _context in extract_from_dir(
                  str(ROOT), method_map, options_map, keywords=keywords)}
-    template = {m.id if isinstance(m.id, str) else m.id[0] for m in read_po((ROOT / "app/translations/messages.pot").open("rb"))}
+    with (ROOT / "app/translations/messages.pot").open("rb") as pot:
+        template = {m.id if isinstance(m.id, str) else m.id[0] for m in read_po(pot)}
     assert sorted(found - template) == []
 
 

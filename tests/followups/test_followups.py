@@ -107,7 +107,8 @@ def test_plan_validation_errors_by_field(app, make_tenant, client_for):
     body = response.get_data(as_text=True)
     for field in ("name-error", "trigger_tag-error", "offsets-error", "max_attempts-error"):
         assert field in body
-    response = client.submit("/followups/plans/new", {"name": "Quarterly", "trigger": "enrolment", "schedule": "interval",
+    response = client.submit("/followups/plans/new", {"name": "Quarterly", "trigger": "enrolment",
+                                                      "schedule": "interval",
                                                       "interval_days": "90", "duration_months": "12",
                                                       "channel": "visit", "max_attempts": "2", "active": "y"})
     assert response.status_code == 302
@@ -130,7 +131,7 @@ def test_workbench_record_measures_escalation_and_conflict(app, clinic, client_f
     page = client.get("/followups").get_data(as_text=True)
     assert f"/followups/tasks/{task_id}" in page.split('id="overdue"')[1].split('id="today"')[0]
 
-    for attempt in range(3):  # three failed attempts escalate (the plan's N)
+    for _attempt in range(3):  # three failed attempts escalate (the plan's N)
         version = _version(client, task_id)
         response = client.submit(f"/followups/tasks/{task_id}", {"result": "no_answer", "version": version})
         assert response.status_code == 302

@@ -113,7 +113,8 @@ class FakeAliyun:
         try:
             stamp = datetime.strptime(params["Timestamp"], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc)
         except ValueError:
-            raise ApiError(400, "InvalidTimeStamp.Format", "Specified time stamp or date value is not well formatted.") from None
+            raise ApiError(400, "InvalidTimeStamp.Format",
+                           "Specified time stamp or date value is not well formatted.") from None
         if abs(datetime.now(timezone.utc) - stamp) > MAX_SKEW:
             raise ApiError(400, "InvalidTimeStamp.Expired", "Specified time stamp or date value is expired.")
         secret = self.access_keys.get(params["AccessKeyId"])
@@ -165,7 +166,8 @@ class FakeAliyun:
             send_date = datetime.strptime(params["SendDate"], "%Y%m%d").date()
             page_size, page = int(params["PageSize"]), int(params["CurrentPage"])
         except ValueError:
-            raise ApiError(400, "InvalidParameter", "SendDate must be yyyyMMdd; PageSize and CurrentPage integers.") from None
+            raise ApiError(400, "InvalidParameter",
+                           "SendDate must be yyyyMMdd; PageSize and CurrentPage integers.") from None
         if not 1 <= page_size <= 50 or page < 1:
             raise ApiError(400, "InvalidParameter", "PageSize must be 1..50 and CurrentPage at least 1.")
         with self._lock:

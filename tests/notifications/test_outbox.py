@@ -252,7 +252,8 @@ def test_staff_outbox_resend_and_cancel(app, make_tenant, make_patient, as_tenan
                         idempotency_key="r1", channels=("email",))
         later = services.notify("report_ready", _recipient(tenant, patient.id),
                                 {"patient_name": "王晓燕", "report": "报告", "clinic": "康宁", "url": "https://x"},
-                                idempotency_key="r2", channels=("email",), at=datetime.now(timezone.utc) + timedelta(days=30))[0]
+                                idempotency_key="r2", channels=("email",),
+                                at=datetime.now(timezone.utc) + timedelta(days=30))[0]
         db.session.commit()
         later_id = later.id
     drain()

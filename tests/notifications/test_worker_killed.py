@@ -19,10 +19,11 @@ from tenants.db import db
 from tests.clock import offset_seconds
 from tests.notifications.aliyun_server import fake_aliyun
 
-pytestmark = [pytest.mark.redis, pytest.mark.postgres, pytest.mark.time_sensitive]  # two processes share one real database
+# two processes share one real database
+pytestmark = [pytest.mark.redis, pytest.mark.postgres, pytest.mark.time_sensitive]
 ROOT = Path(__file__).resolve().parents[2]
-CONFIG_KEYS = ("SQLALCHEMY_DATABASE_URI", "DATABASE_OWNER_URL", "REDIS_URL", "RQ_NAMESPACE", "SECRET_KEY", "DATA_KEY", "MAIL_URL",
-               "SMS_URL", "SMS_TEMPLATE_CODES", "STORAGE_URL", "NOTIFY_BACKOFF_SECONDS")
+CONFIG_KEYS = ("SQLALCHEMY_DATABASE_URI", "DATABASE_OWNER_URL", "REDIS_URL", "RQ_NAMESPACE", "SECRET_KEY", "DATA_KEY",
+               "MAIL_URL", "SMS_URL", "SMS_TEMPLATE_CODES", "STORAGE_URL", "NOTIFY_BACKOFF_SECONDS")
 BOOKING = {"patient_name": "王晓燕", "package": "入职体检", "date": "2026-12-03", "time": "08:30",
            "clinic": "康宁", "order_no": "DE1"}
 SMS_TEMPLATES = {"CARELOOP_BOOKING_CONFIRMATION": {"patient_name", "package", "date", "time", "clinic", "order_no"}}

@@ -15,7 +15,7 @@ MOBILE = "13966668888"
 def test_phone_booking_journey(app, make_tenant, make_patient, make_package, last_code):
     tenant = make_tenant()
     make_patient(tenant, name="林小雨", sex="F", mobile=MOBILE)
-    package = make_package(tenant, name="白领体检套餐", price="688", fasting=True)
+    make_package(tenant, name="白领体检套餐", price="688", fasting=True)
     day, later = open_day(), open_day(5)
     with live_server(app) as port, chromium(CHROMIUM, viewport={"width": 390, "height": 844}) as browser:
         page = browser.new_page()

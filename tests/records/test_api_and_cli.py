@@ -80,7 +80,8 @@ def test_fhir_endpoint_imports_a_bundle(app, make_tenant, make_patient, client_f
         "resourceType": "Bundle", "type": "collection",
         "entry": [
             {"fullUrl": "urn:uuid:p1", "resource": {"resourceType": "Patient", "id": "p1",
-                                                    "identifier": [{"system": "urn:careloop:card", "value": patient.card_no}],
+                                                    "identifier": [{"system": "urn:careloop:card",
+                                                                    "value": patient.card_no}],
                                                     "name": [{"text": "张三"}]}},
             {"fullUrl": "urn:uuid:o1", "resource": {
                 "resourceType": "Observation", "id": "o1", "status": "final",
@@ -88,11 +89,14 @@ def test_fhir_endpoint_imports_a_bundle(app, make_tenant, make_patient, client_f
                 "subject": {"reference": "urn:uuid:p1"}, "effectiveDateTime": "2024-05-06T08:30:00+08:00",
                 "component": [
                     {"code": {"coding": [{"system": "http://loinc.org", "code": "8480-6"}]},
-                     "valueQuantity": {"value": 152, "unit": "mmHg", "system": "http://unitsofmeasure.org", "code": "mm[Hg]"}},
+                     "valueQuantity": {"value": 152, "unit": "mmHg", "system": "http://unitsofmeasure.org",
+                                       "code": "mm[Hg]"}},
                     {"code": {"coding": [{"system": "http://loinc.org", "code": "8462-4"}]},
-                     "valueQuantity": {"value": 96, "unit": "mmHg", "system": "http://unitsofmeasure.org", "code": "mm[Hg]"}}]}}]}
+                     "valueQuantity": {"value": 96, "unit": "mmHg", "system": "http://unitsofmeasure.org",
+                                       "code": "mm[Hg]"}}]}}]}
     response = client_for(tenant).post("/api/v1/fhir", data=json.dumps(bundle),
-                                       headers={"Authorization": f"Bearer {token}", "Content-Type": "application/fhir+json"})
+                                       headers={"Authorization": f"Bearer {token}",
+                                                "Content-Type": "application/fhir+json"})
     assert response.status_code == 200, response.get_data(as_text=True)
     assert sorted(_values(app, tenant, patient.id)) == ["152", "96"]
     broken = client_for(tenant).post("/api/v1/fhir", data=b'{"resourceType": "Observation", "status": 7}',

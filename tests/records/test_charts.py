@@ -15,7 +15,8 @@ SVG = "{http://www.w3.org/2000/svg}"
 
 def _glucose():
     return [ChartPoint(date(2019, 3, 1), 5.4, False), ChartPoint(date(2020, 3, 5), 5.9, False),
-            ChartPoint(date(2021, 4, 2), 6.4, True, direction="H"), ChartPoint(date(2022, 3, 9), 3.5, True, direction="L"),
+            ChartPoint(date(2021, 4, 2), 6.4, True, direction="H"),
+            ChartPoint(date(2022, 3, 9), 3.5, True, direction="L"),
             ChartPoint(date(2024, 3, 1), 6.8, True, direction="H")]
 
 
@@ -41,7 +42,8 @@ def _band(root):
 def test_plain_svg_with_title_and_aria_label():
     svg, root = _chart(_glucose(), locale="en")
     assert root.tag == f"{SVG}svg" and root.get("version") == "1.1" and root.get("role") == "img"
-    assert root.get("aria-label") == "空腹血糖: 5 values from 2019 to 2024, latest 6.8 mmol/L, 2 above range, 1 below range"
+    assert root.get("aria-label") == ("空腹血糖: 5 values from 2019 to 2024, latest 6.8 mmol/L, "
+                                      "2 above range, 1 below range")
     assert root.find("svg:title", NS).text == "空腹血糖"
     assert "<script" not in svg and "<style" not in svg and "href" not in svg
     fonts = {e.get("font-family") for e in root.iter(f"{SVG}text")}

@@ -47,12 +47,14 @@ def test_import_converts_units_flags_and_derives(app, make_tenant, make_patient,
         rows = {o.indicator_id: o for o in _observations(patient.id)}
         values = {r.value_text: r for r in rows.values()}
         glucose = values["126"]
-        assert glucose.value == pytest.approx(6.99, abs=0.01) and glucose.flag == "H" and glucose.flag_source == "catalogue"
+        assert glucose.value == pytest.approx(6.99, abs=0.01)
+        assert glucose.flag == "H" and glucose.flag_source == "catalogue"
         assert glucose.reported_unit == "mg/dL"
         assert values["阴性"].value is None
         assert values["88"].flag == "H" and values["88"].flag_source == "lab"
         computed = [o for o in rows.values() if o.origin == "computed"]
-        assert sorted(round(o.value, 1) for o in computed) == [26.1, 71.0]  # BMI, eGFR 71.4 shown to 0 decimals (age 55 on 2024-05-06)
+        # BMI, eGFR 71.4 shown to 0 decimals (age 55 on 2024-05-06)
+        assert sorted(round(o.value, 1) for o in computed) == [26.1, 71.0]
 
 
 def test_same_report_twice_stores_nothing_new_and_corrections_supersede(app, make_tenant, make_patient, report):
@@ -136,7 +138,8 @@ def test_newly_abnormal_and_critical_results_alert_the_doctor(app, make_tenant, 
         _patient(tenant, patient).responsible_doctor_id = doctor.id
         db.session.commit()
         early = datetime(2023, 5, 1, tzinfo=timezone.utc)
-        importer.import_parsed([report(patient.card_no, [("14771-0", "6.5", "mmol/L", "", FINAL)], key="a", when=early)])
+        importer.import_parsed([report(patient.card_no, [("14771-0", "6.5", "mmol/L", "", FINAL)], key="a",
+                                       when=early)])
         importer.import_parsed([report(patient.card_no, [("14771-0", "6.8", "mmol/L", "", FINAL),
                                                           ("14647-2", "9.9", "mmol/L", "HH", FINAL)], key="b")])
         db.session.commit()

@@ -187,7 +187,8 @@ def test_long_layout_uses_a_code_column_and_item_translations():
     mapping = ColumnMapping(layout="long", name="姓名", exam_date="日期", code="项目代码", item="项目", value="结果",
                             indicators={"甘油三酯": "TG-LOCAL"})
     (report,) = parse_table(csv_text.encode(), "b.csv", mapping)
-    assert [(r.code, r.name, r.value) for r in report.results] == [("GLU", "葡萄糖", 5.6), ("TG-LOCAL", "甘油三酯", 1.7)]
+    assert [(r.code, r.name, r.value) for r in report.results] == [("GLU", "葡萄糖", 5.6),
+                                                                   ("TG-LOCAL", "甘油三酯", 1.7)]
 
 
 # ------------------------------------------------------------------ dates, encodings, errors
@@ -199,14 +200,16 @@ def test_long_layout_uses_a_code_column_and_item_translations():
 ])
 def test_date_spellings(text, expected):
     data = f"姓名,体检日期,收缩压\n张三,{text},120\n".encode()
-    (report,) = parse_table(data, "d.csv", ColumnMapping(name="姓名", exam_date="体检日期", indicators={"收缩压": "8480-6"}))
+    (report,) = parse_table(data, "d.csv", ColumnMapping(name="姓名", exam_date="体检日期",
+                                                         indicators={"收缩压": "8480-6"}))
     assert report.observed_at == expected.replace(tzinfo=CST)
 
 
 @pytest.mark.parametrize("text", ["2024-02-30", "3/1/2024", "yesterday", "1850-01-01"])
 def test_bad_dates(text):
     data = f"姓名,体检日期,收缩压\n张三,{text},120\n李四,2024-03-01,118\n".encode()
-    items = parse_table(data, "d.csv", ColumnMapping(name="姓名", exam_date="体检日期", indicators={"收缩压": "8480-6"}))
+    items = parse_table(data, "d.csv", ColumnMapping(name="姓名", exam_date="体检日期",
+                                                     indicators={"收缩压": "8480-6"}))
     assert isinstance(items[0], ParseError) and items[0].location == "row 2, column 体检日期"
     assert isinstance(items[1], ParsedReport) and items[1].patient.name == "李四"
 
@@ -221,12 +224,14 @@ def test_utf8_with_bom_and_comma_separated():
 
 def test_same_patient_twice_on_one_day_gets_distinct_keys():
     data = "姓名,体检日期,收缩压\n张三,2024-03-01,120\n张三,2024-03-01,130\n".encode()
-    items = parse_table(data, "t.csv", ColumnMapping(name="姓名", exam_date="体检日期", indicators={"收缩压": "8480-6"}))
+    items = parse_table(data, "t.csv", ColumnMapping(name="姓名", exam_date="体检日期",
+                                                     indicators={"收缩压": "8480-6"}))
     assert [i.source_key for i in items] == ["张三|2024-03-01|t.csv", "张三|2024-03-01|t.csv#2"]
 
 
 def test_renamed_column_is_one_error_naming_it_and_the_headers():
-    mapping = ColumnMapping(card_no="卡号", name="姓名", exam_date="体检日期", indicators={"空腹血糖(mmol/L)": "14771-0"})
+    mapping = ColumnMapping(card_no="卡号", name="姓名", exam_date="体检日期",
+                            indicators={"空腹血糖(mmol/L)": "14771-0"})
     (error,) = parse_table(_read("renamed_column.csv"), "r.csv", mapping)
     assert isinstance(error, ParseError) and error.location == "file"
     assert error.message == "the file has no column 体检日期 (headers: 卡号, 姓名, 检查时间, 空腹血糖(mmol/L))"

@@ -158,7 +158,8 @@ def test_corrected_inputs_recompute_bmi_and_egfr_but_not_a_reported_bmi(app, mak
 
         later = WHEN + timedelta(days=1)  # the lab reported its own BMI: a correction leaves it
         other = _report("r2")
-        services.store_many(patient, [_value(derived.HEIGHT_CODE, "170", later), _value(derived.WEIGHT_CODE, "72", later),
+        services.store_many(patient, [_value(derived.HEIGHT_CODE, "170", later),
+                                      _value(derived.WEIGHT_CODE, "72", later),
                                       _value(derived.BMI_CODE, "25.0", later)], report_id=other)
         services.store_many(patient, [_value(derived.WEIGHT_CODE, "90", later)])
         assert services.derive(patient, later) == []
