@@ -33,3 +33,31 @@ ACTION = {
     "recording_played": _l("Played a call recording"),
     "clinic_profile_changed": _l("Changed the clinic profile"),
 }
+
+ACTION.update({
+    "record_opened": _l("Opened the record"),
+    "audit_exported": _l("Exported the audit trail"),
+    "tag_rule_saved": _l("Saved a tag rule"),
+    "tag_rule_deleted": _l("Deleted a tag rule"),
+    "portal_results_viewed": _l("Read their results in the portal"),
+    "portal_booked": _l("Booked in the portal"),
+})
+
+# what the keys of an event's details are called
+DETAIL = {
+    "fields": _l("fields"), "section": _l("section"), "added": _l("added"), "removed": _l("removed"),
+    "file": _l("file"), "reports": _l("reports"), "results": _l("results"), "unmatched": _l("waiting for a patient"),
+    "errors": _l("errors"), "count": _l("values"), "card_no": _l("card"), "order_no": _l("order"),
+    "role": _l("role"), "active": _l("active"), "email": _l("email"), "name": _l("name"), "kind": _l("kind"),
+    "timezone": _l("time zone"), "token": _l("API token"), "filters": _l("filters"), "rows": _l("rows"),
+    "package": _l("package"), "day": _l("date"), "result": _l("result"), "change": _l("change"),
+}
+
+# what the names of a card's fields are called (in "fields changed")
+FIELD = {
+    "name": _l("name"), "sex": _l("sex"), "birth_date": _l("birth date"), "mobile": _l("mobile"),
+    "id_number": _l("ID number"), "email": _l("email"), "address": _l("address"),
+    "emergency_name": _l("emergency contact"), "emergency_phone": _l("emergency phone"),
+    "source_channel": _l("how they came"), "responsible_doctor_id": _l("responsible doctor"),
+    "health_manager_id": _l("health manager"), "preferred_locale": _l("language"),
+}

@@ -1,21 +1,195 @@
-"""Reading the audit trail (its page); events are written with app.core.audit.record."""
-from datetime import datetime
+"""Reading the audit trail: the page's filters and pages, its CSV export,
+events in words, and what a patient may see of who opened their record.
+Events are written with app.core.audit.record."""
+import csv
+import io
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import date, datetime
 
-from sqlalchemy import select
+from flask_babel import gettext as _
+from sqlalchemy import Select, and_, or_, select
 
+from app.audit import labels
+from app.auth import services as staff
+from app.core import audit, clock
 from app.core.audit import AuditEvent
+from app.patients import services as patients
 from tenants.db import db
 
+PAGE_SIZE = 100
+EXPORT_LIMIT = 100_000
+# what a patient sees in the portal: staff who opened, changed, printed or exported their record
+SEEN_BY_PATIENT = ("record_opened", "identifiers_viewed", "patient_edited", "history_edited", "results_entered",
+                   "card_printed", "file_downloaded", "recording_played", "followup_recorded", "patient_archived",
+                   "patient_restored")
 
-def search(
-    *, actor_id: int | None = None, patient_id: int | None = None,
-    before: datetime | None = None, limit: int = 50,
-) -> list[AuditEvent]:
-    query = select(AuditEvent).order_by(AuditEvent.at.desc(), AuditEvent.id.desc()).limit(limit)
-    if actor_id:
-        query = query.where(AuditEvent.actor_id == actor_id)
-    if patient_id:
-        query = query.where(AuditEvent.patient_id == patient_id)
-    if before:
-        query = query.where(AuditEvent.at < before)
-    return list(db.session.scalars(query))
+
+@dataclass
+class Filters:
+    staff_id: int | None = None
+    patient_id: int | None = None
+    action: str = ""
+    since: date | None = None   # clinic days, inclusive
+    until: date | None = None
+    errors: dict[str, str] = field(default_factory=dict)
+
+    def statement(self) -> Select:
+        query = select(AuditEvent)
+        if self.staff_id:
+            query = query.where(AuditEvent.actor_id == self.staff_id)
+        if self.patient_id:
+            query = query.where(AuditEvent.patient_id == self.patient_id)
+        if self.action:
+            query = query.where(AuditEvent.action == self.action)
+        if self.since:
+            query = query.where(AuditEvent.at >= clock.day_bounds(self.since)[0])
+        if self.until:
+            query = query.where(AuditEvent.at < clock.day_bounds(self.until)[1])
+        return query
+
+
+def parse_filters(args) -> Filters:
+    """The page's query string -> Filters; a bad value is named, not a 500."""
+    found = Filters()
+    for name, attr in (("staff", "staff_id"), ("patient", "patient_id")):
+        value = (args.get(name) or "").strip()
+        if value:
+            if value.isdigit() and len(value) <= 19:
+                setattr(found, attr, int(value))
+            else:
+                found.errors[name] = _("Not a valid choice.")
+    action = (args.get("action") or "").strip()
+    if action:
+        if action in audit.ACTIONS:
+            found.action = action
+        else:
+            found.errors["action"] = _("Not a valid choice.")
+    for name in ("since", "until"):
+        value = (args.get(name) or "").strip()
+        if value:
+            try:
+                setattr(found, name, date.fromisoformat(value))
+            except ValueError:
+                found.errors[name] = _("A date like 2026-12-05.")
+    if found.since and found.until and found.until < found.since:
+        found.errors["until"] = _("The end is before the start.")
+    return found
+
+
+@dataclass
+class Page:
+    events: list[AuditEvent]
+    next_cursor: str  # "" on the last page
+
+
+def search(filters: Filters, *, cursor: str = "", limit: int = PAGE_SIZE) -> Page:
+    """Newest first, a page at a time; ``cursor`` (from the previous page) is
+    where the next one starts, so pages stay right while events are added."""
+    query = filters.statement().order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
+    after = _parse_cursor(cursor)
+    if after is not None:
+        at, event_id = after
+        query = query.where(or_(AuditEvent.at < at, and_(AuditEvent.at == at, AuditEvent.id < event_id)))
+    rows = list(db.session.scalars(query.limit(limit + 1)))
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return Page(rows, f"{rows[-1].at.isoformat()}~{rows[-1].id}" if more and rows else "")
+
+
+def _parse_cursor(cursor: str) -> tuple[datetime, int] | None:
+    moment, _sep, event_id = (cursor or "").partition("~")
+    try:
+        return datetime.fromisoformat(moment), int(event_id)
+    except ValueError:
+        return None
+
+
+@dataclass
+class Described:
+    event: AuditEvent
+    who: str
+    what: str
+    patient: str
+    details: str
+
+
+def describe(events: list[AuditEvent]) -> list[Described]:
+    """Events with names instead of ids and details in words (two queries for any number)."""
+    people = staff.get_many(e.actor_id for e in events)
+    cards = patients.get_many({e.patient_id for e in events if e.patient_id})
+    out = []
+    for e in events:
+        person = people.get(e.actor_id) if e.actor_id else None
+        who = person.name if person else _actor_in_words(e.actor_label)
+        card = cards.get(e.patient_id) if e.patient_id else None
+        if card is not None:
+            patient = f"{card.name} ({card.card_no})"
+        else:
+            patient = _("a card no longer here") if e.patient_id else ""
+        out.append(Described(e, who, str(labels.ACTION.get(e.action, e.action)), patient, _details(e.detail or {})))
+    return out
+
+
+def _actor_in_words(label: str) -> str:
+    if label == audit.PORTAL_ACTOR:
+        return _("the patient, in the portal")
+    if label.startswith(audit.API_ACTOR):
+        return _("API token “%(name)s”", name=label[len(audit.API_ACTOR):])
+    return label or _("system")
+
+
+def _details(detail: dict) -> str:
+    parts = []
+    for key, value in detail.items():
+        name = labels.DETAIL.get(key)
+        if isinstance(value, list):
+            value = ", ".join(str(labels.FIELD.get(v, v)) if isinstance(v, str) else str(v) for v in value)
+        elif isinstance(value, str):
+            value = str(labels.FIELD.get(value, value))
+        parts.append(f"{name}: {value}" if name else f"{key}: {value}")
+    return "; ".join(parts)
+
+
+def export_csv(filters: Filters) -> Iterator[str]:
+    """The filtered trail as CSV text, a chunk at a time (the caller audits the export)."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow([_("When"), _("Who"), _("What"), _("Patient"), _("Details"), _("Address")])
+    yield "\ufeff" + buffer.getvalue()  # a BOM: Excel then reads the Chinese right
+    cursor, written = "", 0
+    while written < EXPORT_LIMIT:
+        page = search(filters, cursor=cursor, limit=1000)
+        buffer.seek(0)
+        buffer.truncate()
+        for row in describe(page.events):
+            writer.writerow([clock.local(row.event.at).strftime("%Y-%m-%d %H:%M:%S"), row.who, row.what,
+                             row.patient, row.details, row.event.ip])
+        written += len(page.events)
+        yield buffer.getvalue()
+        if not page.next_cursor:
+            return
+        cursor = page.next_cursor
+
+
+@dataclass
+class Opened:
+    at: datetime
+    name: str
+    role: str
+    what: str
+
+
+def who_opened(patient_id: int, limit: int = 200) -> list[Opened]:
+    """For the patient, in the portal: who at the clinic opened or changed their record, and when."""
+    events = list(db.session.scalars(select(AuditEvent).where(
+        AuditEvent.patient_id == patient_id, AuditEvent.actor_id.is_not(None),
+        AuditEvent.action.in_(SEEN_BY_PATIENT)).order_by(AuditEvent.at.desc(), AuditEvent.id.desc()).limit(limit)))
+    people = staff.get_many(e.actor_id for e in events)
+    out = []
+    for e in events:
+        person = people.get(e.actor_id) if e.actor_id is not None else None
+        if person is not None:
+            out.append(Opened(e.at, person.name, str(staff.labels.ROLE.get(person.role, person.role)),
+                              str(labels.ACTION.get(e.action, e.action))))
+    return out

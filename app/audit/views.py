@@ -1,23 +1,49 @@
-from flask import Blueprint, render_template, request
+from typing import Any
+
+from flask import Blueprint, Response, render_template, request, stream_with_context, url_for
 
 from app.audit import services
 from app.auth import services as staff_services
+from app.core import audit, clock
 from app.core.access import requires
 from app.patients import services as patients
+from tenants.context import require_tenant_id, tenant_context
+from tenants.db import db
 
 bp = Blueprint("audit", __name__, url_prefix="/audit")
-
-
-def _int_arg(name: str) -> int | None:
-    value = request.args.get(name, "")
-    return int(value) if value.isdigit() and len(value) <= 19 else None
 
 
 @bp.route("")
 @requires("audit.view")
 def index():
-    actor_id, patient_id = _int_arg("staff"), _int_arg("patient")
-    patient = patients.get(patient_id) if patient_id else None
-    events = services.search(actor_id=actor_id, patient_id=patient_id, limit=200)
-    return render_template("audit/index.html", events=events, staff=staff_services.list_staff(),
-                           actor_id=actor_id, patient=patient, patient_id=patient_id)
+    filters = services.parse_filters(request.args)
+    page = services.search(filters, cursor=request.args.get("after", "")[:80]) if not filters.errors else \
+        services.Page([], "")
+    patient = patients.get(filters.patient_id) if filters.patient_id else None
+    kept: dict[str, Any] = {k: v for k, v in request.args.items()
+                            if k in ("staff", "patient", "action", "since", "until") and v}
+    next_url = url_for("audit.index", **kept, after=page.next_cursor) if page.next_cursor else ""
+    return render_template("audit/index.html", rows=services.describe(page.events), next_url=next_url,
+                           export_url=url_for("audit.export", **kept),
+                           filters=filters, patient=patient, staff=staff_services.list_staff(),
+                           actions=audit.ACTIONS, zone=clock.zone_name()), (400 if filters.errors else 200)
+
+
+@bp.route("/export.csv")
+@requires("audit.view")
+def export():
+    filters = services.parse_filters(request.args)
+    if filters.errors:
+        return index()
+    audit.record("audit_exported", filters={k: v for k, v in request.args.items() if k != "after"})
+    db.session.commit()
+    tenant_id = require_tenant_id()
+
+    def rows():  # streamed after the view returns: the clinic is set again for the queries
+        with tenant_context(tenant_id):
+            yield from services.export_csv(filters)
+
+    response = Response(stream_with_context(rows()), mimetype="text/csv")
+    response.headers["Content-Disposition"] = f'attachment; filename="audit-{clock.today().isoformat()}.csv"'
+    response.headers["Cache-Control"] = "private, no-store"
+    return response

@@ -22,6 +22,7 @@ from app.booking import availability, notices, payments
 from app.booking.availability import BookingRefused, NeedsConfirmation
 from app.booking.models import UNLIMITED, DayCounter, ExamPackage, Order, OrderEvent, PackageDayCounter, SlotCounter
 from app.booking.signals import order_completed
+from app.core import audit
 from app.core import events as event_path
 from app.core.bulk import conflict_insert
 from app.patients import services as patients
@@ -221,6 +222,9 @@ def book_once(package_id: int, day: date, start: time, patient, *, idempotency_k
             raise
         return Booked(existing, False)
     _event(order, "created", "", order.status, actor_type, actor_id)
+    if actor_type == "patient":
+        audit.record("portal_booked", patient_id=patient.id, actor_label=audit.PORTAL_ACTOR,
+                     order_no=order.order_no, package=package.name, day=day.isoformat())
     notices.confirmation(order, package)
     return Booked(order, True)
 

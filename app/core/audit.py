@@ -4,11 +4,11 @@
 audit row commit or roll back together. The application role may only
 INSERT and SELECT this table. The trail's page is app/audit.
 """
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from flask import has_request_context, request
 from flask_login import current_user
-from sqlalchemy import JSON, BigInteger, Index, String
+from sqlalchemy import JSON, BigInteger, Index, String, select
 from sqlalchemy.orm import Mapped, mapped_column
 
 from tenants.db import Model, UTCDateTime, db
@@ -65,7 +65,19 @@ ACTIONS = (
     "recording_uploaded",
     "recording_played",
     "clinic_profile_changed",
+    "record_opened",
+    "audit_exported",
+    "tag_rule_saved",
+    "tag_rule_deleted",
+    "portal_results_viewed",
+    "portal_booked",
 )
+
+PORTAL_ACTOR = "portal"  # actor_label of what the patient did in the portal
+API_ACTOR = "api:"       # actor_label prefix of what a lab system did with an API token ("api:<token name>")
+
+# a person at the clinic opening a patient's record is noted once in this long, not on every click
+RECORD_OPENED_EVERY = timedelta(minutes=15)
 
 
 def _actor():
@@ -75,14 +87,16 @@ def _actor():
 
 
 def record(action: str, *, patient_id: int | None = None, actor=None, actor_id: int | None = None,
-           **detail) -> AuditEvent:
+           actor_label: str = "", **detail) -> AuditEvent:
+    """Add an event to the caller's transaction. The actor is the signed-in
+    staff member unless given: a staff ``actor``/``actor_id``, or only an
+    ``actor_label`` for someone who is not staff (a lab system's API token,
+    the patient in the portal)."""
     if action not in ACTIONS:
         raise ValueError(f"unknown audit action {action!r}")
     if actor is not None:
         actor_id, actor_label = actor.id, actor.email
-    elif actor_id is not None:
-        actor_label = ""
-    else:
+    elif actor_id is None and not actor_label:
         actor_id, actor_label = _actor()
     ip = request.remote_addr or "" if has_request_context() else ""
     event = AuditEvent(
@@ -95,3 +109,17 @@ def record(action: str, *, patient_id: int | None = None, actor=None, actor_id: 
     )
     db.session.add(event)
     return event
+
+
+def record_opened(patient_id: int) -> None:
+    """The signed-in staff member opened the patient's record (at most once
+    per RECORD_OPENED_EVERY each): what the patient sees in "who viewed my record"."""
+    actor_id, _label = _actor()
+    if actor_id is None:
+        return
+    since = utcnow() - RECORD_OPENED_EVERY
+    recent = db.session.scalar(select(AuditEvent.id).where(
+        AuditEvent.action == "record_opened", AuditEvent.actor_id == actor_id,
+        AuditEvent.patient_id == patient_id, AuditEvent.at >= since).limit(1))
+    if recent is None:
+        record("record_opened", patient_id=patient_id)

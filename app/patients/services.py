@@ -256,9 +256,13 @@ def edit(patient: Patient, data: PatientData) -> None:
 
 
 def _tracked(patient: Patient) -> dict:
+    """What an edit may change, to name the fields that did (identifiers by
+    their blind index: the audit trail names a changed number, never its value)."""
     return {"name": patient.name, "sex": patient.sex, "birth_date": patient.birth_date.isoformat(),
-            "responsible_doctor_id": patient.responsible_doctor_id, "health_manager_id": patient.health_manager_id,
-            "mobile": patient.mobile_index, "id_number": patient.id_number_index}
+            "mobile": patient.mobile_index, "id_number": patient.id_number_index, "email": patient.email,
+            "address": patient.address, "emergency_name": patient.emergency_name,
+            "emergency_phone": patient.emergency_phone, "source_channel": patient.source_channel,
+            "responsible_doctor_id": patient.responsible_doctor_id, "health_manager_id": patient.health_manager_id}
 
 
 def set_lifestyle(patient: Patient, *, smoking: str, alcohol: str, exercise: str) -> None:

@@ -108,6 +108,8 @@ def enrol():
 @requires("patients.view")
 def detail(patient_id: int):
     patient = found_or_404(services.get(patient_id))
+    audit.record_opened(patient.id)
+    db.session.commit()
     assignees = {name: staff.get_staff(getattr(patient, name)) if getattr(patient, name) else None
                  for name in ("responsible_doctor_id", "health_manager_id")}
     return render_template("patients/detail.html", patient=patient, assignees=assignees,

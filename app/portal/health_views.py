@@ -5,12 +5,16 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 
+from app.audit import services as audit_trail
+from app.core import audit
 from app.core.access import public
 from app.notifications import services as notifications
 from app.portal import services, session
 from app.portal.views import bp
 from app.records import services as records
 from tenants.db import db
+
+_PATIENT_LABEL = audit.PORTAL_ACTOR
 
 
 def _chart_locale() -> str:
@@ -35,7 +39,21 @@ def results():
         locale = _chart_locale()
         charts = {row.indicator.id: records.trends.chart(row, patient, locale)
                   for row in data.rows if any(o.value is not None for o in row.series)}
+        audit.record("portal_results_viewed", patient_id=patient.id, actor_label=_PATIENT_LABEL, group=group)
+        db.session.commit()
     return render_template("portal/results.html", patient=patient, trends=data, charts=charts, group=group)
+
+
+@bp.route("/record-access")
+@public
+def record_access():
+    """Who at the clinic opened or changed my record, and when (from the audit trail)."""
+    account = session.current_account()
+    if account is None:
+        return session.to_sign_in()
+    patient = services.patient_of(account)
+    rows = audit_trail.who_opened(patient.id) if patient is not None else []
+    return render_template("portal/record_access.html", patient=patient, rows=rows)
 
 
 @bp.route("/messages")

@@ -136,11 +136,12 @@ def _values(report: ParsedReport, index: catalogue.CodeIndex) -> list[results.Va
     return values
 
 
-def _report_row(report: ParsedReport, patient: patients.Patient | None, actor_id) -> ExamReport:
+def _report_row(report: ParsedReport, patient: patients.Patient | None, actor_id, api_token_id=None) -> ExamReport:
     row = db.session.scalar(select(ExamReport).where(ExamReport.source == report.source,
                                                      ExamReport.source_key == report.source_key[:300]))
     if row is None:
-        row = ExamReport(source=report.source, source_key=report.source_key[:300], imported_by=actor_id)
+        row = ExamReport(source=report.source, source_key=report.source_key[:300], imported_by=actor_id,
+                         api_token_id=api_token_id)
         db.session.add(row)
     row.sender, row.title, row.label = report.sender[:120], report.title[:200], report.label[:200]
     row.observed_at = report.observed_at
@@ -155,20 +156,20 @@ def _report_row(report: ParsedReport, patient: patients.Patient | None, actor_id
 
 
 def _import_one(report: ParsedReport, index, summary: ImportSummary, patient: patients.Patient | None,
-                actor_id) -> None:
+                actor_id, api_token_id=None) -> None:
     if patient is not None:
         _check_forced(patient, report.patient)
     else:
         patient = match_patient(report.patient)
     if patient is None:
-        row = _report_row(report, None, actor_id)
+        row = _report_row(report, None, actor_id, api_token_id)
         if row.patient_id is None:  # not a resend of a report already filed for someone
             row.status, row.pending = "unmatched", report_to_json(report)
         summary.unmatched += 1
         summary.report_ids.append(row.id)
         return
     values = _values(report, index)
-    row = _report_row(report, patient, actor_id)
+    row = _report_row(report, patient, actor_id, api_token_id)
     stored = results.store_many(patient, values, report_id=row.id, origin="import", actor_id=actor_id)
     # a "new" outcome always carries its observation
     fresh = [s.observation for s in stored if s.outcome == "new" and s.observation is not None]
@@ -182,7 +183,7 @@ def _import_one(report: ParsedReport, index, summary: ImportSummary, patient: pa
 
 
 def import_parsed(items: list, *, patient: patients.Patient | None = None, actor_id: int | None = None,
-                  progress=None, commit_every: int = 0) -> ImportSummary:
+                  api_token_id: int | None = None, progress=None, commit_every: int = 0) -> ImportSummary:
     summary = ImportSummary()
     index = catalogue.CodeIndex()
     for number, item in enumerate(items, start=1):
@@ -191,7 +192,7 @@ def import_parsed(items: list, *, patient: patients.Patient | None = None, actor
         else:
             try:
                 with db.session.begin_nested():
-                    _import_one(item, index, summary, patient, actor_id)
+                    _import_one(item, index, summary, patient, actor_id, api_token_id)
             except (ReportError, catalogue.CatalogueError) as exc:
                 summary.errors.append(f"{item.label}: {exc}")
         if commit_every and number % commit_every == 0:

@@ -82,7 +82,8 @@ class ExamReport(TenantScoped, Model):
     status: Mapped[str] = mapped_column(String(12), default="imported")  # imported | unmatched | discarded
     pending: Mapped[dict | None] = mapped_column(JSON)    # the parsed report, while unmatched
     patient_hint: Mapped[str] = mapped_column(String(200), default="")  # who the sender said it was
-    imported_by: Mapped[int | None] = mapped_column(BigInteger)
+    imported_by: Mapped[int | None] = mapped_column(BigInteger)       # the staff member, for an upload
+    api_token_id: Mapped[int | None] = mapped_column(BigInteger)      # the lab system's token, for the API
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 

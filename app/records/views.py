@@ -35,7 +35,10 @@ def _mapping(choice: str) -> dict | None:
 @bp.route("/patients/<id:patient_id>/records")
 @requires("patients.view")
 def patient_records(patient_id: int):
-    return _page(found_or_404(patients.get(patient_id)), EntryForm(formdata=None, observed_on=clock.today()))
+    patient = found_or_404(patients.get(patient_id))
+    audit.record_opened(patient.id)
+    db.session.commit()
+    return _page(patient, EntryForm(formdata=None, observed_on=clock.today()))
 
 
 def _page(patient, entry_form: EntryForm, typed: dict | None = None, problems: dict | None = None,

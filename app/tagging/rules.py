@@ -4,6 +4,7 @@ from dataclasses import dataclass, field
 from flask_babel import gettext as _
 from sqlalchemy import delete, func, select
 
+from app.core import audit
 from app.core.errors import FieldErrors
 from app.patients import services as patients
 from app.tagging import conditions, evaluation
@@ -140,10 +141,12 @@ def save(draft: RuleDraft, tree: dict, rule: TagRule | None = None, *, actor_id:
     if draft.source or rule.pack_key == "":
         rule.source = draft.source.strip()[:2000]
     db.session.flush()
+    audit.record("tag_rule_saved", name=rule.name, tag=draft.tag, version=rule.version, active=rule.active)
     return rule
 
 
 def remove(rule: TagRule) -> None:
+    audit.record("tag_rule_deleted", name=rule.name)
     db.session.execute(delete(PatientTag).where(PatientTag.tenant_id == rule.tenant_id,
                                                 PatientTag.rule_id == rule.id))
     db.session.delete(rule)
