@@ -39,7 +39,10 @@ def provider(app, monkeypatch):
     from app.core import jobs
 
     with app.app_context():
-        jobs.queue("notifications").empty()  # nothing left over from other tests
+        queue = jobs.queue("notifications")
+        queue.empty()  # nothing left over from other tests, queued or failed
+        for job_id in queue.failed_job_registry.get_job_ids():
+            queue.failed_job_registry.remove(job_id)
     with fake_aliyun({"LTAIsec": "sec-secret"}, {"康宁"},
                      {"CARELOOP_SIGNIN_CODE": {"code", "minutes", "clinic"}}) as fake:
         monkeypatch.setitem(app.config, "SMS_URL", f"aliyun+http://LTAIsec:sec-secret@{fake.url.split('//')[1]}"
