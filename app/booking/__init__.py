@@ -11,9 +11,10 @@ def _install_defaults(tenant, **_):
 
 
 def register(app) -> None:
-    from app.booking import admin_views, labels, services, views
+    from app.booking import admin_views, labels, merging, services, views
     from app.booking.cli import booking_cli
 
+    merging.listen()
     app.register_blueprint(views.bp)
     app.register_blueprint(admin_views.bp)
     app.cli.add_command(booking_cli)

@@ -21,6 +21,7 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
     "patients.edit": _EVERYONE,
     "patients.history": _CLINICAL,
     "patients.archive": {"owner", "admin"},
+    "patients.merge": {"owner", "admin", "front_desk"},
     "patients.view_mobile": _EVERYONE,
     "patients.view_id_number": {"owner", "admin", "doctor", "front_desk"},
     "cards.print": {"owner", "admin", "front_desk", "health_manager"},

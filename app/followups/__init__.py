@@ -12,10 +12,11 @@ def _install_plan_pack(tenant, **_):
 
 
 def register(app) -> None:
-    from app.followups import admin_views, labels, triggers, views
+    from app.followups import admin_views, labels, merging, triggers, views
     from app.followups.cli import followups_cli
 
     triggers.listen()
+    merging.listen()
     app.register_blueprint(views.bp)
     app.register_blueprint(admin_views.bp)
     app.cli.add_command(followups_cli)

@@ -3,10 +3,11 @@ from app.core.i18n import register_labels
 
 
 def register(app) -> None:
-    from app.notifications import labels
+    from app.notifications import labels, merging
     from app.notifications.cli import notifications_cli
     from app.notifications.views import bp, inbox_unread
 
+    merging.listen()
     app.cli.add_command(notifications_cli)
     app.register_blueprint(bp)
     app.jinja_env.globals.update(inbox_unread=inbox_unread)

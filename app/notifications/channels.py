@@ -171,7 +171,7 @@ def _stale(exc: BaseException) -> bool:
     return isinstance(exc, (smtplib.SMTPServerDisconnected, OSError))
 
 
-def send_email(message: Message, on_stage) -> str:
+def send_email(message: Message, on_stage, *, console_text: str | None = None) -> str:
     """Send over this thread's SMTP session, opening one if needed. A kept
     session found closed before the commit point (nothing accepted yet) is
     replaced once; any failure closes the session, so a half-done transaction
@@ -179,7 +179,7 @@ def send_email(message: Message, on_stage) -> str:
     settings = _mail_settings()
     if not settings:
         text_part = cast(Message, message.get_payload(0))  # build_email's first part: the text alternative
-        plain = cast(bytes, text_part.get_payload(decode=True)).decode()
+        plain = console_text if console_text is not None else cast(bytes, text_part.get_payload(decode=True)).decode()
         log.info("console email to %s: %s\n%s", message["To"], message["Subject"], plain)
         return f"console:{message['Message-ID']}"
     committing = False
@@ -252,7 +252,8 @@ def sms_template_code(template_key: str) -> str:
 def send_sms(row, phone: str, on_stage) -> str:
     provider = sms_provider()
     if provider is None:
-        log.info("console SMS to %s: %s", phone, row.body_text)
+        # a message with a secret is logged masked, except in development (sealed.Outgoing.log_text)
+        log.info("console SMS to %s: %s", phone, getattr(row, "log_text", row.body_text))
         return f"console:{row.id}"
 
     on_stage("committing")  # from here the provider may accept; recovery asks it first

@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from app.core import jobs as core_jobs
 from app.core.urls import clinic_url
-from app.notifications import channels, policy, services
+from app.notifications import channels, policy, sealed, services
 from app.notifications.models import Notification
 from app.notifications.queueing import (  # noqa: F401  (the queue side, used here and by tests)
     _SWEEP_CHECKED,
@@ -39,6 +39,9 @@ def deliver(tenant_id: int, notification_id: int) -> str:
             return "not claimable"  # sent, cancelled, not yet due, or another worker has it
         try:
             provider_id = _send(row, tenant_id)
+        except sealed.Unsendable as exc:
+            services.fail(row, str(exc))
+            return "failed"
         except channels.PermanentError as exc:
             services.fail(row, str(exc))
             return "failed"
@@ -61,15 +64,16 @@ def _send(row: Notification, tenant_id: int) -> str:
     def on_stage(stage: str) -> None:
         services.mark_stage(row, stage)
 
+    out = services.outgoing(row)  # raises sealed.Unsendable: nothing goes out
     address = services.address_of(row)
     if row.channel == "inapp":
         return "inapp"
     if row.channel == "sms":
-        return channels.send_sms(row, address, on_stage)
+        return channels.send_sms(out, address, on_stage)
     clinic = _clinic(tenant_id)
-    message = channels.build_email(row, address, clinic.name, _unsubscribe_url(row, clinic),
+    message = channels.build_email(out, address, clinic.name, _unsubscribe_url(row, clinic),
                                    channels._mail_settings().get("sender", "noreply@careloop.example.cn"))
-    return channels.send_email(message, on_stage)
+    return channels.send_email(message, on_stage, console_text=out.log_text)
 
 
 @dataclass(frozen=True)
@@ -157,6 +161,10 @@ def _waiting_job_ids() -> set[str]:
 def _recover(row: Notification) -> str:
     """A send whose worker died. Before the commit point nothing was
     delivered: send again. After it, ask the provider where we can."""
+    if row.secret_until is not None and row.secret_until <= policy.now():
+        row.status, row.stage, row.last_error = "failed", "", "worker stopped; the sign-in code has expired: not resent"
+        sealed.wipe(row)
+        return "unknown"
     if row.stage != "committing" or row.channel == "inapp":
         _back_to_pending(row, "worker stopped before the message was handed over; sending again")
         return "recovered"

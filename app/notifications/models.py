@@ -55,6 +55,13 @@ class Notification(TenantScoped, Model):
     subject: Mapped[str] = mapped_column(String(200), default="")
     body_text: Mapped[str] = mapped_column(Text, default="")
     provider_params: Mapped[dict] = mapped_column(JSON, default=dict)
+    # A message carrying a secret (a sign-in code) keeps subject, body and
+    # parameters above redacted; the real ones are sealed here with the data
+    # key until the send, and wiped after it (sent, failed or cancelled).
+    # ``secret_until`` (set on such rows for good) is when the secret expires:
+    # past it, or with the secret gone, the row is never sent.
+    secret_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
+    secret_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     scheduled_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     status: Mapped[str] = mapped_column(String(10), default="pending")
     stage: Mapped[str] = mapped_column(String(12), default="")

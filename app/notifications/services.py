@@ -17,7 +17,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from app.core import crypto, identity, txn
-from app.notifications import patient_inbox, policy, queueing, templates  # noqa: F401  (patient_inbox: the portal's)
+from app.notifications import patient_inbox, policy, queueing, sealed, templates  # noqa: F401  (patient_inbox: the portal's)
 from app.notifications.models import Notification
 from app.patients import services as patients
 from tenants.context import require_tenant_id
@@ -26,6 +26,7 @@ from tenants.db import db
 log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 5
+SECRET_MINUTES = 10  # a secret message not sent by then is not sent at all
 
 
 class NotifyError(ValueError):
@@ -90,7 +91,7 @@ def _reachable(recipient: Recipient, channel: str) -> bool:
 def notify(template_key: str, recipient: Recipient, variables: dict, *, idempotency_key: str,
            channels: tuple[str, ...] | None = None, at_once: bool | None = None,
            at: datetime | None = None, actor_id: int | None = None, thread: str = "",
-           channel_by_channel: bool = False) -> list[Notification]:
+           channel_by_channel: bool = False, secret_until: datetime | None = None) -> list[Notification]:
     """Create one outbox row per channel (the caller commits). With no
     ``channels``, every channel of the template the recipient can be reached on.
     A channel that cannot be used (a bad address, a template that cannot be
@@ -102,8 +103,14 @@ def notify(template_key: str, recipient: Recipient, variables: dict, *, idempote
     for the end of the clinic's quiet hours and count against the daily cap.
     A message of a ``thread`` (say, one order's notices) cancels the thread's
     messages to the same recipient and channel that have not gone out yet:
-    a confirmation followed by a change is not delivered late beside it."""
+    a confirmation followed by a change is not delivered late beside it.
+
+    The template's secret variables (a sign-in code) are stored masked; the
+    real text goes sealed until the send and is never sent after
+    ``secret_until`` (default: SECRET_MINUTES from now). See sealed.py."""
     definition = templates.definition(template_key)
+    if definition.secret and secret_until is None:
+        secret_until = policy.now() + timedelta(minutes=SECRET_MINUTES)
     wanted = channels or tuple(c for c in definition.channels if _reachable(recipient, c))
     at_once = definition.at_once if at_once is None else at_once
     rules = policy.settings()
@@ -114,7 +121,7 @@ def notify(template_key: str, recipient: Recipient, variables: dict, *, idempote
         try:
             rows.append(_one(definition, template_key, recipient, variables, channel,
                              key=f"{idempotency_key}:{channel}"[:200], at_once=at_once, rules=rules, at=at,
-                             actor_id=actor_id, thread=thread))
+                             actor_id=actor_id, thread=thread, secret_until=secret_until))
         except NotifyError as exc:
             if not channel_by_channel:
                 raise
@@ -123,7 +130,8 @@ def notify(template_key: str, recipient: Recipient, variables: dict, *, idempote
 
 
 def _one(definition, template_key: str, recipient: Recipient, variables: dict, channel: str, *, key: str,
-         at_once: bool, rules, at: datetime | None, actor_id: int | None, thread: str) -> Notification:
+         at_once: bool, rules, at: datetime | None, actor_id: int | None, thread: str,
+         secret_until: datetime | None = None) -> Notification:
     existing = db.session.scalar(select(Notification).where(Notification.idempotency_key == key))
     if existing is not None:
         return existing
@@ -133,18 +141,25 @@ def _one(definition, template_key: str, recipient: Recipient, variables: dict, c
         raise NotifyError(f"template {template_key} has no {channel} channel")
     try:
         rendered = templates.render(wording, variables)
+        stored = templates.render(wording, sealed.masked(variables, definition.secret)) if definition.secret \
+            else rendered
     except templates.TemplateError as exc:
         raise NotifyError(_("The %(key)s template cannot be filled in: %(error)s",
                             key=template_key, error=exc.message)) from exc
+    params = {k: str(variables[k]) for k in definition.variables if k in variables}
     row = Notification(
         idempotency_key=key, recipient_type=recipient.type, recipient_id=recipient.id, channel=channel,
         address_enc=crypto.encrypt(address, require_tenant_id()) if address else None,
         address_masked=_mask(channel, address), template_key=template_key, locale=recipient.locale,
-        category=definition.category, at_once=at_once, subject=rendered.subject, body_text=rendered.text,
-        provider_params={k: str(variables[k]) for k in definition.variables if k in variables},
-        created_by=actor_id, thread_key=thread[:120],
+        category=definition.category, at_once=at_once, subject=stored.subject, body_text=stored.text,
+        provider_params=sealed.masked(params, definition.secret), created_by=actor_id, thread_key=thread[:120],
     )
+    if definition.secret:
+        row.secret_enc = sealed.seal(rendered.subject, rendered.text, params, require_tenant_id())
+        row.secret_until = secret_until
     _apply_policy(row, recipient, rules, at or policy.now())
+    if row.status == "cancelled":
+        sealed.wipe(row)
     try:
         with db.session.begin_nested():
             if thread:
@@ -216,11 +231,13 @@ def mark_stage(row: Notification, stage: str) -> None:
 def mark_sent(row: Notification, provider_id: str) -> None:
     row.status, row.stage, row.provider_id, row.sent_at = "sent", "done", provider_id[:120], policy.now()
     row.last_error = ""
+    sealed.wipe(row)
     db.session.commit()
 
 
 def fail(row: Notification, error: str) -> None:
     row.status, row.stage, row.last_error = "failed", "", error[:500]
+    sealed.wipe(row)
     db.session.commit()
 
 
@@ -246,8 +263,20 @@ def get(notification_id: int) -> Notification | None:
     return db.session.scalar(select(Notification).where(Notification.id == notification_id))
 
 
+def outgoing(row: Notification) -> sealed.Outgoing:
+    """The claimed row as it goes out, its secret put back in memory;
+    raises sealed.Unsendable for a secret gone or expired."""
+    return sealed.reveal(row, policy.now())
+
+
+def can_resend(row: Notification) -> bool:
+    """Failed or cancelled, and no secret: a sign-in code is never sent again
+    (the patient asks for a new one)."""
+    return row.status in ("failed", "cancelled") and row.secret_until is None
+
+
 def resend(row: Notification) -> bool:
-    if row.status not in ("failed", "cancelled"):
+    if not can_resend(row):
         return False
     row.status, row.stage, row.attempts, row.last_error = "pending", "", 0, ""
     row.scheduled_at = policy.now()
@@ -259,6 +288,7 @@ def cancel(row: Notification) -> bool:
     if row.status != "pending":
         return False
     row.status, row.last_error = "cancelled", "cancelled by staff"
+    sealed.wipe(row)
     return True
 
 

@@ -31,6 +31,7 @@ class Definition:
     variables: tuple[str, ...]
     sample: dict
     channels: tuple[str, ...]
+    secret: tuple[str, ...] = ()  # variables kept out of the outbox (a sign-in code): see services.notify
 
 
 @dataclass
@@ -49,7 +50,7 @@ class Rendered:
 def definitions() -> dict[str, Definition]:
     return {
         key: Definition(key, spec["category"], spec["at_once"], tuple(spec["variables"]), spec["sample"],
-                        tuple(spec["channels"]))
+                        tuple(spec["channels"]), tuple(spec.get("secret", ())))
         for key, spec in packs.load("notification_templates").items()
     }
 

@@ -1,7 +1,7 @@
 """Patient cards (开卡), health history and the search terms behind live search."""
 from datetime import date, datetime
 
-from sqlalchemy import BigInteger, Date, Index, Integer, LargeBinary, String, UniqueConstraint
+from sqlalchemy import BigInteger, Boolean, Date, Index, Integer, LargeBinary, String, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.core import clock
@@ -50,6 +50,9 @@ class Patient(TenantScoped, Model):
     alcohol: Mapped[str] = mapped_column(String(12), default="")
     exercise: Mapped[str] = mapped_column(String(12), default="")
     archived_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # opened by the patient in the portal: the front desk checks their identity at check-in
+    self_registered: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    merged_into_id: Mapped[int | None] = mapped_column(BigInteger)  # merged into that card (kept for its history)
     enrolled_by: Mapped[int | None] = mapped_column(BigInteger)
     responsible_doctor_id: Mapped[int | None] = mapped_column(BigInteger)
     health_manager_id: Mapped[int | None] = mapped_column(BigInteger)  # 健管师: follow-ups and alerts

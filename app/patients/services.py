@@ -17,6 +17,8 @@ from app.auth import services as staff
 from app.core import audit, clock, crypto, events, identity
 from app.core.errors import FieldErrors
 from app.patients import labels  # noqa: F401  (how other capabilities name history kinds and habits)
+from app.patients.merge import MergeRefused, merge, merge_candidates  # noqa: F401  (the merge tool)
+from app.patients.merge import check as merge_check  # noqa: F401
 
 # Patient is also read (never written) by other capabilities' SQL: tag rules, plan enrolment
 from app.patients.models import (
@@ -29,7 +31,7 @@ from app.patients.models import (
     TenantCounter,
 )
 from app.patients.search_terms import PREFIX_END, normalise_query, primary_pinyin, terms_for
-from app.patients.signals import card_changed, card_opened, history_changed  # noqa: F401  (others listen)
+from app.patients.signals import card_changed, card_opened, cards_merged, history_changed  # noqa: F401  (others listen)
 from tenants.context import require_tenant_id
 from tenants.db import db
 from tenants.models import Tenant, utcnow
@@ -221,7 +223,8 @@ def _rebuild_terms(patient: Patient) -> None:
     ])
 
 
-def enrol(data: PatientData, *, consent_version: str, actor_id: int | None = None) -> Patient:
+def enrol(data: PatientData, *, consent_version: str, actor_id: int | None = None,
+          self_registered: bool = False, **audit_detail) -> Patient:
     """Open a card. The caller commits."""
     data = validate(data)
     tenant_id = require_tenant_id()
@@ -229,14 +232,41 @@ def enrol(data: PatientData, *, consent_version: str, actor_id: int | None = Non
         raise PatientError({"id_number": _("A patient with this ID number has a card already.")})
     _check_assignees(data)
     patient = Patient(card_no=_card_no(next_counter("card")), consent_version=consent_version,
-                      consent_at=utcnow(), enrolled_by=actor_id)
+                      consent_at=utcnow(), enrolled_by=actor_id, self_registered=self_registered)
     _apply(patient, data)
     db.session.add(patient)
     db.session.flush()
     _rebuild_terms(patient)
-    audit.record("patient_enrolled", patient_id=patient.id, card_no=patient.card_no)
+    if self_registered:
+        audit_detail["self_registered"] = True
+    audit.record("patient_enrolled", patient_id=patient.id, card_no=patient.card_no, **audit_detail)
     events.send(card_opened, patient_id=patient.id)
     return patient
+
+
+def enrol_online(data: PatientData, *, consent_version: str) -> Patient:
+    """A card the patient opens in the portal: marked self-registered, for
+    the front desk to check their identity at check-in. An ID number that is
+    on another card already is not copied onto this one, and the patient is
+    not told (that answer would say which ID numbers have cards); the audit
+    trail notes it for staff."""
+    data = validate(data)
+    elsewhere = bool(data.id_number) and _duplicate_id(
+        crypto.blind_index(data.id_number, require_tenant_id(), ID_PURPOSE))
+    if elsewhere:
+        data.id_number = ""
+    detail = {"id_number_on_another_card": True} if elsewhere else {}
+    return enrol(data, consent_version=consent_version, self_registered=True, **detail)
+
+
+def verify_identity(patient: Patient) -> bool:
+    """The front desk has checked a self-registered patient's identity
+    document: the mark goes. False if there was no mark."""
+    if not patient.self_registered:
+        return False
+    patient.self_registered = False
+    audit.record("identity_verified", patient_id=patient.id, card_no=patient.card_no)
+    return True
 
 
 def edit(patient: Patient, data: PatientData) -> None:

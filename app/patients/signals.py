@@ -8,3 +8,7 @@ card_changed = events.define(
     "'mobile' and 'id_number' included; never their values).")
 history_changed = events.define(
     "history-changed", "A patient's health history or habits changed: patient_id.")
+cards_merged = events.define(
+    "cards-merged", "A self-registered card was merged into an existing card: source_id, target_id. Each "
+    "capability moves its rows of source_id to target_id in the same transaction (or raises "
+    "patients.MergeRefused to stop the merge).")

@@ -234,3 +234,61 @@ def print_card(patient_id: int):
     run = jobs.start("member_card", "app.patients.jobs.render_member_card",
                      patient_id=patient.id, requested_by=current_user.id, locale=str(get_locale()))
     return render_template("core/_job_status.html", run=run), 202
+
+
+# ------------------------------------------- self-registered cards: check and merge
+
+@bp.route("/<id:patient_id>/identity-verified", methods=["POST"])
+@requires("patients.edit")
+def identity_verified(patient_id: int):
+    """The front desk has seen the self-registered patient's ID card (at check-in)."""
+    patient = found_or_404(services.get(patient_id))
+    if services.verify_identity(patient):
+        db.session.commit()
+        flash(_("Identity checked: %(name)s's card is no longer marked self-registered.", name=patient.name))
+    return redirect(url_for("patients.detail", patient_id=patient.id))
+
+
+@bp.route("/<id:patient_id>/merge")
+@requires("patients.merge")
+def merge_pick(patient_id: int):
+    """Choose the existing card that a self-registered card belongs to."""
+    source = found_or_404(services.get(patient_id))
+    query = (request.args.get("q") or "").strip()[:50]
+    if query:
+        found = [p for p in services.search(query).patients if p.id != source.id and p.merged_into_id is None]
+    else:
+        found = services.merge_candidates(source)
+    return render_template("patients/merge.html", source=source, found=found, query=query)
+
+
+def _merge_page(source, target, *, error: str = "", status: int = 200):
+    return render_template("patients/merge_confirm.html", source=source, target=target, error=error,
+                           source_mobile=services.masked_mobile(source),
+                           target_mobile=services.masked_mobile(target),
+                           same_mobile=source.mobile_index == target.mobile_index), status
+
+
+@bp.route("/<id:patient_id>/merge/<id:target_id>", methods=["GET", "POST"])
+@requires("patients.merge")
+def merge_confirm(patient_id: int, target_id: int):
+    """What a merge moves, and a confirmation; the post merges."""
+    source = found_or_404(services.get(patient_id))
+    target = found_or_404(services.get(target_id))
+    if request.method == "GET":
+        try:
+            services.merge_check(source, target)
+        except services.MergeRefused as exc:
+            return _merge_page(source, target, error=exc.message, status=409)
+        return _merge_page(source, target)
+    if request.form.get("confirm") != "1":
+        return _merge_page(source, target)
+    try:
+        services.merge(source, target, actor_id=current_user.id)
+    except services.MergeRefused as exc:
+        db.session.rollback()
+        return _merge_page(services.get(patient_id), services.get(target_id), error=exc.message, status=409)
+    db.session.commit()
+    flash(_("Card %(source)s was merged into %(target)s; its records are on this card now.",
+            source=source.card_no, target=target.card_no))
+    return redirect(url_for("patients.detail", patient_id=target.id))

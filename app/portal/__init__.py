@@ -3,8 +3,9 @@ the patient's own results and messages."""
 
 
 def register(app) -> None:
-    from app.portal import health_views, session, shop_views, views
+    from app.portal import health_views, services, session, shop_views, views
 
+    services.listen()
     app.register_blueprint(shop_views.bp)
     app.register_blueprint(views.bp)
     app.jinja_env.globals["portal_account"] = session.current_account

@@ -97,8 +97,9 @@ def request_code(raw_mobile: str, ip: str, *, locale: str = "zh_CN", now: dateti
     recipient = notifications.Recipient("patient", matches[0].id if len(matches) == 1 else 0, "",
                                         mobile=mobile, locale=locale)
     clinic = db.session.get_one(Tenant, require_tenant_id()).name
+    # the outbox keeps the text masked; the code goes sealed to the send and never after it expires
     notifications.notify("signin_code", recipient, {"code": code, "minutes": minutes, "clinic": clinic},
-                         idempotency_key=f"signin:{row.id}", channels=("sms",))
+                         idempotency_key=f"signin:{row.id}", channels=("sms",), secret_until=row.expires_at)
     return Sent(mobile, minutes)
 
 
@@ -117,21 +118,31 @@ def verify(raw_mobile: str, code: str, ip: str, *, now: datetime | None = None) 
     if _count("failed", hour_ago, ip=ip) >= _limit("PORTAL_FAILURES_PER_ADDRESS"):
         raise SigninRefused("address_limit", _("Too many wrong codes from this network; please try again later."))
     code = (code or "").strip()
-    row = db.session.scalar(select(SigninCode).where(
+    row_id = db.session.scalar(select(SigninCode.id).where(
         SigninCode.mobile_index == index, SigninCode.used_at.is_(None), SigninCode.expires_at > now)
         .order_by(SigninCode.created_at.desc()).limit(1))
-    if row is None:
+    if row_id is None:
         raise _fail(index, ip, now, "expired", _("This code has expired or was used already; ask for a new one."))
-    if not (len(code) == 6 and code.isdigit()) or not secrets.compare_digest(row.code_hash, _hash(index, code)):
-        tries = db.session.execute(update(SigninCode).where(SigninCode.id == row.id)
-                                   .values(attempts=SigninCode.attempts + 1).returning(SigninCode.attempts)
-                                   .execution_options(synchronize_session=False)).scalar_one()
-        if tries >= _limit("PORTAL_CODE_ATTEMPTS"):
-            db.session.execute(update(SigninCode).where(SigninCode.id == row.id).values(used_at=now)
+    # Take an attempt before checking, in one statement: the row lock makes
+    # parallel guesses queue, and each sees the count the previous one left,
+    # so a code is checked at most PORTAL_CODE_ATTEMPTS times however many
+    # guesses arrive at once.
+    limit = _limit("PORTAL_CODE_ATTEMPTS")
+    taken = db.session.execute(
+        update(SigninCode).where(SigninCode.id == row_id, SigninCode.used_at.is_(None), SigninCode.expires_at > now,
+                                 SigninCode.attempts < limit)
+        .values(attempts=SigninCode.attempts + 1).returning(SigninCode.attempts, SigninCode.code_hash)
+        .execution_options(synchronize_session=False)).first()
+    if taken is None:  # used, or its attempts spent, by requests a moment ago
+        raise _fail(index, ip, now, "expired", _("This code has expired or was used already; ask for a new one."))
+    tries, code_hash = taken
+    if not (len(code) == 6 and code.isdigit()) or not secrets.compare_digest(code_hash, _hash(index, code)):
+        if tries >= limit:
+            db.session.execute(update(SigninCode).where(SigninCode.id == row_id).values(used_at=now)
                                .execution_options(synchronize_session=False))
             raise _fail(index, ip, now, "dead", _("Wrong code too many times; ask for a new one."))
         raise _fail(index, ip, now, "wrong", _("Wrong code; please check the text message."))
-    claimed = db.session.execute(update(SigninCode).where(SigninCode.id == row.id, SigninCode.used_at.is_(None))
+    claimed = db.session.execute(update(SigninCode).where(SigninCode.id == row_id, SigninCode.used_at.is_(None))
                                  .values(used_at=now).returning(SigninCode.id)
                                  .execution_options(synchronize_session=False)).first()
     if claimed is None:  # used by a concurrent request a moment ago

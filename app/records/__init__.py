@@ -11,9 +11,10 @@ def _install_catalogue(tenant, **_):
 
 
 def register(app) -> None:
-    from app.records import admin_views, api, labels, mapping_views, views
+    from app.records import admin_views, api, labels, mapping_views, merging, views
     from app.records.cli import records_cli
 
+    merging.listen()
     app.register_blueprint(views.bp)
     app.register_blueprint(admin_views.bp)
     app.register_blueprint(mapping_views.bp)

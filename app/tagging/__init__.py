@@ -11,10 +11,11 @@ def _install_rule_pack(tenant, **_):
 
 
 def register(app) -> None:
-    from app.tagging import services, views
+    from app.tagging import merging, services, views
     from app.tagging.cli import tagging_cli
 
     services.listen()
+    merging.listen()
     app.register_blueprint(views.bp)
     app.cli.add_command(tagging_cli)
     app.jinja_env.globals.update(tag_label=services.tag_label, tag_colours=services.TAG_COLOURS)

@@ -1,7 +1,7 @@
 """audit: an exam report keeps the API token that sent it
 
 Revision ID: d5f7b9c1e3a4
-Revises: 6dd0f33376ec
+Revises: 5e7a1c3b9d20
 Create Date: 2026-12-05 07:00:00
 
 Runs on PostgreSQL and SQLite.
@@ -10,7 +10,7 @@ from alembic import op
 import sqlalchemy as sa
 
 revision = 'd5f7b9c1e3a4'
-down_revision = '6dd0f33376ec'
+down_revision = '5e7a1c3b9d20'
 branch_labels = None
 depends_on = None
 

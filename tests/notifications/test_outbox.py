@@ -308,7 +308,7 @@ def test_console_backend_and_dev_outbox(app, make_tenant, make_patient, as_tenan
         db.session.commit()
     drain()
     page = client_for(tenant, tenant.owner_email).get("/dev/outbox").get_data(as_text=True)
-    assert "654321" in page
+    assert "验证码为 ******" in page and "654321" not in page  # a sign-in code is kept masked (issue 12)
 
 
 def test_sweep_command_requeues_due_messages(app, make_tenant, make_patient, as_tenant, mail, drain, monkeypatch):

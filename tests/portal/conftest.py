@@ -1,3 +1,4 @@
+import json
 import re
 
 import pytest
@@ -9,7 +10,10 @@ from tests.notifications.conftest import as_tenant  # noqa: F401
 
 @pytest.fixture
 def last_code(app):
-    """The newest sign-in code texted to ``mobile``, read from the outbox."""
+    """The newest sign-in code texted to ``mobile``: the outbox keeps it only
+    sealed until the send (its stored body is masked), so this opens the seal
+    as the send job does."""
+    from app.core import crypto
     from app.notifications.models import Notification
     from tenants.context import tenant_context
     from tenants.db import db
@@ -19,8 +23,9 @@ def last_code(app):
             rows = db.session.scalars(select(Notification).where(Notification.template_key == "signin_code")
                                       .order_by(Notification.created_at.desc(), Notification.id.desc())).all()
             for row in rows:
-                if row.address_masked == mobile[:3] + "****" + mobile[-4:]:
-                    return re.search(r"(?:验证码为|code is) (\d{6})", row.body_text).group(1)
+                if row.address_masked == mobile[:3] + "****" + mobile[-4:] and row.secret_enc:
+                    text = json.loads(crypto.decrypt(row.secret_enc, row.tenant_id))["text"]
+                    return re.search(r"(?:验证码为|code is) (\d{6})", text).group(1)
         raise AssertionError("no code sent")
 
     return read
