@@ -76,11 +76,13 @@ def create_app(config: dict | None = None) -> Flask:
     register_home(app)
     app.register_blueprint(core_bp)
 
+    from app.core.keys import keys_cli
     from app.seed import seed_cli
     from tenants.cli import tenants_cli
 
     app.cli.add_command(tenants_cli)
     app.cli.add_command(seed_cli)
+    app.cli.add_command(keys_cli)
 
     if app.config["EMBEDDED_WORKER"] and not app.config.get("TESTING"):
         jobs.start_embedded_worker(app)

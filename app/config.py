@@ -1,5 +1,6 @@
 """Configuration from the environment, with development defaults that
 production refuses."""
+import base64
 import json
 import os
 from pathlib import Path
@@ -22,6 +23,8 @@ def from_environment(instance_path: str) -> dict:
         "CARELOOP_ENV": mode,
         "SECRET_KEY": env.get("SECRET_KEY", DEV_SECRET_KEY),
         "DATA_KEY": env.get("DATA_KEY", DEV_DATA_KEY),
+        "DATA_KEY_PREVIOUS": env.get("DATA_KEY_PREVIOUS", ""),
+        "DATA_INDEX_KEY": env.get("DATA_INDEX_KEY", ""),
         "SQLALCHEMY_DATABASE_URI": _normalise_db_url(database_url),
         "DATABASE_OWNER_URL": _normalise_db_url(env.get("DATABASE_OWNER_URL", database_url)),
         "REDIS_URL": env.get("REDIS_URL") or None,
@@ -50,13 +53,26 @@ def check_production(config: dict) -> None:
     problems = []
     if config["SECRET_KEY"] in ("", DEV_SECRET_KEY) or len(config["SECRET_KEY"]) < 32:
         problems.append("SECRET_KEY must be set to a random value of at least 32 characters")
+    keys = [("DATA_KEY", config["DATA_KEY"]), ("DATA_INDEX_KEY", config.get("DATA_INDEX_KEY") or "")]
+    keys += [("DATA_KEY_PREVIOUS", k.strip()) for k in (config.get("DATA_KEY_PREVIOUS") or "").split(",") if k.strip()]
     if config["DATA_KEY"] in ("", DEV_DATA_KEY):
         problems.append("DATA_KEY must be set (32 random bytes, base64; see README)")
+    else:
+        for name, value in keys:
+            if value and not _is_data_key(value):
+                problems.append(f"{name} must decode from base64 to exactly 32 random bytes")
     if problems:
         raise ConfigError(
             "refusing to start in production: " + "; ".join(problems)
             + " (for local development set CARELOOP_ENV=development)"
         )
+
+
+def _is_data_key(value: str) -> bool:
+    try:
+        return len(base64.b64decode(value, validate=True)) == 32
+    except (ValueError, TypeError):
+        return False
 
 
 def _normalise_db_url(url: str) -> str:

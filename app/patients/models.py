@@ -5,6 +5,7 @@ from sqlalchemy import BigInteger, Boolean, Date, Index, Integer, LargeBinary, S
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.core import clock
+from app.core.crypto import EncryptedText
 from tenants.db import Model, UTCDateTime
 from tenants.models import utcnow
 from tenants.scoping import TenantOwned, TenantScoped, tenant_fk
@@ -38,11 +39,12 @@ class Patient(TenantScoped, Model):
     mobile_last4: Mapped[str] = mapped_column(String(4))
     id_number_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
     id_number_index: Mapped[str | None] = mapped_column(String(64))
-    email: Mapped[str] = mapped_column(String(254), default="")
+    # sealed at rest (app/core/crypto.py); mobile and ID number above also keep a blind index for lookup
+    email: Mapped[str] = mapped_column(EncryptedText, nullable=True, default="")
     preferred_locale: Mapped[str] = mapped_column(String(10), default="zh_CN")
-    address: Mapped[str] = mapped_column(String(200), default="")
-    emergency_name: Mapped[str] = mapped_column(String(50), default="")
-    emergency_phone: Mapped[str] = mapped_column(String(20), default="")
+    address: Mapped[str] = mapped_column(EncryptedText, nullable=True, default="")
+    emergency_name: Mapped[str] = mapped_column(EncryptedText, nullable=True, default="")
+    emergency_phone: Mapped[str] = mapped_column(EncryptedText, nullable=True, default="")
     source_channel: Mapped[str] = mapped_column(String(20), default="walk_in")
     consent_version: Mapped[str] = mapped_column(String(20))
     consent_at: Mapped[datetime] = mapped_column(UTCDateTime)

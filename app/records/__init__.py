@@ -1,4 +1,5 @@
 """Health records: indicator catalogue, observations, report import, trends, alerts."""
+from app.core import keys
 from app.core.i18n import register_labels
 from tenants.services import on_tenant_created
 
@@ -13,8 +14,10 @@ def _install_catalogue(tenant, **_):
 def register(app) -> None:
     from app.records import admin_views, api, labels, mapping_views, merging, views
     from app.records.cli import records_cli
+    from app.records.models import ExamReport
 
     merging.listen()
+    keys.register(ExamReport, typed=("pending", "patient_hint"))
     app.register_blueprint(views.bp)
     app.register_blueprint(admin_views.bp)
     app.register_blueprint(mapping_views.bp)

@@ -14,6 +14,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
+from app.core.crypto import EncryptedJSON, EncryptedText
 from tenants.db import Model, UTCDateTime
 from tenants.models import utcnow
 from tenants.scoping import TenantScoped, tenant_fk
@@ -80,8 +81,8 @@ class ExamReport(TenantScoped, Model):
     label: Mapped[str] = mapped_column(String(200), default="")
     observed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     status: Mapped[str] = mapped_column(String(12), default="imported")  # imported | unmatched | discarded
-    pending: Mapped[dict | None] = mapped_column(JSON)    # the parsed report, while unmatched
-    patient_hint: Mapped[str] = mapped_column(String(200), default="")  # who the sender said it was
+    pending: Mapped[dict | None] = mapped_column(EncryptedJSON)  # the parsed report, while unmatched (sealed)
+    patient_hint: Mapped[str] = mapped_column(EncryptedText, nullable=True, default="")  # who the sender said (sealed)
     imported_by: Mapped[int | None] = mapped_column(BigInteger)       # the staff member, for an upload
     api_token_id: Mapped[int | None] = mapped_column(BigInteger)      # the lab system's token, for the API
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -5,7 +5,6 @@ why; then the index stands. On PostgreSQL (a database of its own, migrated
 as the owner under FORCE ROW LEVEL SECURITY, read back as the app role) and
 on SQLite."""
 import secrets
-from contextlib import contextmanager
 from datetime import date, time
 
 import psycopg
@@ -30,31 +29,25 @@ def _app_on(session_app, app_url: str, owner_url: str):
                        "DATABASE_OWNER_URL": owner_url})
 
 
-@contextmanager
-def _later_columns(owner_url: str):
-    """The columns later migrations add, there while the models write at
-    BEFORE and gone again before the upgrade (which adds them itself): the
-    seeding writes through today's models."""
-    from alembic.autogenerate import compare_metadata
-    from alembic.migration import MigrationContext
-    from alembic.operations import Operations
-
-    from tenants.db import db
-
+def _seed_at_before(owner_url: str, monkeypatch) -> dict:
+    """The duplicates the old code let through, in a database at BEFORE: the
+    schema is migrated to the head (so today's models can write), the index
+    is set aside while they do, then everything is migrated back down to
+    BEFORE, the data with it."""
+    upgrade()
     engine = sa.create_engine(owner_url)
     try:
-        with engine.begin() as conn:
-            added = [(diff[2], diff[3]) for diff in compare_metadata(MigrationContext.configure(conn), db.metadata)
-                     if isinstance(diff, tuple) and diff[0] == "add_column"]
-            operations = Operations(MigrationContext.configure(conn))
-            for table, column in added:
-                operations.add_column(table, column._copy())
-        yield
-        with engine.begin() as conn:
-            for table, column in added:
-                conn.execute(sa.text(f'ALTER TABLE "{table}" DROP COLUMN "{column.name}"'))
+        with engine.begin() as conn:  # a plain index of the same name: the way down drops it
+            conn.execute(sa.text("DROP INDEX uq_booking_orders_one_per_day"))
+            conn.execute(sa.text("CREATE INDEX uq_booking_orders_one_per_day ON booking_orders (tenant_id)"))
     finally:
         engine.dispose()
+    ids = _seed_duplicates(monkeypatch)
+    from tenants.db import db
+
+    db.session.remove()
+    downgrade(revision=BEFORE)
+    return ids
 
 
 def _seed_duplicates(monkeypatch) -> dict:
@@ -174,10 +167,7 @@ def test_migration_cancels_duplicates_on_postgresql(app, monkeypatch):
     try:
         with migrated.app_context():
             try:
-                upgrade(revision=BEFORE)
-                with _later_columns(_normalise_db_url(owner_url)):
-                    ids = _seed_duplicates(monkeypatch)
-                    db.session.remove()
+                ids = _seed_at_before(_normalise_db_url(owner_url), monkeypatch)
                 upgrade()  # as the owner, under FORCE ROW LEVEL SECURITY
                 _check(ids, monkeypatch)  # as the app role
                 db.session.remove()
@@ -202,10 +192,7 @@ def test_migration_cancels_duplicates_on_sqlite(app, tmp_path, monkeypatch):
     migrated = _app_on(app, url, url)
     with migrated.app_context():
         try:
-            upgrade(revision=BEFORE)
-            with _later_columns(url):
-                ids = _seed_duplicates(monkeypatch)
-                db.session.remove()
+            ids = _seed_at_before(url, monkeypatch)
             upgrade()
             _check(ids, monkeypatch)
             db.session.remove()
