@@ -66,9 +66,8 @@ def seed(app) -> dict:
 
     from app.booking import services as booking
     from app.booking.models import SlotTemplate
-    from app.core import crypto
+    from app.core import crypto, sessions
     from app.patients import services as patients
-    from app.portal import services as portal
     from app.portal.models import PortalAccount
     from app.seed import make_patient
     from tenants.context import tenant_context
@@ -105,7 +104,8 @@ def seed(app) -> dict:
                                         session_nonce=random_tokens.token_urlsafe(12))
                 db.session.add(account)
                 db.session.flush()
-                cookies.append("session=" + serializer.dumps({"portal_account": portal.session_token(account)}))
+                token = sessions.start("portal", account.id)  # a server-side session, as a sign-in opens
+                cookies.append("session=" + serializer.dumps({"portal_account": token}))
                 if i % 100 == 99:
                     db.session.commit()
             db.session.commit()

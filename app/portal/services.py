@@ -1,6 +1,6 @@
 """Patients' portal accounts: signing in with a code, finding or opening
-their card, and their orders. No request objects here; the views keep the
-session token."""
+their card, and their orders. No request objects here; the session (a
+server-side one, app/core/sessions.py) is app/portal/session.py."""
 import secrets
 from datetime import datetime
 
@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from app.booking import services as booking
-from app.core import audit, crypto
+from app.core import audit, crypto, sessions
 from app.patients import services as patients
 from app.portal import otp
 from app.portal.models import PortalAccount
@@ -46,27 +46,14 @@ def sign_in(raw_mobile: str, code: str, ip: str, *, now: datetime | None = None)
     return account
 
 
-def session_token(account: PortalAccount) -> str:
-    return f"{account.tenant_id}.{account.id}.{account.session_nonce}"
-
-
-def account_from_token(token: str | None) -> PortalAccount | None:
-    """The account a session token names, only on its own clinic."""
-    try:
-        tenant_text, account_text, nonce = (token or "").split(".", 2)
-        tenant_id, account_id = int(tenant_text), int(account_text)
-    except ValueError:
-        return None
-    if tenant_id != require_tenant_id():
-        return None
-    account = db.session.scalar(select(PortalAccount).where(PortalAccount.id == account_id))
-    if account is None or not secrets.compare_digest(account.session_nonce, nonce):
-        return None
-    return account
+def get_account(account_id: int) -> PortalAccount | None:
+    """The account a portal session belongs to (in this clinic only)."""
+    return db.session.scalar(select(PortalAccount).where(PortalAccount.id == account_id))
 
 
 def sign_out_everywhere(account: PortalAccount) -> None:
-    account.session_nonce = secrets.token_urlsafe(12)
+    """End every session of the account (the caller commits)."""
+    sessions.end_all("portal", account.id, reason="signed_out")
 
 
 def mobile_of(account: PortalAccount) -> str:
