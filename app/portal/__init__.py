@@ -3,9 +3,10 @@ the patient's own results and messages."""
 
 
 def register(app) -> None:
-    from app.portal import health_views, session, shop_views, views
+    from app.portal import health_views, session, session_views, shop_views, views
 
     app.register_blueprint(shop_views.bp)
     app.register_blueprint(views.bp)
+    app.register_blueprint(session_views.bp)
     app.jinja_env.globals["portal_account"] = session.current_account
     app.jinja_env.globals["portal_unread"] = health_views.unread

@@ -20,7 +20,24 @@ def current_account():
     if "portal_account" not in g:
         record = sessions.load(KIND, session.get(KEY))
         g.portal_account = services.get_account(record.subject_id) if record is not None else None
+        g.portal_session_id = record.id if g.portal_account is not None and record is not None else 0
     return g.portal_account
+
+
+def live(account) -> list:
+    """The account's sessions that still work (this browser's is ``current_id()``)."""
+    return sessions.live(KIND, account.id)
+
+
+def current_id() -> int:
+    current_account()
+    return g.get("portal_session_id", 0)
+
+
+def end_other(account, session_id: int) -> bool:
+    """End another session of the account (the caller commits); False if it is
+    this one, or not the account's, or no longer live."""
+    return session_id != current_id() and sessions.end_one(KIND, account.id, session_id)
 
 
 def start(account) -> None:
@@ -29,6 +46,7 @@ def start(account) -> None:
                                   user_agent=request.user_agent.string)
     session.permanent = False
     g.portal_account = account
+    g.portal_session_id = 0
 
 
 def end() -> None:

@@ -254,3 +254,24 @@ def test_ended_sessions_say_why(app, make_tenant, client_for):
     client = client_for(tenant, tenant.owner_email)
     client.submit("/logout")
     assert [r.end_reason for r in _session_rows(app, tenant)] == ["signed_out"]
+
+
+def test_the_portals_devices_page_ends_another_session(make_tenant, patient_client, pinned_clock):
+    tenant = make_tenant()
+    here = patient_client(tenant, "13911115555")
+    pinned_clock.shift(timedelta(seconds=61))  # a number gets one code a minute
+    there = patient_client(tenant, "13911115555")
+    page = here.get("/portal/sessions").get_data(as_text=True)
+    ends = re.findall(r'action="/portal/sessions/(\d+)/end"', page)
+    assert len(ends) == 1
+    response = here.post(f"/portal/sessions/{ends[0]}/end", data={"csrf_token": here.token})
+    assert response.status_code == 302
+    assert not _portal_signed_in(there) and _portal_signed_in(here)
+    other = patient_client(tenant, "13911116666")  # another patient's session is not found by its number
+    theirs = re.findall(r'action="/portal/sessions/(\d+)/end"', here.get("/portal/sessions").get_data(as_text=True))
+    assert theirs == []
+    pinned_clock.shift(timedelta(seconds=61))
+    mine = patient_client(tenant, "13911115555")
+    assert other.post(f"/portal/sessions/{_session_rows(other.application, tenant, 'portal')[-1].id}/end",
+                      data={"csrf_token": other.token}).status_code == 404
+    assert _portal_signed_in(mine)
