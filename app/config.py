@@ -90,8 +90,15 @@ DEFAULTS = {
     "LANGUAGES": ("zh_CN", "en"),
     "WTF_CSRF_TIME_LIMIT": None,
     "MAX_CONTENT_LENGTH": 20 * 1024 * 1024,
-    "LOGIN_MAX_FAILURES": 5,
-    "LOGIN_LOCK_MINUTES": 15,
+    # Staff sign-in throttling (app/auth/throttle.py): the first failures are free, then each try
+    # waits base * 2**n seconds up to the longest delay; failures are forgotten after a quiet spell;
+    # a client address may fail so many times per window.
+    "LOGIN_FREE_FAILURES": 3,
+    "LOGIN_DELAY_BASE_SECONDS": 1,
+    "LOGIN_DELAY_MAX_SECONDS": 60,
+    "LOGIN_FAILURE_MEMORY_SECONDS": 3600,
+    "LOGIN_ADDRESS_MAX_FAILURES": 30,
+    "LOGIN_ADDRESS_WINDOW_SECONDS": 900,
     "CONSENT_VERSION": "2026-01",
     "PAGE_SIZE": 20,
     "NOTIFY_BACKOFF_SECONDS": 15,

@@ -62,13 +62,11 @@ def make_app():
 
 def seed(app) -> dict:
     """The clinic, its slots and packages, patients with portal sessions."""
-    import secrets as random_tokens
 
     from app.booking import services as booking
     from app.booking.models import SlotTemplate
-    from app.core import crypto
+    from app.core import crypto, sessions
     from app.patients import services as patients
-    from app.portal import services as portal
     from app.portal.models import PortalAccount
     from app.seed import make_patient
     from tenants.context import tenant_context
@@ -101,11 +99,11 @@ def seed(app) -> dict:
                 data.id_number = ""
                 patient = patients.enrol(data, consent_version="bench")
                 account = PortalAccount(mobile_index=crypto.blind_index(data.mobile, tenant_id, "mobile"),
-                                        mobile_enc=crypto.encrypt(data.mobile, tenant_id), patient_id=patient.id,
-                                        session_nonce=random_tokens.token_urlsafe(12))
+                                        mobile_enc=crypto.encrypt(data.mobile, tenant_id), patient_id=patient.id)
                 db.session.add(account)
                 db.session.flush()
-                cookies.append("session=" + serializer.dumps({"portal_account": portal.session_token(account)}))
+                token = sessions.start("portal", account.id)  # a server-side session, as a sign-in opens
+                cookies.append("session=" + serializer.dumps({"portal_account": token}))
                 if i % 100 == 99:
                     db.session.commit()
             db.session.commit()

@@ -15,14 +15,20 @@ if ! redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1; then
   for _ in $(seq 1 30); do redis-cli -h 127.0.0.1 ping >/dev/null 2>&1 && break; sleep 1; done
 fi
 
-# careloop_owner owns the schema and runs migrations; careloop_app is what the
-# application connects as: it owns nothing and cannot bypass row-level security.
+# careloop_owner owns the schema, runs migrations and makes the platform changes
+# (creating and suspending clinics: `flask tenants ...` connects through
+# DATABASE_OWNER_URL); careloop_app is what the application connects as: it owns
+# nothing, cannot bypass row-level security, only reads tenants and domains (the
+# migrations grant that) and must not be able to become the owner.
 sql="DO \$\$ BEGIN
   IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'careloop_owner') THEN
     CREATE ROLE careloop_owner LOGIN CREATEDB PASSWORD 'careloop';
   END IF;
   IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'careloop_app') THEN
     CREATE ROLE careloop_app LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOBYPASSRLS PASSWORD 'careloop';
+  END IF;
+  IF pg_has_role('careloop_app', 'careloop_owner', 'MEMBER') THEN
+    REVOKE careloop_owner FROM careloop_app;
   END IF;
 END \$\$;"
 if [ "$(id -u)" = 0 ] && id postgres >/dev/null 2>&1; then

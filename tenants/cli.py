@@ -1,8 +1,9 @@
-"""``flask --app wsgi tenants create|list``."""
+"""``flask --app wsgi tenants create|suspend|resume|list``: platform
+changes, made as the database owner (DATABASE_OWNER_URL)."""
 import click
 from flask.cli import AppGroup
 
-from tenants.services import TenantError, create_tenant, list_tenants
+from tenants.services import TenantError, create_tenant, list_tenants, set_active
 
 tenants_cli = AppGroup("tenants", help="Create and list clinics (tenants).")
 
@@ -23,6 +24,28 @@ def create_command(slug, name, admin_email, admin_password, domains, timezone):
     except (TenantError, ValueError) as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo(f"created {tenant.slug} ({tenant.name}), id {tenant.id}")
+
+
+@tenants_cli.command("suspend")
+@click.argument("slug")
+def suspend_command(slug):
+    """Take a clinic offline: its addresses answer 404 and its daily work stops."""
+    try:
+        tenant = set_active(slug, False)
+    except TenantError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"suspended {tenant.slug}")
+
+
+@tenants_cli.command("resume")
+@click.argument("slug")
+def resume_command(slug):
+    """Bring a suspended clinic back."""
+    try:
+        tenant = set_active(slug, True)
+    except TenantError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"resumed {tenant.slug}")
 
 
 @tenants_cli.command("list")

@@ -70,7 +70,18 @@ def enable(op, table: str) -> None:
 
 def grant_app_role(op, table: str, privileges: str = "SELECT, INSERT, UPDATE, DELETE") -> None:
     """Give the application role (APP_DB_ROLE, default careloop_app) its rights
-    on one table, if that role exists. The app role owns nothing."""
+    on one table, if that role exists. The app role owns nothing. The
+    platform tables (``tenants``, ``domains``) get SELECT only: clinics are
+    created and suspended as the owner (tenants.services, the CLI)."""
+    _app_role_statement(op, f"GRANT {privileges} ON {table} TO {{role}}")
+
+
+def revoke_app_role(op, table: str, privileges: str) -> None:
+    """Take rights on one table away from the application role, if it exists."""
+    _app_role_statement(op, f"REVOKE {privileges} ON {table} FROM {{role}}")
+
+
+def _app_role_statement(op, statement: str) -> None:
     import os
 
     if op.get_bind().dialect.name != "postgresql":
@@ -79,7 +90,7 @@ def grant_app_role(op, table: str, privileges: str = "SELECT, INSERT, UPDATE, DE
     op.execute(
         f"""DO $$ BEGIN
               IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '{role}') THEN
-                GRANT {privileges} ON {table} TO {role};
+                {statement.format(role=role)};
               END IF;
             END $$"""
     )

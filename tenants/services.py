@@ -1,4 +1,8 @@
-"""Creating and listing tenants (platform operations)."""
+"""Creating, suspending and listing tenants (platform operations).
+
+The application's database role may only read ``tenants`` and ``domains``:
+the writes here go through the owner role (``tenants.db.as_owner``), and
+people reach them through the command line (``flask tenants ...``)."""
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -6,7 +10,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 
 from tenants.context import tenant_context
-from tenants.db import db
+from tenants.db import as_owner, db
 from tenants.models import Domain, Tenant
 from tenants.resolver import SLUG_RE
 
@@ -28,27 +32,41 @@ def on_tenant_created(step: Callable[..., None]) -> Callable[..., None]:
 
 
 def create_tenant(slug: str, name: str, *, domains: tuple[str, ...] = (), **setup) -> Tenant:
-    """Create a tenant and run the setup steps in one transaction."""
+    """Create a tenant and run the setup steps in one transaction, as the
+    database owner; returns the tenant as the caller's session reads it."""
     slug = slug.strip().lower()
     if not SLUG_RE.match(slug):
         raise TenantError("slug must be 1-40 lower-case letters, digits or hyphens")
-    if db.session.scalar(select(Tenant.id).where(Tenant.slug == slug)):
-        raise TenantError(f"a tenant with slug {slug!r} exists already")
     if not name.strip():
         raise TenantError("name is required")
-    tenant = Tenant(slug=slug, name=name.strip(), card_prefix=_card_prefix(slug))
-    db.session.add(tenant)
-    for host in domains:
-        db.session.add(Domain(host=host.lower(), tenant=tenant))
-    db.session.flush()
-    try:
+    with as_owner() as owner:
+        if owner.scalar(select(Tenant.id).where(Tenant.slug == slug)):
+            raise TenantError(f"a tenant with slug {slug!r} exists already")
+        tenant = Tenant(slug=slug, name=name.strip(), card_prefix=_card_prefix(slug))
+        owner.add(tenant)
+        for host in domains:
+            owner.add(Domain(host=host.lower(), tenant=tenant))
+        owner.flush()
         with tenant_context(tenant.id):
             for step in _setup_steps:
                 step(tenant, **setup)
-            db.session.commit()
-    except Exception:
-        db.session.rollback()
-        raise
+            owner.commit()
+        tenant_id = tenant.id
+    return db.session.get_one(Tenant, tenant_id)
+
+
+def set_active(slug: str, active: bool) -> Tenant:
+    """Suspend a clinic (its addresses answer 404, its daily work stops) or
+    resume it, as the database owner."""
+    with as_owner() as owner:
+        tenant = owner.scalar(select(Tenant).where(Tenant.slug == slug))
+        if tenant is None:
+            raise TenantError(f"no clinic with slug {slug!r}")
+        tenant.active = active
+        owner.commit()
+        tenant_id = tenant.id
+    tenant = db.session.get_one(Tenant, tenant_id)
+    db.session.refresh(tenant)
     return tenant
 
 

@@ -16,7 +16,8 @@ from tenants.db import db
 from tests.clock import clinic_today
 
 SKIP_ENDPOINTS = {"static", "auth.logout"}  # signing out would end the walk's session
-ARG_SAMPLES = {"code": "en", "key": "signin_code", "channel": "sms", "locale": "zh_CN", "action": "check_in"}
+ARG_SAMPLES = {"code": "en", "key": "signin_code", "channel": "sms", "locale": "zh_CN", "action": "check_in",
+               "reset_token": "no-such-link"}
 
 
 @pytest.fixture
@@ -56,13 +57,18 @@ def clinic_b(app, make_tenant, make_staff, make_patient):
         db.session.add(alert)
         mapping = TableMapping(name="乙方映射", mapping={"layout": "wide", "headers": ["乙方列"]})
         db.session.add(mapping)
+        from app.core import sessions
+
+        sessions.start("staff", staff.id, user_agent="乙方浏览器")
+        db.session.flush()
+        session_row = db.session.scalar(select(sessions.ServerSession))
         db.session.commit()
         ids = {"patient_id": patient.id, "item_id": item.id, "run_id": run.id, "staff_id": staff.id,
                "notification_id": message.id, "token": make_token(message), "report_id": report.id,
                "alert_id": alert.id, "token_id": token.id, "mapping_id": mapping.id,
-               "target_id": patient.id}
+               "target_id": patient.id, "session_id": session_row.id}
     markers = ["乙方秘密诊所", "乙方病人", patient.card_no, "secret.doctor@b.test", "13599998888",
-               "乙方过敏史", "card-b.pdf", "乙方报告", "乙方异常结果", "乙方系统", "乙方映射", "乙方列"]
+               "乙方过敏史", "card-b.pdf", "乙方报告", "乙方异常结果", "乙方系统", "乙方映射", "乙方列", "乙方浏览器"]
     ids.update(_tagging_ids(app, b, patient.id))
     markers += ["乙方规则", "乙方手工标签"]
     followup_ids, followup_markers = _followup_ids(app, b, patient.id)

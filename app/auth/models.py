@@ -1,18 +1,14 @@
-"""Staff accounts. A staff user belongs to exactly one clinic."""
-import secrets
+"""Staff accounts, their second factor and password-reset links. A staff
+user belongs to exactly one clinic; their sessions are app/core/sessions."""
 from datetime import datetime
 
-from sqlalchemy import Boolean, Integer, String, UniqueConstraint
+from sqlalchemy import BigInteger, Boolean, Index, LargeBinary, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.core.access import role_can
 from tenants.db import Model, UTCDateTime
 from tenants.models import utcnow
-from tenants.scoping import TenantScoped
-
-
-def new_nonce() -> str:
-    return secrets.token_urlsafe(12)
+from tenants.scoping import TenantScoped, tenant_fk
 
 
 class StaffUser(TenantScoped, Model):
@@ -24,12 +20,13 @@ class StaffUser(TenantScoped, Model):
     role: Mapped[str] = mapped_column(String(20))
     password_hash: Mapped[str] = mapped_column(String(255))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
-    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
-    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    # Rotated on deactivation and password change: every older session dies.
-    session_nonce: Mapped[str] = mapped_column(String(32), default=new_nonce)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    # The server-side session this request runs in (set by the user loader;
+    # not a column): the cookie holds "<tenant id>.<session token>".
+    session_token = ""
+    session_id = 0  # its id (0: none)
 
     # Flask-Login protocol
     @property
@@ -45,7 +42,50 @@ class StaffUser(TenantScoped, Model):
         return False
 
     def get_id(self) -> str:
-        return f"{self.tenant_id}.{self.id}.{self.session_nonce}"
+        return f"{self.tenant_id}.{self.session_token}"
 
     def can(self, permission: str) -> bool:
         return role_can(self.role, permission)
+
+
+class TwoFactor(TenantScoped, Model):
+    """A staff member's TOTP secret (encrypted), pending until a first code
+    confirms it; ``last_step`` refuses a code used before."""
+
+    __tablename__ = "staff_two_factor"
+    __table_args__ = (UniqueConstraint("tenant_id", "user_id"), tenant_fk("user_id", "staff_users", ondelete="CASCADE"))
+
+    user_id: Mapped[int] = mapped_column(BigInteger)
+    secret_enc: Mapped[bytes] = mapped_column(LargeBinary)
+    enabled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_step: Mapped[int | None] = mapped_column(BigInteger)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class RecoveryCode(TenantScoped, Model):
+    """A single-use recovery code: only its keyed hash is kept."""
+
+    __tablename__ = "staff_recovery_codes"
+    __table_args__ = (UniqueConstraint("tenant_id", "code_hash"),
+                      tenant_fk("user_id", "staff_users", ondelete="CASCADE"),
+                      Index("ix_staff_recovery_codes_tenant_user", "tenant_id", "user_id"))
+
+    user_id: Mapped[int] = mapped_column(BigInteger)
+    code_hash: Mapped[str] = mapped_column(String(64))
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class PasswordReset(TenantScoped, Model):
+    """An emailed link to set a new password: single use, 30 minutes, only
+    the token's hash kept."""
+
+    __tablename__ = "staff_password_resets"
+    __table_args__ = (UniqueConstraint("tenant_id", "token_hash"),
+                      tenant_fk("user_id", "staff_users", ondelete="CASCADE"),
+                      Index("ix_staff_password_resets_tenant_user", "tenant_id", "user_id", "created_at"))
+
+    user_id: Mapped[int] = mapped_column(BigInteger)
+    token_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -1,8 +1,11 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import SelectField
+from wtforms import IntegerField, SelectField, SelectMultipleField
+from wtforms.validators import InputRequired
+from wtforms.widgets import CheckboxInput, ListWidget
 
 from app.core import clock
+from app.core.access import ROLES
 
 
 class ProfileForm(FlaskForm):
@@ -11,3 +14,19 @@ class ProfileForm(FlaskForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.timezone.choices = [(name, name.replace("_", " ")) for name in clock.zone_choices()]
+
+
+class SignInForm(FlaskForm):
+    """How long sessions last and who must use two-factor sign-in."""
+
+    staff_idle_minutes = IntegerField(_l("Staff: sign out after this many idle minutes"), validators=[InputRequired()])
+    portal_idle_minutes = IntegerField(_l("Patients: sign out after this many idle minutes"),
+                                       validators=[InputRequired()])
+    absolute_hours = IntegerField(_l("Everyone: sign out this many hours after signing in"),
+                                  validators=[InputRequired()])
+    two_factor_roles = SelectMultipleField(_l("Roles that must use two-factor sign-in"), validate_choice=False,
+                                           widget=ListWidget(prefix_label=False), option_widget=CheckboxInput())
+
+    def __init__(self, *args, role_labels=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.two_factor_roles.choices = [(role, (role_labels or {}).get(role, role)) for role in ROLES]

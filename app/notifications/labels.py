@@ -7,6 +7,7 @@ CHANNEL = {"email": _l("Email"), "sms": _l("SMS"), "inapp": _l("In-app")}
 CATEGORY = {"security": _l("security"), "care": _l("care"), "marketing": _l("marketing")}
 TEMPLATE = {
     "signin_code": _l("Sign-in code"),
+    "staff_password_reset": _l("Password reset link (to staff)"),
     "booking_confirmation": _l("Booking confirmation"),
     "booking_reminder": _l("Booking reminder"),
     "followup_reminder": _l("Follow-up reminder"),

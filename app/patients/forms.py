@@ -39,6 +39,15 @@ class EnrolForm(PatientForm):
                            validators=[DataRequired(message=_l("Consent is required to open a card."))])
 
 
+class EditForm(PatientForm):
+    """The edit page: the identifiers are shown masked, never filled in; a
+    field left empty keeps the stored number."""
+
+    mobile = TelField(_l("New mobile number"), validators=[Optional(), Length(max=20)])
+    id_number = StringField(_l("New resident ID number"), validators=[Optional(), Length(max=20)])
+    remove_id_number = BooleanField(_l("Remove the recorded ID number"))
+
+
 class HistoryForm(FlaskForm):
     kind = SelectField(_l("Kind"), choices=list(labels.HISTORY_KIND.items()))
     description = StringField(_l("Description"), validators=[DataRequired(), Length(max=200), NoMarkup()])

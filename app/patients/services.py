@@ -269,8 +269,37 @@ def verify_identity(patient: Patient) -> bool:
     return True
 
 
-def edit(patient: Patient, data: PatientData) -> None:
-    data = validate(data)
+def _keep_blank_identifiers(patient: Patient, data: PatientData, remove_id_number: bool) -> set[str]:
+    """Fill the identifiers left blank with the stored ones; which were kept."""
+    mobile, id_number = identifiers(patient)
+    kept: set[str] = set()
+    if not (data.mobile or "").strip():
+        data.mobile, kept = mobile, kept | {"mobile"}
+    if remove_id_number:
+        data.id_number = ""
+    elif not (data.id_number or "").strip() and id_number:
+        data.id_number, kept = id_number, kept | {"id_number"}
+    return kept
+
+
+def validate_edit(patient: Patient, data: PatientData, *, remove_id_number: bool = False) -> PatientData:
+    """``validate`` for the edit page, which shows the mobile and ID numbers
+    masked: one left blank keeps the stored value (changing it means typing
+    the new one), and ``remove_id_number`` clears the ID number. A problem
+    with a kept value is told without showing it."""
+    kept = _keep_blank_identifiers(patient, data, remove_id_number)
+    try:
+        return validate(data)
+    except PatientError as exc:
+        for name in kept & exc.errors.keys():
+            exc.errors[name] = _("The recorded number does not fit the other details: correct them, "
+                                 "or type the number again.")
+        raise
+
+
+def edit(patient: Patient, data: PatientData, *, remove_id_number: bool = False) -> None:
+    """Save the edit page (see validate_edit for the identifiers)."""
+    data = validate_edit(patient, data, remove_id_number=remove_id_number)
     index = crypto.blind_index(data.id_number, patient.tenant_id, ID_PURPOSE) if data.id_number else None
     if index and _duplicate_id(index, except_id=patient.id):
         raise PatientError({"id_number": _("A patient with this ID number has a card already.")})
@@ -406,6 +435,10 @@ def identifiers(patient: Patient) -> tuple[str, str | None]:
 
 def masked_mobile(patient: Patient) -> str:
     return identity.mask_mobile(crypto.decrypt(patient.mobile_enc, patient.tenant_id))
+
+
+def masked_id_number(patient: Patient) -> str:
+    return identity.mask_id(crypto.decrypt(patient.id_number_enc, patient.tenant_id))
 
 
 def search(raw_query: str = "", *, page: int = 1, page_size: int = 20, archived: bool = False,

@@ -12,7 +12,7 @@ from app.core.errors import found_or_404
 from app.core.htmx import render
 from app.core.validators import required
 from app.patients import labels, services
-from app.patients.forms import EnrolForm, HistoryForm, LifestyleForm, PatientForm
+from app.patients.forms import EditForm, EnrolForm, HistoryForm, LifestyleForm, PatientForm
 from app.tagging import services as tagging
 from tenants.db import db
 
@@ -51,13 +51,16 @@ def _attach_errors(form, errors: dict[str, str]) -> None:
             field.errors = list(field.errors or []) + [message]
 
 
-def _validate_all(form: PatientForm) -> bool:
+def _validate_all(form: PatientForm, patient=None) -> bool:
     """Run the form's checks and the service's together, so every problem
     shows at once rather than one round at a time."""
     valid = form.validate_on_submit()
     if request.method == "POST" and not valid:
         try:
-            services.validate(_form_data(form))
+            if patient is None:
+                services.validate(_form_data(form))
+            else:
+                services.validate_edit(patient, _form_data(form), remove_id_number=_removing_id(form))
         except services.PatientError as exc:
             _attach_errors(form, {k: v for k, v in exc.errors.items() if not getattr(form, k).errors})
     return valid
@@ -135,17 +138,20 @@ def identifiers(patient_id: int):
                            id_masked=not show_id)
 
 
+def _removing_id(form: PatientForm) -> bool:
+    return bool(getattr(form, "remove_id_number", None) and form.remove_id_number.data)
+
+
 @bp.route("/<id:patient_id>/edit", methods=["GET", "POST"])
 @requires("patients.edit")
 def edit(patient_id: int):
+    """The mobile and ID numbers show masked; the full values only through
+    the detail page's audited reveal (offered here too, by permission)."""
     patient = found_or_404(services.get(patient_id))
-    form = _assignment_choices(PatientForm(), patient)
-    if request.method == "GET":
-        mobile, id_number = services.identifiers(patient)
-        form = _assignment_choices(PatientForm(obj=patient, mobile=mobile, id_number=id_number or ""), patient)
-    elif _validate_all(form):
+    form = _assignment_choices(EditForm() if request.method == "POST" else EditForm(obj=patient), patient)
+    if request.method == "POST" and _validate_all(form, patient):
         try:
-            services.edit(patient, _form_data(form))
+            services.edit(patient, _form_data(form), remove_id_number=_removing_id(form))
         except services.PatientError as exc:
             db.session.rollback()
             _attach_errors(form, exc.errors)
@@ -154,7 +160,9 @@ def edit(patient_id: int):
             flash(_("Changes saved."))
             return redirect(url_for("patients.detail", patient_id=patient.id))
     status = 400 if form.errors else 200
-    return render_template("patients/edit.html", form=form, patient=patient), status
+    return render_template("patients/edit.html", form=form, patient=patient,
+                           masked_mobile=services.masked_mobile(patient),
+                           masked_id_number=services.masked_id_number(patient)), status
 
 
 @bp.route("/<id:patient_id>/lifestyle", methods=["POST"])

@@ -4,12 +4,13 @@ from app.core import keys
 
 
 def register(app) -> None:
-    from app.portal import health_views, services, session, shop_views, views
+    from app.portal import health_views, services, session, session_views, shop_views, views
     from app.portal.models import PortalAccount
 
     services.listen()
     keys.register(PortalAccount, blobs=("mobile_enc",))
     app.register_blueprint(shop_views.bp)
     app.register_blueprint(views.bp)
+    app.register_blueprint(session_views.bp)
     app.jinja_env.globals["portal_account"] = session.current_account
     app.jinja_env.globals["portal_unread"] = health_views.unread

@@ -22,7 +22,6 @@ class PortalAccount(TenantScoped, Model):
     mobile_index: Mapped[str] = mapped_column(String(64))
     mobile_enc: Mapped[bytes] = mapped_column(LargeBinary)
     patient_id: Mapped[int | None] = mapped_column(BigInteger)
-    session_nonce: Mapped[str] = mapped_column(String(32))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_signin_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 

@@ -1,14 +1,13 @@
 """Patients' portal accounts: signing in with a code, finding or opening
-their card, and their orders. No request objects here; the views keep the
-session token."""
-import secrets
+their card, and their orders. No request objects here; the session (a
+server-side one, app/core/sessions.py) is app/portal/session.py."""
 from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from app.booking import services as booking
-from app.core import audit, crypto, events
+from app.core import audit, crypto, events, sessions
 from app.patients import services as patients
 from app.portal import otp
 from app.portal.models import PortalAccount
@@ -29,8 +28,7 @@ def sign_in(raw_mobile: str, code: str, ip: str, *, now: datetime | None = None)
     mobile = otp.normalise(raw_mobile)
     account = db.session.scalar(select(PortalAccount).where(PortalAccount.mobile_index == index))
     if account is None:
-        account = PortalAccount(mobile_index=index, mobile_enc=crypto.encrypt(mobile, require_tenant_id()),
-                                session_nonce=secrets.token_urlsafe(12))
+        account = PortalAccount(mobile_index=index, mobile_enc=crypto.encrypt(mobile, require_tenant_id()))
         try:
             with db.session.begin_nested():
                 db.session.add(account)
@@ -122,31 +120,19 @@ def listen() -> None:
 
 # --------------------------------------------------------------- sessions
 
-def session_token(account: PortalAccount) -> str:
-    return f"{account.tenant_id}.{account.id}.{account.session_nonce}"
-
-
-def account_from_token(token: str | None) -> PortalAccount | None:
-    """The account a session token names, only on its own clinic, read on
-    every request: a token of before an unlink (the nonce changed) or of an
-    account whose card no longer has its number is refused."""
-    try:
-        tenant_text, account_text, nonce = (token or "").split(".", 2)
-        tenant_id, account_id = int(tenant_text), int(account_text)
-    except ValueError:
-        return None
-    if tenant_id != require_tenant_id():
-        return None
+def get_account(account_id: int) -> PortalAccount | None:
+    """The account a portal session belongs to (in this clinic only), read
+    on every request: an account whose card no longer has its number is
+    refused (signing in again sorts the link out)."""
     account = db.session.scalar(select(PortalAccount).where(PortalAccount.id == account_id))
-    if account is None or not secrets.compare_digest(account.session_nonce, nonce):
+    if account is not None and account.patient_id is not None and patient_of(account) is None:
         return None
-    if account.patient_id is not None and patient_of(account) is None:
-        return None  # the link is stale: signing in again sorts it out
     return account
 
 
 def sign_out_everywhere(account: PortalAccount) -> None:
-    account.session_nonce = secrets.token_urlsafe(12)
+    """End every session of the account (the caller commits)."""
+    sessions.end_all("portal", account.id, reason="signed_out")
 
 
 def mobile_of(account: PortalAccount) -> str:

@@ -50,8 +50,8 @@ def verify_code():
             db.session.commit()
             form.code.errors = list(form.code.errors) + [exc.message]
         else:
-            db.session.commit()
             session.start(account)
+            db.session.commit()
             flash(_("You are signed in."))
             return redirect(target)
     form.next.data = target
@@ -62,6 +62,7 @@ def verify_code():
 @public
 def sign_out():
     session.end()
+    db.session.commit()
     flash(_("You are signed out."))
     return redirect(url_for("shop.index"))
 

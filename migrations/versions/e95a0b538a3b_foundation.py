@@ -173,8 +173,10 @@ def upgrade():
         # The audit trail is append-only for the application.
         rls.grant_app_role(op, table, "SELECT, INSERT" if table == "audit_events" else
                            "SELECT, INSERT, UPDATE, DELETE")
-    rls.grant_app_role(op, "tenants", "SELECT, INSERT, UPDATE")
-    rls.grant_app_role(op, "domains", "SELECT, INSERT, UPDATE, DELETE")
+    # The platform tables are read-only for the application (clinics are
+    # created and suspended as the owner, through the command line).
+    rls.grant_app_role(op, "tenants", "SELECT")
+    rls.grant_app_role(op, "domains", "SELECT")
 
 
 def downgrade():
