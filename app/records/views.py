@@ -118,7 +118,7 @@ def bulk_import():
         upload = form.file.data
         data = upload.read(importer.MAX_BYTES + 1)
         mapping = _mapping(form.mapping.data or "")
-        if len(data) > INLINE_LIMIT:
+        if importer.needs_job(data, INLINE_LIMIT):
             run = jobs.start("report_import", "app.records.jobs.import_upload", requested_by=current_user.id,
                              key=_stash(data), filename=upload.filename or "", mapping=mapping,
                              locale=str(get_locale()))
