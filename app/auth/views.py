@@ -1,5 +1,4 @@
 import secrets
-from urllib.parse import urlsplit
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import format_datetime
@@ -11,6 +10,7 @@ from app.auth.forms import LoginForm, StaffForm, StaffUpdateForm
 from app.core import audit
 from app.core.access import public, requires
 from app.core.htmx import render
+from app.core.redirects import safe_target
 from app.core.validators import required
 from tenants.db import db
 
@@ -18,11 +18,7 @@ bp = Blueprint("auth", __name__)
 
 
 def _safe_next(target: str | None) -> str:
-    if target:
-        parts = urlsplit(target)
-        if not parts.scheme and not parts.netloc and target.startswith("/") and not target.startswith("//"):
-            return target
-    return url_for("home.dashboard")
+    return safe_target(target, url_for("home.dashboard"))
 
 
 @bp.route("/login", methods=["GET", "POST"])

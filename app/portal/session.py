@@ -1,9 +1,8 @@
 """The patient's session: a key of its own in the signed session cookie,
 apart from the staff sign-in, valid only on its clinic's host."""
-from urllib.parse import urlsplit
-
 from flask import g, redirect, request, session, url_for
 
+from app.core.redirects import safe_target
 from app.portal import services
 
 KEY = "portal_account"
@@ -29,13 +28,8 @@ def end() -> None:
 
 
 def safe_next(target: str | None, default: str) -> str:
-    """Only a path on this host (no scheme, no //host)."""
-    if not target:
-        return default
-    parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//") or "\\" in target:
-        return default
-    return target
+    """Only a path on this host (app.core.redirects, the one gate for request-named redirects)."""
+    return safe_target(target, default)
 
 
 def to_sign_in():
