@@ -10,7 +10,7 @@ bp = Blueprint("audit", __name__, url_prefix="/audit")
 
 def _int_arg(name: str) -> int | None:
     value = request.args.get(name, "")
-    return int(value) if value.isdigit() and len(value) <= 19 else None
+    return int(value) if value.isdecimal() and len(value) <= 19 else None
 
 
 @bp.route("")

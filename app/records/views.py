@@ -26,7 +26,7 @@ def _mapping_choices():
 
 
 def _mapping(choice: str) -> dict | None:
-    if not choice.isdigit():
+    if not (choice.isdecimal() and len(choice) <= 18):
         return None
     row = db.session.scalar(select(TableMapping).where(TableMapping.id == int(choice)))
     return row.mapping if row else None
