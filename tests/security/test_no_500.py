@@ -267,3 +267,25 @@ def test_a_package_price_that_is_no_amount_is_a_message(make_tenant, client_for,
     response = _post(client, dict(form, fields=fields), "price", value, client.csrf())
     assert response.status_code == 400, response.status_code
     assert re.search(r"Enter the price|price is too high|价格", response.get_data(as_text=True))
+
+
+def test_a_result_whose_alert_exists_raises_no_second_one(app, make_tenant, make_patient):
+    """raise_for on a result that already has its alert (stored again, made current again)."""
+    from datetime import datetime, timezone
+
+    from app.patients import services as patients
+    from app.records import alerts
+    from app.records import services as records
+    from app.records.models import Alert
+
+    tenant = make_tenant()
+    patient = make_patient(tenant)
+    with app.app_context(), tenant_context(tenant.id):
+        p = patients.get(patient.id)
+        glucose = records.indicator_by_code("14771-0")
+        stored = records.store(p, records.Value(glucose, "30", "mmol/L", datetime(2025, 1, 1, tzinfo=timezone.utc),
+                                                lab_flag="HH"))
+        assert len(alerts.raise_for(p, [stored.observation])) == 1
+        assert alerts.raise_for(p, [stored.observation]) == []
+        db.session.commit()
+        assert db.session.query(Alert).count() == 1
