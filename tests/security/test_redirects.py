@@ -73,6 +73,9 @@ def test_staff_sign_in_never_follows_next_elsewhere(make_tenant, client_for, tar
     client = client_for(tenant)
     response = client.submit("/login", {"email": tenant.owner_email, "password": "correct-horse-battery"},
                              query_string={"next": target})
+    if "\x00" in target:  # refused before any view by the input guard (tests/security/test_no_500.py)
+        assert response.status_code == 400 and "Location" not in response.headers
+        return
     assert response.status_code == 302 and _stays_here(response.headers["Location"]), response.headers["Location"]
 
 
@@ -80,6 +83,9 @@ def test_staff_sign_in_never_follows_next_elsewhere(make_tenant, client_for, tar
 def test_the_portal_sign_in_keeps_only_a_path_here(make_tenant, client_for, target):
     tenant = make_tenant()
     client = client_for(tenant)
+    if "\x00" in target:  # refused before any view by the input guard
+        assert client.get("/portal/sign-in", query_string={"next": target}).status_code == 400
+        target = target.replace("\x00", "")
     page = client.get("/portal/sign-in", query_string={"next": target}).get_data(as_text=True)
     kept = re.search(r'name="next"[^>]*value="([^"]*)"|value="([^"]*)"[^>]*name="next"', page)
     value = (kept.group(1) or kept.group(2)) if kept else ""
