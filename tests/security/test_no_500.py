@@ -51,8 +51,9 @@ NOT_FORMS = {
     "portal.messages_read_all": "offered only when the patient has messages; tests/portal post to it",
     "shop.book": "its form follows a chosen day and slot (htmx); tests/portal post to it",
 }
-# tables whose rows a refusal may add: the audit trail and the counters behind sign-in limits
-MAY_CHANGE_ON_REFUSAL = {"audit_events", "portal_signin_attempts", "portal_codes", "notifications"}
+# tables whose rows a refusal may add: the audit trail (failed sign-ins), the portal's sign-in codes and
+# events behind its limits, and the text message that carries a code
+MAY_CHANGE_ON_REFUSAL = {"audit_events", "portal_signin_codes", "portal_signin_events", "notifications"}
 
 
 class _Forms(HTMLParser):
