@@ -38,7 +38,7 @@ def create_app(config: dict | None = None) -> Flask:
     install_rls_hook()
     txn.install()
 
-    from app.core import errors, i18n, ids, jobs, sqlite, tenancy
+    from app.core import errors, headers, i18n, ids, inputs, jobs, sqlite, tenancy
 
     ids.register(app)
     sqlite.register(app)
@@ -46,6 +46,8 @@ def create_app(config: dict | None = None) -> Flask:
     tenancy.register(app)
     csrf.init_app(app)  # after tenancy: an unknown host is a 404 before anything else
     errors.register(app)
+    headers.register(app)
+    inputs.register(app)  # after tenancy and CSRF: an unknown host or a forged post is refused first
     jobs.register(app)
 
     from app.audit import register as register_audit

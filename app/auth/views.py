@@ -2,7 +2,6 @@
 or its role requires one), forgotten passwords, signing out, and the staff
 page. Between the password and the code the signed cookie holds only who is
 half-way (five minutes at most); a session is opened once both passed."""
-from urllib.parse import urlsplit
 
 from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, session, url_for
 from flask_babel import get_locale
@@ -14,6 +13,7 @@ from app.auth.forms import CodeForm, ForgotForm, LoginForm, NewPasswordForm, Sta
 from app.core.access import public, requires
 from app.core.clock import utcnow
 from app.core.htmx import render
+from app.core.redirects import safe_target
 from app.core.validators import required
 from app.notifications import services as notifications
 from tenants.db import db
@@ -25,11 +25,7 @@ PENDING_SECONDS = 300
 
 
 def _safe_next(target: str | None) -> str:
-    if target:
-        parts = urlsplit(target)
-        if not parts.scheme and not parts.netloc and target.startswith("/") and not target.startswith("//"):
-            return target
-    return url_for("home.dashboard")
+    return safe_target(target, url_for("home.dashboard"))
 
 
 def _address() -> str:

@@ -76,9 +76,10 @@ def parse_price(raw: str) -> int:
         value = Decimal(text)
     except InvalidOperation:
         raise ValueError(_("Enter the price in yuan, like 1280 or 1280.50.")) from None
-    # "inf" and "NaN" get here: their exponent is a letter ('F', 'n'), and comparing it raises TypeError
-    if value < 0 or value.as_tuple().exponent < -2:  # type: ignore[operator]  # behaviour kept; a known gap
+    if not value.is_finite() or value < 0 or int(value.as_tuple().exponent) < -2:  # "inf", "NaN": no amount
         raise ValueError(_("Enter the price in yuan, like 1280 or 1280.50."))
+    if value > Decimal(MAX_PRICE_FEN) / 100:  # before multiplying: "1e999999" is finite and enormous
+        raise ValueError(_("The price is too high."))
     fen = int(value * 100)
     if fen > MAX_PRICE_FEN:
         raise ValueError(_("The price is too high."))

@@ -39,9 +39,11 @@ class ClinicClock(TenantOwned, Model):
 
 
 def is_zone(name: str) -> bool:
+    if not name or len(name) > 64:  # IANA names are short; a long one would reach the file system as a path
+        return False
     try:
         ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):
         return False
     return True
 

@@ -1,6 +1,12 @@
 """Error pages that say nothing of any tenant beyond the one on screen."""
-from flask import abort, g, render_template
+import logging
+
+from flask import abort, current_app, has_request_context, render_template, request
 from flask_wtf.csrf import CSRFError
+
+from tenants.db import db
+
+log = logging.getLogger(__name__)
 
 
 class FieldErrors(ValueError):
@@ -31,24 +37,70 @@ def found_or_404(found):
     return found
 
 
+def answer_errors_in(app, prefix: str, answer) -> None:
+    """Requests under ``prefix`` (an API) get every error page from ``answer(status, message)``
+    in their own format (an HL7 ACK, a FHIR OperationOutcome), never an HTML page."""
+    app.extensions.setdefault("careloop_error_formats", []).append((prefix, answer))
+
+
+def _own_format(status: int, message: str):
+    if not has_request_context():
+        return None
+    for prefix, answer in current_app.extensions.get("careloop_error_formats", []):
+        if request.path.startswith(prefix):
+            return answer(status, message)
+    return None
+
+
+def _page(template: str, status: int, **context):
+    return _own_format(status, context.pop("message", "")) or (render_template(template, **context), status)
+
+
+_BARE_500 = ("<!doctype html><meta charset=utf-8><title>Something went wrong</title>"
+             "<h1>Something went wrong · 出错了</h1><p>The error was logged. Please try again in a moment.</p>")
+
+
 def register(app) -> None:
     @app.errorhandler(404)
     def not_found(_exc):
-        return render_template("errors/404.html"), 404
+        return _page("errors/404.html", 404, message="not found")
 
     @app.errorhandler(403)
     def forbidden(_exc):
-        return render_template("errors/403.html"), 403
+        return _page("errors/403.html", 403, message="forbidden")
+
+    @app.errorhandler(405)
+    def not_allowed(exc):
+        return _own_format(405, "method not allowed") or exc
 
     @app.errorhandler(CSRFError)
     def csrf_failed(exc):
-        return render_template("errors/400.html", reason=exc.description), 400
+        return _page("errors/400.html", 400, reason=None, message=exc.description)
+
+    @app.errorhandler(400)
+    def bad_request(exc):
+        return _page("errors/400.html", 400, reason=None, message=getattr(exc, "description", "bad request"))
 
     @app.errorhandler(413)
     def too_large(_exc):
-        return render_template("errors/400.html", reason=None), 413
+        limit = current_app.config.get("MAX_CONTENT_LENGTH") or 0
+        return _page("errors/400.html", 413, reason=None,
+                     message=f"the request body is larger than {limit // 2**20} MB")
 
     @app.errorhandler(500)
     def server_error(_exc):
-        g.tenant = g.get("tenant")
-        return render_template("errors/500.html"), 500
+        """Robust after any failure: the failed transaction is rolled back before the page (which
+        reads the database for the top bar) renders, and a page that still fails is a bare one."""
+        try:
+            db.session.rollback()
+        except Exception:
+            log.exception("rollback before the error page failed")
+        try:
+            return _page("errors/500.html", 500, message="internal error: the error was logged")
+        except Exception:
+            log.exception("the error page failed")
+            try:
+                db.session.rollback()
+            except Exception:
+                pass
+            return _BARE_500, 500, {"Content-Type": "text/html; charset=utf-8"}

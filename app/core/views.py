@@ -1,12 +1,11 @@
 """Views shared by every capability: language, job progress, downloads."""
-from urllib.parse import urlsplit
-
 from flask import Blueprint, Response, abort, current_app, redirect, render_template, request, session
 from flask_login import current_user
 
 from app.core import audit, jobs, storage
 from app.core.access import public, requires
 from app.core.errors import found_or_404
+from app.core.redirects import back_to_referrer
 from tenants.db import db
 
 bp = Blueprint("core", __name__)
@@ -25,11 +24,7 @@ def set_language(code: str):
     if code not in current_app.config["LANGUAGES"]:
         abort(404)
     session["lang"] = code
-    back = request.referrer or "/"
-    parts = urlsplit(back)
-    if parts.netloc and parts.netloc != request.host:
-        back = "/"
-    return redirect(parts.path + (f"?{parts.query}" if parts.query else "") if parts.netloc else back)
+    return redirect(back_to_referrer(request.referrer, request.host))
 
 
 @bp.route("/jobs/<id:run_id>")

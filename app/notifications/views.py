@@ -18,7 +18,7 @@ bp = Blueprint("notifications", __name__)
 
 def _arg_id(name: str) -> int | None:
     value = request.args.get(name, "")
-    return int(value) if value.isdigit() and len(value) <= 18 else None
+    return int(value) if value.isdecimal() and len(value) <= 18 else None
 
 
 @bp.route("/notifications")

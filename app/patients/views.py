@@ -9,7 +9,7 @@ from app.auth import services as staff
 from app.core import audit, identity, jobs
 from app.core.access import requires
 from app.core.errors import found_or_404
-from app.core.htmx import render
+from app.core.htmx import render, wants_partial
 from app.core.validators import required
 from app.patients import labels, services
 from app.patients.forms import EditForm, EnrolForm, HistoryForm, LifestyleForm, PatientForm
@@ -68,7 +68,7 @@ def _validate_all(form: PatientForm, patient=None) -> bool:
 
 def _page_arg() -> int:
     value = request.args.get("page", "1")
-    return int(value) if value.isdigit() and 0 < len(value) < 7 else 1
+    return int(value) if value.isdecimal() and 0 < len(value) < 7 else 1
 
 
 @bp.route("")
@@ -77,7 +77,7 @@ def index():
     archived = request.args.get("archived") == "1" and current_user.can("patients.archive")
     tags = tagging.all_tags()
     known = {t.id for t in tags}
-    wanted = [int(v) for v in request.args.getlist("tag")[:10] if v.isdigit() and len(v) < 20 and int(v) in known]
+    wanted = [int(v) for v in request.args.getlist("tag")[:10] if v.isdecimal() and len(v) < 20 and int(v) in known]
     result = services.search(request.args.get("q", "")[:100], page=_page_arg(),
                              page_size=current_app.config["PAGE_SIZE"], archived=archived,
                              also=[functools.partial(tagging.having_tag, tag_id=tag_id) for tag_id in wanted])
@@ -113,15 +113,29 @@ def detail(patient_id: int):
     patient = found_or_404(services.get(patient_id))
     audit.record_opened(patient.id)
     db.session.commit()
+    return render_template("patients/detail.html", **_detail_context(patient))
+
+
+def _detail_context(patient, **given) -> dict:
+    """Everything the patient page shows; ``given`` (a form with its errors) replaces its part."""
     assignees = {name: staff.get_staff(getattr(patient, name)) if getattr(patient, name) else None
                  for name in ("responsible_doctor_id", "health_manager_id")}
-    return render_template("patients/detail.html", patient=patient, assignees=assignees,
-                           patient_tags=tagging.patient_tags(patient.id),
-                           tag_names=[t.name for t in tagging.all_tags()],
-                           history=services.history(patient), history_form=HistoryForm(),
-                           lifestyle_form=LifestyleForm(obj=patient),
-                           masked_mobile=services.masked_mobile(patient),
-                           card_jobs=jobs.recent_runs("member_card", patient_id=patient.id))
+    context = dict(patient=patient, assignees=assignees,
+                   patient_tags=tagging.patient_tags(patient.id),
+                   tag_names=[t.name for t in tagging.all_tags()],
+                   history=services.history(patient), history_form=HistoryForm(formdata=None),
+                   lifestyle_form=LifestyleForm(formdata=None, obj=patient),
+                   masked_mobile=services.masked_mobile(patient),
+                   card_jobs=jobs.recent_runs("member_card", patient_id=patient.id))
+    context.update(given)
+    return context
+
+
+def _page_or_partial(partial: str, patient, **given):
+    """An htmx request gets the section; a plain form post (no script) the whole page around it."""
+    if wants_partial():
+        return render_template(partial, patient=patient, labels=labels, **given)
+    return render_template("patients/detail.html", **_detail_context(patient, **given))
 
 
 @bp.route("/<id:patient_id>/identifiers")
@@ -177,13 +191,13 @@ def lifestyle(patient_id: int):
         saved = True
     else:
         saved = False
-    return render("patients/detail.html", "patients/_lifestyle.html", patient=patient, labels=labels,
-                  lifestyle_form=form, saved=saved), (200 if saved else 400)
+    return _page_or_partial("patients/_lifestyle.html", patient, lifestyle_form=form,
+                            saved=saved), (200 if saved else 400)
 
 
 def _render_history(patient, form, status=200):
-    return render("patients/detail.html", "patients/_history.html", patient=patient, labels=labels,
-                  history=services.history(patient), history_form=form), status
+    return _page_or_partial("patients/_history.html", patient, history=services.history(patient),
+                            history_form=form), status
 
 
 @bp.route("/<id:patient_id>/history", methods=["POST"])

@@ -3,11 +3,11 @@ kind "portal") whose token is a key of its own in the signed session cookie,
 apart from the staff sign-in, and found only in its clinic. Signing out ends
 it on the server; it also ends after idling (15 minutes unless the clinic
 says otherwise) and after 12 hours."""
-from urllib.parse import urlsplit
 
 from flask import g, redirect, request, session, url_for
 
 from app.core import sessions
+from app.core.redirects import safe_target
 from app.portal import services
 
 KEY = "portal_account"
@@ -56,13 +56,8 @@ def end() -> None:
 
 
 def safe_next(target: str | None, default: str) -> str:
-    """Only a path on this host (no scheme, no //host)."""
-    if not target:
-        return default
-    parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//") or "\\" in target:
-        return default
-    return target
+    """Only a path on this host (app.core.redirects, the one gate for request-named redirects)."""
+    return safe_target(target, default)
 
 
 def to_sign_in():

@@ -1,5 +1,6 @@
 """Health records: indicator catalogue, observations, report import, trends, alerts."""
 from app.core import keys
+from app.core.errors import answer_errors_in
 from app.core.i18n import register_labels
 from tenants.services import on_tenant_created
 
@@ -22,6 +23,7 @@ def register(app) -> None:
     app.register_blueprint(admin_views.bp)
     app.register_blueprint(mapping_views.bp)
     app.register_blueprint(api.bp)
+    answer_errors_in(app, "/api/", api.error_answer)
     app.cli.add_command(records_cli)
     app.jinja_env.globals.update(alert_count=views.alert_count)
     register_labels(app, "records", labels)

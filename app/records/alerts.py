@@ -25,6 +25,10 @@ def raise_for(patient, observations: list[Observation]) -> list[Alert]:
     """Create alerts for new observations (the caller commits); the doctor is
     told through the notification outbox after commit."""
     flagged = [o for o in observations if o.flag in CRITICAL + ABNORMAL and not o.superseded_by]
+    if flagged:  # one alert per result: a result stored again (or made current again) keeps the one it has
+        alerted = set(db.session.scalars(select(Alert.observation_id).where(
+            Alert.observation_id.in_([o.id for o in flagged]))))
+        flagged = [o for o in flagged if o.id not in alerted]
     if not flagged:
         return []
     previous = results.previous_flags(patient.id, [o for o in flagged if o.flag not in CRITICAL])

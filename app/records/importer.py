@@ -10,21 +10,22 @@ import dataclasses
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
+from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from app.core import events, identity
+from app.core import clock, events, identity, memlimit
 from app.patients import services as patients
-from app.records import alerts, catalogue, results
+from app.records import alerts, catalogue, limits, results
 from app.records.models import ExamReport
 from app.records.parse_fhir import parse_fhir
 from app.records.parse_hl7 import parse_hl7
-from app.records.parse_table import ColumnMapping, parse_table, read_headers, suggest_mapping
+from app.records.parse_table import ColumnMapping, parse_table, read_headers, suggest_mapping, unpacked_size
 from app.records.parsed import ParsedReport, ParsedResult, ParseError, PatientRef
 from app.records.signals import report_imported
 from tenants.db import db
 
-MAX_BYTES = 20 * 1024 * 1024
+MAX_BYTES = limits.MAX_BYTES
 
 
 class ReportError(Exception):
@@ -82,6 +83,37 @@ def parse(data: bytes, filename: str, mapping: dict | None = None) -> list:
 
         column_mapping = suggest_mapping(read_headers(data, filename))
     return parse_table(data, filename, column_mapping)
+
+
+def parse_capped(parser, *args) -> list:
+    """``parser(*args)`` (``parse``, ``parse_fhir``, ``parse_hl7``) in a child process under the memory
+    ceiling (IMPORT_PARSE_MEMORY_MB): a file within every limit that still needs too much memory is
+    refused with a message instead of growing the worker or the web process."""
+    clock.zone_name()  # read now: the child must not use the database
+    limit = int(current_app.config.get("IMPORT_PARSE_MEMORY_MB") or limits.PARSE_MEMORY_MB)
+    try:
+        items, refusal = memlimit.run_capped(limit, _refusal_apart, parser, *args)
+    except memlimit.OutOfMemory:
+        raise FileTypeError(_("Reading this file needs more than %(mb)d MB of memory, more than an import may "
+                              "use: split it into smaller files.", mb=limit)) from None
+    except memlimit.ChildFailed as exc:
+        raise RuntimeError(f"parsing failed in the child process: {exc}") from None
+    if refusal is not None:
+        raise FileTypeError(refusal)
+    return items
+
+
+def _refusal_apart(parser, *args) -> tuple[list, str | None]:
+    try:
+        return parser(*args), None
+    except FileTypeError as exc:
+        return [], str(exc)
+
+
+def needs_job(data: bytes, inline_limit: int) -> bool:
+    """Whether an upload is read in a job (under the memory ceiling) rather than in the request:
+    larger than ``inline_limit``, or an XLSX that unpacks to more than sixteen times that."""
+    return len(data) > inline_limit or unpacked_size(data) > 16 * inline_limit
 
 
 # ------------------------------------------------------------------ matching
@@ -205,7 +237,10 @@ def import_parsed(items: list, *, patient: patients.Patient | None = None, actor
 def import_file(data: bytes, filename: str, **kwargs) -> ImportSummary:
     mapping = kwargs.pop("mapping", None)
     try:
-        items = parse(data, filename, mapping)
+        if needs_job(data, limits.CAPPED_ABOVE):
+            items = parse_capped(parse, data, filename, mapping)
+        else:
+            items = parse(data, filename, mapping)
     except FileTypeError as exc:
         return ImportSummary(errors=[str(exc)])
     return import_parsed(items, **kwargs)

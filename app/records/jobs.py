@@ -12,7 +12,7 @@ def import_upload(progress, *, key: str, filename: str, mapping: dict | None = N
     progress(10, "parsing")
     with force_locale(locale):
         try:
-            items = importer.parse(data, filename, mapping)
+            items = importer.parse_capped(importer.parse, data, filename, mapping)
         except importer.FileTypeError as exc:
             return {"message": str(exc)}
 

@@ -11,6 +11,7 @@ from app.records import catalogue
 from app.records.models import TableMapping
 from app.records.parse_table import IDENTITY, LONG, ColumnMapping, read_headers, read_rows, suggest_mapping
 from tenants.db import db
+from tenants.ids import MAX_ID
 
 COLUMN_FIELDS = IDENTITY + LONG
 
@@ -72,8 +73,8 @@ def draft_from_form(form) -> Draft:
             if unit := form.get(f"unit-{index}", "").strip():
                 mapping.units[header] = unit
     mapping_id = form.get("mapping_id", "")
-    return Draft(form.get("name", "").strip(), headers, mapping,
-                 mapping_id=int(mapping_id) if mapping_id.isdigit() else None)
+    is_id = mapping_id.isascii() and mapping_id.isdigit() and len(mapping_id) <= 19 and int(mapping_id) <= MAX_ID
+    return Draft(form.get("name", "").strip(), headers, mapping, mapping_id=int(mapping_id) if is_id else None)
 
 
 def check(draft: Draft) -> dict[str, str]:

@@ -34,6 +34,7 @@ from flask_babel import gettext as _
 from pydantic import ValidationError
 
 from app.core import clock
+from app.records import limits
 from app.records.parse_hl7 import as_number, is_resident_id, join_name, normalise_flag
 from app.records.parsed import (
     CANCELLED,
@@ -77,11 +78,45 @@ class _Entry:
         return self.ref if self.index is None else _("entry %(n)d (%(ref)s)", n=self.index, ref=self.ref)
 
 
+def _too_much(data: bytes) -> str:
+    """Why a body is refused before it is read into objects ("" when it is not)."""
+    containers = data.count(b"{") + data.count(b"[")
+    if containers > limits.MAX_JSON_CONTAINERS:
+        return _("the file holds %(n)s JSON objects and arrays; at most %(limit)s can be imported at once: "
+                 "send fewer resources per bundle", n=f"{containers:,}", limit=f"{limits.MAX_JSON_CONTAINERS:,}")
+    return ""
+
+
+def _shape_problem(document) -> str:
+    """Nesting past the limit, or a NUL character in any text, found without recursion."""
+    stack = [(document, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if isinstance(value, dict):
+            items = list(value.keys()) + list(value.values())
+        elif isinstance(value, list):
+            items = value
+        else:
+            if isinstance(value, str) and "\x00" in value:
+                return _("the file holds a NUL character (\\u0000) in a text value")
+            continue
+        if depth > limits.MAX_JSON_DEPTH:
+            return _("the JSON nests deeper than %(limit)d levels", limit=limits.MAX_JSON_DEPTH)
+        stack.extend((item, depth + 1) for item in items)
+    return ""
+
+
 def parse_fhir(data: bytes) -> list[ParsedReport | ParseError]:
+    if problem := _too_much(data):
+        return [ParseError(_("file"), problem)]
     try:
         document = json.loads(data.decode("utf-8-sig"), parse_float=Decimal)
     except (UnicodeDecodeError, ValueError) as exc:
         return [ParseError(_("file"), _("not JSON: %(error)s", error=exc))]
+    except RecursionError:  # json's own guard, far past the limit below
+        return [ParseError(_("file"), _("the JSON nests deeper than %(limit)d levels", limit=limits.MAX_JSON_DEPTH))]
+    if problem := _shape_problem(document):
+        return [ParseError(_("file"), problem)]
     if not isinstance(document, dict) or not isinstance(document.get("resourceType"), str):
         return [ParseError(_("file"), _("not a FHIR resource: no resourceType"))]
     kind = document["resourceType"]
@@ -111,6 +146,8 @@ def _schema_problem(resource: dict) -> str:
         return _("not valid FHIR R4 at %(where)s: %(error)s", where=where, error=errors[0]["msg"])
     except (ValueError, TypeError) as exc:
         return _("not valid FHIR R4: %(error)s", error=exc)
+    except RecursionError:
+        return _("not valid FHIR R4: nested too deep")
     return ""
 
 

@@ -29,6 +29,7 @@ from flask_babel import gettext as _
 from hl7.util import generate_message_control_id, unescape
 
 from app.core import clock
+from app.records import limits
 from app.records.parsed import (
     CANCELLED,
     CORRECTED,
@@ -152,6 +153,8 @@ def parse_hl7(data: bytes) -> list[ParsedReport | ParseError]:
         text = decode(data)
     except UnicodeDecodeError:
         return [ParseError(_("file"), _("the file is neither UTF-8 nor GB18030 text"))]
+    if "\x00" in text:
+        return [ParseError(_("file"), _("the file holds a NUL character: HL7 v2 is text"))]
     messages, junk = split_messages(text)
     if not messages:
         return [ParseError(_("file"), _("no MSH segment: this is not an HL7 v2 message"))]
@@ -171,12 +174,24 @@ def parse_message(text: str, number: int = 1) -> list[ParsedReport | ParseError]
              else _("message %(n)d", n=number))
     try:
         _check_delimiters(text)
+        _check_size(text)
         return _read_message(hl7.parse(text), label, control, text)
     except _Bad as bad:
         return [ParseError(_("%(message)s, %(where)s", message=label, where=bad.where) if bad.where else label,
                            bad.message)]
+    except MemoryError:
+        raise
     except Exception as exc:  # python-hl7 raises assorted errors on malformed text
         return [ParseError(label, _("cannot read the message: %(error)s", error=exc))]
+
+
+def _check_size(text: str) -> None:
+    """Every separator becomes an object when the message is parsed: refuse a message with more than
+    the limit before parsing it (an embedded PDF in OBX-5 is one long field, and counts little)."""
+    separators = sum(text.count(c) for c in set(text[3:8])) + text.count("\r")
+    if separators > limits.MAX_HL7_DELIMITERS:
+        raise _Bad("", _("the message holds %(n)s fields and components; at most %(limit)s can be read",
+                         n=f"{separators:,}", limit=f"{limits.MAX_HL7_DELIMITERS:,}"))
 
 
 def _check_delimiters(text: str) -> None:

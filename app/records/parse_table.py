@@ -17,11 +17,16 @@
   and "未查"-like placeholders are skipped. Dates without a time are midnight in the clinic's time zone.
 * source_key: "<card no. or ID number or name>|<exam date>|<sheet name (XLSX) or file
   name (CSV)>", with "#2", "#3" when the same patient and day come again in one file.
+* Limits (app/records/limits.py): an XLSX is checked as a zip (parts, unpacked size)
+  before it is opened and read row by row as it streams, each row no wider than its
+  last cell; a CSV is read line by line. Past a limit on rows, columns, cells or one
+  cell's length the file is refused with a message naming the limit, never a crash.
 """
 import csv
 import io
 import re
 import unicodedata
+import zipfile
 from dataclasses import asdict, dataclass, field, fields
 from datetime import date, datetime
 from functools import lru_cache
@@ -31,6 +36,7 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 
 from app.core import clock
+from app.records import limits
 from app.records.parse_hl7 import decode, is_resident_id, normalise_flag, parse_ref_range
 from app.records.parsed import ParsedReport, ParsedResult, ParseError, PatientRef
 
@@ -68,6 +74,7 @@ _DATE = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*�
 _COMPACT = re.compile(r"^(\d{4})(\d\d)(\d\d)$")
 _LOINC = re.compile(r"^\d{1,7}-\d$")
 _CJK = re.compile(r"[\u3400-\u9fff]")
+_LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+\Z")  # as io.StringIO(newline="") splits, without its copy
 
 
 class _Bad(ValueError):
@@ -171,19 +178,113 @@ def read_rows(data: bytes, filename: str = "") -> tuple[list[list], str]:
     return _csv_rows(data), filename
 
 
+def unpacked_size(data: bytes) -> int:
+    """What an XLSX (a zip) declares its parts unpack to; 0 for anything else."""
+    if not data.startswith(b"PK\x03\x04"):
+        return 0
+    try:
+        return sum(part.file_size for part in zipfile.ZipFile(io.BytesIO(data)).infolist())
+    except (zipfile.BadZipFile, ValueError, OSError):
+        return 0
+
+
+def _check_zip(data: bytes) -> None:
+    """Refuse a zip bomb before anything unpacks it. Python's zipfile stops a part at the size
+    the zip declares for it (and fails its CRC), so the declared sizes bound what is read."""
+    try:
+        parts = zipfile.ZipFile(io.BytesIO(data)).infolist()
+    except (zipfile.BadZipFile, ValueError, OSError) as exc:
+        raise _Bad(_("this zip file is not an XLSX workbook (%(error)s)", error=exc.__class__.__name__)) from exc
+    if len(parts) > limits.MAX_ZIP_PARTS:
+        raise _Bad(_("this workbook has %(n)d parts; an XLSX file may have at most %(limit)d",
+                     n=len(parts), limit=limits.MAX_ZIP_PARTS))
+    unpacked = sum(part.file_size for part in parts)
+    if unpacked > limits.MAX_UNCOMPRESSED:
+        raise _Bad(_("this workbook unpacks to %(mb)d MB; at most %(limit)d MB can be imported: split it into "
+                     "smaller files", mb=unpacked // 2**20, limit=limits.MAX_UNCOMPRESSED // 2**20))
+
+
+class _Rows:
+    """Rows as they are read, refused past the limits before they cost memory."""
+
+    def __init__(self):
+        self.rows: list[list] = []
+        self.cells = 0
+
+    def add(self, number: int, row: list) -> None:
+        if number > limits.MAX_ROWS:
+            raise _Bad(_("the sheet goes on past row %(limit)s; at most %(limit)s rows can be imported from one "
+                         "file: split it into smaller files", limit=f"{limits.MAX_ROWS:,}"))
+        self.cells += len(row) + max(0, number - len(self.rows) - 1)
+        if self.cells > limits.MAX_CELLS:
+            raise _Bad(_("the sheet holds more than %(limit)s cells; split it into smaller files",
+                         limit=f"{limits.MAX_CELLS:,}"))
+        for cell in row:
+            if isinstance(cell, str) and len(cell) > limits.MAX_FIELD_CHARS:
+                raise _Bad(_("row %(n)d holds a cell of %(chars)s characters; a cell may hold at most %(limit)s",
+                             n=number, chars=f"{len(cell):,}", limit=f"{limits.MAX_FIELD_CHARS:,}"))
+        while len(self.rows) < number - 1:  # rows the sheet leaves out are empty
+            self.rows.append([])
+        self.rows.append(row)
+
+
+def _too_wide(number: int, column: int) -> _Bad:
+    from openpyxl.utils import get_column_letter
+
+    return _Bad(_("row %(n)d has a cell in column %(column)s; at most %(limit)d columns can be imported",
+                  n=number, column=get_column_letter(min(column, 18278)), limit=limits.MAX_COLUMNS))
+
+
 def _xlsx_rows(data: bytes) -> tuple[list[list], str]:
     from openpyxl import load_workbook
+    from openpyxl.worksheet._reader import WorkSheetParser
 
+    _check_zip(data)
     try:
         book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except MemoryError:
+        raise
     except Exception as exc:  # a zip that is no workbook: BadZipFile, KeyError, InvalidFileException...
         raise _Bad(_("this zip file is not an XLSX workbook (%(error)s)", error=exc.__class__.__name__)) from exc
     try:
         sheet = book.worksheets[0]
-        sheet.reset_dimensions()  # some exporters write a wrong <dimension>
-        return [list(row) for row in sheet.iter_rows(values_only=True)], sheet.title
+        rows = _Rows()
+        # openpyxl's own row parser, without the read-only sheet's padding of every row to the widest
+        # column and of the rows between: each row here is as wide as its last cell, and checked first
+        with sheet._get_source() as source:  # type: ignore[attr-defined]  # pinned openpyxl 3.1.5
+            parser = WorkSheetParser(source, sheet._shared_strings, data_only=True,  # type: ignore[attr-defined]
+                                     epoch=book.epoch,
+                                     date_formats=book._date_formats,  # type: ignore[attr-defined]
+                                     timedelta_formats=book._timedelta_formats)  # type: ignore[attr-defined]
+            for number, cells in parser.parse():
+                width = max((cell["column"] for cell in cells), default=0)
+                if width > limits.MAX_COLUMNS:
+                    raise _too_wide(number, width)
+                row: list = [None] * width
+                for cell in cells:
+                    row[cell["column"] - 1] = cell["value"]
+                rows.add(number, row)
+        return rows.rows, sheet.title
+    except (_Bad, MemoryError):
+        raise
+    except Exception as exc:  # a damaged part: BadZipFile (CRC), zlib.error, an XML ParseError, KeyError...
+        raise _Bad(_("this XLSX workbook is damaged and cannot be read (%(error)s)",
+                     error=exc.__class__.__name__)) from exc
     finally:
         book.close()
+
+
+def _lines(text: str, delimiter: str):
+    """A CSV's physical lines for csv.reader, each checked before the reader splits it."""
+    for number, match in enumerate(_LINE.finditer(text), 1):
+        line = match[0]
+        if len(line) > limits.MAX_LINE_CHARS:
+            raise _Bad(_("line %(n)d is %(chars)s characters long; a line may hold at most %(limit)s",
+                         n=number, chars=f"{len(line):,}", limit=f"{limits.MAX_LINE_CHARS:,}"))
+        if line.count(delimiter) >= limits.MAX_COLUMNS:
+            raise _Bad(_("line %(n)d has more than %(limit)d columns; at most %(limit)d can be imported",
+                         n=number, limit=limits.MAX_COLUMNS))
+        yield line
 
 
 def _csv_rows(data: bytes) -> list[list]:
@@ -194,9 +295,20 @@ def _csv_rows(data: bytes) -> list[list]:
     sample = text[:4096]
     if "\x00" in sample or sum(ord(c) < 32 and c not in "\r\n\t" for c in sample) > len(sample) // 100:
         raise _Bad(_("this is not a CSV or XLSX file: it holds binary data"))
-    head = "\n".join(text.splitlines()[:20])
+    if "\x00" in text:
+        raise _Bad(_("this CSV file holds a NUL character (line %(n)d): it is not a text export",
+                     n=text.count("\n", 0, text.index("\x00")) + 1))
+    head = "\n".join(text[:65536].splitlines()[:20])
     delimiter = "\t" if head.count("\t") > head.count(",") else ","
-    return list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
+    rows = _Rows()
+    reader = csv.reader(_lines(text, delimiter), delimiter=delimiter)
+    try:
+        for row in reader:
+            rows.add(len(rows.rows) + 1, row)
+    except csv.Error as exc:  # a quoted field longer than csv's own limit, or a stray quote
+        raise _Bad(_("line %(n)d cannot be read as CSV (a field too long or a quote not closed): %(error)s",
+                     n=reader.line_num, error=exc)) from None
+    return rows.rows
 
 
 def _text(cell) -> str:

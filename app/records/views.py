@@ -26,7 +26,7 @@ def _mapping_choices():
 
 
 def _mapping(choice: str) -> dict | None:
-    if not choice.isdigit():
+    if not (choice.isdecimal() and len(choice) <= 18):
         return None
     row = db.session.scalar(select(TableMapping).where(TableMapping.id == int(choice)))
     return row.mapping if row else None
@@ -121,7 +121,7 @@ def bulk_import():
         upload = form.file.data
         data = upload.read(importer.MAX_BYTES + 1)
         mapping = _mapping(form.mapping.data or "")
-        if len(data) > INLINE_LIMIT:
+        if importer.needs_job(data, INLINE_LIMIT):
             run = jobs.start("report_import", "app.records.jobs.import_upload", requested_by=current_user.id,
                              key=_stash(data), filename=upload.filename or "", mapping=mapping,
                              locale=str(get_locale()))

@@ -18,4 +18,5 @@ def register(app) -> None:
     merging.listen()
     app.register_blueprint(views.bp)
     app.cli.add_command(tagging_cli)
-    app.jinja_env.globals.update(tag_label=services.tag_label, tag_colours=services.TAG_COLOURS)
+    app.jinja_env.globals.update(tag_label=services.tag_label, tag_colours=services.TAG_COLOURS,
+                                 tag_class=services.tag_class)

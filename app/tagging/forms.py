@@ -63,7 +63,7 @@ def parse(formdata) -> list[Group]:
 def apply_action(groups: list[Group], action: str) -> list[Group]:
     """add-group, add-cond-<g>, del-cond-<g>-<c>, del-group-<g>; anything else changes nothing."""
     parts = action.split("-")
-    numbers = [int(p) for p in parts if p.isdigit()]
+    numbers = [int(p) for p in parts if p.isdecimal() and len(p) < 10]
     if action == "add-group":
         groups.append(Group(leaves=[blank_leaf()]))
     elif action.startswith("add-cond-") and numbers and numbers[0] < len(groups):

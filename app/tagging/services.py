@@ -34,6 +34,11 @@ TAG_COLOURS = {"teal": "#d3efe9", "blue": "#dce8fb", "orange": "#fde7cc", "red":
                "grey": "#e3e9ea"}
 
 
+def tag_class(tag) -> str:
+    """The CSS class of a tag's colour (static/css/app.css: no inline styles under the CSP)."""
+    return f"tag-{tag.colour}" if tag.colour in TAG_COLOURS else "tag-grey"
+
+
 class TagError(ValueError):
     pass
 

@@ -126,7 +126,7 @@ def rule_preview():
     tree, errors = _check(form, op, groups)
     if errors:  # show the problems beside their fields: swap the whole form
         rule_id = request.form.get("rule_id", "")
-        rule = rules.get(int(rule_id)) if rule_id.isdigit() and len(rule_id) < 20 else None
+        rule = rules.get(int(rule_id)) if rule_id.isdecimal() and len(rule_id) < 20 else None
         response = make_response(render_template("tagging/_rule_form.html",
                                                   **_context(form, op, groups, rule, errors=errors)), 400)
         response.headers["HX-Retarget"], response.headers["HX-Reswap"] = "#rule-form", "outerHTML"

@@ -40,7 +40,8 @@ def test_phone_results_and_messages(app, make_tenant, make_patient, last_code, d
         region.focus()  # keyboard users can scroll it too
         page.keyboard.press("ArrowRight")
         page.keyboard.press("End")
-        page.wait_for_function("document.querySelector('.portal-scroll').scrollLeft > 0")
+        # a function, not an expression string: the Content-Security-Policy forbids eval
+        page.wait_for_function("() => document.querySelector('.portal-scroll').scrollLeft > 0")
         assert "high" in region.inner_text() and "resolved" in region.inner_text()  # flags in words
         for svg in page.locator("figure.chart svg").all():
             width = svg.bounding_box()["width"]
