@@ -1,6 +1,7 @@
 from typing import Any
 
-from flask import Blueprint, Response, render_template, request, stream_with_context, url_for
+from flask import Blueprint, Response, current_app, render_template, request, url_for
+from flask_babel import force_locale, get_locale
 
 from app.audit import services
 from app.auth import services as staff_services
@@ -37,13 +38,13 @@ def export():
         return index()
     audit.record("audit_exported", filters={k: v for k, v in request.args.items() if k != "after"})
     db.session.commit()
-    tenant_id = require_tenant_id()
+    tenant_id, app, locale = require_tenant_id(), current_app._get_current_object(), str(get_locale())  # type: ignore[attr-defined]
 
-    def rows():  # streamed after the view returns: the clinic is set again for the queries
-        with tenant_context(tenant_id):
+    def rows():  # streamed after the request has ended: its own app context, the clinic and language set again
+        with app.app_context(), tenant_context(tenant_id), force_locale(locale):
             yield from services.export_csv(filters)
 
-    response = Response(stream_with_context(rows()), mimetype="text/csv")
+    response = Response(rows(), mimetype="text/csv")
     response.headers["Content-Disposition"] = f'attachment; filename="audit-{clock.today().isoformat()}.csv"'
     response.headers["Cache-Control"] = "private, no-store"
     return response

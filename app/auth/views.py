@@ -113,7 +113,7 @@ def sign_in_code():
                               "or one of your recovery codes."), 400
         else:
             complete_sign_in(user)
-            return redirect(pending["next"])
+            return redirect(_safe_next(pending["next"]))
     elif request.method == "POST":
         status = 400
     return render_template("auth/two_factor.html", form=form, error=error), status

@@ -50,10 +50,23 @@ NOT_FORMS = {
     "portal.message_read": "offered only for a message to the patient; tests/portal post to it",
     "portal.messages_read_all": "offered only when the patient has messages; tests/portal post to it",
     "shop.book": "its form follows a chosen day and slot (htmx); tests/portal post to it",
+    "auth.sign_in_code": "the second sign-in step, after a password of an account with two factors "
+                         "(tests/security/test_totp.py)",
+    "auth.reset_password": "reached by an emailed single-use link (tests/security/test_password_reset.py)",
+    "auth.staff_unlock": "offered only for an account with a sign-in delay (tests/security/test_signin_throttle.py)",
+    "account.two_factor_setup": "the set-up page follows choosing to set up (tests/security/test_totp.py)",
+    "auth.two_factor_setup": "the set-up a required second factor asks for at sign-in (tests/security/test_totp.py)",
+    "account.two_factor_confirm": "follows the set-up page's code (tests/security/test_totp.py)",
+    "account.two_factor_disable": "offered only with two factors on (tests/security/test_totp.py)",
+    "account.recovery_codes": "offered only with two factors on (tests/security/test_totp.py)",
+    "portal_sessions.end": "offered only for another live device (tests/security/test_sessions.py)",
+    "patients.identity_verified": "offered only on a self-registered card (tests/security/test_portal_identity.py)",
+    "patients.merge_confirm": "follows choosing the card to merge into (tests/security/test_card_merge.py)",
 }
 # tables whose rows a refusal may add: the audit trail (failed sign-ins), the portal's sign-in codes and
-# events behind its limits, and the text message that carries a code
-MAY_CHANGE_ON_REFUSAL = {"audit_events", "portal_signin_codes", "portal_signin_events", "notifications"}
+# events behind its limits, the text message that carries a code, and a session's last-seen time
+MAY_CHANGE_ON_REFUSAL = {"audit_events", "portal_signin_codes", "portal_signin_events", "notifications",
+                         "server_sessions"}
 
 
 class _Forms(HTMLParser):
