@@ -62,9 +62,8 @@ def _rewrite(entry: Sealed, row, tenant_id: int) -> None:
             setattr(row, name, crypto.encrypt(plain, tenant_id))
 
 
-def rotate_clinic(tenant_id: int) -> int:
-    """Move one clinic's sealed rows to the current key; returns how many."""
-    moved = 0
+def _stale_batches(tenant_id: int):
+    """(entry, ids) of the clinic's rows holding something sealed with an old key, a batch at a time."""
     with tenant_context(tenant_id):
         for entry in REGISTRY:
             after = 0
@@ -72,26 +71,25 @@ def rotate_clinic(tenant_id: int) -> int:
                 stale, last = _stale_ids(entry, after)
                 if last is None:
                     break
-                for row in db.session.scalars(select(entry.model).where(entry.model.id.in_(stale))):
-                    _rewrite(entry, row, tenant_id)
-                db.session.commit()
-                moved += len(stale)
+                yield entry, stale
                 after = last
+
+
+def rotate_clinic(tenant_id: int) -> int:
+    """Move one clinic's sealed rows to the current key, a committed batch at
+    a time; returns how many."""
+    moved = 0
+    for entry, stale in _stale_batches(tenant_id):
+        for row in db.session.scalars(select(entry.model).where(entry.model.id.in_(stale))):
+            _rewrite(entry, row, tenant_id)
+        db.session.commit()
+        moved += len(stale)
     return moved
 
 
 def stale_count(tenant_id: int) -> int:
-    count = 0
-    with tenant_context(tenant_id):
-        for entry in REGISTRY:
-            after = 0
-            while True:
-                stale, last = _stale_ids(entry, after)
-                if last is None:
-                    break
-                count += len(stale)
-                after = last
-        db.session.rollback()
+    count = sum(len(stale) for _entry, stale in _stale_batches(tenant_id))
+    db.session.rollback()
     return count
 
 
