@@ -4,6 +4,7 @@ All writes go through here; views only parse and render. Identifiers are
 encrypted before they reach the session, and the search terms are rebuilt in
 the same transaction as the change they follow.
 """
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date
@@ -121,7 +122,7 @@ def validate(data: PatientData) -> PatientData:
             errors["email"] = _("Please enter a valid email address, like name@example.cn.")
     data.emergency_phone = identity.normalise_mobile(data.emergency_phone)
     if data.emergency_phone and not (identity.is_mobile(data.emergency_phone)
-                                     or data.emergency_phone.isdigit() and 7 <= len(data.emergency_phone) <= 12):
+                                     or re.fullmatch(r"[0-9]{7,12}", data.emergency_phone)):
         errors["emergency_phone"] = _("Please enter a valid phone number.")
     if data.source_channel not in SOURCE_CHANNELS:
         errors["source_channel"] = _("Please choose how the patient came to the clinic.")

@@ -62,6 +62,7 @@ def test_enrol_opens_card_with_sequence_and_consent(app, make_tenant, client_for
     ("id_number", "110105194912310021", "check digit"),
     ("id_number", "11010519750308", "18 characters"),
     ("mobile", "12345", "11 digits"),
+    ("emergency_phone", "①②③④⑤⑥⑦⑧", "valid phone number"),  # digits to str.isdigit(), not to a phone
     ("birth_date", "in three days", "future"),
     ("name", "x" * 51, "50"),
     ("name", "<script>alert(1)</script>", "angle brackets"),
