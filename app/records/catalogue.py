@@ -40,7 +40,8 @@ def install_pack() -> int:
         db.session.add(Indicator(
             code=spec["code"], name_zh=spec["name_zh"], name_en=spec["name_en"], unit=spec["unit"],
             group=spec["group"], decimals=spec.get("decimals", 2), alt_units=spec.get("alt_units", {}),
-            aliases=spec.get("aliases", {}), ranges=spec.get("ranges", []), is_local=False))
+            aliases=spec.get("aliases", {}), ranges=spec.get("ranges", []), critical=spec.get("critical", {}),
+            plausible=spec.get("plausible", {}), is_local=False))
         added += 1
     return added
 
@@ -118,6 +119,16 @@ def flag_from_range(value: float, low: float | None, high: float | None, high_in
     if high is not None and (value >= high if high_inclusive else value > high):
         return "H"
     return "N"
+
+
+def critical_flag(value: float, limits: dict | None) -> str:
+    """"LL" or "HH" when ``value`` (in the catalogue unit) lies beyond the critical limits, else ""."""
+    low, high = (limits or {}).get("low"), (limits or {}).get("high")
+    if low is not None and (value <= low if limits.get("low_inclusive") else value < low):
+        return "LL"
+    if high is not None and (value >= high if limits.get("high_inclusive") else value > high):
+        return "HH"
+    return ""
 
 
 _NUMBER = re.compile(r"^[+-]?\d+(?:\.\d+)?$")

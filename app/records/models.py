@@ -42,6 +42,10 @@ class Indicator(TenantScoped, Model):
     aliases: Mapped[dict] = mapped_column(JSON, default=dict)     # other code -> unit it is reported in
     # ranges: [{sex, age_min, age_max, low, high, high_inclusive, source}]
     ranges: Mapped[list] = mapped_column(JSON, default=list)
+    # critical: {low, high, low_inclusive, high_inclusive, source}: beyond it a result is critical (LL/HH)
+    critical: Mapped[dict] = mapped_column(JSON, default=dict)
+    # plausible: {low, high}: a value outside cannot be a measurement of this indicator and is refused
+    plausible: Mapped[dict] = mapped_column(JSON, default=dict)
     is_local: Mapped[bool] = mapped_column(Boolean, default=False)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
 
@@ -114,7 +118,7 @@ class Observation(TenantScoped, Model):
     ref_high: Mapped[float | None] = mapped_column(Float)
     ref_text: Mapped[str] = mapped_column(String(80), default="")
     flag: Mapped[str] = mapped_column(String(2), default="")
-    flag_source: Mapped[str] = mapped_column(String(10), default="")  # lab | range | catalogue
+    flag_source: Mapped[str] = mapped_column(String(10), default="")  # lab | range | catalogue | critical
     status: Mapped[str] = mapped_column(String(12), default="final")
     origin: Mapped[str] = mapped_column(String(10), default="manual")  # manual | import | computed
     superseded_by: Mapped[int | None] = mapped_column(BigInteger)

@@ -54,6 +54,16 @@ def _fingerprint(patient_id: int, value: Value) -> str:
 
 
 def _flag(value: Value, number: float | None, normalised: float | None, patient) -> tuple[str, str]:
+    """The lab's flag, else the lab's printed range, else the catalogue's range; a value beyond the
+    indicator's critical limits is critical whatever the lab said."""
+    if normalised is not None:
+        critical = catalogue.critical_flag(normalised, value.indicator.critical)
+        if critical:
+            return critical, "critical"
+    return _range_flag(value, number, normalised, patient)
+
+
+def _range_flag(value: Value, number: float | None, normalised: float | None, patient) -> tuple[str, str]:
     lab_flag = LAB_FLAGS.get((value.lab_flag or "").upper(), "")
     if lab_flag:
         return lab_flag, "lab"

@@ -191,3 +191,20 @@ def test_correcting_back_to_an_earlier_value_makes_it_current_again(app, make_te
         services.store_many(patient, [_value(GLUCOSE, "5.9")], report_id=report_id, origin="import")
         again = services.store_many(patient, [_value(GLUCOSE, "5.6")], report_id=report_id, origin="import")
         assert again[0].outcome == "duplicate" and _current(patient.id, GLUCOSE) == ["5.9"]
+
+
+def test_a_value_beyond_the_critical_limits_is_critical_whatever_the_lab_flagged(app, make_tenant, make_patient):
+    tenant = make_tenant()
+    made = make_patient(tenant)
+    with app.app_context(), tenant_context(tenant.id):
+        patient = db.session.get(Patient, (tenant.id, made.id))
+        glucose = services.indicator_by_code(GLUCOSE)
+        glucose.critical = {"low": 2.8, "high": 13.0, "high_inclusive": True, "source": "test limits"}
+        high = services.Value(glucose, "13.2", "mmol/L", WHEN, lab_flag="H")
+        at_limit = services.Value(glucose, "234", "mg/dL", WHEN + timedelta(days=1))  # 12.99 mmol/L
+        low = services.Value(glucose, "2.7", "mmol/L", WHEN + timedelta(days=2))
+        stored = [s.observation for s in services.store_many(patient, [high, at_limit, low])]
+        assert [(o.flag, o.flag_source) for o in stored] == [("HH", "critical"), ("H", "catalogue"),
+                                                             ("LL", "critical")]
+        assert catalogue.critical_flag(13.0, glucose.critical) == "HH"
+        assert catalogue.critical_flag(2.8, glucose.critical) == ""
