@@ -123,7 +123,8 @@ def flag_from_range(value: float, low: float | None, high: float | None, high_in
 
 def critical_flag(value: float, limits: dict | None) -> str:
     """"LL" or "HH" when ``value`` (in the catalogue unit) lies beyond the critical limits, else ""."""
-    low, high = (limits or {}).get("low"), (limits or {}).get("high")
+    limits = limits or {}
+    low, high = limits.get("low"), limits.get("high")
     if low is not None and (value <= low if limits.get("low_inclusive") else value < low):
         return "LL"
     if high is not None and (value >= high if limits.get("high_inclusive") else value > high):
