@@ -42,7 +42,7 @@ def test_the_readme_names_every_signal_its_sender_and_listeners(app):
 def _hl7(card_no: str, control: str) -> bytes:
     return ("\r".join([
         f"MSH|^~\\&|LIS|康宁检验科|CARELOOP|DEMO|20240506093000||ORU^R01|{control}|P|2.5.1",
-        f"PID|1||{card_no}||张三||19700101|M",
+        f"PID|1||{card_no}||张明华||19700101|M",
         "OBR|1||BP1001|VS^体检血压|||20240506083000",
         "OBX|1|NM|8480-6^收缩压^LN||172|mm[Hg]||H|||F|||20240506083000",
         "OBX|2|NM|8462-4^舒张压^LN||104|mm[Hg]||H|||F|||20240506083000",

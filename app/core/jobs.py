@@ -54,7 +54,7 @@ class JobRun(TenantScoped, Model):
 
 # Which permission downloads a kind's result.
 DOWNLOAD_PERMISSION = {"member_card": "cards.print"}
-QUEUE_OF_KIND = {"member_card": "reports", "report_import": "reports"}
+QUEUE_OF_KIND = {"member_card": "reports", "report_import": "reports", "api_import": "reports"}
 
 
 # ------------------------------------------------------------------ redis

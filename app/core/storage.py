@@ -52,6 +52,9 @@ class LocalStorage:
     def exists(self, key: str) -> bool:
         return self._path(key).is_file()
 
+    def delete(self, key: str) -> None:
+        self._path(key).unlink(missing_ok=True)
+
 
 def backend() -> LocalStorage:
     url = current_app.config["STORAGE_URL"]

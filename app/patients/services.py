@@ -385,6 +385,14 @@ def find_by_card_no(card_no: str) -> Patient | None:
     return db.session.scalar(select(Patient).where(Patient.card_no == (card_no or "").strip().upper()))
 
 
+def is_card_number(text: str) -> bool:
+    """Shaped like this clinic's card numbers (its prefix and six or more digits): a lab's own record
+    number is not."""
+    prefix = db.session.get_one(Tenant, require_tenant_id()).card_prefix
+    text = (text or "").strip().upper()
+    return text.startswith(prefix) and text[len(prefix):].isdigit() and len(text) - len(prefix) >= 6
+
+
 def find_by_id_number(number: str) -> Patient | None:
     """By resident ID number (through its blind index; the number is never compared in clear)."""
     number = identity.normalise_id(number)

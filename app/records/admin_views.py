@@ -1,14 +1,14 @@
 """Clinic admins: the indicator catalogue, lab code mapping, API tokens."""
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 
 from app.core import audit
 from app.core.access import requires
 from app.core.validators import required
-from app.records import api_tokens, catalogue
+from app.records import api_tokens, catalogue, importer, labels, waiting
 from app.records.forms import IndicatorForm, LabCodeForm, TokenForm
-from app.records.models import LabCode
 from tenants.db import db
 
 bp = Blueprint("records_admin", __name__, url_prefix="/records")
@@ -40,26 +40,30 @@ def indicators():
 @bp.route("/lab-codes", methods=["GET", "POST"])
 @requires("records.catalogue")
 def lab_codes():
-    from sqlalchemy import select
-
-
-    form = LabCodeForm()
+    form = LabCodeForm(data={key: request.args.get(key, "") for key in ("sender", "local_code", "unit")}
+                       if request.method == "GET" else None)
     form.indicator_id.choices = _indicator_choices()
     if form.validate_on_submit():
         try:
-            catalogue.map_lab_code(form.sender.data or "", required(form.local_code),
-                                   int(form.indicator_id.data or 0), form.unit.data or "")
+            row = catalogue.map_lab_code(form.sender.data or "", required(form.local_code),
+                                         int(form.indicator_id.data or 0), form.unit.data or "")
+            summary = importer.release_waiting(row.sender, row.local_code, current_user.id)
         except (catalogue.CatalogueError, ValueError) as exc:
             db.session.rollback()
             form.indicator_id.errors = [*form.indicator_id.errors, str(exc)]
         else:
+            audit.record("lab_code_mapped", sender=row.sender, code=row.local_code, stored=summary.results,
+                         still_waiting=summary.waiting)
             db.session.commit()
             flash(_("Lab code mapped."))
+            if summary.results or summary.waiting:
+                flash(ngettext("%(num)d waiting result stored.", "%(num)d waiting results stored.", summary.results)
+                      + " " + ngettext("%(num)d still waits.", "%(num)d still wait.", summary.waiting))
             return redirect(url_for("records_admin.lab_codes"))
-    rows = list(db.session.scalars(select(LabCode).order_by(LabCode.sender, LabCode.local_code)))
+    rows = catalogue.lab_codes()
     names = {i.id: i for i in catalogue.all_indicators(False)}
-    return render_template("records/lab_codes.html", form=form, rows=rows, names=names), \
-        (400 if form.errors else 200)
+    return render_template("records/lab_codes.html", form=form, rows=rows, names=names,
+                           waiting=waiting.groups(), reasons=labels.WAITING_REASONS), (400 if form.errors else 200)
 
 
 @bp.route("/api-tokens", methods=["GET", "POST"])

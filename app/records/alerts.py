@@ -87,3 +87,13 @@ def acknowledge(alert: Alert, note: str, actor_id: int) -> None:
         return
     alert.status, alert.note = "acknowledged", note.strip()
     alert.acknowledged_by, alert.acknowledged_at = actor_id, utcnow()
+
+
+def withdraw(observation_ids: list[int]) -> None:
+    """Results the lab retracted: their open alerts close (the caller commits)."""
+    if not observation_ids:
+        return
+    for alert in db.session.scalars(select(Alert).where(Alert.observation_id.in_(observation_ids),
+                                                        Alert.status == "open")):
+        alert.status, alert.note = "withdrawn", "retracted by the lab"
+        alert.acknowledged_at = utcnow()

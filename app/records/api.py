@@ -2,20 +2,30 @@
 (ORU^R01, answered with an HL7 ACK). Bearer tokens, per clinic. Answers are
 in English whatever the clinic's language: lab systems read them."""
 import functools
+import json
 
-from flask import Blueprint, jsonify, request
+from flask import Blueprint, current_app, jsonify, request, url_for
 from flask_babel import force_locale
 
-from app.core import audit
+from app.core import audit, jobs, storage
 from app.core.access import public
 from app.extensions import csrf
 from app.records import api_tokens, importer, limits
 from app.records.parse_fhir import parse_fhir
-from app.records.parse_hl7 import ack_for, parse_hl7
+from app.records.parse_hl7 import (
+    UNSUPPORTED_EVENT,
+    UNSUPPORTED_TYPE,
+    ack_for,
+    build_ack,
+    error_code,
+    parse_batch,
+)
 from app.records.parsed import ParseError
 from tenants.db import db
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
+
+FHIR_SYNC_ENTRIES = 300  # a larger bundle is imported in a job and answered 202
 
 
 def _in_english(view):
@@ -46,16 +56,61 @@ def fhir():
         db.session.commit()
         return _refuse(401, "a valid bearer token with the fhir:write scope is required")
 
-    summary = importer.import_parsed(_parsed(parse_fhir, request.get_data(cache=False)), actor_id=None,
-                                     api_token_id=token.id)
+    data = request.get_data(cache=False)
+    entries = data.count(b'"resource"')
+    if entries > current_app.config.get("FHIR_SYNC_ENTRIES", FHIR_SYNC_ENTRIES):
+        return _accepted(token, data, entries)
+    summary = importer.import_parsed(_parsed(parse_fhir, data), actor_id=None, api_token_id=token.id)
     _audit_import(token, summary, "fhir")
     db.session.commit()
-    issues = [{"severity": "error", "code": "processing", "diagnostics": error} for error in summary.errors]
-    issues.append({"severity": "information", "code": "informational",
-                   "diagnostics": f"imported {summary.imported}, results {summary.results}, "
-                                  f"duplicates {summary.duplicates}, unmatched {summary.unmatched}"})
     status = 200 if not summary.errors else (422 if not summary.imported and not summary.unmatched else 207)
-    return jsonify({"resourceType": "OperationOutcome", "issue": issues}), status
+    return jsonify(outcome(summary.as_dict())), status
+
+
+def outcome(summary: dict) -> dict:
+    """An import's summary (ImportSummary.as_dict) as an OperationOutcome."""
+    issues = [{"severity": "error", "code": "processing", "diagnostics": error} for error in summary["errors"]]
+    issues += [{"severity": "warning", "code": "incomplete", "diagnostics": note} for note in summary["warnings"]]
+    issues.append({"severity": "information", "code": "informational",
+                   "diagnostics": f"imported {summary['imported']}, results {summary['results']}, "
+                                  f"duplicates {summary['duplicates']}, unmatched {summary['unmatched']}, "
+                                  f"waiting {summary['waiting']}, retracted {summary['retracted']}"})
+    return {"resourceType": "OperationOutcome", "issue": issues}
+
+
+def _accepted(token, data: bytes, entries: int):
+    """A large bundle is imported in a job: 202 with the address to ask for its outcome."""
+    key = storage.new_key(token.tenant_id, "imports", ".json")
+    storage.backend().save(key, data)
+    run = jobs.start("api_import", "app.records.jobs.import_api_bundle", key=key, token_id=token.id)
+    location = url_for("api.fhir_status", run_id=run.id)
+    body = {"resourceType": "OperationOutcome", "issue": [{
+        "severity": "information", "code": "informational",
+        "diagnostics": f"accepted {entries} entries for import; ask {location} for the outcome"}]}
+    return jsonify(body), 202, {"Content-Location": location, "Location": location}
+
+
+@bp.route("/fhir/jobs/<id:run_id>", methods=["GET"])
+@public
+@_in_english
+def fhir_status(run_id: int):
+    """202 while a large bundle imports (with its progress), then 200 with the OperationOutcome."""
+    token = api_tokens.authenticate(request.headers.get("Authorization", ""), "fhir:write")
+    if token is None:
+        db.session.commit()
+        return _refuse(401, "a valid bearer token with the fhir:write scope is required")
+    run = jobs.get_run(run_id)
+    if run is None or run.kind != "api_import" or run.result_name not in ("", f"token:{token.id}"):
+        db.session.commit()
+        return _refuse(404, "no such import")
+    db.session.commit()
+    if run.status == "failed":
+        return _refuse(500, f"the import failed: {run.message}")
+    if not run.done:
+        return jsonify({"resourceType": "OperationOutcome", "issue": [{
+            "severity": "information", "code": "informational",
+            "diagnostics": f"{run.status}, {run.progress}% done"}]}), 202, {"Retry-After": "5"}
+    return jsonify(outcome(json.loads(run.message))), 200
 
 
 @bp.route("/hl7", methods=["POST"])
@@ -68,12 +123,39 @@ def hl7():
     if token is None:
         db.session.commit()
         return _ack_response(ack_for(data, "AR", "a valid bearer token with the hl7:write scope is required"), 401)
-    summary = importer.import_parsed(_parsed(parse_hl7, data), actor_id=None, api_token_id=token.id)
-    _audit_import(token, summary, "hl7")
+    batch = _parsed(parse_batch, data)
+    if batch and isinstance(batch[0], ParseError):  # refused before reading (too large to parse)
+        batch = [("", batch)]
+    index, total, acks = importer.CodeIndex(), importer.ImportSummary(), []
+    for message, items in batch:
+        summary = importer.import_parsed(items, actor_id=None, api_token_id=token.id, index=index)
+        total.add(summary)
+        acks.append(_ack(message, items, summary))
+    _audit_import(token, total, "hl7")
     db.session.commit()
+    accepted = all(code == "AA" for code, _text in acks)
+    return _ack_response("".join(text for _code, text in acks), 200 if accepted else 422)
+
+
+def _ack(message: str, items: list, summary) -> tuple[str, str]:
+    """One message's acknowledgement: AR for a message type this endpoint does not take (ERR-3 200 or
+    201), AE with the table 0357 condition for a message that could not be read or whose results could not
+    be stored (207 for those), AA otherwise (with an ERR of severity W naming what waits or was refused)."""
+    problems = [item for item in items if isinstance(item, ParseError)]
+    conditions = [p.condition for p in problems]
+    if any(c in (UNSUPPORTED_TYPE, UNSUPPORTED_EVENT) for c in conditions):
+        condition = next(c for c in conditions if c in (UNSUPPORTED_TYPE, UNSUPPORTED_EVENT))
+        return "AR", build_ack(message, "AR", "; ".join(summary.errors)[:400], error=error_code(condition))
     if summary.errors:
-        return _ack_response(ack_for(data, "AE", "; ".join(summary.errors)[:400]), 422)
-    return _ack_response(ack_for(data, "AA", f"imported {summary.results} results"), 200)
+        condition = conditions[0] if conditions else "207"
+        return "AE", build_ack(message, "AE", "; ".join(summary.errors)[:400], error=error_code(condition))
+    note = f"imported {summary.results} results"
+    if summary.unmatched:
+        note += f"; {summary.unmatched} reports wait to be matched to a patient"
+    if summary.warnings:
+        return "AA", build_ack(message, "AA", f"{note}; " + "; ".join(summary.warnings)[:400], severity="W",
+                               error=error_code("0"))
+    return "AA", build_ack(message, "AA", note)
 
 
 def _audit_import(token, summary, format: str) -> None:

@@ -1,10 +1,12 @@
 """The indicator catalogue: the pack, code lookup, units and reference ranges."""
+import math
 import re
 from dataclasses import dataclass
 
 from flask_babel import gettext as _
 from sqlalchemy import select
 
+from app.records import ucum
 from app.records.models import Indicator, LabCode
 from tenants import packs
 from tenants.db import db
@@ -26,8 +28,11 @@ class CatalogueError(ValueError):
 
 
 def normalise_unit(unit: str) -> str:
+    """A unit as sent -> the spelling stored and compared: the catalogue's own forms first (stored
+    fingerprints include them), else the UCUM code of the spelling."""
     folded = (unit or "").strip()
-    return _UNIT_SYNONYMS.get(folded.lower().replace(" ", ""), _UNIT_SYNONYMS.get(folded.lower(), folded))
+    known = _UNIT_SYNONYMS.get(folded.lower().replace(" ", ""), _UNIT_SYNONYMS.get(folded.lower()))
+    return known or ucum.code(folded)
 
 
 def install_pack() -> int:
@@ -80,15 +85,22 @@ class CodeIndex:
         """The entry whose own code is ``code`` (as results.indicator_by_code, without a query)."""
         return self.own_codes.get(code)
 
-    def find(self, code: str, name: str = "", sender: str = "") -> Match | None:
-        for key in (code, name):
-            key = (key or "").strip().lower()
-            if not key:
-                continue
-            found = self.lab.get((sender.lower(), key)) or self.lab.get(("", key)) or self.by_code.get(key)
+    def find(self, code: str, name: str = "", sender: str = "", others: list[str] | None = None) -> Match | None:
+        """The lab's own mapping of a code (this lab's, then any lab's), else the catalogue's code; the
+        primary code first, then the alternates sent with it (a LOINC code in any coding), then the name."""
+        keys = [k.strip().lower() for k in (code, *(others or []), name) if k and k.strip()]
+        for key in keys:
+            found = self.lab.get((sender.lower(), key)) or self.lab.get(("", key))
             if found:
                 return found
+        for key in keys:
+            if found := self.by_code.get(key):
+                return found
         return None
+
+    def indicator_by_id(self, indicator_id: int) -> str:
+        """An indicator's code by its id, for messages."""
+        return next((i.code for i in self.own_codes.values() if i.id == indicator_id), "")
 
 
 def convert(value: float, unit: str, indicator: Indicator) -> float:
@@ -99,6 +111,11 @@ def convert(value: float, unit: str, indicator: Indicator) -> float:
     factors = {normalise_unit(u): f for u, f in (indicator.alt_units or {}).items()}
     if unit in factors:
         return value * factors[unit]
+    # the same meaning in another scale (ug/dL for mg/dL, mmol/L for umol/L), directly or by an alternative
+    for known, into in [(indicator.unit, 1.0), *factors.items()]:
+        scale = ucum.factor(unit, known)
+        if scale is not None:
+            return value * scale * into
     raise CatalogueError(_("unit %(unit)s cannot be converted to %(target)s for %(name)s",
                            unit=unit, target=indicator.unit or "—", name=indicator.name_zh))
 
@@ -119,6 +136,22 @@ def flag_from_range(value: float, low: float | None, high: float | None, high_in
     if high is not None and (value >= high if high_inclusive else value > high):
         return "H"
     return "N"
+
+
+# Beyond this, a number is not a measurement whatever the indicator (1e78, a date read as a number).
+MAX_MAGNITUDE = 1e9
+
+
+def implausible(value: float, indicator: Indicator) -> str:
+    """Why ``value`` (in the catalogue unit) cannot be a measurement of ``indicator``; "" when it can."""
+    if not math.isfinite(value) or abs(value) > MAX_MAGNITUDE:
+        return _("not a finite measurement")
+    limits = indicator.plausible or {}
+    low, high = limits.get("low"), limits.get("high")
+    if (low is not None and value < low) or (high is not None and value > high):
+        return _("outside the plausible limits of %(name)s (%(low)s–%(high)s %(unit)s)", name=indicator.name_zh,
+                 low="" if low is None else low, high="" if high is None else high, unit=indicator.unit)
+    return ""
 
 
 def critical_flag(value: float, limits: dict | None) -> str:
@@ -150,6 +183,10 @@ def add_local(code: str, name_zh: str, name_en: str, unit: str, group: str) -> I
                           unit=normalise_unit(unit), group=group, is_local=True)
     db.session.add(indicator)
     return indicator
+
+
+def lab_codes() -> list[LabCode]:
+    return list(db.session.scalars(select(LabCode).order_by(LabCode.sender, LabCode.local_code)))
 
 
 def map_lab_code(sender: str, local_code: str, indicator_id: int, unit: str = "") -> LabCode:

@@ -1,12 +1,21 @@
 """One import service behind every door (upload, API, CLI, job).
 
-Each report imports atomically inside its own savepoint: a bad result fails
-its whole report and nothing of it is stored, while the other reports of the
-same file go on. Re-sending a report stores nothing new; a corrected result
-supersedes the earlier value. A report that matches no patient waits in the
-unmatched queue with its parsed content.
+Each report imports atomically inside its own savepoint, and the other reports
+of the same file go on whatever happens to it. Within a report, every result
+whose code is known is stored; a result with an unknown code, without a unit or
+in a unit that does not convert waits (waiting.py) until its code is mapped, and
+a value no measurement can have (outside the indicator's plausible limits, a
+date or text for a number) is refused with the reason. Re-sending a report
+stores nothing new; a corrected result supersedes the earlier value and a
+retracted one (HL7 OBX-11 W/D/X, FHIR entered-in-error/cancelled) leaves the
+current results. A report that matches no patient, or whose identifiers
+contradict each other, waits in the unmatched queue with its parsed content; a
+report filed for one patient is never moved to another by a later message.
 """
 import dataclasses
+import hashlib
+import math
+import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
@@ -14,18 +23,19 @@ from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from app.core import clock, events, identity, memlimit
+from app.core import audit, clock, events, identity, memlimit
 from app.patients import services as patients
-from app.records import alerts, catalogue, limits, results
+from app.records import alerts, catalogue, limits, results, waiting
 from app.records.models import ExamReport
 from app.records.parse_fhir import parse_fhir
 from app.records.parse_hl7 import parse_hl7
 from app.records.parse_table import ColumnMapping, parse_table, read_headers, suggest_mapping, unpacked_size
-from app.records.parsed import ParsedReport, ParsedResult, ParseError, PatientRef
+from app.records.parsed import CANCELLED, ParsedReport, ParsedResult, ParseError, PatientRef
 from app.records.signals import report_imported
 from tenants.db import db
 
 MAX_BYTES = limits.MAX_BYTES
+CodeIndex = catalogue.CodeIndex
 
 
 class ReportError(Exception):
@@ -42,11 +52,21 @@ class ImportSummary:
     results: int = 0
     duplicates: int = 0
     unmatched: int = 0
+    waiting: int = 0
+    retracted: int = 0
     errors: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
     report_ids: list[int] = field(default_factory=list)
 
     def as_dict(self) -> dict:
         return dataclasses.asdict(self)
+
+    def add(self, other: "ImportSummary") -> None:
+        for name in ("imported", "results", "duplicates", "unmatched", "waiting", "retracted"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        self.errors += other.errors
+        self.warnings += other.warnings
+        self.report_ids += other.report_ids
 
 
 # ------------------------------------------------------------------ formats
@@ -119,16 +139,37 @@ def needs_job(data: bytes, inline_limit: int) -> bool:
 # ------------------------------------------------------------------ matching
 
 def match_patient(ref: PatientRef) -> patients.Patient | None:
-    """By card number, then ID number (blind index), then name + birth date."""
+    """By card number, then ID number (blind index), then name + birth date. A card whose holder the
+    report's ID number or name contradicts is not trusted: the report waits for a person."""
     found = patients.find_by_card_no(ref.card_no) if ref.card_no else None
+    if found is not None and _contradicts(found, ref):
+        return None
     found = found or patients.find_by_id_number(ref.id_number)
     if found is None and ref.name and ref.birth_date:
         found = patients.find_one_by_name_and_birth(ref.name, ref.birth_date)
     return found
 
 
+def _folded_name(name: str) -> list[str]:
+    """A name to compare: Chinese without spaces; Latin names by their words in any order ("Paul Miller"
+    is "MILLER PAUL")."""
+    if any("\u3400" <= c <= "\u9fff" for c in name):
+        return ["".join(name.split())]
+    return sorted(name.casefold().replace(",", " ").split())
+
+
+def _contradicts(patient: patients.Patient, ref: PatientRef) -> bool:
+    """The report's ID number or name is not the card holder's."""
+    if patients.has_other_id_number(patient, ref.id_number):
+        return True
+    return bool(ref.name.strip() and patient.name and _folded_name(ref.name) != _folded_name(patient.name))
+
+
 def _check_forced(patient: patients.Patient, ref: PatientRef) -> None:
-    if ref.card_no and ref.card_no.strip().upper() != patient.card_no:
+    """A file uploaded on a patient's page: its own identifiers must not name someone else. A lab's
+    record number is not the clinic's card number: only a number shaped like this clinic's cards is."""
+    card = ref.card_no.strip().upper()
+    if card and patients.is_card_number(card) and card != patient.card_no:
         raise ReportError(_("this report is for card %(card)s, not for %(name)s", card=ref.card_no, name=patient.name))
     if patients.has_other_id_number(patient, ref.id_number):
         raise ReportError(_("this report carries another person's ID number"))
@@ -142,35 +183,87 @@ def _hint(ref: PatientRef) -> str:
 
 # ------------------------------------------------------------------ import
 
-def _values(report: ParsedReport, index: catalogue.CodeIndex) -> list[results.Value]:
-    """Every result checked before anything is stored."""
-    values = []
+@dataclass
+class Checked:
+    """A report's results sorted before anything is stored."""
+
+    values: list[results.Value] = field(default_factory=list)
+    held: list[waiting.Held] = field(default_factory=list)
+    refused: list[str] = field(default_factory=list)
+
+
+# Numbers a lab system should not send but some do ("1e78", "Infinity", "NaN"): read, then refused
+_ODD_NUMBER = re.compile(r"^[+-]?(?:\d+\.?\d*[eE][+-]?\d+|inf(?:inity)?|nan)$", re.IGNORECASE)
+
+
+def _number(result: ParsedResult) -> float | None:
+    if result.value_kind == "text":
+        return None
+    if result.value_kind == "number" and result.value is not None:
+        return result.value
+    text = result.value_text.strip()
+    return float(text) if _ODD_NUMBER.match(text) else catalogue.as_number(text)
+
+
+def _check(report: ParsedReport, index: catalogue.CodeIndex) -> Checked:
+    checked = Checked()
     for result in report.results:
         where = result.position or result.code
-        match = index.find(result.code, result.name, report.sender)
+        match = index.find(result.code, result.name, report.sender, others=result.alt_codes)
         if match is None:
-            raise ReportError(_("%(where)s: unknown test code %(code)s (%(name)s); map it on the lab codes page",
-                                where=where, code=result.code or "—", name=result.name or "—"))
+            checked.held.append(waiting.Held(result, waiting.UNMAPPED))
+            continue
         observed_at = result.observed_at or report.observed_at
         if observed_at is None:
             raise ReportError(_("%(where)s: no exam date or time", where=where))
-        unit = result.unit or match.implied_unit
-        number = catalogue.as_number(result.value_text)
-        if number is not None:
-            try:
-                catalogue.convert(number, unit, match.indicator)
-            except catalogue.CatalogueError as exc:
-                raise ReportError(f"{where}: {exc}") from exc
-        values.append(results.Value(match.indicator, result.value_text, unit, observed_at, result.ref_low,
-                                     result.ref_high, result.ref_text, result.flag, result.status))
-    if not values:
-        raise ReportError(_("the report holds no results"))
-    return values
+        indicator, unit = match.indicator, result.unit or match.implied_unit
+        value = results.Value(indicator, result.value_text, unit, observed_at, result.ref_low, result.ref_high,
+                              result.ref_text, result.flag, result.status)
+        if result.status == CANCELLED:
+            checked.values.append(value)
+            continue
+        number = _number(result)
+        if number is None:
+            if result.value_kind == "text" and indicator.unit:
+                checked.refused.append(_("%(where)s: %(value)r is a date, text or coded value, not a number for "
+                                         "%(name)s", where=where, value=result.value_text[:40],
+                                         name=indicator.name_zh))
+                continue
+            value.numeric = False
+            checked.values.append(value)
+            continue
+        if not unit and indicator.unit:
+            checked.held.append(waiting.Held(result, waiting.NO_UNIT))
+            continue
+        try:
+            normalised = catalogue.convert(number, unit, indicator) if math.isfinite(number) else number
+        except catalogue.CatalogueError:
+            checked.held.append(waiting.Held(result, waiting.BAD_UNIT))
+            continue
+        if problem := catalogue.implausible(normalised, indicator):
+            checked.refused.append(_("%(where)s: %(value)s %(unit)s refused: %(problem)s", where=where,
+                                     value=result.value_text[:40], unit=unit, problem=problem))
+            continue
+        checked.values.append(value)
+    return checked
+
+
+def _held_note(label: str, held: list[waiting.Held]) -> str:
+    """Every code of the report that waits, named at once."""
+    reasons = {waiting.UNMAPPED: _("unknown code"), waiting.NO_UNIT: _("no unit"), waiting.BAD_UNIT: _("unit")}
+    items = "; ".join(f"{h.result.code} ({h.result.name or '—'}, {reasons[h.reason]}"
+                      + (f" {h.result.unit}" if h.reason == waiting.BAD_UNIT else "") + ")" for h in held)
+    return _("%(report)s: %(n)d results wait on the lab codes page: %(items)s", report=label, n=len(held),
+             items=items)
+
+
+def _existing(report: ParsedReport) -> ExamReport | None:
+    return db.session.scalar(select(ExamReport).where(ExamReport.source == report.source,
+                                                      ExamReport.source_key == report.source_key[:300]))
 
 
 def _report_row(report: ParsedReport, patient: patients.Patient | None, actor_id, api_token_id=None) -> ExamReport:
-    row = db.session.scalar(select(ExamReport).where(ExamReport.source == report.source,
-                                                     ExamReport.source_key == report.source_key[:300]))
+    row = _existing(report)
     if row is None:
         row = ExamReport(source=report.source, source_key=report.source_key[:300], imported_by=actor_id,
                          api_token_id=api_token_id)
@@ -193,6 +286,11 @@ def _import_one(report: ParsedReport, index, summary: ImportSummary, patient: pa
         _check_forced(patient, report.patient)
     else:
         patient = match_patient(report.patient)
+    summary.warnings.extend(f"{report.label}: {w}" for w in report.warnings)
+    filed = _existing(report)
+    if patient is not None and filed is not None and filed.patient_id not in (None, patient.id):
+        _hold_conflict(report, filed, patient, summary, actor_id, api_token_id)
+        return
     if patient is None:
         row = _report_row(report, None, actor_id, api_token_id)
         if row.patient_id is None:  # not a resend of a report already filed for someone
@@ -200,24 +298,67 @@ def _import_one(report: ParsedReport, index, summary: ImportSummary, patient: pa
         summary.unmatched += 1
         summary.report_ids.append(row.id)
         return
-    values = _values(report, index)
+    checked = _check(report, index)
+    if not checked.values and not checked.held:
+        raise ReportError("; ".join(checked.refused) or _("the report holds no results"))
     row = _report_row(report, patient, actor_id, api_token_id)
-    stored = results.store_many(patient, values, report_id=row.id, origin="import", actor_id=actor_id)
+    stored = results.store_many(patient, checked.values, report_id=row.id, origin="import", actor_id=actor_id)
+    waiting.hold(row, patient.id, checked.held)
     # a "new" outcome always carries its observation
     fresh = [s.observation for s in stored if s.outcome == "new" and s.observation is not None]
+    retracted = [s.observation for s in stored if s.outcome == "retracted" and s.observation is not None]
     summary.duplicates += sum(s.outcome == "duplicate" for s in stored)
     for moment in sorted({o.observed_at for o in fresh}):
         fresh.extend(results.derive(patient, moment, report_id=row.id, indicator=index.indicator))
     alerts.raise_for(patient, fresh)
+    if retracted:
+        alerts.withdraw([o.id for o in retracted])
+        for observation in retracted:
+            audit.record("result_retracted", patient_id=patient.id, **_actor(actor_id, api_token_id),
+                         report=row.id, indicator=index.indicator_by_id(observation.indicator_id),
+                         value=observation.value_text)
+    summary.warnings.extend(f"{report.label}: {problem}" for problem in checked.refused)
+    if checked.held:
+        summary.warnings.append(_held_note(report.label, checked.held))
     summary.results += len(fresh)
-    summary.imported += 1 if fresh else 0
+    summary.retracted += len(retracted)
+    summary.waiting += len(checked.held)
+    summary.imported += 1 if fresh or retracted else 0
+    summary.report_ids.append(row.id)
+
+
+def _actor(actor_id: int | None, api_token_id: int | None) -> dict:
+    """Who an import's audit events name: the staff member, else the lab's API token."""
+    if actor_id is None and api_token_id is not None:
+        return {"actor_label": f"{audit.API_ACTOR}token {api_token_id}"}
+    return {"actor_id": actor_id}
+
+
+def _hold_conflict(report: ParsedReport, filed: ExamReport, patient: patients.Patient, summary: ImportSummary,
+                   actor_id, api_token_id) -> None:
+    """The same sender and order number, filed earlier for someone else: the earlier report stays where it
+    is, and this one waits in the unmatched queue for a person to decide."""
+    digest = hashlib.sha256(repr(report_to_json(report)).encode()).hexdigest()[:16]
+    conflict = dataclasses.replace(report, source_key=f"{report.source_key[:260]}#conflict:{digest}")
+    row = _report_row(conflict, None, actor_id, api_token_id)
+    if row.patient_id is None:
+        row.status, row.pending = "unmatched", report_to_json(report)
+        row.patient_hint = (_("conflict: report %(id)s was filed for another card", id=filed.id) + " · "
+                            + _hint(report.patient))[:200]
+    audit.record("report_conflict", patient_id=filed.patient_id, **_actor(actor_id, api_token_id),
+                 report=filed.id, held=row.id)
+    summary.unmatched += 1
+    summary.warnings.append(_("%(report)s: the same order was filed for another patient; this message waits "
+                              "in the unmatched reports for a person to check", report=report.label))
     summary.report_ids.append(row.id)
 
 
 def import_parsed(items: list, *, patient: patients.Patient | None = None, actor_id: int | None = None,
-                  api_token_id: int | None = None, progress=None, commit_every: int = 0) -> ImportSummary:
+                  api_token_id: int | None = None, progress=None, commit_every: int = 0,
+                  index: catalogue.CodeIndex | None = None) -> ImportSummary:
+    """Import parsed reports (``index``: a code index to reuse across calls of one request)."""
     summary = ImportSummary()
-    index = catalogue.CodeIndex()
+    index = index or catalogue.CodeIndex()
     for number, item in enumerate(items, start=1):
         if isinstance(item, ParseError):
             summary.errors.append(str(item))
@@ -244,6 +385,20 @@ def import_file(data: bytes, filename: str, **kwargs) -> ImportSummary:
     except FileTypeError as exc:
         return ImportSummary(errors=[str(exc)])
     return import_parsed(items, **kwargs)
+
+
+def release_waiting(sender: str, code: str, actor_id: int | None) -> ImportSummary:
+    """A lab code was mapped: the results that waited for it are imported into their reports (what
+    still cannot be stored waits again). The caller commits."""
+    summary = ImportSummary()
+    index = catalogue.CodeIndex()
+    for patient_id, parsed in waiting.take(sender, code):
+        patient = patients.get(patient_id)
+        if patient is None:
+            continue
+        with db.session.begin_nested():
+            _import_one(parsed, index, summary, patient, actor_id)
+    return summary
 
 
 # ----------------------------------------------------------- unmatched queue

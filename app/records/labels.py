@@ -9,6 +9,8 @@ FLAG = {"H": _l("high"), "L": _l("low"), "HH": _l("critically high"), "LL": _l("
         "A": _l("abnormal")}
 CHANGE = {"new": _l("new"), "persisting": _l("persisting"), "resolved": _l("resolved")}
 ALERT_KIND = {"critical": _l("Critical"), "abnormal": _l("Newly abnormal")}
+WAITING_REASONS = {"unmapped": _l("unknown code"), "no_unit": _l("sent without a unit"),
+                   "unit": _l("unit not convertible")}
 COLUMN = {"card_no": _l("Card number"), "name": _l("Name"), "id_number": _l("ID number"), "sex": _l("Sex"),
           "birth_date": _l("Date of birth"), "exam_date": _l("Exam date"), "item": _l("Test name"),
           "code": _l("Test code"), "value": _l("Result"), "unit": _l("Unit"), "range": _l("Reference range"),
@@ -25,4 +27,9 @@ def import_summary(summary) -> str:
              results=ngettext("%(num)d result", "%(num)d results", summary.results),
              duplicates=ngettext("%(num)d duplicate skipped", "%(num)d duplicates skipped", summary.duplicates),
              unmatched=ngettext("%(num)d waiting for a patient", "%(num)d waiting for a patient", summary.unmatched),
-             errors=ngettext("%(num)d error", "%(num)d errors", len(summary.errors)))
+             errors=ngettext("%(num)d error", "%(num)d errors", len(summary.errors))) + "".join(
+        " " + text for text in (
+            ngettext("%(num)d result waits on the lab codes page.", "%(num)d results wait on the lab codes page.",
+                     summary.waiting) if summary.waiting else "",
+            ngettext("%(num)d result retracted by the lab.", "%(num)d results retracted by the lab.",
+                     summary.retracted) if summary.retracted else ""))

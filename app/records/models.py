@@ -174,3 +174,28 @@ class TableMapping(TenantScoped, Model):
     name: Mapped[str] = mapped_column(String(80))
     mapping: Mapped[dict] = mapped_column(JSON, default=dict)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class WaitingResult(TenantScoped, Model):
+    """A result of a filed report that could not be stored yet: its code is not mapped (``unmapped``),
+    it came without a unit (``no_unit``), or in a unit the catalogue cannot convert (``unit``).
+    Mapping the code on the lab codes page stores it; the rest of its report was stored already."""
+
+    __tablename__ = "waiting_results"
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "report_id", "key"),
+        tenant_fk("report_id", "exam_reports", ondelete="CASCADE"),
+        tenant_fk("patient_id", "patients", ondelete="CASCADE"),
+        Index("ix_waiting_results_tenant_sender_code", "tenant_id", "sender", "code"),
+    )
+
+    report_id: Mapped[int] = mapped_column(BigInteger)
+    patient_id: Mapped[int] = mapped_column(BigInteger)
+    sender: Mapped[str] = mapped_column(String(120), default="")
+    code: Mapped[str] = mapped_column(String(80))
+    name: Mapped[str] = mapped_column(String(200), default="")
+    unit: Mapped[str] = mapped_column(String(30), default="")
+    reason: Mapped[str] = mapped_column(String(12))          # unmapped | no_unit | unit
+    result: Mapped[dict] = mapped_column(JSON)               # the parsed result, as sent
+    key: Mapped[str] = mapped_column(String(64))             # the result's digest: sent again, it waits once
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

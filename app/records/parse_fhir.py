@@ -18,7 +18,12 @@ referenced), or a lone Observation.
 * Subject: resolved to a Patient in the bundle or contained; a reference to
   a patient that is not in the file gives a PatientRef with what the reference
   carries (its identifier and display name); no subject at all is an error.
-* Times without a UTC offset (dates) are China Standard Time, as for HL7.
+* Times without a UTC offset are in the clinic's time zone, as for HL7.
+* Codes: a LOINC coding wins wherever it stands in ``coding``; the others are
+  kept as alternate codes. Units: valueQuantity.code when its system is UCUM,
+  else the unit text. Date, time, boolean and coded values are text, never numbers.
+* References: "#id" (contained), a bundle entry's fullUrl, "Type/id", and a
+  relative "Type/id" read against the fullUrl base of the entry that refers.
 * source_key: the first identifier as "system|value", else the fullUrl, else
   "Type/id", else a digest of the resource.
 """
@@ -48,6 +53,7 @@ from app.records.parsed import (
 )
 
 LOINC = "http://loinc.org"
+UCUM = "http://unitsofmeasure.org"
 _CHECKED = {"DiagnosticReport", "Observation", "Patient"}
 _STATUSES = {"final": FINAL, "amended": CORRECTED, "corrected": CORRECTED, "preliminary": PRELIMINARY,
              "registered": PRELIMINARY, "cancelled": CANCELLED, "entered-in-error": CANCELLED}
@@ -156,6 +162,7 @@ class _Reader:
         self.entries = entries
         self.root: dict = {}
         self.by_key: dict[str, _Entry] = {}
+        self.full_urls = {id(entry.resource): entry.full_url for entry in entries}
         for entry in entries:
             if entry.resource.get("resourceType") in _CHECKED:
                 entry.problem = _schema_problem(entry.resource)
@@ -178,10 +185,17 @@ class _Reader:
             contained = next((r for r in container.get("contained") or []
                               if isinstance(r, dict) and r.get("id") == reference[1:]), None)
             return contained, None
-        entry = self.by_key.get(reference)
+        entry = self.by_key.get(reference) or self.by_key.get(self._absolute(reference, container))
         if entry is None and (match := _REFERENCE.search(reference)):
             entry = self.by_key.get(f"{match[1]}/{match[2]}")
         return (entry.resource, entry) if entry else (None, None)
+
+    def _absolute(self, reference: str, container: dict) -> str:
+        """A relative "Type/id" read against the base of the referring entry's fullUrl
+        ("http://lab.example/fhir/DiagnosticReport/1" -> "http://lab.example/fhir/Type/id")."""
+        url = self.full_urls.get(id(container), "")
+        match = _REFERENCE.search(url) if "://" in url and "://" not in reference else None
+        return url[:match.start()] + reference if match else ""
 
     def _targets(self, resource: dict) -> list[dict]:
         refs = [r for key in ("result", "hasMember") for r in resource.get(key) or [] if isinstance(r, dict)]
@@ -277,6 +291,8 @@ def _result(element: dict, position: str, status: str, when: datetime | None) ->
     code, system, name = _code(element.get("code"))
     if not code:
         raise _Bad(_("%(where)s has no code", where=position))
+    others = [c.get("code") for c in (element.get("code") or {}).get("coding") or []
+              if c.get("code") and c.get("code") != code]
     value_text, value, unit = _value(element)
     ranges = element.get("referenceRange") or [{}]
     low, high = _quantity(ranges[0].get("low")), _quantity(ranges[0].get("high"))
@@ -286,7 +302,17 @@ def _result(element: dict, position: str, status: str, when: datetime | None) ->
     return ParsedResult(code=code, code_system=system, name=name, value_text=value_text, value=value, unit=unit,
                         ref_low=None if low is None else float(low), ref_high=None if high is None else float(high),
                         ref_text=ranges[0].get("text") or _range_text(low, high), flag=normalise_flag(flag),
-                        status=status, observed_at=when, position=position)
+                        status=status, observed_at=when, position=position, alt_codes=others,
+                        value_kind=_value_kind(element, value))
+
+
+def _value_kind(element: dict, value: float | None) -> str:
+    if value is not None and ("valueQuantity" in element or "valueInteger" in element):
+        return "number"
+    if any(key in element for key in ("valueDateTime", "valueTime", "valueBoolean", "valueCodeableConcept",
+                                      "valuePeriod", "valueRange", "valueRatio")):
+        return "text"
+    return ""
 
 
 def _value(element: dict) -> tuple[str, float | None, str]:
@@ -295,7 +321,8 @@ def _value(element: dict) -> tuple[str, float | None, str]:
         number, comparator = quantity.get("value"), quantity.get("comparator", "")
         text = "" if number is None else comparator + _number_text(number)
         value = None if number is None or comparator else float(number)
-        return text, value, quantity.get("unit") or quantity.get("code") or ""
+        ucum_code = quantity.get("code") if quantity.get("system") == UCUM else ""
+        return text, value, ucum_code or quantity.get("unit") or quantity.get("code") or ""
     if "valueString" in element:
         return element["valueString"], as_number(element["valueString"]), ""
     if "valueInteger" in element:

@@ -19,6 +19,13 @@
 * OBX-11: F final; P, R, S, I preliminary; C corrected; X and also D (deleted),
   W (wrong patient) cancelled; anything else final.
 * "OBX 3" in errors and positions is the third OBX of the message, not OBX-1.
+* OBX-3's alternate triplet (components 4-6) is kept as another code: a LOINC code
+  sent there is found as well as the primary one.
+* OBX-2 types for dates, text and coded values (DT, DTM, TS, TM, TX, FT, CWE, CE,
+  CNE, CF) are never read as numbers; an OBX with an empty OBX-5 gives no result
+  (unless it retracts one: OBX-11 X, D or W).
+* A field that is not needed and cannot be read (a birth date) is a warning on the
+  report, not a refusal.
 """
 import hashlib
 import re
@@ -61,15 +68,19 @@ _STATUSES = {"F": FINAL, "P": PRELIMINARY, "R": PRELIMINARY, "S": PRELIMINARY, "
              "C": CORRECTED, "X": CANCELLED, "D": CANCELLED, "W": CANCELLED}
 _SEXES = {"M": "M", "F": "F", "MALE": "M", "FEMALE": "F", "男": "M", "女": "F", "1": "M", "2": "F"}
 _ID_CARD_TYPES = {"NNCHN", "ID CARD", "IDCARD", "ID-CARD", "身份证", "SFZ"}
-_CODED = {"CWE", "CE", "CNE", "CF", "DT", "DTM", "TS", "TM"}  # OBX-2 types never read as numbers
+_CODED = {"CWE", "CE", "CNE", "CF", "DT", "DTM", "TS", "TM", "TX", "FT", "ED", "RP"}  # never read as numbers
+
+
+# HL7 table 0357 message error conditions, for ACKs: what made a message unreadable.
+SEGMENT_SEQUENCE, REQUIRED_FIELD, DATA_TYPE, UNSUPPORTED_TYPE, UNSUPPORTED_EVENT = "100", "101", "102", "200", "201"
 
 
 class _Bad(Exception):
-    """Why a message cannot be read: where (segment and field) and what."""
+    """Why a message cannot be read: where (segment and field), what, and its HL7 error condition."""
 
-    def __init__(self, where: str, message: str):
+    def __init__(self, where: str, message: str, condition: str = DATA_TYPE):
         super().__init__(message)
-        self.where, self.message = where, message
+        self.where, self.message, self.condition = where, message, condition
 
 
 def parse_ts(text: str) -> datetime | None:
@@ -167,6 +178,26 @@ def parse_hl7(data: bytes) -> list[ParsedReport | ParseError]:
     return out
 
 
+def parse_batch(data: bytes) -> list[tuple[str, list[ParsedReport | ParseError]]]:
+    """A posted body -> [(each message's text, what it gave)], for one acknowledgement per message. Text
+    before the first MSH, or a body that is no HL7 at all, is one entry with an empty message text."""
+    try:
+        text = decode(data)
+    except UnicodeDecodeError:
+        return [("", [ParseError(_("file"), _("the file is neither UTF-8 nor GB18030 text"))])]
+    if "\x00" in text:
+        return [("", [ParseError(_("file"), _("the file holds a NUL character: HL7 v2 is text"))])]
+    messages, junk = split_messages(text)
+    if not messages:
+        return [("", [ParseError(_("file"), _("no MSH segment: this is not an HL7 v2 message"),
+                                 condition=SEGMENT_SEQUENCE)])]
+    out = [(message, parse_message(message, number)) for number, message in enumerate(messages, 1)]
+    if junk:
+        out[0][1].insert(0, ParseError(_("file, before message 1"),
+                                       _("data before the first MSH segment: %(data)r", data=junk[:80])))
+    return out
+
+
 def parse_message(text: str, number: int = 1) -> list[ParsedReport | ParseError]:
     """One message (as split_messages returns it) -> its reports, or one ParseError."""
     control = _header(text)[0][10]
@@ -178,7 +209,7 @@ def parse_message(text: str, number: int = 1) -> list[ParsedReport | ParseError]
         return _read_message(hl7.parse(text), label, control, text)
     except _Bad as bad:
         return [ParseError(_("%(message)s, %(where)s", message=label, where=bad.where) if bad.where else label,
-                           bad.message)]
+                           bad.message, condition=bad.condition)]
     except MemoryError:
         raise
     except Exception as exc:  # python-hl7 raises assorted errors on malformed text
@@ -212,11 +243,12 @@ def _read_message(message, label: str, control: str, text: str) -> list[ParsedRe
     code, event = _get(msh, 9).upper(), _get(msh, 9, 2).upper()
     code, event = code.split("_", 1) if "_" in code and not event else (code, event)  # "ORU_R01"
     if code != "ORU" or event not in ("R01", ""):
-        raise _Bad(_field("MSH", 9), _("message type %(type)r is not ORU^R01", type=(_reps(msh, 9) or [""])[0]))
+        raise _Bad(_field("MSH", 9), _("message type %(type)r is not ORU^R01", type=(_reps(msh, 9) or [""])[0]),
+                   UNSUPPORTED_TYPE if code != "ORU" else UNSUPPORTED_EVENT)
     sender = _get(msh, 4) or _get(msh, 3)
     groups = [g for g in _groups(message) if g[2]]
     if not groups:
-        raise _Bad("", _("the message holds no OBX results"))
+        raise _Bad("", _("the message holds no OBX results"), SEGMENT_SEQUENCE)
     reports: list[ParsedReport | ParseError] = []
     keys: set[str] = set()
     for index, (pid, obr, rows) in enumerate(groups, 1):
@@ -250,22 +282,31 @@ def _groups(message) -> list[tuple]:
 
 def _report(pid, obr, rows: list, sender: str) -> ParsedReport:
     if pid is None:
-        raise _Bad(_("segment PID"), _("no PID segment before the results: the patient is unknown"))
-    results = [_result(segment, ordinal) for ordinal, segment in rows]
+        raise _Bad(_("segment PID"), _("no PID segment before the results: the patient is unknown"),
+                   SEGMENT_SEQUENCE)
+    warnings: list[str] = []
+    results = [r for r in (_result(segment, ordinal, warnings) for ordinal, segment in rows) if r is not None]
+    if not results:
+        raise _Bad("", _("every OBX of the order is empty (no value in OBX-5)"), REQUIRED_FIELD)
     observed = _time(obr, 7) if obr is not None else None
     observed = observed or next((r.observed_at for r in results if r.observed_at), None)
     for result in results:
         result.observed_at = result.observed_at or observed
     filler, placer = _get(obr, 3), _get(obr, 2)
     key = f"{sender}|filler:{filler}" if filler else f"{sender}|placer:{placer}" if placer else ""
-    return ParsedReport(source="hl7", source_key=key, label="", patient=_patient(pid),
+    return ParsedReport(source="hl7", source_key=key, label="", patient=_patient(pid, warnings),
                         observed_at=observed, results=results, sender=sender,
-                        title=_get(obr, 4, 2) or _get(obr, 4))
+                        title=_get(obr, 4, 2) or _get(obr, 4), warnings=warnings)
 
 
-def _patient(pid) -> PatientRef:
+def _patient(pid, warnings: list[str]) -> PatientRef:
     ref = PatientRef(name=_name(pid), sex=_SEXES.get(_get(pid, 8).upper(), ""), mobile=_phone(pid))
-    birth = _time(pid, 7)
+    try:
+        birth = _time(pid, 7)
+    except _Bad as bad:  # needed only when nothing else identifies the patient: then the report waits
+        warnings.append(_("%(where)s: %(problem)s; the birth date was left out", where=bad.where,
+                          problem=bad.message))
+        birth = None
     ref.birth_date = birth.date() if birth else None
     ids = [(_get(pid, 3, 1, n), _get(pid, 3, 5, n).upper(), _get(pid, 3, 4, n)) for n in _rep_range(pid, 3)]
     ids = [i for i in ids if i[0]] or [(_get(pid, f), "", "") for f in (2, 4) if _get(pid, f)][:1]
@@ -294,22 +335,42 @@ def _phone(pid) -> str:
     return next((number for kind, number in phones if kind == "CP"), phones[0][1] if phones else "")
 
 
-def _result(obx, ordinal: int) -> ParsedResult:
+def _result(obx, ordinal: int, warnings: list[str]) -> ParsedResult | None:
     where = _("segment OBX %(n)d", n=ordinal)
-    if len(obx) - 1 < 5:
-        raise _Bad(_field("OBX", 5, where), _("the segment is truncated: %(n)d fields, at least 5 needed",
-                                              n=len(obx) - 1))
+    if len(obx) - 1 < 3:
+        raise _Bad(_field("OBX", 3, where), _("the segment is truncated: %(n)d fields, at least 3 needed",
+                                              n=len(obx) - 1), REQUIRED_FIELD)
     code, name = _get(obx, 3), _get(obx, 3, 2)
-    if not code and not name:
-        raise _Bad(_field("OBX", 3, where), _("no test code"))
-    value_text, value = _value(obx, _get(obx, 2).upper())
+    alternate, alternate_name = _get(obx, 3, 4), _get(obx, 3, 5)
+    if not code and not name and not alternate:
+        raise _Bad(_field("OBX", 3, where), _("no test code"), REQUIRED_FIELD)
+    kind = _get(obx, 2).upper()
+    value_text, value = _value(obx, kind)
+    status = _STATUSES.get(_get(obx, 11).upper(), FINAL)
+    if not value_text and status != CANCELLED:
+        return None  # nothing measured (yet): an empty OBX-5 stores nothing
     ref_text = obx.separators[2].join(_reps(obx, 7)).strip()  # "3.9~6.1" arrives split at the "~"
     low, high = parse_ref_range(ref_text)
-    return ParsedResult(code=code or name, name=name, value_text=value_text, value=value,
-                        code_system="loinc" if _get(obx, 3, 3).upper() in ("LN", "LOINC") else "local",
+    primary_loinc = _get(obx, 3, 3).upper() in ("LN", "LOINC")
+    alternate_loinc = _get(obx, 3, 6).upper() in ("LN", "LOINC")
+    if alternate and alternate_loinc and not primary_loinc:  # the lab's own code first, LOINC second
+        code, alternate = alternate, code or name
+    return ParsedResult(code=code or name or alternate, name=name or alternate_name, value_text=value_text,
+                        value=value, code_system="loinc" if primary_loinc or alternate_loinc else "local",
                         unit=_get(obx, 6) or _get(obx, 6, 2), ref_low=low, ref_high=high, ref_text=ref_text,
-                        flag=normalise_flag(_get(obx, 8)), status=_STATUSES.get(_get(obx, 11).upper(), FINAL),
-                        observed_at=_time(obx, 14, where), position=f"OBX {ordinal}")
+                        flag=normalise_flag(_get(obx, 8)), status=status,
+                        observed_at=_optional_time(obx, 14, where, warnings), position=f"OBX {ordinal}",
+                        alt_codes=[c for c in (alternate,) if c],
+                        value_kind="text" if kind in _CODED else "number" if value is not None else "")
+
+
+def _optional_time(segment, number: int, where: str, warnings: list[str]) -> datetime | None:
+    """A time the report can do without (OBX-14 falls back to OBR-7): unreadable, it is a warning."""
+    try:
+        return _time(segment, number, where)
+    except _Bad as bad:
+        warnings.append(_("%(where)s: %(problem)s; the order's time is used", where=bad.where, problem=bad.message))
+        return None
 
 
 def _value(obx, kind: str) -> tuple[str, float | None]:
@@ -356,7 +417,8 @@ def _time(segment, number: int, where: str = "") -> datetime | None:
     try:
         return parse_ts(text)
     except ValueError as err:
-        raise _Bad(_field(name, number, where), _("unparseable date/time %(text)r", text=text)) from err
+        raise _Bad(_field(name, number, where), _("unparseable date/time %(text)r", text=text),
+                   DATA_TYPE) from err
 
 
 def _field(segment: str, number: int, where: str = "") -> str:
@@ -379,7 +441,8 @@ def _header(message: str) -> tuple[list[str], bool]:
 
 
 def build_ack(message: str, code: str, text: str = "", *, control_id: str | None = None,
-              now: datetime | None = None, error: str = "207^Application internal error^HL70357") -> str:
+              now: datetime | None = None, error: str = "207^Application internal error^HL70357",
+              severity: str = "E") -> str:
     """An original-mode ACK for one received message (its text, or as much as could be read): sender and
     receiver swapped, MSA-1 code (AA, AE, AR), MSA-2 the original MSH-10, MSA-3 and ERR-8 the text,
     ERR-3 the HL7 table 0357 error (written with "^", replaced by the message's component separator)."""
@@ -393,9 +456,20 @@ def build_ack(message: str, code: str, text: str = "", *, control_id: str | None
                                 component.join(["ACK", trigger, "ACK"]), control_id or generate_message_control_id(),
                                 msh[11] or "P", msh[12] or "2.5"]),
                 separator.join(["MSA", code, msh[10], note])]
-    if code != "AA" and note:
-        segments.append(separator.join(["ERR", "", "", error.replace("^", component), "E", "", "", "", note]))
+    if (code != "AA" or severity == "W") and note:
+        segments.append(separator.join(["ERR", "", "", error.replace("^", component), severity, "", "", "", note]))
     return "\r".join(segments) + "\r"
+
+
+CONDITIONS = {SEGMENT_SEQUENCE: "Segment sequence error", REQUIRED_FIELD: "Required field missing",
+              DATA_TYPE: "Data type error", UNSUPPORTED_TYPE: "Unsupported message type",
+              UNSUPPORTED_EVENT: "Unsupported event code", "207": "Application internal error",
+              "0": "Message accepted"}
+
+
+def error_code(condition: str) -> str:
+    """An HL7 table 0357 condition as ERR-3 ("200^Unsupported message type^HL70357")."""
+    return f"{condition}^{CONDITIONS.get(condition, 'Application internal error')}^HL70357"
 
 
 def ack_for(data: bytes, code: str, text: str = "") -> str:

@@ -23,6 +23,8 @@ class ParsedResult:
     status: str = FINAL            # FINAL, PRELIMINARY, CORRECTED or CANCELLED
     observed_at: datetime | None = None  # per-result time (OBX-14, effective[x]); falls back to the report's
     position: str = ""             # where it came from, for error messages ("OBX 4", "component 1", "column C")
+    alt_codes: list[str] = field(default_factory=list)  # the other codings sent (OBX-3 alternate, FHIR codings)
+    value_kind: str = ""           # "number", "text" (dates, text and coded values: never a number), "" unknown
 
 
 @dataclass
@@ -45,6 +47,7 @@ class ParsedReport:
     results: list[ParsedResult] = field(default_factory=list)
     sender: str = ""               # sending facility / lab name, when known
     title: str = ""                # report title (OBR-4 text, DiagnosticReport.code.text)
+    warnings: list[str] = field(default_factory=list)  # fields that could not be read and were not needed
 
 
 @dataclass
@@ -55,6 +58,7 @@ class ParseError:
     # "message 2, segment OBX 3, field OBX-5" / "entry 4 (Observation/bp)" / "row 7, column 空腹血糖"
     location: str
     message: str
+    condition: str = "102"  # HL7 table 0357 error condition, for ACKs (102: data type error)
 
     def __str__(self) -> str:
         from flask_babel import gettext as _

@@ -33,11 +33,14 @@ class Value:
     ref_text: str = ""
     lab_flag: str = ""
     status: str = "final"
+    numeric: bool = True  # False: a text value that merely looks like a number (a date) is kept as text
 
 
 @dataclass
 class Stored:
-    outcome: str  # new | duplicate | restored (an earlier value made current again) | skipped
+    # new | duplicate | restored (an earlier value made current again) | retracted (the earlier value the
+    # lab withdrew, in observation) | skipped (a retraction of nothing current)
+    outcome: str
     observation: Observation | None = None
 
 
@@ -94,14 +97,17 @@ def store_many(patient, values: list[Value], *, report_id: int | None = None, or
     any might be superseded, one INSERT stores the new ones. Every unit is
     converted before anything is added."""
     outcomes: list[Stored | None] = [None] * len(values)
+    for i, value in enumerate(values):
+        if value.status == CANCELLED:
+            outcomes[i] = _retract(patient, value, report_id, origin, actor_id)
     fingerprints = {i: _fingerprint(patient.id, v) for i, v in enumerate(values) if v.status != CANCELLED}
     stored, anything_current = _look_up(patient.id, [values[i] for i in fingerprints],
                                         list(fingerprints.values()), report_id)
     rows = []
     for i, value in enumerate(values):
         if i not in fingerprints:
-            outcomes[i] = Stored("skipped")
-        elif fingerprints[i] in stored:
+            continue
+        if fingerprints[i] in stored:
             outcomes[i] = Stored("duplicate")
         else:
             stored.add(fingerprints[i])  # the same value twice in one go is a duplicate too
@@ -109,7 +115,8 @@ def store_many(patient, values: list[Value], *, report_id: int | None = None, or
     # Typed or computed again after a correction, an earlier value is right again: it becomes current
     # (unless this batch brings a newer one for its indicator and time). A re-imported file must change
     # nothing, so imports never do this.
-    repeated = {fingerprints[i]: i for i, outcome in enumerate(outcomes) if outcome and outcome.outcome == "duplicate"}
+    repeated = {fingerprints[i]: i for i, outcome in enumerate(outcomes)
+                if i in fingerprints and outcome and outcome.outcome == "duplicate"}
     restorable = _superseded(patient.id, list(repeated)) if origin != "import" else []
     if rows:
         restorable = [r for r in restorable if (r.indicator_id, r.observed_at) not in
@@ -127,11 +134,36 @@ def store_many(patient, values: list[Value], *, report_id: int | None = None, or
         db.session.flush()
         _supersede(patient.id, [row], row.report_id)
         outcomes[repeated[row.fingerprint]] = Stored("restored", row)
-    if rows or restorable:
+    if rows or restorable or any(o is not None and o.outcome == "retracted" for o in outcomes):
         events.send(results_stored, patient_ids=[patient.id])
     if any(outcome is None for outcome in outcomes):  # each value got one of the outcomes above
         raise RuntimeError("a value was left without an outcome")
     return cast(list[Stored], outcomes)
+
+
+def _retract(patient, value: Value, report_id: int | None, origin: str, actor_id) -> Stored:
+    """A retraction (HL7 OBX-11 W/D/X, FHIR entered-in-error or cancelled) withdraws the current value of
+    its indicator at its time from the same report: the value leaves the current results and trends and
+    is superseded by a row recording the retraction, which is never current itself."""
+    fingerprint = _fingerprint(patient.id, value)
+    if db.session.scalar(select(Observation.id).where(Observation.patient_id == patient.id,
+                                                      Observation.fingerprint == fingerprint)):
+        return Stored("duplicate")
+    earlier = list(db.session.scalars(select(Observation).where(
+        _same_source(patient.id, report_id), Observation.indicator_id == value.indicator.id,
+        Observation.observed_at == value.observed_at)))
+    if not earlier:
+        return Stored("skipped")
+    marker = Observation(patient_id=patient.id, indicator_id=value.indicator.id, report_id=report_id,
+                         observed_at=value.observed_at, value=None, value_text=value.value_text.strip()[:80],
+                         reported_unit=catalogue.normalise_unit(value.unit)[:30], status=CANCELLED, origin=origin,
+                         fingerprint=fingerprint, entered_by=actor_id)
+    db.session.add(marker)
+    db.session.flush()
+    marker.superseded_by = marker.id  # a record of the retraction, not a value
+    for row in earlier:
+        row.superseded_by = marker.id
+    return Stored("retracted", earlier[-1])
 
 
 def _superseded(patient_id: int, fingerprints: list[str]) -> list[Observation]:
@@ -143,7 +175,7 @@ def _superseded(patient_id: int, fingerprints: list[str]) -> list[Observation]:
 
 
 def _row(patient, value: Value, fingerprint: str, report_id, origin: str, actor_id) -> Observation:
-    number = catalogue.as_number(value.value_text)
+    number = catalogue.as_number(value.value_text) if value.numeric else None
     normalised = catalogue.convert(number, value.unit, value.indicator) if number is not None else None
     flag, flag_source = _flag(value, number, normalised, patient)
     return Observation(

@@ -7,7 +7,7 @@ from flask_babel import force_locale
 from sqlalchemy import func, select
 
 from app.patients.models import Patient
-from app.records import derived, importer
+from app.records import derived, importer, waiting
 from app.records.models import Alert, ExamReport, Observation
 from tenants.context import tenant_context
 from tenants.db import db
@@ -75,22 +75,26 @@ def test_same_report_twice_stores_nothing_new_and_corrections_supersede(app, mak
         assert db.session.scalar(select(func.count()).select_from(ExamReport)) == 1
 
 
-def test_a_bad_result_fails_its_report_only(app, make_tenant, make_patient, report):
+def test_known_results_are_stored_and_the_rest_wait_or_are_refused(app, make_tenant, make_patient, report):
+    """A lipid panel with one unfamiliar line stores the rest; every unknown code is named at once."""
     tenant = make_tenant()
-    good, bad = make_patient(tenant, name="好报告"), make_patient(tenant, name="坏报告")
+    patient, other = make_patient(tenant, name="好报告"), make_patient(tenant, name="坏报告")
     with app.app_context(), tenant_context(tenant.id), force_locale("en"):  # the messages in English
         summary = importer.import_parsed([
-            report(bad.card_no, [("14771-0", "5.0", "mmol/L", "", FINAL), ("99999-9", "1", "", "", FINAL)], key="b"),
-            report(bad.card_no, [("14771-0", "5.0", "g", "", FINAL)], key="c"),
-            report(good.card_no, [("14771-0", "5.0", "mmol/L", "", FINAL)], key="g"),
+            report(patient.card_no, [("14647-2", "5.0", "mmol/L", "", FINAL), ("LOCAL-1", "1", "", "", FINAL),
+                                     ("14771-0", "5.0", "g", "", FINAL), ("LOCAL-2", "3", "mg", "", FINAL)],
+                   key="b"),
+            report(other.card_no, [("14771-0", "1e78", "mmol/L", "", FINAL)], key="c"),
         ])
         db.session.commit()
-        assert summary.imported == 1 and len(summary.errors) == 2
-        assert "message b: OBX 2" in summary.errors[0] and "99999-9" in summary.errors[0]
-        assert "message c: OBX 1" in summary.errors[1] and "g" in summary.errors[1]
-        assert _observations(bad.id) == []
-        assert len(_observations(good.id)) == 1
-        assert db.session.scalar(select(func.count()).select_from(ExamReport)) == 1
+        assert summary.imported == 1 and summary.results == 1 and summary.waiting == 3
+        [held] = [w for w in summary.warnings if "wait on the lab codes page" in w]
+        assert "message b: 3 results wait" in held and "LOCAL-1" in held and "LOCAL-2" in held and "unit g" in held
+        assert [o.value_text for o in _observations(patient.id)] == ["5.0"]
+        assert summary.errors == ["message c: OBX 1: 1e78 mmol/L refused: not a finite measurement"]
+        assert _observations(other.id) == []
+        groups = {(g.code, tuple(g.reasons)) for g in waiting.groups()}
+        assert groups == {("LOCAL-1", ("unmapped",)), ("LOCAL-2", ("unmapped",)), ("14771-0", ("unit",))}
 
 
 def test_matching_by_id_number_then_name_and_birth_date(app, make_tenant, make_patient, report):

@@ -18,7 +18,7 @@ pytestmark = pytest.mark.time_sensitive  # also run at the pinned instants (test
 def oru(card_no: str, when: str, results: list[tuple[str, str, str, str]], control: str) -> str:
     """One ORU^R01; results are (LOINC, value, unit, flag); ``when`` is YYYYMMDD."""
     lines = [f"MSH|^~\\&|LIS|康宁检验科|CARELOOP|DEMO|{when}093000||ORU^R01|{control}|P|2.5.1",
-             f"PID|1||{card_no}||张三||19700101|M",
+             f"PID|1||{card_no}||张明华||19700101|M",
              f"OBR|1||{control}|LAB^体检|||{when}083000"]
     lines += [f"OBX|{i}|NM|{code}^^LN||{value}|{unit}||{flag}|||F|||{when}083000"
               for i, (code, value, unit, flag) in enumerate(results, 1)]
@@ -80,7 +80,7 @@ def test_entry_keeps_typing_and_refuses_a_bad_unit_whole(app, make_tenant, make_
 
 
 CSV = ("体检号,姓名,体检日期,空腹血糖(mmol/L),甘油三酯,单位备注\n"
-       "{card},张三,2024-03-01,6.8,1.2,x\n")
+       "{card},张明华,2024-03-01,6.8,1.2,x\n")
 
 
 def test_mapping_saved_from_a_sample_then_used_for_import(app, make_tenant, make_patient, client_for):
@@ -171,4 +171,4 @@ def test_a_bad_report_is_named_in_the_clinic_language(make_tenant, make_patient,
                            content_type="multipart/form-data")
     page = upload.get_data(as_text=True)
     assert "已导入 1 份报告（1 项结果）" in page
-    assert "第 2 条消息（MSH-10 BAD1），第 1 个 OBX 段，字段 OBX-5：该段不完整：只有 3 个字段，至少需要 5 个" in page
+    assert "第 2 条消息（MSH-10 BAD1）：该医嘱的所有 OBX 均为空（OBX-5 没有结果值）" in page

@@ -35,8 +35,8 @@ def test_official_blood_pressure_becomes_two_results():
     assert report.observed_at == datetime(2012, 9, 17, tzinfo=CST)  # a date without offset: China time
     systolic, diastolic = report.results
     assert (systolic.code, systolic.code_system, systolic.name) == ("8480-6", "loinc", "Systolic blood pressure")
-    assert (systolic.value_text, systolic.value, systolic.unit, systolic.flag) == ("107", 107.0, "mmHg", "N")
-    assert (diastolic.code, diastolic.value, diastolic.unit, diastolic.flag) == ("8462-4", 60.0, "mmHg", "L")
+    assert (systolic.value_text, systolic.value, systolic.unit, systolic.flag) == ("107", 107.0, "mm[Hg]", "N")
+    assert (diastolic.code, diastolic.value, diastolic.unit, diastolic.flag) == ("8462-4", 60.0, "mm[Hg]", "L")
     assert systolic.position == "Observation/blood-pressure component 1"
     assert systolic.status == diastolic.status == parsed.FINAL
     # Patient/example is not in the file: nothing to identify the patient by
@@ -50,7 +50,7 @@ def test_official_glucose_effective_period_and_range():
     assert report.observed_at == datetime(2013, 4, 2, 9, 30, 10, tzinfo=timezone(timedelta(hours=1)))
     assert report.sender == ""  # the performer is a Practitioner, not a lab
     [glucose] = report.results
-    assert (glucose.code, glucose.value_text, glucose.value, glucose.unit) == ("15074-8", "6.3", 6.3, "mmol/l")
+    assert (glucose.code, glucose.value_text, glucose.value, glucose.unit) == ("15074-8", "6.3", 6.3, "mmol/L")
     assert (glucose.ref_low, glucose.ref_high, glucose.ref_text, glucose.flag) == (3.1, 6.2, "3.1-6.2", "H")
 
 

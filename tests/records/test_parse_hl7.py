@@ -67,11 +67,12 @@ def test_cerner_lead_sample_spm_before_obx_and_odd_range():
     assert lead.ref_text == "^^10.000000" and lead.ref_high is None
 
 
-def test_python_hl7_sample_has_an_impossible_birth_date():
-    [error] = load("python-hl7_sample.hl7")
-    assert isinstance(error, ParseError)
-    assert error.location == "message 1 (MSH-10 CNTRL-3456), segment PID, field PID-7"
-    assert "196203520" in error.message
+def test_an_impossible_birth_date_is_a_warning_and_the_results_stay():
+    """python-hl7's sample sends PID-7 196203520: not needed when the card number matches."""
+    report = only_report(load("python-hl7_sample.hl7"))
+    assert report.patient.birth_date is None and len(report.results) == 2
+    [warning] = report.warnings
+    assert "segment PID, field PID-7" in warning and "196203520" in warning
 
 
 def test_python_hl7_sample_with_a_real_birth_date():
@@ -159,14 +160,18 @@ def test_errors_name_message_segment_and_field():
     errors = [str(e) for e in entries if isinstance(e, ParseError)]
     assert errors[0].startswith("message 1 (MSH-10 ERR01), segment MSH, field MSH-9: message type 'ADT^A01'")
     assert errors[1].startswith("message 2 (MSH-10 ERR02), segment PID: no PID segment")
-    assert errors[2].startswith("message 3 (MSH-10 ERR03), segment OBX 1, field OBX-5: the segment is truncated")
+    assert errors[2] == "message 3 (MSH-10 ERR03): every OBX of the order is empty (no value in OBX-5)"
     assert errors[3] == "message 4 (MSH-10 ERR04), segment OBX 2, field OBX-3: no test code"
     assert errors[4] == "message 5 (MSH-10 ERR05), segment OBR, field OBR-7: unparseable date/time '20241399'"
-    assert errors[5] == ("message 6 (MSH-10 ERR06), segment OBX 1, field OBX-14: "
-                         "unparseable date/time '2024-02-30 08:00'")
-    assert errors[6].startswith("message 7 (MSH-10 ERR07), segment MSH, field MSH-2: bad encoding characters '^~'")
-    assert errors[7] == "message 8 (MSH-10 ERR08), segment PID, field PID-7: unparseable date/time '19901345'"
-    assert errors[8] == "message 9 (MSH-10 ERR09): the message holds no OBX results"
+    assert errors[5].startswith("message 7 (MSH-10 ERR07), segment MSH, field MSH-2: bad encoding characters '^~'")
+    assert errors[6] == "message 9 (MSH-10 ERR09): the message holds no OBX results"
+    # fields the report can do without are warnings: OBX-14 falls back to OBR-7, the birth date is left out
+    reports = {r.label: r for r in entries if isinstance(r, ParsedReport)}
+    [late] = reports["message 6 (MSH-10 ERR06)"].warnings
+    assert late == ("segment OBX 1, field OBX-14: unparseable date/time '2024-02-30 08:00'; "
+                    "the order's time is used")
+    [birth] = reports["message 8 (MSH-10 ERR08)"].warnings
+    assert birth.startswith("segment PID, field PID-7: unparseable date/time '19901345'")
     ok = entries[-1]
     assert isinstance(ok, ParsedReport) and ok.label == "message 10 (MSH-10 OK10)"
     assert ok.results[0].value == 5.6

@@ -261,7 +261,7 @@ def test_an_imported_report_retags_its_patient_in_a_job(app, make_tenant, make_p
     _drain(app)
     message = "\r".join([
         "MSH|^~\\&|LIS|LAB|CARELOOP|DEMO|20240506093000||ORU^R01|RETAG1|P|2.5.1",
-        f"PID|1||{patient.card_no}||张三||19700101|M",
+        f"PID|1||{patient.card_no}||张明华||19700101|M",
         "OBR|1||A1|LAB^生化|||20240506083000",
         f"OBX|1|NM|{GLUCOSE}^空腹血糖^LN||7.4|mmol/L|3.9-6.1|H|||F|||20240506083000"]) + "\r"
     with app.app_context(), tenant_context(t.id):
