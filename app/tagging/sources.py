@@ -138,9 +138,11 @@ class IndicatorSource(Source):
         name = indicator.name_zh if indicator else leaf.get("code", "?")
         measure = leaf.get("measure", "latest")
         if measure == "flag":
-            text = _("%(name)s: latest value flagged %(flags)s", name=name, flags="/".join(leaf.get("flags") or []))
+            flags = "/".join(records.flag_words(f) or f for f in leaf.get("flags") or [])
+            text = _("%(name)s: latest value flagged %(flags)s", name=name, flags=flags)
         else:
-            unit = "%" if measure == "change_pct" else (leaf.get("unit") or (indicator.unit if indicator else ""))
+            unit = "%" if measure == "change_pct" else records.unit_display(
+                leaf.get("unit") or (indicator.unit if indicator else ""), str(get_locale()))
             limit = f"{CMP.get(leaf.get('cmp'), leaf.get('cmp'))} {fmt(leaf.get('value'))} {unit}".strip()
             text = {
                 "latest": _("%(name)s latest value %(limit)s", name=name, limit=limit),
