@@ -38,7 +38,7 @@ def test_demo_results_look_like_real_people(app):
     for values in series.values():
         heights, weights = values[HEIGHT], values[WEIGHT]
         assert len(heights) >= 2 and max(heights) - min(heights) <= 1.0  # adults: within a centimetre
-        assert 140 <= min(heights) and max(heights) <= 200
+        assert min(heights) >= 140 and max(heights) <= 200
         assert all(abs(b - a) <= 8 for a, b in zip(weights, weights[1:]))  # no jumps of a stone a year
         assert all(35 <= w <= 130 for w in weights)
         systolic, diastolic = values[SYSTOLIC], values[DIASTOLIC]
