@@ -27,9 +27,11 @@ TITLE_SIZE, TEXT_SIZE = 15, 13  # no text is smaller than TEXT_SIZE user units
 LEFT, RIGHT, BOTTOM, INSET = 42, 38, 26, 14  # margins around the plot; INSET keeps markers off the edges
 _WORDS = {
     "zh_CN": {"empty": "暂无数据", "range": "参考范围", "limit": "参考界值", "blood_pressure": "血压",
-              "H": "高于范围", "L": "低于范围", "A": "异常"},
+              "H": "高于范围", "L": "低于范围", "A": "异常",
+              "critical": "危急值"},
     "en": {"empty": "No data", "range": "Reference range", "limit": "Reference limit",
-           "blood_pressure": "Blood pressure", "H": "above range", "L": "below range", "A": "abnormal"},
+           "blood_pressure": "Blood pressure", "H": "above range", "L": "below range", "A": "abnormal",
+           "critical": "critical"},
 }
 
 
@@ -40,6 +42,7 @@ class ChartPoint:
     abnormal: bool
     label: str = ""
     direction: str = ""  # "H" above range, "L" below range, "" unknown or normal
+    critical: bool = False  # beyond the critical limits (LL/HH): a filled marker, and said in words
 
 
 @dataclass
@@ -133,16 +136,19 @@ def _summary_body(points: list[ChartPoint], unit: str, low: float | None, high: 
     first, last = points[0].when.year, points[-1].when.year
     latest = f"{fmt(points[-1].value, decimals=decimals)} {unit}".strip()
     counts = {d: sum(_direction(p, low, high) == d for p in points) for d in "HLA"}
+    critical = sum(p.critical for p in points)
     words = _words(locale)
     n = len(points)
     if zh:
         span = f"{first}年" if first == last else f"{first}至{last}年"
         parts = [f"{span}共{n}个数值", f"最近一次{latest}"]
         parts += [f"{c}个{words[d]}" for d, c in counts.items() if c] or ["均无异常"]
+        parts += [f"其中{critical}个{words['critical']}"] if critical else []
         return "，".join(parts)
     values = f"{n} value{'s' if n != 1 else ''}"
     parts = [f"{values} in {first}" if first == last else f"{values} from {first} to {last}", f"latest {latest}"]
     parts += [f"{c} {words[d]}" for d, c in counts.items() if c] or ["none abnormal"]
+    parts += [f"{critical} of them {words['critical']}"] if critical else []
     return ", ".join(parts)
 
 
@@ -231,8 +237,13 @@ def _line_sample(series: Series) -> str:
             f'stroke="{series.colour}" stroke-width="2"{dash}/>{mark}</g>')
 
 
-def _shape_sample(direction: str) -> str:
-    return f'<g transform="translate({{x:.1f}} {{y:.1f}})">{_shape(direction, 7, -4)}</g>'
+def _shape_sample(direction: str, critical: bool = False) -> str:
+    return f'<g transform="translate({{x:.1f}} {{y:.1f}})">{_shape(direction, 7, -4, critical=critical)}</g>'
+
+
+def _critical_entry(points: list[ChartPoint], words: dict[str, str]) -> list[tuple[str, str]]:
+    critical = [p for p in points if p.critical and p.direction in ("H", "L")]
+    return [(_shape_sample(critical[-1].direction, critical=True), words["critical"])] if critical else []
 
 
 def _grid(frame: _Frame) -> list[str]:
@@ -268,7 +279,7 @@ def _limits(frame: _Frame, values: list[float], colour: str, decimals: int | Non
 
 
 def _shape(direction: str, x: float, y: float, attrs: str = "", inner: str = "", colour: str = LINE,
-           mark: str = "circle") -> str:
+           mark: str = "circle", critical: bool = False) -> str:
     """A normal point is a filled dot (or square); abnormal ones are hollow and larger: triangle up/down,
     diamond."""
     shapes: dict[str, list[tuple[float, float]]] = {
@@ -283,7 +294,8 @@ def _shape(direction: str, x: float, y: float, attrs: str = "", inner: str = "",
         tag, body = "circle", f'cx="{x:.1f}" cy="{y:.1f}" r="4" fill="{colour}" stroke="#fff" stroke-width="1.5"'
     else:
         tag = "polygon"
-        body = (f'points="{" ".join(f"{x + dx:.1f},{y + dy:.1f}" for dx, dy in corners)}" fill="#fff" '
+        body = (f'points="{" ".join(f"{x + dx:.1f},{y + dy:.1f}" for dx, dy in corners)}" '
+                f'fill="{ALERT if critical else "#fff"}" '
                 f'stroke="{ALERT}" stroke-width="2" stroke-linejoin="round"')
     return f"<{tag} {attrs}{body}>{inner}</{tag}>" if inner else f"<{tag} {attrs}{body}/>"
 
@@ -309,9 +321,12 @@ def _series(frame: _Frame, series: Series, unit: str, locale: str, decimals: int
         direction = _direction(point, low, high)
         tip = " ".join(t for t in ((series.name if named else ""), point.when.isoformat(),
                                    f"{units.number(point.value, decimals)} {unit}".strip(),
-                                   words.get(direction, ""), point.label) if t)
+                                   words.get(direction, ""), words["critical"] if point.critical else "",
+                                   point.label) if t)
         kind = {"H": "abnormal high", "L": "abnormal low", "A": "abnormal"}.get(direction, "normal")
+        kind += " critical" if point.critical and direction else ""
         out.append(_shape(direction, x, y, f'class="marker {kind}" ', f"<title>{escape(tip)}</title>",
+                          critical=point.critical,
                           colour=series.colour, mark=series.mark))
         text = units.number(point.value, decimals)
         if last_x - x >= _width(text, TEXT_SIZE) + 6:
@@ -378,6 +393,7 @@ def trend_svg(points: list[ChartPoint], *, title: str, unit: str, ref_low: float
         directions = {_direction(p, ref_low, ref_high) for p in series.shown}
         entries = ([(_band_sample(), words["range"])] if ref_low is not None or ref_high is not None else [])
         entries += [(_shape_sample(d), words[d]) for d in "HLA" if d in directions]
+        entries += _critical_entry(series.shown, words)
         heading, top = _heading(title, shown, entries, width, locale)
         frame = _Frame(LEFT, top, width - RIGHT, height - BOTTOM,
                        _ticks([p.value for p in series.shown], [v for v in (ref_low, ref_high) if v is not None]),
@@ -414,6 +430,7 @@ def combined_svg(series: list[Series], *, title: str, unit: str, width: int = WI
         entries.append((f'<g transform="translate({{x:.1f}} {{y:.1f}})"><line x1="0" y1="-4" x2="14" y2="-4" '
                         f'stroke="{MUTED}" stroke-width="1.2" stroke-dasharray="4 3"/></g>', words["limit"]))
     entries += [(_shape_sample(d), words[d]) for d in "HLA" if d in directions]
+    entries += _critical_entry(everything, words)
     heading, top = _heading(title, shown, entries, width, locale)
     dates = sorted(p.when for p in everything)
     frame = _Frame(LEFT, top, width - RIGHT, height - BOTTOM, _ticks([p.value for p in everything], limits),

@@ -11,6 +11,7 @@ from app.records.charts import SECOND, ChartPoint, Series, combined_svg, trend_s
 from app.records.models import Indicator, Observation
 
 ABNORMAL = ("L", "H", "LL", "HH", "A")
+CRITICAL = ("LL", "HH")
 SYSTOLIC, DIASTOLIC = "8480-6", "8462-4"  # read together: one chart
 
 
@@ -67,8 +68,8 @@ def _mark_changes(row: Row, dates: list[date]) -> None:
 
 
 def _points(row: Row) -> list[ChartPoint]:
-    return [ChartPoint(clock.local_date(o.observed_at), o.value, o.flag in ABNORMAL, direction=_direction(o.flag))
-            for o in row.series if o.value is not None]
+    return [ChartPoint(clock.local_date(o.observed_at), o.value, o.flag in ABNORMAL, direction=_direction(o.flag),
+                       critical=o.flag in CRITICAL) for o in row.series if o.value is not None]
 
 
 def _name(indicator: Indicator, locale: str) -> str:

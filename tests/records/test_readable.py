@@ -162,3 +162,15 @@ def test_allergy_banner_at_the_top_of_the_patient_page(app, make_tenant, make_pa
     text = added.get_data(as_text=True)
     assert added.status_code == 200 and 'id="allergy-banner" hx-swap-oob="true"' in text and "头孢类药物" in text
     assert "data-allergies" in client.get(f"/patients/{never_asked.id}").get_data(as_text=True)
+
+
+def test_a_critical_value_is_filled_and_said_in_words():
+    from app.records.charts import trend_svg
+
+    points = [ChartPoint(date(2023, 5, 1), 4.6, False),
+              ChartPoint(date(2024, 5, 1), 6.8, True, direction="H", critical=True)]
+    root = ET.fromstring(trend_svg(points, title="血钾", unit="mmol/L", ref_low=3.5, ref_high=5.3, decimals=1))
+    (critical,) = [e for e in root.iter() if "critical" in (e.get("class") or "").split()]
+    assert critical.get("fill") != "#fff" and "危急值" in critical.find(f"{SVG}title").text
+    assert "其中1个危急值" in root.get("aria-label")
+    assert "危急值" in [e.text for e in root.iter(f"{SVG}text")]  # in the legend
