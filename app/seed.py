@@ -12,7 +12,7 @@ from app.booking import services as booking
 from app.core import clock, identity
 from app.patients import services as patients
 from app.records import services as records
-from app.seed_records import seed_results
+from app.seed_records import CRITICAL_SCENARIOS, seed_results
 from app.tagging import services as tagging
 from tenants.context import tenant_context
 from tenants.db import db
@@ -67,16 +67,27 @@ def make_patient(rng: random.Random) -> patients.PatientData:
 
 
 def _add_history(rng: random.Random, patient) -> None:
-    pools = (("illness", ILLNESSES, 0.5), ("surgery", SURGERIES, 0.2), ("allergy", ALLERGIES, 0.2),
+    pools = (("illness", ILLNESSES, 0.5), ("surgery", SURGERIES, 0.2), ("allergy", ALLERGIES, 0.35),
              ("family", FAMILY, 0.5), ("medication", MEDICATIONS, 0.35))
+    asked_allergies = rng.random() < 0.6  # the others were never asked: no allergy banner either way
     for kind, pool, chance in pools:
-        if rng.random() < chance:
+        if kind == "allergy" and not asked_allergies:
+            continue
+        if kind == "allergy" and rng.random() >= chance:
+            patients.add_history(patient, kind=kind, description="无已知过敏", since_year=None)
+            continue
+        if kind == "allergy" or rng.random() < chance:
             since = rng.randrange(max(patient.birth_date.year + 15, 1960), clock.today().year + 1)
             patients.add_history(patient, kind=kind, description=rng.choice(pool),
                                  since_year=since if kind in ("illness", "surgery", "medication") else None)
     patients.set_lifestyle(patient, smoking=rng.choice(("never", "never", "former", "current")),
                            alcohol=rng.choice(("none", "occasional", "regular")),
                            exercise=rng.choice(("none", "occasional", "regular")))
+
+
+def critical_scenario(index: int) -> str | None:
+    """Every twelfth patient (the third, the fifteenth, ...) has a critical value in the latest checkup."""
+    return CRITICAL_SCENARIOS[(index // 12) % len(CRITICAL_SCENARIOS)] if index % 12 == 2 else None
 
 
 def seed_clinic(slug: str, name: str, patient_count: int = 50) -> bool:
@@ -95,10 +106,10 @@ def seed_clinic(slug: str, name: str, patient_count: int = 50) -> bool:
             member = staff.add_staff(f"{role.replace('_', '')}@{slug}.example.cn",
                                      f"{label}{rng.choice(SURNAMES)}", role, DEMO_PASSWORD)
             doctor_id = member.id if role == "doctor" else doctor_id
-        for _ in range(patient_count):
+        for index in range(patient_count):
             patient = patients.enrol(make_patient(rng), consent_version=current_app.config["CONSENT_VERSION"])
             _add_history(rng, patient)
-            seed_results(patient, rng, doctor_id)
+            seed_results(patient, rng, doctor_id, critical=critical_scenario(index))
         _add_packages()
         db.session.commit()
         tagging.evaluate_rules(commit=True)

@@ -69,3 +69,19 @@ def overflowing(page, limit: int = 3) -> list[str]:
       }
       return found;
     }""", limit)
+
+
+def smallest_chart_text(page, selector: str = "figure.chart svg") -> dict:
+    """The smallest text in the charts as rendered: its font size times the SVG's scale on screen, and
+    the height of its bounding box, in CSS pixels (at 100% zoom)."""
+    return page.evaluate("""(selector) => {
+      let size = Infinity, height = Infinity, text = '';
+      for (const svg of document.querySelectorAll(selector)) {
+        for (const t of svg.querySelectorAll('text')) {
+          const px = parseFloat(getComputedStyle(t).fontSize) * t.getScreenCTM().a;
+          if (px < size) { size = px; text = t.textContent; }
+          height = Math.min(height, t.getBoundingClientRect().height);
+        }
+      }
+      return {size, height, text};
+    }""", selector)

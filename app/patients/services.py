@@ -424,6 +424,30 @@ def get_many(patient_ids) -> dict[int, Patient]:
     return {p.id: p for p in db.session.scalars(select(Patient).where(Patient.id.in_(wanted)))}
 
 
+# An allergy item that says there is none: "无已知过敏" is shown only when someone recorded it so.
+NO_ALLERGY = {"无", "无过敏", "无过敏史", "无已知过敏", "无已知过敏史", "否认过敏史", "否认药物过敏史",
+              "否认药物及食物过敏史", "none", "no",
+              "no allergies", "no known allergies", "no known drug allergies", "nka", "nkda"}
+
+
+@dataclass
+class Allergies:
+    """What the top of the patient page says about allergies: the items, or that none are known."""
+    items: list[HealthHistoryItem]
+    none_recorded: bool
+
+    @property
+    def shown(self) -> bool:
+        return bool(self.items) or self.none_recorded
+
+
+def allergies(history: dict[str, list[HealthHistoryItem]]) -> Allergies:
+    """The allergy items of a patient's history (``history()``); an item saying "none" is not an allergy."""
+    items = history.get("allergy", [])
+    real = [i for i in items if i.description.strip().strip("。.").casefold() not in NO_ALLERGY]
+    return Allergies(real, none_recorded=bool(items) and not real)
+
+
 def history(patient: Patient) -> dict[str, list[HealthHistoryItem]]:
     items = db.session.scalars(select(HealthHistoryItem)
                                .where(HealthHistoryItem.patient_id == patient.id)

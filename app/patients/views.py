@@ -123,7 +123,8 @@ def _detail_context(patient, **given) -> dict:
     context = dict(patient=patient, assignees=assignees,
                    patient_tags=tagging.patient_tags(patient.id),
                    tag_names=[t.name for t in tagging.all_tags()],
-                   history=services.history(patient), history_form=HistoryForm(formdata=None),
+                   history=(history := services.history(patient)), allergies=services.allergies(history),
+                   history_form=HistoryForm(formdata=None),
                    lifestyle_form=LifestyleForm(formdata=None, obj=patient),
                    masked_mobile=services.masked_mobile(patient),
                    card_jobs=jobs.recent_runs("member_card", patient_id=patient.id))
@@ -196,8 +197,9 @@ def lifestyle(patient_id: int):
 
 
 def _render_history(patient, form, status=200):
-    return _page_or_partial("patients/_history.html", patient, history=services.history(patient),
-                            history_form=form), status
+    history = services.history(patient)  # the allergy banner at the top follows (out of band for htmx)
+    return _page_or_partial("patients/_history.html", patient, history=history, history_form=form,
+                            allergies=services.allergies(history), allergy_oob=wants_partial()), status
 
 
 @bp.route("/<id:patient_id>/history", methods=["POST"])

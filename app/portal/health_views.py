@@ -37,8 +37,7 @@ def results():
         else:
             group = ""
         locale = _chart_locale()
-        charts = {row.indicator.id: records.trends.chart(row, patient, locale)
-                  for row in data.rows if any(o.value is not None for o in row.series)}
+        charts = records.trends.charts(data, patient, locale)
         audit.record("portal_results_viewed", patient_id=patient.id, actor_label=_PATIENT_LABEL, group=group)
         db.session.commit()
     return render_template("portal/results.html", patient=patient, trends=data, charts=charts, group=group)

@@ -27,3 +27,25 @@ def register(app) -> None:
     app.cli.add_command(records_cli)
     app.jinja_env.globals.update(alert_count=views.alert_count)
     register_labels(app, "records", labels)
+    _register_filters(app, labels)
+
+
+def _register_filters(app, labels) -> None:
+    """Results as people read them, in every template: ``{{ indicator.unit|unit }}`` (mmHg, μmol/L, 次/分),
+    ``{{ observation|result_value(indicator.decimals) }}`` (rounded to the indicator's decimals, or the text
+    as reported), ``{{ observation.flag|flag_words }}`` (偏高, 危急偏低) and ``{{ alert.summary|alert_words }}``;
+    templates/records/_flags.html has the flag badge macro."""
+    from app.core.i18n import select_locale
+    from app.records import units
+
+    def result_value(observation, decimals: int | None = None) -> str:
+        if observation is None:
+            return ""
+        if observation.value is None:
+            return observation.value_text
+        return units.number(observation.value, decimals)
+
+    app.jinja_env.filters["unit"] = lambda code: units.display(code, select_locale())
+    app.jinja_env.filters["result_value"] = result_value
+    app.jinja_env.filters["flag_words"] = labels.flag_words
+    app.jinja_env.filters["alert_words"] = labels.alert_summary

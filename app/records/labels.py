@@ -1,4 +1,6 @@
 """Display names of the records vocabularies."""
+import re
+
 from flask_babel import lazy_gettext as _l
 
 GROUP = {"vitals": _l("Vital signs"), "body": _l("Body measurements"), "glucose": _l("Glucose"),
@@ -7,6 +9,9 @@ GROUP = {"vitals": _l("Vital signs"), "body": _l("Body measurements"), "glucose"
 # Words as well as colour: a flag must read without colour vision.
 FLAG = {"H": _l("high"), "L": _l("low"), "HH": _l("critically high"), "LL": _l("critically low"),
         "A": _l("abnormal")}
+# An arrow beside the words (never instead of them): one for out of range, two for a critical value.
+ARROW = {"H": "↑", "L": "↓", "HH": "↑↑", "LL": "↓↓", "A": "!"}
+CRITICAL = ("HH", "LL")
 CHANGE = {"new": _l("new"), "persisting": _l("persisting"), "resolved": _l("resolved")}
 ALERT_KIND = {"critical": _l("Critical"), "abnormal": _l("Newly abnormal")}
 WAITING_REASONS = {"unmapped": _l("unknown code"), "no_unit": _l("sent without a unit"),
@@ -15,6 +20,31 @@ COLUMN = {"card_no": _l("Card number"), "name": _l("Name"), "id_number": _l("ID 
           "birth_date": _l("Date of birth"), "exam_date": _l("Exam date"), "item": _l("Test name"),
           "code": _l("Test code"), "value": _l("Result"), "unit": _l("Unit"), "range": _l("Reference range"),
           "flag": _l("Abnormal flag")}
+
+
+def flag_words(flag: str | None) -> str:
+    """A result's flag in words (偏高, 偏低, 危急偏高, ...); "" for a normal or unflagged result."""
+    return str(FLAG[flag]) if flag in FLAG else ""
+
+
+_ALERT_FLAG = re.compile(r" \((HH|LL|H|L|A)\)$")
+
+
+def alert_summary(summary: str) -> str:
+    """An alert's stored summary ("空腹血糖 7.9 mmol/L (H)") with the flag in words and the unit as people
+    write it ("空腹血糖 7.9 mmol/L（偏高）")."""
+    from app.core.i18n import select_locale
+    from app.records import units
+
+    match = _ALERT_FLAG.search(summary or "")
+    text = summary[:match.start()] if match else (summary or "")
+    head, _space, last = text.rpartition(" ")
+    if head and last:
+        text = f"{head} {units.display(last, select_locale())}"
+    if not match:
+        return text
+    words = flag_words(match.group(1))
+    return f"{text}（{words}）" if select_locale().startswith("zh") else f"{text} ({words})"
 
 
 def import_summary(summary) -> str:

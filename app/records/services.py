@@ -6,6 +6,7 @@ The models are here for other capabilities' SQL that reads them (tag rules,
 plan triggers); only records writes them.
 """
 from app.records import alerts, catalogue, importer, trends  # noqa: F401
+from app.records.labels import flag_words  # noqa: F401  (a flag in words: 偏高, 危急偏低)
 from app.records.models import ExamReport, Indicator, Observation  # noqa: F401
 from app.records.results import (  # noqa: F401
     Stored,
@@ -20,3 +21,5 @@ from app.records.results import (  # noqa: F401
     store_many,
 )
 from app.records.signals import report_imported, results_stored  # noqa: F401  (others listen)
+from app.records.units import display as unit_display  # noqa: F401  (mm[Hg] as mmHg)
+from app.records.units import number as format_value  # noqa: F401  (a value rounded to decimals for display)

@@ -6,10 +6,13 @@ from datetime import date
 
 from app.core import clock
 from app.records import catalogue, results
-from app.records.charts import ChartPoint, trend_svg
+from app.records.charts import LINE as LINE_COLOUR
+from app.records.charts import SECOND, ChartPoint, Series, combined_svg, trend_svg, word
 from app.records.models import Indicator, Observation
 
 ABNORMAL = ("L", "H", "LL", "HH", "A")
+CRITICAL = ("LL", "HH")
+SYSTOLIC, DIASTOLIC = "8480-6", "8462-4"  # read together: one chart
 
 
 @dataclass
@@ -64,14 +67,48 @@ def _mark_changes(row: Row, dates: list[date]) -> None:
         before = cell
 
 
+def _points(row: Row) -> list[ChartPoint]:
+    return [ChartPoint(clock.local_date(o.observed_at), o.value, o.flag in ABNORMAL, direction=_direction(o.flag),
+                       critical=o.flag in CRITICAL) for o in row.series if o.value is not None]
+
+
+def _name(indicator: Indicator, locale: str) -> str:
+    return indicator.name_zh if locale == "zh_CN" else indicator.name_en
+
+
 def chart(row: Row, patient, locale: str = "zh_CN") -> str:
     indicator = row.indicator
-    points = [ChartPoint(clock.local_date(o.observed_at), o.value, o.flag in ABNORMAL, direction=_direction(o.flag))
-              for o in row.series if o.value is not None]
     rule = catalogue.reference_range(indicator, patient.sex, clock.age(patient.birth_date)) or {}
-    title = indicator.name_zh if locale == "zh_CN" else indicator.name_en
-    return trend_svg(points, title=title, unit=indicator.unit, ref_low=rule.get("low"), ref_high=rule.get("high"),
-                     locale=locale)
+    return trend_svg(_points(row), title=_name(indicator, locale), unit=indicator.unit, ref_low=rule.get("low"),
+                     ref_high=rule.get("high"), locale=locale, decimals=indicator.decimals)
+
+
+def blood_pressure_chart(systolic: Row, diastolic: Row, patient, locale: str = "zh_CN") -> str:
+    """Systolic and diastolic pressure in one chart: two lines, each with its reference limits."""
+    age = clock.age(patient.birth_date)
+    series = []
+    for row, colour, mark in ((systolic, LINE_COLOUR, "circle"), (diastolic, SECOND, "square")):
+        rule = catalogue.reference_range(row.indicator, patient.sex, age) or {}
+        series.append(Series(_name(row.indicator, locale), _points(row), rule.get("low"), rule.get("high"),
+                             colour=colour, mark=mark))
+    title = word("blood_pressure", locale)
+    return combined_svg(series, title=title, unit=systolic.indicator.unit, locale=locale,
+                        decimals=max(systolic.indicator.decimals, diastolic.indicator.decimals))
+
+
+def charts(trends: Trends, patient, locale: str = "zh_CN") -> dict[int, str]:
+    """The charts of a trends view by indicator id. Systolic and diastolic pressure share one chart, kept
+    under the systolic row (the diastolic row then has none)."""
+    rows = [row for row in trends.rows if any(o.value is not None for o in row.series)]
+    by_code = {row.indicator.code: row for row in rows}
+    out = {}
+    for row in rows:
+        if row.indicator.code in (SYSTOLIC, DIASTOLIC) and SYSTOLIC in by_code and DIASTOLIC in by_code:
+            if row.indicator.code == SYSTOLIC:
+                out[row.indicator.id] = blood_pressure_chart(row, by_code[DIASTOLIC], patient, locale)
+            continue
+        out[row.indicator.id] = chart(row, patient, locale)
+    return out
 
 
 def _direction(flag: str) -> str:

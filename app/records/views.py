@@ -46,8 +46,7 @@ def _page(patient, entry_form: EntryForm, typed: dict | None = None, problems: d
     group = request.args.get("group", "")
     data = trends.build(patient, group)
     locale = "zh_CN" if str(get_locale()).startswith("zh") else "en"
-    charts = {row.indicator.id: trends.chart(row, patient, locale)
-              for row in data.rows if any(o.value is not None for o in row.series)}
+    charts = trends.charts(data, patient, locale)
     upload = upload or UploadForm(formdata=None)
     upload.mapping.choices = _mapping_choices()
     return render_template("records/patient.html", patient=patient, trends=data, group=group, charts=charts,

@@ -4,6 +4,7 @@ app.tagging.compiler; see app.tagging.conditions for the interface."""
 from datetime import date
 from typing import Any
 
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, case, exists, func, not_, or_, select
@@ -137,9 +138,11 @@ class IndicatorSource(Source):
         name = indicator.name_zh if indicator else leaf.get("code", "?")
         measure = leaf.get("measure", "latest")
         if measure == "flag":
-            text = _("%(name)s: latest value flagged %(flags)s", name=name, flags="/".join(leaf.get("flags") or []))
+            flags = "/".join(records.flag_words(f) or f for f in leaf.get("flags") or [])
+            text = _("%(name)s: latest value flagged %(flags)s", name=name, flags=flags)
         else:
-            unit = "%" if measure == "change_pct" else (leaf.get("unit") or (indicator.unit if indicator else ""))
+            unit = "%" if measure == "change_pct" else records.unit_display(
+                leaf.get("unit") or (indicator.unit if indicator else ""), str(get_locale()))
             limit = f"{CMP.get(leaf.get('cmp'), leaf.get('cmp'))} {fmt(leaf.get('value'))} {unit}".strip()
             text = {
                 "latest": _("%(name)s latest value %(limit)s", name=name, limit=limit),
@@ -154,18 +157,25 @@ class IndicatorSource(Source):
 
     def explain(self, leaf, evidence, indicators):
         indicator = indicators.get(leaf.get("code"))
-        unit = indicator.unit if indicator else ""
+        unit = records.unit_display(indicator.unit, str(get_locale())) if indicator else ""
+
+        def shown(value):  # the indicator's decimals, as everywhere a result is shown
+            if indicator is not None and isinstance(value, int | float) and not isinstance(value, bool):
+                return records.format_value(value, indicator.decimals)
+            return fmt(value)
+
         measure = leaf.get("measure")
         if measure in ("latest", "flag"):
-            flag = f" [{evidence['f']}]" if evidence.get("f") else ""
-            return _("%(value)s %(unit)s%(flag)s on %(date)s", value=fmt(evidence.get("v")), unit=unit, flag=flag,
+            words = records.flag_words(evidence.get("f"))
+            flag = f" [{words or evidence['f']}]" if evidence.get("f") else ""
+            return _("%(value)s %(unit)s%(flag)s on %(date)s", value=shown(evidence.get("v")), unit=unit, flag=flag,
                      date=_when(evidence.get("at")))
         if measure in ("change", "change_pct"):
-            return _("%(previous)s on %(then)s → %(value)s %(unit)s on %(date)s", previous=fmt(evidence.get("pv")),
-                     then=_when(evidence.get("pat")), value=fmt(evidence.get("v")), unit=unit,
+            return _("%(previous)s on %(then)s → %(value)s %(unit)s on %(date)s", previous=shown(evidence.get("pv")),
+                     then=_when(evidence.get("pat")), value=shown(evidence.get("v")), unit=unit,
                      date=_when(evidence.get("at")))
         return _("%(n)s values from %(low)s to %(high)s %(unit)s, %(first)s to %(last)s", n=evidence.get("n"),
-                 low=fmt(evidence.get("min")), high=fmt(evidence.get("max")), unit=unit,
+                 low=shown(evidence.get("min")), high=shown(evidence.get("max")), unit=unit,
                  first=_when(evidence.get("from")), last=_when(evidence.get("to")))
 
 

@@ -5,7 +5,7 @@ import re
 
 import pytest
 
-from tests.browser import chromium, live_server, page_width
+from tests.browser import chromium, live_server, page_width, smallest_chart_text
 from tests.conftest import CHROMIUM
 from tests.notifications.conftest import drain  # noqa: F401  (shared fixture)
 from tests.portal.test_my_pages import _booking_messages, _results
@@ -47,6 +47,8 @@ def test_phone_results_and_messages(app, make_tenant, make_patient, last_code, d
             width = svg.bounding_box()["width"]
             assert 200 < width <= 390
         assert page.locator("figure.chart svg").count() == 2
+        smallest = smallest_chart_text(page)  # legible on a phone at 100% zoom: no chart text under 11 px
+        assert smallest["size"] >= 11 and smallest["height"] >= 11, smallest
 
         page.get_by_role("navigation", name="Indicator groups").get_by_role("link", name="Lipids").click()
         page.wait_for_url("**/portal/results?group=lipids")

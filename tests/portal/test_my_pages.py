@@ -46,7 +46,9 @@ def test_results_show_own_values_flags_in_words_and_charts(two_patients, patient
     page = client.get("/portal/results").get_data(as_text=True)
     assert "Fasting glucose" in page and "7.93" in page and "5.12" in page and "Total cholesterol" in page
     assert "2023-06-01" in page and "2024-06-01" in page
-    assert re.search(r'7\.93\s*<span class="flag">high</span>', page)  # a word, not colour alone
+    # a word (and an arrow beside it), not colour alone
+    assert re.search(r'7\.93</span>\s*<span class="flag" data-flag="H"><span aria-hidden="true">↑</span> high</span>',
+                     page)
     assert "resolved" in page  # 2024 back in range
     assert page.count("<svg") == 2 and 'viewBox="0 0 ' in page
     assert 'role="region"' in page and 'tabindex="0"' in page  # the year table scrolls in its own box

@@ -2,7 +2,7 @@
 then see its values flagged in the year-by-year table and drawn in the charts."""
 import pytest
 
-from tests.browser import chromium, live_server
+from tests.browser import chromium, live_server, smallest_chart_text
 from tests.conftest import CHROMIUM, PASSWORD
 from tests.records.test_pages import oru
 
@@ -44,6 +44,10 @@ def test_upload_a_report_and_see_it_flagged_and_charted(app, make_tenant, make_p
         box = chart.bounding_box()
         assert box and box["width"] > 300 and box["height"] > 150
         assert chart.locator("polygon.abnormal").count() == 1
+        smallest = smallest_chart_text(page)  # axis, legend and values at 11 px or more at 100% zoom
+        assert smallest["size"] >= 11 and smallest["height"] >= 11, smallest
+        axis = chart.locator("text.axis").first
+        assert float(axis.evaluate("t => parseFloat(getComputedStyle(t).fontSize) * t.getScreenCTM().a")) >= 11
         page.get_by_role("link", name="Lipids").click()
         page.wait_for_url("**group=lipids")
         assert page.get_by_role("img", name="Fasting glucose").count() == 0

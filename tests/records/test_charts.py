@@ -7,7 +7,7 @@ from datetime import date
 
 import pytest
 
-from app.records.charts import ChartPoint, nice_ticks, summary, trend_svg
+from app.records.charts import LEFT, RIGHT, WIDTH, ChartPoint, nice_ticks, summary, trend_svg
 
 NS = {"svg": "http://www.w3.org/2000/svg"}
 SVG = "{http://www.w3.org/2000/svg}"
@@ -138,7 +138,7 @@ def test_no_points():
 def test_one_point():
     _, root = _chart([ChartPoint(date(2024, 3, 1), 5.1, False)], ref_low=None, ref_high=5.2, locale="en")
     (marker,) = _markers(root)
-    assert float(marker.get("cx")) == pytest.approx(48 + (640 - 48 - 46) / 2)  # centred
+    assert float(marker.get("cx")) == pytest.approx(LEFT + (WIDTH - LEFT - RIGHT) / 2)  # centred
     assert root.get("aria-label") == "空腹血糖: 1 value in 2024, latest 5.1 mmol/L, none abnormal"
     assert not list(root.iter(f"{SVG}polyline"))
 
