@@ -69,4 +69,4 @@ class LimitsForm(FlaskForm):
     critical_high_inclusive = BooleanField(_l("The upper critical limit itself is critical"))
     plausible_low = StringField(_l("Lowest possible value"), validators=[Length(max=30)])
     plausible_high = StringField(_l("Highest possible value"), validators=[Length(max=30)])
-    source = TextAreaField(_l("Source of these values"), validators=[Length(max=500)])
+    source = TextAreaField(_l("Source of these values"), validators=[Length(max=500), NoMarkup()])
