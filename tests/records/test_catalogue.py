@@ -186,6 +186,7 @@ def test_an_admin_edits_ranges_each_save_is_a_version_and_new_values_follow_it(
     assert answer.status_code == 302
     page = client.get(url).get_data(as_text=True)
     assert "second thoughts" in page and "本院检验科 2026 试剂说明书" in page
+    assert "男性, 18–… 岁:" in page and "5–3000" in page and "&gt;500" in page  # ranges, possible values, critical
     with app.app_context(), tenant_context(tenant.id):
         creatinine = records.indicator_by_code(CREATININE)
         assert [(v.version, v.source_note) for v in catalogue.versions(creatinine.id)] == [
