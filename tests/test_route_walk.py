@@ -66,7 +66,7 @@ def clinic_b(app, make_tenant, make_staff, make_patient):
         ids = {"patient_id": patient.id, "item_id": item.id, "run_id": run.id, "staff_id": staff.id,
                "notification_id": message.id, "token": make_token(message), "report_id": report.id,
                "alert_id": alert.id, "token_id": token.id, "mapping_id": mapping.id,
-               "target_id": patient.id, "session_id": session_row.id}
+               "target_id": patient.id, "session_id": session_row.id, "indicator_id": glucose.id}
     markers = ["乙方秘密诊所", "乙方病人", patient.card_no, "secret.doctor@b.test", "13599998888",
                "乙方过敏史", "card-b.pdf", "乙方报告", "乙方异常结果", "乙方系统", "乙方映射", "乙方列", "乙方浏览器"]
     ids.update(_tagging_ids(app, b, patient.id))

@@ -37,6 +37,7 @@ ACTION = {
     "api_token_revoked": _l("Revoked an API token"),
     "table_mapping_saved": _l("Saved a spreadsheet mapping"),
     "table_mapping_deleted": _l("Deleted a spreadsheet mapping"),
+    "indicator_limits_saved": _l("Changed an indicator's reference ranges or limits"),
     "package_saved": _l("Saved an exam package"),
     "booking_rules_changed": _l("Changed booking capacity or rules"),
     "order_changed": _l("Changed a booking"),

@@ -70,6 +70,7 @@ ACTIONS = (
     "api_token_revoked",
     "table_mapping_saved",
     "table_mapping_deleted",
+    "indicator_limits_saved",
     "package_saved",
     "booking_rules_changed",
     "order_changed",

@@ -4,11 +4,12 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user
 
+from app.auth import services as staff
 from app.core import audit
 from app.core.access import requires
 from app.core.validators import required
 from app.records import api_tokens, catalogue, importer, labels, waiting
-from app.records.forms import IndicatorForm, LabCodeForm, TokenForm
+from app.records.forms import IndicatorForm, LabCodeForm, LimitsForm, TokenForm
 from tenants.db import db
 
 bp = Blueprint("records_admin", __name__, url_prefix="/records")
@@ -35,6 +36,78 @@ def indicators():
             return redirect(url_for("records_admin.indicators"))
     return render_template("records/indicators.html", form=form, indicators=catalogue.all_indicators(False)), \
         (400 if form.errors else 200)
+
+
+def _limits_form(indicator) -> LimitsForm:
+    """The form filled with the indicator's values (on GET), with two empty rows for new ranges."""
+    rows = list(indicator.ranges or [])
+    form = LimitsForm()
+    if not form.is_submitted():
+        critical, plausible = indicator.critical or {}, indicator.plausible or {}
+        form = LimitsForm(data={
+            "ranges": [{"sex": r.get("sex", ""), "age_min": _text(r.get("age_min")), "age_max": _text(r.get("age_max")),
+                        "low": _text(r.get("low")), "high": _text(r.get("high")),
+                        "high_inclusive": bool(r.get("high_inclusive"))} for r in rows],
+            "critical_low": _text(critical.get("low")), "critical_high": _text(critical.get("high")),
+            "critical_low_inclusive": bool(critical.get("low_inclusive")),
+            "critical_high_inclusive": bool(critical.get("high_inclusive")),
+            "plausible_low": _text(plausible.get("low")), "plausible_high": _text(plausible.get("high"))})
+    while len(form.ranges) < min(len(rows) + 2, form.ranges.max_entries or 20):
+        form.ranges.append_entry()
+    return form
+
+
+def _text(value) -> str:
+    return "" if value is None else str(value)
+
+
+def _place_errors(form: LimitsForm, errors: dict[str, str]) -> None:
+    for name, message in errors.items():
+        if name.startswith("ranges-"):
+            _, index, field_name = name.split("-", 2)
+            target = form.ranges[int(index)].form[field_name]
+        else:
+            target = form[name]
+        target.errors = [*target.errors, message]
+
+
+@bp.route("/indicators/<id:indicator_id>", methods=["GET", "POST"])
+@requires("records.catalogue")
+def indicator_limits(indicator_id: int):
+    indicator = catalogue.get(indicator_id)
+    if indicator is None:
+        abort(404)
+    form = _limits_form(indicator)
+    status = 200
+    if form.is_submitted():
+        if not form.validate() or indicator.kind == "coded":
+            status = 400
+        else:
+            data = catalogue.LimitsInput(
+                ranges=[catalogue.RangeInput(sex=row.sex.data or "", age_min=row.age_min.data or "",
+                                             age_max=row.age_max.data or "", low=row.low.data or "",
+                                             high=row.high.data or "", high_inclusive=bool(row.high_inclusive.data))
+                        for row in form.ranges],
+                critical_low=form.critical_low.data or "", critical_high=form.critical_high.data or "",
+                critical_low_inclusive=bool(form.critical_low_inclusive.data),
+                critical_high_inclusive=bool(form.critical_high_inclusive.data),
+                plausible_low=form.plausible_low.data or "", plausible_high=form.plausible_high.data or "",
+                source=form.source.data or "")
+            try:
+                version = catalogue.save_limits(indicator, data, current_user.id)
+            except catalogue.LimitErrors as exc:
+                db.session.rollback()
+                _place_errors(form, exc.errors)
+                status = 400
+            else:
+                audit.record("indicator_limits_saved", code=indicator.code, version=version.version)
+                db.session.commit()
+                flash(_("Saved as version %(version)s.", version=version.version))
+                return redirect(url_for("records_admin.indicator_limits", indicator_id=indicator.id))
+    history = catalogue.versions(indicator.id)
+    people = staff.get_many({v.created_by for v in history if v.created_by})
+    return render_template("records/indicator_limits.html", indicator=indicator, form=form, history=history,
+                           people=people), status
 
 
 @bp.route("/lab-codes", methods=["GET", "POST"])

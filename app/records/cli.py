@@ -4,11 +4,12 @@ from pathlib import Path
 import click
 from flask.cli import AppGroup
 
-from app.core.cli import tenant_from, tenant_option
+from app.core.cli import echo_every_clinic, tenant_from, tenant_option
 from app.records import importer
-from app.records.catalogue import install_pack
+from app.records.catalogue import sync_pack
 from tenants.context import tenant_context
 from tenants.db import db
+from tenants.services import for_each_active_tenant
 
 records_cli = AppGroup("records", help="Exam reports and the indicator catalogue.")
 
@@ -35,9 +36,34 @@ def import_command(path: Path, slug: str):
 @records_cli.command("install-catalogue")
 @tenant_option()
 def install_command(slug: str):
-    """Add the default indicators a clinic is missing."""
+    """Add the default indicators a clinic is missing (and update the ones it has not edited)."""
 
     with tenant_context(tenant_from(slug).id):
-        added = install_pack()
-        db.session.commit()
-    click.echo(f"added {added} indicators")
+        click.echo(_describe(_sync()))
+
+
+@records_cli.command("catalogue-update")
+@tenant_option(required=False)
+@click.option("--all", "every", is_flag=True, help="Every active clinic (after an upgrade).")
+def update_command(slug: str | None, every: bool):
+    """Bring the indicator pack to a clinic: new indicators are added, pack indicators the clinic has not
+    edited get the pack's names, ranges and limits, edited ones keep the clinic's values."""
+
+    if bool(slug) == every:
+        raise click.UsageError("give --tenant SLUG or --all")
+    if slug:
+        with tenant_context(tenant_from(slug).id):
+            click.echo(_describe(_sync()))
+    else:
+        echo_every_clinic(for_each_active_tenant(_sync), lambda slug, outcome: f"{slug}: {_describe(outcome)}")
+
+
+def _sync():
+    outcome = sync_pack()
+    db.session.commit()
+    return outcome
+
+
+def _describe(outcome) -> str:
+    kept = f" ({', '.join(outcome.kept)})" if outcome.kept else ""
+    return f"added {outcome.added} indicators, updated {outcome.updated}, kept {len(outcome.kept)} edited{kept}"

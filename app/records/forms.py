@@ -1,7 +1,7 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
-from wtforms import DateField, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, DateField, FieldList, Form, FormField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from app.core.validators import NoMarkup
@@ -47,3 +47,26 @@ class TokenForm(FlaskForm):
 
 class AckForm(FlaskForm):
     note = TextAreaField(_l("Note"), validators=[DataRequired(), Length(max=2000)])
+
+
+class RangeRowForm(Form):
+    """One reference range row; numbers are kept as typed and checked by catalogue.parse_limits."""
+
+    sex = SelectField(_l("Sex"), choices=[("", _l("Both")), ("M", _l("Men")), ("F", _l("Women"))],
+                      validate_choice=False)
+    age_min = StringField(_l("From age"), validators=[Length(max=20)])
+    age_max = StringField(_l("To age"), validators=[Length(max=20)])
+    low = StringField(_l("Lower limit"), validators=[Length(max=30)])
+    high = StringField(_l("Upper limit"), validators=[Length(max=30)])
+    high_inclusive = BooleanField(_l("Upper limit itself is out of range"))
+
+
+class LimitsForm(FlaskForm):
+    ranges = FieldList(FormField(RangeRowForm), min_entries=1, max_entries=20)
+    critical_low = StringField(_l("Critical below"), validators=[Length(max=30)])
+    critical_low_inclusive = BooleanField(_l("The lower critical limit itself is critical"))
+    critical_high = StringField(_l("Critical above"), validators=[Length(max=30)])
+    critical_high_inclusive = BooleanField(_l("The upper critical limit itself is critical"))
+    plausible_low = StringField(_l("Lowest possible value"), validators=[Length(max=30)])
+    plausible_high = StringField(_l("Highest possible value"), validators=[Length(max=30)])
+    source = TextAreaField(_l("Source of these values"), validators=[Length(max=500), NoMarkup()])

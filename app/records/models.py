@@ -19,7 +19,9 @@ from tenants.db import Model, UTCDateTime
 from tenants.models import utcnow
 from tenants.scoping import TenantScoped, tenant_fk
 
-GROUPS = ("vitals", "body", "glucose", "lipids", "liver", "kidney", "blood", "thyroid", "other")
+GROUPS = ("vitals", "body", "glucose", "lipids", "liver", "kidney", "electrolytes", "blood", "thyroid", "tumour",
+          "inflammation", "urine", "imaging", "other")
+KINDS = ("numeric", "coded")  # coded: a grade or a conclusion kept as reported text; no units, ranges or limits
 FLAGS = ("", "N", "L", "H", "LL", "HH", "A")
 
 
@@ -48,6 +50,30 @@ class Indicator(TenantScoped, Model):
     plausible: Mapped[dict] = mapped_column(JSON, default=dict)
     is_local: Mapped[bool] = mapped_column(Boolean, default=False)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    kind: Mapped[str] = mapped_column(String(10), default="numeric")
+    # the fingerprint of the pack entry this row was last set from ("" for a local entry, or one installed
+    # before fingerprints were kept); a pack update rewrites a row only while the clinic has not edited it
+    pack_fingerprint: Mapped[str] = mapped_column(String(64), default="")
+
+
+class IndicatorVersion(TenantScoped, Model):
+    """One save of an indicator's limits by a clinic admin: the ranges, critical and plausible limits as
+    saved, with the source the admin named. The newest version is what the indicator holds."""
+
+    __tablename__ = "indicator_versions"
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "indicator_id", "version"),
+        tenant_fk("indicator_id", "indicators", ondelete="CASCADE"),
+    )
+
+    indicator_id: Mapped[int] = mapped_column(BigInteger)
+    version: Mapped[int] = mapped_column(Integer)
+    ranges: Mapped[list] = mapped_column(JSON, default=list)
+    critical: Mapped[dict] = mapped_column(JSON, default=dict)
+    plausible: Mapped[dict] = mapped_column(JSON, default=dict)
+    source_note: Mapped[str] = mapped_column(Text, default="")
+    created_by: Mapped[int | None] = mapped_column(BigInteger)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class LabCode(TenantScoped, Model):

@@ -90,7 +90,7 @@ def test_suggest_mapping_from_chinese_headers():
     assert (mapping.card_no, mapping.name, mapping.id_number, mapping.sex, mapping.birth_date, mapping.exam_date) == \
         ("体检号", "姓名", "身份证号", "性别", "出生日期", "体检日期")
     assert mapping.indicators == {"收缩压": "8480-6", "舒张压": "8462-4", "空腹血糖(mmol/L)": "14771-0",
-                                  "总胆固醇（mmol/L）": "14647-2"}  # 工作单位 and 尿蛋白 are left for staff
+                                  "总胆固醇（mmol/L）": "14647-2", "尿蛋白": "5804-0"}  # 工作单位 is left for staff
     assert mapping.unit == ""  # "单位" in a wide sheet is not a unit column
 
 
@@ -135,8 +135,9 @@ def _xlsx() -> bytes:
 
 def test_wide_xlsx():
     mapping = suggest_mapping(read_headers(_xlsx(), "export.xlsx"))
-    assert mapping.exam_date == "检查日期" and mapping.indicators == {"空腹血糖(mmol/L)": "14771-0", "收缩压": "8480-6"}
-    mapping.indicators["尿蛋白"] = "URINE-PRO"
+    assert mapping.exam_date == "检查日期" and mapping.indicators == {"空腹血糖(mmol/L)": "14771-0", "收缩压": "8480-6",
+                                                                   "尿蛋白": "5804-0"}
+    mapping.indicators["尿蛋白"] = "URINE-PRO"  # staff map it to a local code instead
     reports, errors = _split(parse_table(_xlsx(), "export.xlsx", mapping))
     assert errors == [] and [r.label for r in reports] == ["row 3", "row 4", "row 5"]
     zhang, li, wang = reports
@@ -173,7 +174,7 @@ def test_long_csv_groups_rows_by_patient_and_date():
     assert (glucose.ref_low, glucose.ref_high, glucose.ref_text, glucose.position) == (3.9, 6.1, "3.9-6.1", "row 2")
     assert (chol.ref_low, chol.ref_high, chol.ref_text) == (None, 5.2, "<5.2")
     assert (protein.code, protein.code_system, protein.value, protein.value_text, protein.ref_text) == \
-        ("尿蛋白", "local", None, "阴性", "阴性")
+        ("5804-0", "loinc", None, "阴性", "阴性")  # the pack's urine protein, by its Chinese name
     loinc, alt = reports[1].results
     assert (loinc.code, loinc.code_system, loinc.value) == ("2345-7", "loinc", 5.5)
     assert (alt.code, alt.ref_low, alt.ref_high) == ("1742-6", 9.0, 50.0)  # 尿酸 with an empty value is skipped
