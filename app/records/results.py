@@ -177,6 +177,8 @@ def _superseded(patient_id: int, fingerprints: list[str]) -> list[Observation]:
 def _row(patient, value: Value, fingerprint: str, report_id, origin: str, actor_id) -> Observation:
     number = catalogue.as_number(value.value_text) if value.numeric else None
     normalised = catalogue.convert(number, value.unit, value.indicator) if number is not None else None
+    if normalised is not None and (problem := catalogue.implausible(normalised, value.indicator)):
+        raise catalogue.CatalogueError(problem)  # typed by hand: shown next to the field
     flag, flag_source = _flag(value, number, normalised, patient)
     return Observation(
         patient_id=patient.id, indicator_id=value.indicator.id, report_id=report_id,

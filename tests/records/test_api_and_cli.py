@@ -175,6 +175,8 @@ def test_a_large_bundle_is_accepted_with_a_status_address(app, make_tenant, make
         assert accepted.status_code == 202 and accepted.json["resourceType"] == "OperationOutcome"
         location = accepted.headers["Location"]
         assert client.get(location).status_code == 401  # the same bearer token is needed to ask
+        stranger = {"Authorization": f"Bearer {_token(app, make_tenant())}"}
+        assert client.get(location, headers=stranger).status_code == 401  # another clinic's token
         assert client.get(location, headers=headers).status_code == 202  # no worker has run yet
         done = _work_until(app, client, location, headers)
         assert done.status_code == 200

@@ -73,6 +73,11 @@ def test_entry_keeps_typing_and_refuses_a_bad_unit_whole(app, make_tenant, make_
     assert bad.status_code == 400 and "Nothing was saved" in text
     assert f'id="e-{ids["Fasting glucose"]}"' in text and 'value="5.6"' in text and 'value="70"' in text
     assert _values(app, tenant, patient.id) == []
+    impossible = client.submit(f"/patients/{patient.id}/observations", {
+        "observed_on": "2024-06-01", f"v-{ids['Height']}": "1750", f"v-{ids['Weight']}": "70"})
+    text = impossible.get_data(as_text=True)  # 1750 cm: a typing slip, refused beside the field
+    assert impossible.status_code == 400 and f'id="e-{ids["Height"]}"' in text and "plausible" in text
+    assert 'value="1750"' in text and _values(app, tenant, patient.id) == []
     good = client.submit(f"/patients/{patient.id}/observations", {
         "observed_on": "2024-06-01", f"v-{ids['Height']}": "175", f"v-{ids['Weight']}": "70"})
     assert good.status_code == 302
