@@ -4,6 +4,7 @@ Messages are in the shapes HL7 v2.3-2.7 and FHIR R4 bundles (collection, transac
 import json
 from datetime import date
 
+import pytest
 from flask_babel import force_locale
 from sqlalchemy import func, select
 
@@ -241,3 +242,24 @@ def test_an_upload_on_a_patient_page_does_not_take_a_lab_record_number_for_a_car
     refused = client.submit(f"/patients/{patient.id}/import", {"file": (io.BytesIO(other_card), "lab.hl7")},
                             content_type="multipart/form-data")
     assert refused.status_code == 422
+
+
+@pytest.mark.parametrize("version, message_type, obx3", [
+    ("2.3", "ORU^R01", "GLU^Glucose^L^14771-0^Glucose^LN"),
+    ("2.3.1", "ORU^R01", "14771-0^Glucose^LN"),
+    ("2.4", "ORU^R01", "14771-0^Glucose^LN^GLU^葡萄糖^L"),
+    ("2.5.1", "ORU^R01^ORU_R01", "14771-0^Glucose^LN"),
+    ("2.6", "ORU^R01^ORU_R01", "14771-0^Glucose^LN^^^^2.56"),
+    ("2.7", "ORU^R01^ORU_R01", "14771-0^Glucose^LN^GLU^葡萄糖^L^2.73^v1"),
+])
+def test_each_hl7_version_shape_imports(app, make_tenant, make_patient, version, message_type, obx3):
+    tenant = make_tenant()
+    patient = make_patient(tenant)
+    data = (f"MSH|^~\\&|LIS|康宁检验科|CARELOOP|DEMO|20240506093000+0800||{message_type}|V{version}|P|{version}\r"
+            f"PID|1||{patient.card_no}^^^DEMO^MR||张明华||19800517|M\r"
+            "OBR|1||F7|24331-1^Lipid panel^LN|||20240506083000+0800\r"
+            f"OBX|1|NM|{obx3}||6.2|mmol/L^^UCUM|3.9-6.1|H|||F|||20240506083000+0800\r").encode()
+    with app.app_context(), tenant_context(tenant.id):
+        summary = _import(data)
+        assert (summary.results, summary.waiting, summary.errors) == (1, 0, [])
+        assert _current(patient.id)["14771-0"] == ("6.2", 6.2)
