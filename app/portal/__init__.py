@@ -4,7 +4,7 @@ from app.core import keys
 
 
 def register(app) -> None:
-    from app.portal import health_views, services, session, session_views, shop_views, views
+    from app.portal import display, health_views, services, session, session_views, shop_views, views
     from app.portal.models import PortalAccount
 
     services.listen()
@@ -14,3 +14,5 @@ def register(app) -> None:
     app.register_blueprint(session_views.bp)
     app.jinja_env.globals["portal_account"] = session.current_account
     app.jinja_env.globals["portal_unread"] = health_views.unread
+    app.jinja_env.globals["portal_page"] = display.portal_page
+    app.jinja_env.globals["portal_large_text"] = display.large_text

@@ -5,8 +5,9 @@ from flask_babel import gettext as _
 
 from app.booking import services as booking
 from app.core.access import public
+from app.core.redirects import back_to_referrer
 from app.core.validators import required
-from app.portal import services, session
+from app.portal import display, services, session
 from app.portal.forms import CancelForm, CodeForm, MobileForm, RescheduleForm
 from app.portal.shop_views import _partial, booking_preparation, calendar_context, parse_day, parse_slot
 from tenants.db import db
@@ -65,6 +66,17 @@ def sign_out():
     db.session.commit()
     flash(_("You are signed out."))
     return redirect(url_for("shop.index"))
+
+
+@bp.route("/text-size", methods=["POST"])
+@public
+def text_size():
+    """The larger-text mode on or off for this browser's portal pages, then back to the page."""
+    size = request.form.get("size")
+    if size not in display.SIZES:
+        abort(400)
+    display.choose(size)
+    return redirect(back_to_referrer(request.referrer, request.host, url_for("shop.index")))
 
 
 @bp.route("")
