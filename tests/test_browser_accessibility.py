@@ -8,8 +8,9 @@ follow-up task and the admin pages of one object each, with a clinic that
 has patients with tags, results, alerts, bookings and follow-up tasks. The
 portal is walked signed out (shop, a package and its times, sign-in and its
 code, the unsubscribe page) and signed in (bookings, an order, reschedule,
-cancel, results, messages, who viewed my record, devices). The staff
-sign-in pages and an error page are audited too.
+cancel, results, messages, who viewed my record, devices), in Chinese at a
+phone's width and in English at a desktop's. The staff sign-in pages and
+an error page are audited too.
 
 The audit's browser context bypasses the Content-Security-Policy so that the
 axe script can be injected (tests/security/test_headers.py checks the policy
@@ -197,14 +198,15 @@ def test_every_page_passes_axe(app, make_tenant, make_staff, make_patient, make_
                 _audit(page, f"{base}/staff", f"a forbidden page as {role}", found, 403)
             context.close()
 
-        # the portal, signed out then signed in
-        for language in LANGUAGES:
+        # the portal, signed out then signed in: in Chinese on a phone, in English on a wide screen
+        for language, viewport in zip(LANGUAGES, ({"width": 390, "height": 844}, {"width": 1280, "height": 720}),
+                                      strict=True):
             pinned_clock.shift(timedelta(seconds=61))  # a new code for the same number may be asked a minute on
-            context = browser.new_context(bypass_csp=True)
+            context = browser.new_context(bypass_csp=True, viewport=viewport)
             page = context.new_page()
             if language == "en":
                 _english(page, base, "/shop")
-            where = f"({language})"
+            where = f"({language}, {viewport['width']} px)"
             for name, path in (("the shop", "/shop"), ("a package", f"/shop/packages/{ids.package}"),
                                ("a package with a day's times", f"/shop/packages/{ids.package}?day={ids.day}"),
                                ("the unsubscribe page", f"/unsubscribe/{unsubscribe}"),
