@@ -30,6 +30,8 @@ ACTION = {
     "results_entered": _l("Entered results"),
     "reports_imported": _l("Imported exam reports"),
     "alert_acknowledged": _l("Acknowledged a result alert"),
+    "alert_escalated": _l("Escalated an unacknowledged critical value"),
+    "alert_settings_changed": _l("Changed the critical-value settings"),
     "api_token_created": _l("Created an API token"),
     "api_token_revoked": _l("Revoked an API token"),
     "table_mapping_saved": _l("Saved a spreadsheet mapping"),

@@ -63,6 +63,8 @@ ACTIONS = (
     "results_entered",
     "reports_imported",
     "alert_acknowledged",
+    "alert_escalated",
+    "alert_settings_changed",
     "api_token_created",
     "api_token_revoked",
     "table_mapping_saved",

@@ -4,11 +4,12 @@ from pathlib import Path
 import click
 from flask.cli import AppGroup
 
-from app.core.cli import tenant_from, tenant_option
-from app.records import importer
+from app.core.cli import echo_every_clinic, tenant_from, tenant_option
+from app.records import alerts, importer
 from app.records.catalogue import install_pack
 from tenants.context import tenant_context
 from tenants.db import db
+from tenants.services import for_each_active_tenant
 
 records_cli = AppGroup("records", help="Exam reports and the indicator catalogue.")
 
@@ -41,3 +42,10 @@ def install_command(slug: str):
         added = install_pack()
         db.session.commit()
     click.echo(f"added {added} indicators")
+
+
+@records_cli.command("escalate-critical")
+def escalate_critical_command():
+    """Escalate critical values not acknowledged in time (run every few minutes from cron)."""
+    echo_every_clinic(for_each_active_tenant(alerts.escalate_due))
+

@@ -1,7 +1,7 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
-from wtforms import DateField, SelectField, StringField, TextAreaField
+from wtforms import DateField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from app.core.validators import NoMarkup
@@ -46,4 +46,18 @@ class TokenForm(FlaskForm):
 
 
 class AckForm(FlaskForm):
-    note = TextAreaField(_l("Note"), validators=[DataRequired(), Length(max=2000)])
+    """Acknowledging an alert: what was done; for a critical one also who was informed."""
+
+    note = TextAreaField(_l("What was done"), validators=[DataRequired(), Length(max=2000)])
+    informed = SelectField(_l("Who was informed"), choices=[], validate_choice=False)
+    informed_name = StringField(_l("Name of the person informed"), validators=[Optional(), Length(max=60), NoMarkup()])
+
+
+class BulkAckForm(FlaskForm):
+    note = TextAreaField(_l("What was done (for every chosen alert)"), validators=[DataRequired(), Length(max=2000)])
+
+
+class AlertSettingsForm(FlaskForm):
+    ack_minutes = IntegerField(_l("A critical value is acknowledged within (minutes)"), validators=[InputRequired()])
+    backup_doctor_id = SelectField(_l("Clinic backup doctor (for doctors without their own backup)"), choices=[],
+                                   validate_choice=False)

@@ -7,8 +7,12 @@ GROUP = {"vitals": _l("Vital signs"), "body": _l("Body measurements"), "glucose"
 # Words as well as colour: a flag must read without colour vision.
 FLAG = {"H": _l("high"), "L": _l("low"), "HH": _l("critically high"), "LL": _l("critically low"),
         "A": _l("abnormal")}
-CHANGE = {"new": _l("new"), "persisting": _l("persisting"), "resolved": _l("resolved")}
+CHANGE = {"new": _l("new"), "persisting": _l("persisting"), "resolved": _l("resolved"),
+          "no_range": _l("no range")}  # no_range: a value after an abnormal one, with no interval to judge it by
 ALERT_KIND = {"critical": _l("Critical"), "abnormal": _l("Newly abnormal")}
+ALERT_STATUS = {"open": _l("Open"), "acknowledged": _l("Acknowledged")}
+INFORMED = {"patient": _l("The patient"), "family": _l("A family member"), "doctor": _l("Another doctor"),
+            "other": _l("Someone else")}
 COLUMN = {"card_no": _l("Card number"), "name": _l("Name"), "id_number": _l("ID number"), "sex": _l("Sex"),
           "birth_date": _l("Date of birth"), "exam_date": _l("Exam date"), "item": _l("Test name"),
           "code": _l("Test code"), "value": _l("Result"), "unit": _l("Unit"), "range": _l("Reference range"),
