@@ -51,7 +51,7 @@ from app import create_app
 from app.auth import services as staff
 from app.patients import services as patients
 from app.records import catalogue, derived, importer
-from app.records.models import Alert, ExamReport, Indicator, Observation
+from app.records.models import Alert, AlertItem, ExamReport, Indicator, Observation
 from app.seed import make_id_number, make_patient
 from tenants.context import tenant_context
 from tenants.db import db
@@ -69,7 +69,8 @@ SLUG, PASSWORD = "benchrec", "bench-password-123"
 DOCTOR_EMAIL = f"doctor@{SLUG}.example.cn"
 RESULTS_PER_MESSAGE, CORRECTIONS, UNMATCHED, UNMAPPED = 15, 50, 20, 10
 ANALYZE_EVERY = 15.0  # seconds, while autovacuum is off (see keep_statistics)
-TABLES = ("patients", "indicators", "lab_codes", "exam_reports", "observations", "alerts", "notifications")
+TABLES = ("patients", "indicators", "lab_codes", "exam_reports", "observations", "alerts", "alert_items",
+          "notifications")
 IMPORT_TARGET, PAGE_TARGET_MS, PAGE_WARMUP = 500.0, 150.0, 5
 TREND_YEARS, FIRST_YEAR = 20, 2006
 
@@ -406,6 +407,8 @@ def measure_import(app, tenant_id: int, plan: Plan, path: Path) -> dict:
             sys.exit(f"the import did not do what the file asks: (imported, stored, duplicates, unmatched, errors) "
                      f"{got} != {expected}, {stored:,} observations in the database")
         print(f"  as the file asks; {stored:,} observations, {count_rows(ExamReport):,} reports, {alerts:,} alerts")
+        figures = alert_figures(alerts, summary.imported)
+        print(f"  alerts: {figures['text']}")
         again, again_seconds = run_import(data, path.name)
         print_summary("same file again", again, plan.results, again_seconds)
         unchanged = (count_rows(Observation), count_rows(Alert)) == (stored, alerts)
@@ -416,7 +419,20 @@ def measure_import(app, tenant_id: int, plan: Plan, path: Path) -> dict:
         if not idempotent:
             sys.exit("the second import stored something or miscounted its duplicates")
     return {"seconds": seconds, "summary": summary, "again": again, "again_seconds": again_seconds,
-            "stored": stored, "alerts": alerts}
+            "stored": stored, "alerts": alerts, "alert_figures": figures}
+
+
+def alert_figures(alerts: int, reports: int) -> dict:
+    """Alerts per report imported (one alert per patient and report, listing its abnormal items)."""
+    items = count_rows(AlertItem)
+    critical = db.session.scalar(select(func.count()).select_from(Alert).where(Alert.kind == "critical"))
+    most = db.session.scalar(select(func.max(Alert.item_count))) or 0
+    per_report = alerts / reports if reports else 0.0
+    text = (f"{alerts:,} alerts for {reports:,} reports imported = {per_report:.2f} per report; "
+            f"{items:,} abnormal items ({items / alerts if alerts else 0:.1f} per alert, at most {most}); "
+            f"{critical:,} critical")
+    return {"alerts": alerts, "reports": reports, "per_report": per_report, "items": items, "critical": critical,
+            "text": text}
 
 
 # ------------------------------------------------------------------ trend page
@@ -514,6 +530,7 @@ def main() -> None:
     print(f"  summary            imported {summary.imported:,}, observations {summary.results:,} "
           f"(with computed BMI/eGFR), duplicates {summary.duplicates:,}, unmatched {summary.unmatched}, "
           f"errors {len(summary.errors)}; {imports['alerts']:,} alerts")
+    print(f"alerts               {imports['alert_figures']['text']}")
     print(f"re-import            {imports['again_seconds']:.1f} s ({plan.results / imports['again_seconds']:,.0f} "
           f"results/s): imported {again.imported}, new observations {again.results}, "
           f"duplicates {again.duplicates:,}, unmatched {again.unmatched}, errors {len(again.errors)}: "

@@ -62,9 +62,7 @@ def upgrade():
         sa.Column('flag', sa.String(length=2), nullable=False),
         sa.Column('summary', sa.String(length=200), nullable=False),
         sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
-        sa.ForeignKeyConstraint(['tenant_id', 'alert_id'], ['alerts.tenant_id', 'alerts.id'],
-                                name=op.f('fk_alert_items_tenant_id_alert_id_alerts'), ondelete='CASCADE'),
-        _tenant_fk('alert_items'),
+        _tenant_fk('alert_items'),  # its key to alerts comes once alerts is rebuilt (SQLite would cascade)
         sa.PrimaryKeyConstraint('tenant_id', 'id', name=op.f('pk_alert_items')),
         sa.UniqueConstraint('tenant_id', 'observation_id', name=op.f('uq_alert_items_tenant_id_observation_id')),
     )
@@ -119,6 +117,9 @@ def upgrade():
         batch.alter_column('informed', server_default=None)
         batch.alter_column('informed_name', server_default=None)
         batch.alter_column('escalated_to', server_default=None)
+    with op.batch_alter_table('alert_items') as batch:
+        batch.create_foreign_key(op.f('fk_alert_items_tenant_id_alert_id_alerts'), 'alerts',
+                                 ['tenant_id', 'alert_id'], ['tenant_id', 'id'], ondelete='CASCADE')
     op.create_index('ix_alerts_tenant_created', 'alerts', ['tenant_id', 'created_at'], unique=False)
     op.create_index('uq_alerts_tenant_patient_group_open', 'alerts', ['tenant_id', 'patient_id', 'group_key'],
                     unique=True, postgresql_where=sa.text(OPEN), sqlite_where=sa.text(OPEN))
