@@ -58,6 +58,13 @@ def clinic_b(app, make_tenant, make_staff, make_patient):
         db.session.flush()
         db.session.add(AlertItem(alert_id=alert.id, observation_id=stored.observation.id, kind="critical", flag="HH",
                                  summary="乙方异常结果"))
+        later = records.store(p, records.Value(glucose, "7.5", "mmol/L", datetime(2025, 2, 1, tzinfo=timezone.utc)))
+        abnormal = Alert(patient_id=patient.id, group_key="walk-2", kind="abnormal", summary="乙方异常结果",
+                         item_count=1, escalated_to=[])  # an open abnormal alert: the bulk form is offered
+        db.session.add(abnormal)
+        db.session.flush()
+        db.session.add(AlertItem(alert_id=abnormal.id, observation_id=later.observation.id, kind="abnormal",
+                                 flag="H", summary="乙方异常结果"))
         mapping = TableMapping(name="乙方映射", mapping={"layout": "wide", "headers": ["乙方列"]})
         db.session.add(mapping)
         from app.core import sessions

@@ -151,7 +151,8 @@ def test_the_banner_shows_open_critical_alerts_to_whom_they_concern(app, make_te
         [alert] = _alerts()
     mine, theirs = client_for(tenant, doctor.email), client_for(tenant, other.email)
     page = mine.get("/patients").get_data(as_text=True)
-    assert 'class="critical-banner"' in page and "危急者" in page
+    assert 'class="critical-banner"' in page and "危急者" in page and "1 条危急值待确认" in page
+    assert "请于" in page and "前确认" in page  # the deadline, in clinic time
     assert 'class="critical-banner"' not in theirs.get("/patients").get_data(as_text=True)
     mine.submit(f"/alerts/{alert.id}/ack", {"note": "已通知患者就医", "informed": "family", "informed_name": "张女士"})
     assert 'class="critical-banner"' not in mine.get("/patients").get_data(as_text=True)
