@@ -49,8 +49,9 @@ from sqlalchemy.engine import make_url
 
 from app import create_app
 from app.auth import services as staff
+from app.core import clock
 from app.patients import services as patients
-from app.records import catalogue, derived, importer
+from app.records import catalogue, importer
 from app.records.models import Alert, AlertItem, ExamReport, Indicator, Observation
 from app.seed import make_id_number, make_patient
 from tenants.context import tenant_context
@@ -334,7 +335,7 @@ def write_messages(rng: random.Random, people: list[Person]) -> Plan:
             plan.errors += 1
         else:
             plan.imported += 1
-            adult = derived.age_on(person.birth_date, when.date()) >= 18
+            adult = clock.age(person.birth_date, when.date()) >= 18
             plan.stored += len(rows) + 1 + adult  # BMI from height and weight, eGFR (adults) from creatinine
             plan.matched_obx += len(rows)
             originals.append((person, lab, segment, filler, when, rows))
