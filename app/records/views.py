@@ -214,8 +214,9 @@ def alert_list():
     return render_template("records/alerts.html", **context)
 
 
-def _back(form_data) -> str:
-    return url_for("records.alert_list", **_filter_args(alerts.parse_filters(form_data)))
+def _list_args(form_data) -> dict:
+    """The alert list's filters a posted form carried, to return to the same list."""
+    return _filter_args(alerts.parse_filters(form_data))
 
 
 @bp.route("/alerts/<id:alert_id>/ack", methods=["POST"])
@@ -225,17 +226,17 @@ def acknowledge(alert_id: int):
     form = _ack_form()
     if not form.validate_on_submit():
         flash(_("Please write what was done about this result."))
-        return redirect(_back(request.form))
+        return redirect(url_for("records.alert_list", **_list_args(request.form)))
     try:
         done = alerts.acknowledge(alert, required(form.note), current_user.id, informed=form.informed.data or "",
                                   informed_name=form.informed_name.data or "")
     except alerts.AlertError as exc:
         db.session.rollback()
         flash(" ".join(exc.errors.values()))
-        return redirect(_back(request.form))
+        return redirect(url_for("records.alert_list", **_list_args(request.form)))
     db.session.commit()
     flash(_("Alert acknowledged.") if done else _("This alert was acknowledged already."))
-    return redirect(_back(request.form))
+    return redirect(url_for("records.alert_list", **_list_args(request.form)))
 
 
 @bp.route("/alerts/ack", methods=["POST"])
@@ -245,10 +246,10 @@ def acknowledge_many():
     ids = [int(v) for v in request.form.getlist("ids") if v.isdecimal() and len(v) < 19]
     if not ids:
         flash(_("Choose the alerts to acknowledge."))
-        return redirect(_back(request.form))
+        return redirect(url_for("records.alert_list", **_list_args(request.form)))
     if not form.validate_on_submit():
         flash(_("Please write what was done about these results."))
-        return redirect(_back(request.form))
+        return redirect(url_for("records.alert_list", **_list_args(request.form)))
     done, critical = alerts.bulk_acknowledge(ids, required(form.note), current_user.id)
     db.session.commit()
     message = ngettext("%(num)d alert acknowledged.", "%(num)d alerts acknowledged.", done)
@@ -257,7 +258,7 @@ def acknowledge_many():
             "%(num)d critical alert left open: acknowledge it on its own, with who was informed.",
             "%(num)d critical alerts left open: acknowledge each on its own, with who was informed.", critical)
     flash(message)
-    return redirect(_back(request.form))
+    return redirect(url_for("records.alert_list", **_list_args(request.form)))
 
 
 @bp.route("/alerts/settings", methods=["GET", "POST"])
