@@ -52,7 +52,7 @@ from app.auth import services as staff
 from app.core import clock
 from app.patients import services as patients
 from app.records import catalogue, importer
-from app.records.models import Alert, ExamReport, Indicator, Observation
+from app.records.models import Alert, AlertItem, ExamReport, Indicator, Observation
 from app.seed import make_id_number, make_patient
 from tenants.context import tenant_context
 from tenants.db import db
@@ -70,7 +70,8 @@ SLUG, PASSWORD = "benchrec", "bench-password-123"
 DOCTOR_EMAIL = f"doctor@{SLUG}.example.cn"
 RESULTS_PER_MESSAGE, CORRECTIONS, UNMATCHED, UNMAPPED, RETRACTIONS = 15, 50, 20, 100, 100
 ANALYZE_EVERY = 15.0  # seconds, while autovacuum is off (see keep_statistics)
-TABLES = ("patients", "indicators", "lab_codes", "exam_reports", "observations", "alerts", "notifications")
+TABLES = ("patients", "indicators", "lab_codes", "exam_reports", "observations", "alerts", "alert_items",
+          "notifications")
 IMPORT_TARGET, PAGE_TARGET_MS, PAGE_WARMUP = 500.0, 150.0, 5
 TREND_YEARS, FIRST_YEAR = 20, 2006
 
@@ -411,9 +412,10 @@ def measure_import(app, tenant_id: int, plan: Plan, path: Path) -> dict:
         if got != expected or stored != plan.stored:
             sys.exit(f"the import did not do what the file asks: (imported, stored, duplicates, unmatched, "
                      f"errors, waiting) {got} != {expected}, {stored:,} observations in the database")
-        reports = count_rows(ExamReport)
-        print(f"  as the file asks; {stored:,} observations, {reports:,} reports, {alerts:,} alerts "
-              f"({alerts / max(summary.imported, 1):.2f} per imported report), {summary.waiting} results waiting")
+        print(f"  as the file asks; {stored:,} observations, {count_rows(ExamReport):,} reports, {alerts:,} alerts, "
+              f"{summary.waiting} results waiting")
+        figures = alert_figures(alerts, summary.imported)
+        print(f"  alerts: {figures['text']}")
         again, again_seconds = run_import(data, path.name)
         print_summary("same file again", again, plan.results, again_seconds)
         unchanged = (count_rows(Observation), count_rows(Alert)) == (stored, alerts)
@@ -424,7 +426,7 @@ def measure_import(app, tenant_id: int, plan: Plan, path: Path) -> dict:
         if not idempotent:
             sys.exit("the second import stored something or miscounted its duplicates")
     return {"seconds": seconds, "summary": summary, "again": again, "again_seconds": again_seconds,
-            "stored": stored, "alerts": alerts, "alerts_per_report": alerts / max(summary.imported, 1)}
+            "stored": stored, "alerts": alerts, "alert_figures": figures}
 
 
 def retraction_messages(rng: random.Random, plan: Plan) -> tuple[bytes, int]:
@@ -464,6 +466,19 @@ def measure_retractions_and_release(app, tenant_id: int, rng: random.Random, pla
         print(f"waiting results: mapping the unknown code stored {released.results} in {release_seconds:.2f} s")
     return {"retracted": expected, "retract_seconds": seconds, "released": released.results,
             "release_seconds": release_seconds}
+
+
+def alert_figures(alerts: int, reports: int) -> dict:
+    """Alerts per report imported (one alert per patient and report, listing its abnormal items)."""
+    items = count_rows(AlertItem)
+    critical = db.session.scalar(select(func.count()).select_from(Alert).where(Alert.kind == "critical"))
+    most = db.session.scalar(select(func.max(Alert.item_count))) or 0
+    per_report = alerts / reports if reports else 0.0
+    text = (f"{alerts:,} alerts for {reports:,} reports imported = {per_report:.2f} per report; "
+            f"{items:,} abnormal items ({items / alerts if alerts else 0:.1f} per alert, at most {most}); "
+            f"{critical:,} critical")
+    return {"alerts": alerts, "reports": reports, "per_report": per_report, "items": items, "critical": critical,
+            "text": text}
 
 
 # ------------------------------------------------------------------ trend page
@@ -561,8 +576,8 @@ def main() -> None:
           f"(>= {IMPORT_TARGET:.0f}/s)")
     print(f"  summary            imported {summary.imported:,}, observations {summary.results:,} "
           f"(with computed BMI/eGFR), duplicates {summary.duplicates:,}, unmatched {summary.unmatched}, "
-          f"errors {len(summary.errors)}, waiting {summary.waiting}; {imports['alerts']:,} alerts "
-          f"({imports['alerts_per_report']:.2f} per report)")
+          f"errors {len(summary.errors)}, waiting {summary.waiting}; {imports['alerts']:,} alerts")
+    print(f"alerts               {imports['alert_figures']['text']}")
     print(f"re-import            {imports['again_seconds']:.1f} s ({plan.results / imports['again_seconds']:,.0f} "
           f"results/s): imported {again.imported}, new observations {again.results}, "
           f"duplicates {again.duplicates:,}, unmatched {again.unmatched}, errors {len(again.errors)}: "

@@ -105,18 +105,21 @@ def _ids(app, tenant, people, day) -> SimpleNamespace:
     from app.followups import plans
     from app.followups.models import FollowupTask
     from app.patients import services as patients
+    from app.records import alerts
     from app.records import services as records
-    from app.records.models import Alert
     from app.tagging import rules as tag_rules
     from tenants.context import tenant_context
     from tenants.db import db
 
     patient = people[0].id
     with app.app_context(), tenant_context(tenant.id):
-        stored = records.store(patients.get(patient), records.Value(
-            records.indicator_by_code("14771-0"), "25.1", "mmol/L", datetime(2026, 1, 5, 1, 0, tzinfo=timezone.utc)))
-        db.session.add(Alert(patient_id=patient, observation_id=stored.observation.id, kind="critical",
-                             summary="空腹血糖 25.1 mmol/L (HH)"))
+        glucose = records.indicator_by_code("14771-0")
+        glucose.critical = {"high": 20, "source": "test limits"}  # so that the critical banner shows
+        card = patients.get(patient)
+        stored = records.store(card, records.Value(glucose, "25.1", "mmol/L",
+                                                   datetime(2026, 1, 5, 1, 0, tzinfo=timezone.utc)))
+        raised = alerts.raise_for(card, [stored.observation])
+        assert raised and raised[0].kind == "critical"
         draft = tag_rules.RuleDraft("空腹血糖偏高", "血糖偏高", {"op": "and", "items": [{"op": "and", "items": [
             {"source": "indicator", "code": "14771-0", "measure": "latest", "cmp": ">=", "value": 7}]}]})
         rule = tag_rules.save(draft, tag_rules.check(draft))

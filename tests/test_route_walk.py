@@ -38,23 +38,33 @@ def clinic_b(app, make_tenant, make_staff, make_patient):
         doctor = db.session.get(StaffUser, (b.id, staff.id))
         message = notifications.notify("abnormal_result_alert", notifications.staff_recipient(doctor),
                                        {"patient_name": "乙方病人", "card_no": patient.card_no, "indicator": "x",
-                                        "value": "1", "flag": "H", "clinic": "乙方秘密诊所"},
+                                        "value": "1", "flag": "H", "items": "x", "count": 1, "clinic": "乙方秘密诊所"},
                                        idempotency_key="walk", channels=("inapp",))[0]
         from datetime import datetime, timezone
 
         from app.records import api_tokens
         from app.records import services as records
-        from app.records.models import Alert, ExamReport, TableMapping
+        from app.records.models import Alert, AlertItem, ExamReport, TableMapping
 
         report = ExamReport(source="hl7", source_key="walk", status="unmatched", pending={},
                             patient_hint="乙方病人", title="乙方报告")
         db.session.add(report)
         glucose = records.indicator_by_code("14771-0")
         stored = records.store(p, records.Value(glucose, "9.9", "mmol/L", datetime(2025, 1, 1, tzinfo=timezone.utc)))
-        alert = Alert(patient_id=patient.id, observation_id=stored.observation.id, kind="abnormal",
-                      summary="乙方异常结果")
+        alert = Alert(patient_id=patient.id, group_key="walk", kind="critical", summary="乙方异常结果", item_count=1,
+                      escalated_to=[])
         token, _plain = api_tokens.create("乙方系统", ["hl7:write"], None)
         db.session.add(alert)
+        db.session.flush()
+        db.session.add(AlertItem(alert_id=alert.id, observation_id=stored.observation.id, kind="critical", flag="HH",
+                                 summary="乙方异常结果"))
+        later = records.store(p, records.Value(glucose, "7.5", "mmol/L", datetime(2025, 2, 1, tzinfo=timezone.utc)))
+        abnormal = Alert(patient_id=patient.id, group_key="walk-2", kind="abnormal", summary="乙方异常结果",
+                         item_count=1, escalated_to=[])  # an open abnormal alert: the bulk form is offered
+        db.session.add(abnormal)
+        db.session.flush()
+        db.session.add(AlertItem(alert_id=abnormal.id, observation_id=later.observation.id, kind="abnormal",
+                                 flag="H", summary="乙方异常结果"))
         mapping = TableMapping(name="乙方映射", mapping={"layout": "wide", "headers": ["乙方列"]})
         db.session.add(mapping)
         from app.core import sessions

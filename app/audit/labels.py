@@ -33,6 +33,8 @@ ACTION = {
     "report_conflict": _l("A report for another patient was held for review"),
     "lab_code_mapped": _l("Mapped a lab code"),
     "alert_acknowledged": _l("Acknowledged a result alert"),
+    "alert_escalated": _l("Escalated an unacknowledged critical value"),
+    "alert_settings_changed": _l("Changed the critical-value settings"),
     "api_token_created": _l("Created an API token"),
     "api_token_revoked": _l("Revoked an API token"),
     "table_mapping_saved": _l("Saved a spreadsheet mapping"),

@@ -38,6 +38,7 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
     "api.manage": {"owner", "admin"},
     "alerts.view": _CLINICAL,
     "alerts.ack": {"owner", "admin", "doctor"},
+    "alerts.settings": {"owner", "admin"},  # the acknowledgement deadline, backups, numbers for escalations
     "booking.manage": {"owner", "admin"},
     "booking.schedule": _EVERYONE,
     "booking.desk": _EVERYONE,

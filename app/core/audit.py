@@ -66,6 +66,8 @@ ACTIONS = (
     "report_conflict",
     "lab_code_mapped",
     "alert_acknowledged",
+    "alert_escalated",
+    "alert_settings_changed",
     "api_token_created",
     "api_token_revoked",
     "table_mapping_saved",

@@ -12,6 +12,8 @@ TEMPLATE = {
     "booking_reminder": _l("Booking reminder"),
     "followup_reminder": _l("Follow-up reminder"),
     "abnormal_result_alert": _l("Abnormal-result alert (to staff)"),
+    "critical_result_alert": _l("Critical-value alert (to staff)"),
+    "critical_alert_escalated": _l("Critical value not acknowledged in time (to staff)"),
     "report_ready": _l("Report ready"),
     "booking_cancelled": _l("Booking cancelled"),
     "booking_changed": _l("Booking changed"),

@@ -329,3 +329,15 @@ def mark_read(staff_id: int, notification_id: int) -> bool:
         return False
     row.read_at = row.read_at or policy.now()
     return True
+
+
+def mark_read_by_key(prefix: str) -> int:
+    """Mark read every staff in-app message whose idempotency key starts with
+    ``prefix`` (whoever received it): what a message asked for is done, say
+    an alert acknowledged. The caller commits. Returns how many."""
+    result = db.session.execute(update(Notification).where(
+        Notification.recipient_type == "staff", Notification.channel == "inapp",
+        Notification.idempotency_key.startswith(prefix, autoescape=True), Notification.read_at.is_(None))
+        .values(read_at=policy.now()).execution_options(synchronize_session=False))
+    return getattr(result, "rowcount", 0) or 0
+

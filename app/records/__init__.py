@@ -15,17 +15,18 @@ def _install_catalogue(tenant, **_):
 def register(app) -> None:
     from app.records import admin_views, api, labels, mapping_views, merging, views
     from app.records.cli import records_cli
-    from app.records.models import ExamReport
+    from app.records.models import AlertContact, ExamReport
 
     merging.listen()
     keys.register(ExamReport, typed=("pending", "patient_hint"))
+    keys.register(AlertContact, typed=("mobile",))
     app.register_blueprint(views.bp)
     app.register_blueprint(admin_views.bp)
     app.register_blueprint(mapping_views.bp)
     app.register_blueprint(api.bp)
     answer_errors_in(app, "/api/", api.error_answer)
     app.cli.add_command(records_cli)
-    app.jinja_env.globals.update(alert_count=views.alert_count)
+    app.jinja_env.globals.update(alert_count=views.alert_count, critical_alerts=views.critical_alerts)
     register_labels(app, "records", labels)
     _register_filters(app, labels)
 

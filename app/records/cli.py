@@ -5,7 +5,7 @@ import click
 from flask.cli import AppGroup
 
 from app.core.cli import echo_every_clinic, tenant_from, tenant_option
-from app.records import importer
+from app.records import alerts, importer
 from app.records.catalogue import sync_pack
 from tenants.context import tenant_context
 from tenants.db import db
@@ -67,3 +67,10 @@ def _sync():
 def _describe(outcome) -> str:
     kept = f" ({', '.join(outcome.kept)})" if outcome.kept else ""
     return f"added {outcome.added} indicators, updated {outcome.updated}, kept {len(outcome.kept)} edited{kept}"
+
+
+@records_cli.command("escalate-critical")
+def escalate_critical_command():
+    """Escalate critical values not acknowledged in time (run every few minutes from cron)."""
+    echo_every_clinic(for_each_active_tenant(alerts.escalate_due))
+

@@ -1,7 +1,17 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
-from wtforms import BooleanField, DateField, FieldList, Form, FormField, SelectField, StringField, TextAreaField
+from wtforms import (
+    BooleanField,
+    DateField,
+    FieldList,
+    Form,
+    FormField,
+    IntegerField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from app.core.validators import NoMarkup
@@ -46,7 +56,11 @@ class TokenForm(FlaskForm):
 
 
 class AckForm(FlaskForm):
-    note = TextAreaField(_l("Note"), validators=[DataRequired(), Length(max=2000)])
+    """Acknowledging an alert: what was done; for a critical one also who was informed."""
+
+    note = TextAreaField(_l("What was done"), validators=[DataRequired(), Length(max=2000)])
+    informed = SelectField(_l("Who was informed"), choices=[], validate_choice=False)
+    informed_name = StringField(_l("Name of the person informed"), validators=[Optional(), Length(max=60), NoMarkup()])
 
 
 class RangeRowForm(Form):
@@ -70,3 +84,13 @@ class LimitsForm(FlaskForm):
     plausible_low = StringField(_l("Lowest possible value"), validators=[Length(max=30)])
     plausible_high = StringField(_l("Highest possible value"), validators=[Length(max=30)])
     source = TextAreaField(_l("Source of these values"), validators=[Length(max=500), NoMarkup()])
+
+
+class BulkAckForm(FlaskForm):
+    note = TextAreaField(_l("What was done (for every chosen alert)"), validators=[DataRequired(), Length(max=2000)])
+
+
+class AlertSettingsForm(FlaskForm):
+    ack_minutes = IntegerField(_l("A critical value is acknowledged within (minutes)"), validators=[InputRequired()])
+    backup_doctor_id = SelectField(_l("Clinic backup doctor (for doctors without their own backup)"), choices=[],
+                                   validate_choice=False)

@@ -14,8 +14,12 @@ FLAG = {"H": _l("high"), "L": _l("low"), "HH": _l("critically high"), "LL": _l("
 # An arrow beside the words (never instead of them): one for out of range, two for a critical value.
 ARROW = {"H": "↑", "L": "↓", "HH": "↑↑", "LL": "↓↓", "A": "!"}
 CRITICAL = ("HH", "LL")
-CHANGE = {"new": _l("new"), "persisting": _l("persisting"), "resolved": _l("resolved")}
+CHANGE = {"new": _l("new"), "persisting": _l("persisting"), "resolved": _l("resolved"),
+          "no_range": _l("no range")}  # no_range: a value after an abnormal one, with no interval to judge it by
 ALERT_KIND = {"critical": _l("Critical"), "abnormal": _l("Newly abnormal")}
+ALERT_STATUS = {"open": _l("Open"), "acknowledged": _l("Acknowledged"), "withdrawn": _l("Withdrawn")}
+INFORMED = {"patient": _l("The patient"), "family": _l("A family member"), "doctor": _l("Another doctor"),
+            "other": _l("Someone else")}
 WAITING_REASONS = {"unmapped": _l("unknown code"), "no_unit": _l("sent without a unit"),
                    "unit": _l("unit not convertible")}
 COLUMN = {"card_no": _l("Card number"), "name": _l("Name"), "id_number": _l("ID number"), "sex": _l("Sex"),
@@ -33,8 +37,12 @@ _ALERT_FLAG = re.compile(r" \((HH|LL|H|L|A)\)$")
 
 
 def alert_summary(summary: str) -> str:
-    """An alert's stored summary ("空腹血糖 7.9 mmol/L (H)") with the flag in words and the unit as people
-    write it ("空腹血糖 7.9 mmol/L（偏高）")."""
+    """An alert's stored summary ("空腹血糖 7.9 mmol/L (H); 收缩压 186 mm[Hg] (HH)") with each flag in words
+    and each unit as people write it ("空腹血糖 7.9 mmol/L（偏高）; 收缩压 186 mmHg（危急偏高）")."""
+    return "; ".join(_alert_item(part) for part in (summary or "").split("; "))
+
+
+def _alert_item(summary: str) -> str:
     from app.core.i18n import select_locale
     from app.records import units
 

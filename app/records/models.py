@@ -11,13 +11,14 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.core.crypto import EncryptedJSON, EncryptedText
 from tenants.db import Model, UTCDateTime
 from tenants.models import utcnow
-from tenants.scoping import TenantScoped, tenant_fk
+from tenants.scoping import TenantOwned, TenantScoped, tenant_fk
 
 GROUPS = ("vitals", "body", "glucose", "lipids", "liver", "kidney", "electrolytes", "blood", "thyroid", "tumour",
           "inflammation", "urine", "imaging", "other")
@@ -154,25 +155,83 @@ class Observation(TenantScoped, Model):
 
 
 class Alert(TenantScoped, Model):
-    """A critical or newly abnormal result for the responsible doctor."""
+    """Abnormal results of one patient for the responsible doctor: one alert
+    per report (per patient and clinic day for values typed in), listing its
+    items. Its tier (``kind``) is critical when any item is critical; a
+    critical alert must be acknowledged by ``due_at`` or it is escalated."""
 
     __tablename__ = "alerts"
     __table_args__ = (
         tenant_fk("patient_id", "patients", ondelete="CASCADE"),
-        UniqueConstraint("tenant_id", "observation_id"),
+        tenant_fk("report_id", "exam_reports", ondelete="CASCADE"),
+        # one open alert per group: a later result of the same report joins it
+        Index("uq_alerts_tenant_patient_group_open", "tenant_id", "patient_id", "group_key", unique=True,
+              postgresql_where=text("status = 'open'"), sqlite_where=text("status = 'open'")),
         Index("ix_alerts_tenant_status", "tenant_id", "status"),
+        Index("ix_alerts_tenant_created", "tenant_id", "created_at"),
     )
 
     patient_id: Mapped[int] = mapped_column(BigInteger)
-    observation_id: Mapped[int] = mapped_column(BigInteger)
-    kind: Mapped[str] = mapped_column(String(12))          # critical | abnormal
+    report_id: Mapped[int | None] = mapped_column(BigInteger)
+    group_key: Mapped[str] = mapped_column(String(60))     # report:<id> | day:<patient id>:<clinic date>
+    kind: Mapped[str] = mapped_column(String(12))          # the tier: critical | abnormal
     summary: Mapped[str] = mapped_column(String(200))
+    item_count: Mapped[int] = mapped_column(Integer, default=0)
     doctor_id: Mapped[int | None] = mapped_column(BigInteger)
     status: Mapped[str] = mapped_column(String(12), default="open")  # open | acknowledged
-    note: Mapped[str] = mapped_column(Text, default="")
+    note: Mapped[str] = mapped_column(Text, default="")              # what was done
+    informed: Mapped[str] = mapped_column(String(12), default="")    # who was told: patient | family | doctor | other
+    informed_name: Mapped[str] = mapped_column(String(60), default="")
     acknowledged_by: Mapped[int | None] = mapped_column(BigInteger)
     acknowledged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    critical_at: Mapped[datetime | None] = mapped_column(UTCDateTime)   # when it became critical
+    due_at: Mapped[datetime | None] = mapped_column(UTCDateTime)        # a critical alert's deadline
+    escalated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    escalated_to: Mapped[list] = mapped_column(JSON, default=list)       # staff ids told
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class AlertItem(TenantScoped, Model):
+    """One abnormal result of an alert. A result alerts once, ever."""
+
+    __tablename__ = "alert_items"
+    __table_args__ = (
+        tenant_fk("alert_id", "alerts", ondelete="CASCADE"),
+        UniqueConstraint("tenant_id", "observation_id"),
+        Index("ix_alert_items_tenant_alert", "tenant_id", "alert_id"),
+    )
+
+    alert_id: Mapped[int] = mapped_column(BigInteger)
+    observation_id: Mapped[int] = mapped_column(BigInteger)
+    kind: Mapped[str] = mapped_column(String(12))          # critical | abnormal
+    flag: Mapped[str] = mapped_column(String(2), default="")
+    summary: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class AlertSettings(TenantOwned, Model):
+    """The clinic's critical-value settings (no row: the defaults)."""
+
+    __tablename__ = "alert_settings"
+
+    ack_minutes: Mapped[int] = mapped_column(Integer, default=30)  # a critical alert is acknowledged within
+    backup_doctor_id: Mapped[int | None] = mapped_column(BigInteger)  # told when no doctor's own backup is set
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class AlertContact(TenantScoped, Model):
+    """A staff member's critical-alert contact: their backup doctor and the
+    mobile number escalations are texted to (sealed)."""
+
+    __tablename__ = "alert_contacts"
+    __table_args__ = (
+        tenant_fk("staff_id", "staff_users", ondelete="CASCADE"),
+        UniqueConstraint("tenant_id", "staff_id"),
+    )
+
+    staff_id: Mapped[int] = mapped_column(BigInteger)
+    backup_id: Mapped[int | None] = mapped_column(BigInteger)
+    mobile: Mapped[str] = mapped_column(EncryptedText, nullable=True, default="")
 
 
 class ApiToken(TenantScoped, Model):

@@ -185,9 +185,10 @@ def parse_batch(data: bytes) -> list[tuple[str, list[ParsedReport | ParseError]]
         text = decode(data)
     except UnicodeDecodeError:
         return [("", [ParseError(_("file"), _("the file is neither UTF-8 nor GB18030 text"))])]
-    if "\x00" in text:
-        return [("", [ParseError(_("file"), _("the file holds a NUL character: HL7 v2 is text"))])]
     messages, junk = split_messages(text)
+    if "\x00" in text:  # each message still gets its own answer
+        return [(message, [ParseError(_("file"), _("the file holds a NUL character: HL7 v2 is text"))])
+                for message in messages or [""]]
     if not messages:
         return [("", [ParseError(_("file"), _("no MSH segment: this is not an HL7 v2 message"),
                                  condition=SEGMENT_SEQUENCE)])]

@@ -1,5 +1,6 @@
 """Multi-year views of one patient's results: per-indicator series and the
-year-over-year table that marks each abnormality new, persisting or resolved."""
+year-over-year table that marks each abnormality new, persisting or resolved
+(or, with no reference interval to judge a later value by, "no range")."""
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
@@ -62,9 +63,10 @@ def _mark_changes(row: Row, dates: list[date]) -> None:
         was_abnormal = before is not None and before.observation.flag in ABNORMAL
         if now_abnormal:
             cell.change = "persisting" if was_abnormal else "new"
-        elif was_abnormal:
-            cell.change = "resolved"
-        before = cell
+        elif was_abnormal:  # resolved only inside a known interval ("N"); with none ("") nothing can be said
+            cell.change = "resolved" if cell.observation.flag == "N" else "no_range"
+        if cell.observation.flag:  # a value with no interval judges nothing: the next compares with the last judged
+            before = cell
 
 
 def _points(row: Row) -> list[ChartPoint]:

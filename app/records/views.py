@@ -1,17 +1,18 @@
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
-from flask_babel import get_locale
+from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
+from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
-from app.core import audit, clock, jobs, storage
+from app.auth import services as staff
+from app.core import audit, clock, identity, jobs, storage
 from app.core.access import requires
 from app.core.errors import found_or_404
 from app.core.validators import required
 from app.patients import services as patients
 from app.records import alerts, catalogue, importer, labels, services, trends
-from app.records.forms import AckForm, AssignForm, EntryForm, UploadForm
+from app.records.forms import AckForm, AlertSettingsForm, AssignForm, BulkAckForm, EntryForm, UploadForm
 from app.records.models import TableMapping
 from tenants.context import require_tenant_id
 from tenants.db import db
@@ -179,32 +180,138 @@ def discard(report_id: int):
     return redirect(url_for("records.unmatched"))
 
 
+def _filter_args(filters: alerts.Filters, **override) -> dict:
+    """The query arguments that choose ``filters`` (with ``override``)."""
+    values = {"tier": filters.tier, "status": filters.status or "all", "doctor": filters.doctor,
+              "since": filters.since.isoformat() if filters.since else "",
+              "until": filters.until.isoformat() if filters.until else "", "page": filters.page}
+    values.update(override)
+    return {k: v for k, v in values.items() if v not in ("", None, 1)}
+
+
+def _ack_form() -> AckForm:
+    form = AckForm()
+    form.informed.choices = [("", _("Choose…"))] + [(k, str(v)) for k, v in labels.INFORMED.items()]
+    return form
+
+
 @bp.route("/alerts")
 @requires("alerts.view")
 def alert_list():
-    rows = alerts.open_alerts(current_user.id, everyone=request.args.get("all") == "1")
-    names = {p.id: p for p in (patients.get(a.patient_id) for a in rows) if p}
-    return render_template("records/alerts.html", alerts=rows, patients=names, form=AckForm())
+    filters = alerts.parse_filters(request.args)
+    who = _viewer()
+    rows, total = alerts.page_of(who, filters)
+    pages = max(1, -(-total // alerts.PAGE_SIZE))
+    context = {"alerts": rows, "total": total, "pages": pages, "filters": filters,
+               "items": alerts.items_of(a.id for a in rows),
+               "patients": patients.get_many(a.patient_id for a in rows),
+               "doctors": staff.active_staff(alerts.BACKUP_ROLES),
+               "staff_names": {u.id: u.name for u in staff.list_staff()},
+               "form": _ack_form(), "bulk_form": BulkAckForm(formdata=None), "filter_args": _filter_args,
+               "deadline": alerts.deadline_label}
+    if request.headers.get("HX-Request") and request.headers.get("HX-Target") == "alert-results":
+        return render_template("records/alerts_results.html", **context)
+    return render_template("records/alerts.html", **context)
+
+
+def _list_args(form_data) -> dict:
+    """The alert list's filters a posted form carried, to return to the same list."""
+    return _filter_args(alerts.parse_filters(form_data))
 
 
 @bp.route("/alerts/<id:alert_id>/ack", methods=["POST"])
 @requires("alerts.ack")
 def acknowledge(alert_id: int):
-    alert = alerts.get(alert_id)
-    if alert is None:
-        abort(404)
-    form = AckForm()
+    alert = found_or_404(alerts.get(alert_id))
+    form = _ack_form()
     if not form.validate_on_submit():
         flash(_("Please write what was done about this result."))
-        return redirect(url_for("records.alert_list"))
-    alerts.acknowledge(alert, required(form.note), current_user.id)
-    audit.record("alert_acknowledged", patient_id=alert.patient_id, alert=alert.summary)
+        return redirect(url_for("records.alert_list", **_list_args(request.form)))
+    try:
+        done = alerts.acknowledge(alert, required(form.note), current_user.id, informed=form.informed.data or "",
+                                  informed_name=form.informed_name.data or "")
+    except alerts.AlertError as exc:
+        db.session.rollback()
+        flash(" ".join(exc.errors.values()))
+        return redirect(url_for("records.alert_list", **_list_args(request.form)))
     db.session.commit()
-    flash(_("Alert acknowledged."))
-    return redirect(url_for("records.alert_list"))
+    flash(_("Alert acknowledged.") if done else _("This alert was acknowledged already."))
+    return redirect(url_for("records.alert_list", **_list_args(request.form)))
+
+
+@bp.route("/alerts/ack", methods=["POST"])
+@requires("alerts.ack")
+def acknowledge_many():
+    form = BulkAckForm()
+    ids = [int(v) for v in request.form.getlist("ids") if v.isdecimal() and len(v) < 19]
+    if not ids:
+        flash(_("Choose the alerts to acknowledge."))
+        return redirect(url_for("records.alert_list", **_list_args(request.form)))
+    if not form.validate_on_submit():
+        flash(_("Please write what was done about these results."))
+        return redirect(url_for("records.alert_list", **_list_args(request.form)))
+    done, critical = alerts.bulk_acknowledge(ids, required(form.note), current_user.id)
+    db.session.commit()
+    message = ngettext("%(num)d alert acknowledged.", "%(num)d alerts acknowledged.", done)
+    if critical:
+        message += " " + ngettext(
+            "%(num)d critical alert left open: acknowledge it on its own, with who was informed.",
+            "%(num)d critical alerts left open: acknowledge each on its own, with who was informed.", critical)
+    flash(message)
+    return redirect(url_for("records.alert_list", **_list_args(request.form)))
+
+
+@bp.route("/alerts/settings", methods=["GET", "POST"])
+@requires("alerts.settings")
+def alert_settings():
+    rules = alerts.settings()
+    people = staff.active_staff(alerts.BACKUP_ROLES)
+    contacts = alerts.contacts()
+    form = AlertSettingsForm(data={"ack_minutes": rules.ack_minutes,
+                                   "backup_doctor_id": str(rules.backup_doctor_id or "")})
+    form.backup_doctor_id.choices = [("", _("None"))] + [(str(u.id), u.name) for u in people]
+    problems: dict[str, str] = {}
+    if form.validate_on_submit():
+        choice = form.backup_doctor_id.data or ""
+        chosen = {}
+        for person in people:
+            backup = request.form.get(f"backup-{person.id}", "")
+            chosen[person.id] = (int(backup) if backup.isdecimal() and len(backup) < 19 else None,
+                                 (request.form.get(f"mobile-{person.id}") or "").strip()[:20])
+        try:
+            alerts.update_settings(ack_minutes=form.ack_minutes.data,
+                                   backup_doctor_id=int(choice) if choice.isdecimal() and len(choice) < 19 else None,
+                                   people=chosen)
+        except alerts.AlertError as exc:
+            db.session.rollback()
+            problems = exc.errors
+            exc.show_on(form)
+        else:
+            db.session.commit()
+            flash(_("Critical-value settings saved."))
+            return redirect(url_for("records.alert_settings"))
+    masked = {sid: identity.mask_mobile(c.mobile) for sid, c in contacts.items() if c.mobile}
+    return render_template("records/alerts_settings.html", form=form, people=people, contacts=contacts,
+                           masked=masked, problems=problems), (400 if form.errors or problems else 200)
+
+
+def _viewer() -> alerts.Viewer:
+    """Whose alerts the signed-in person sees, worked out once a request (the top bar asks twice)."""
+    if "alert_viewer" not in g:
+        g.alert_viewer = alerts.viewer(current_user)
+    return g.alert_viewer
 
 
 def alert_count() -> int:
     if not current_user or not current_user.is_authenticated or not current_user.can("alerts.view"):
         return 0
-    return alerts.open_count(current_user.id)
+    return alerts.open_count(_viewer())
+
+
+def critical_alerts() -> dict:
+    """The red banner: the open critical alerts the signed-in person sees."""
+    if not current_user or not current_user.is_authenticated or not current_user.can("alerts.view"):
+        return {"count": 0}
+    rows, count = alerts.open_critical(_viewer())
+    return {"count": count, "alerts": rows, "patients": patients.get_many(a.patient_id for a in rows),
+            "deadline": alerts.deadline_label}

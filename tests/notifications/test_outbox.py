@@ -280,7 +280,8 @@ def test_staff_inbox_and_unread_count(app, make_tenant, make_staff, as_tenant, d
         user = db.session.get(StaffUser, (tenant.id, doctor.id))
         services.notify("abnormal_result_alert", services.staff_recipient(user),
                         {"patient_name": "王晓燕", "card_no": "DE1", "indicator": "空腹血糖", "value": "7.8 mmol/L",
-                         "flag": "高", "clinic": "康宁"}, idempotency_key="alert", channels=("inapp",))
+                         "flag": "高", "items": "空腹血糖 7.8 mmol/L (H)", "count": 1, "clinic": "康宁"},
+                        idempotency_key="alert", channels=("inapp",))
         db.session.commit()
     drain()
     client = client_for(tenant, doctor.email)

@@ -157,14 +157,22 @@ def test_newly_abnormal_and_critical_results_alert_the_doctor(app, make_tenant, 
     assert client.submit(f"/alerts/{alert_id}/ack", {"note": ""}).status_code == 302
     with app.app_context(), tenant_context(tenant.id):
         assert db.session.get(Alert, (tenant.id, alert_id)).status == "open"
-    client.submit(f"/alerts/{alert_id}/ack", {"note": "已电话通知患者复查"})
+    client.submit(f"/alerts/{alert_id}/ack", {"note": "已电话通知患者复查"})  # critical: who was informed too
+    with app.app_context(), tenant_context(tenant.id):
+        assert db.session.get(Alert, (tenant.id, alert_id)).status == "open"
+    client.submit(f"/alerts/{alert_id}/ack", {"note": "已电话通知患者复查", "informed": "patient",
+                                              "informed_name": "患者本人"})
     with app.app_context(), tenant_context(tenant.id):
         alert = db.session.get(Alert, (tenant.id, alert_id))
         assert alert.status == "acknowledged" and alert.note == "已电话通知患者复查"
+        assert (alert.informed, alert.informed_name) == ("patient", "患者本人")
         from app.notifications.models import Notification
 
-        assert db.session.scalar(select(func.count()).select_from(Notification).where(
-            Notification.template_key == "abnormal_result_alert", Notification.recipient_id == doctor.id)) == 2
+        sent = {n.template_key: n for n in db.session.scalars(select(Notification).where(
+            Notification.recipient_id == doctor.id))}
+        assert set(sent) == {"abnormal_result_alert", "critical_result_alert"}  # one per alert
+        assert sent["critical_result_alert"].read_at is not None  # acknowledged: its inbox copy is read
+        assert sent["abnormal_result_alert"].read_at is None
 
 
 def test_manual_entry_with_units_and_computed_bmi(app, make_tenant, make_patient, client_for):

@@ -263,3 +263,18 @@ def test_each_hl7_version_shape_imports(app, make_tenant, make_patient, version,
         summary = _import(data)
         assert (summary.results, summary.waiting, summary.errors) == (1, 0, [])
         assert _current(patient.id)["14771-0"] == ("6.2", 6.2)
+
+
+def test_a_retracted_item_leaves_its_alert_and_the_rest_stays_open(app, make_tenant, make_patient):
+    tenant = make_tenant()
+    patient = make_patient(tenant)
+    both = _hl7(patient.card_no, ["NM|14771-0^Glucose^LN||9.8|mmol/L|3.9-6.1|H|||F",
+                                  "NM|14647-2^Cholesterol^LN||7.1|mmol/L|<5.2|H|||F"], control="B1")
+    with app.app_context(), tenant_context(tenant.id):
+        assert _import(both).results == 2
+        alert = db.session.scalar(select(Alert).where(Alert.patient_id == patient.id))
+        assert (alert.status, alert.item_count) == ("open", 2)
+        _import(_hl7(patient.card_no, ["NM|14771-0^Glucose^LN||9.8|mmol/L|||||W"], control="B2"))
+        db.session.refresh(alert)
+        assert (alert.status, alert.item_count) == ("open", 1)
+        assert alert.summary.startswith("总胆固醇 7.1") and "空腹血糖" not in alert.summary

@@ -44,7 +44,7 @@ def test_an_identifier_change_names_the_field_never_the_value(app, make_tenant, 
 def _hl7(card_no: str) -> bytes:
     return ("\r".join([
         "MSH|^~\\&|LIS|康宁检验科|CARELOOP|DEMO|20240506093000||ORU^R01|AUD1|P|2.5.1",
-        f"PID|1||{card_no}||张三||19700101|M", "OBR|1||AUD-1|LAB^生化|||20240506083000",
+        f"PID|1||{card_no}||张明华||19700101|M", "OBR|1||AUD-1|LAB^生化|||20240506083000",
         "OBX|1|NM|14771-0^空腹血糖^LN||6.8|mmol/L|3.9-6.1|H|||F|||20240506083000"]) + "\r").encode()
 
 
