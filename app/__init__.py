@@ -38,7 +38,7 @@ def create_app(config: dict | None = None) -> Flask:
     install_rls_hook()
     txn.install()
 
-    from app.core import errors, headers, i18n, ids, inputs, jobs, sqlite, tenancy
+    from app.core import errors, headers, i18n, ids, inputs, jobs, sqlite, tenancy, warm
 
     ids.register(app)
     sqlite.register(app)
@@ -49,6 +49,7 @@ def create_app(config: dict | None = None) -> Flask:
     headers.register(app)
     inputs.register(app)  # after tenancy and CSRF: an unknown host or a forged post is refused first
     jobs.register(app)
+    warm.register(app)
 
     from app.audit import register as register_audit
     from app.auth import register as register_auth
