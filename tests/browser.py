@@ -85,3 +85,14 @@ def smallest_chart_text(page, selector: str = "figure.chart svg") -> dict:
       }
       return {size, height, text};
     }""", selector)
+
+
+def staff_sign_in(page, base: str, email: str, password: str | None = None) -> None:
+    """Sign a staff member in on the clinic at ``base`` and wait for the home page."""
+    from tests.conftest import PASSWORD
+
+    page.goto(f"{base}/login")
+    page.fill("input[name=email]", email)
+    page.fill("input[name=password]", password or PASSWORD)
+    page.click("button[type=submit].primary")
+    page.wait_for_url(f"{base}/")

@@ -25,8 +25,8 @@ import pytest
 
 from app.core.access import ROLES, role_can
 from tests.booking.conftest import FIRST_SLOT, make_package, open_day  # noqa: F401  (shared fixture)
-from tests.browser import chromium, live_server
-from tests.conftest import CHROMIUM, PASSWORD
+from tests.browser import chromium, live_server, staff_sign_in
+from tests.conftest import CHROMIUM
 from tests.notifications.conftest import drain  # noqa: F401  (shared fixture)
 from tests.portal.conftest import last_code  # noqa: F401  (shared fixture)
 from tests.test_browser_tablet import _clinic
@@ -186,11 +186,7 @@ def test_every_page_passes_axe(app, make_tenant, make_staff, make_patient, make_
         for role in ROLES:
             context = browser.new_context(bypass_csp=True)
             page = context.new_page()
-            page.goto(f"{base}/login")
-            page.fill("input[name=email]", accounts[role])
-            page.fill("input[name=password]", PASSWORD)
-            page.click("button[type=submit].primary")
-            page.wait_for_url(f"{base}/")
+            staff_sign_in(page, base, accounts[role])
             pages = _staff_pages(app, role, ids)
             for language in LANGUAGES:
                 if language == "en":

@@ -5,8 +5,8 @@ from datetime import date
 
 import pytest
 
-from tests.browser import chromium, live_server
-from tests.conftest import CHROMIUM, PASSWORD
+from tests.browser import chromium, live_server, staff_sign_in
+from tests.conftest import CHROMIUM
 from tests.helpers import valid_id
 
 pytestmark = [pytest.mark.browser, pytest.mark.redis]
@@ -18,11 +18,7 @@ def test_enrol_find_and_print(app, make_tenant, make_patient, tmp_path):
     with live_server(app) as port, chromium(CHROMIUM) as browser:
         page = browser.new_page()
         base = f"http://{tenant.slug}.localhost:{port}"
-        page.goto(f"{base}/login")
-        page.fill("input[name=email]", tenant.owner_email)
-        page.fill("input[name=password]", PASSWORD)
-        page.click("button[type=submit].primary")
-        page.wait_for_url(f"{base}/")
+        staff_sign_in(page, base, tenant.owner_email)
 
         page.goto(f"{base}/patients/new")
         page.fill("input[name=name]", "司马光明")

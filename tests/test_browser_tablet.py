@@ -8,7 +8,7 @@ from datetime import datetime, time, timedelta
 import pytest
 
 from tests.booking.conftest import make_package, open_day  # noqa: F401  (shared fixture)
-from tests.browser import chromium, live_server, overflowing, page_width
+from tests.browser import chromium, live_server, overflowing, page_width, staff_sign_in
 from tests.clock import clinic_today
 from tests.conftest import CHROMIUM, PASSWORD
 
@@ -146,11 +146,7 @@ def test_staff_pages_fit_a_tablet(app, make_tenant, make_patient, make_package):
     with live_server(app) as port, chromium(CHROMIUM, viewport={"width": WIDTH, "height": 1024}) as browser:
         page = browser.new_page()
         base = f"http://{tenant.slug}.localhost:{port}"
-        page.goto(f"{base}/login")
-        page.fill("input[name=email]", tenant.owner_email)
-        page.fill("input[name=password]", PASSWORD)
-        page.click("button[type=submit].primary")
-        page.wait_for_url(f"{base}/")
+        staff_sign_in(page, base, tenant.owner_email)
         for language in ("zh_CN", "en"):
             if language == "en":
                 page.goto(f"{base}/")

@@ -9,8 +9,8 @@ from app.core.audit import AuditEvent
 from app.followups.models import CallRecording
 from tenants.context import tenant_context
 from tenants.db import db
-from tests.browser import chromium, live_server
-from tests.conftest import CHROMIUM, PASSWORD
+from tests.browser import chromium, live_server, staff_sign_in
+from tests.conftest import CHROMIUM
 from tests.followups.test_followups import _wav
 from tests.records.test_pages import oru
 
@@ -20,11 +20,7 @@ TAG = "Stage 2 BP"
 
 def _sign_in(context, base, email):
     page = context.new_page()
-    page.goto(f"{base}/login")
-    page.fill("input[name=email]", email)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit].primary")
-    page.wait_for_url(f"{base}/")
+    staff_sign_in(page, base, email)
     page.get_by_role("button", name="English").click()
     return page
 

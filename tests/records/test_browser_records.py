@@ -2,8 +2,8 @@
 then see its values flagged in the year-by-year table and drawn in the charts."""
 import pytest
 
-from tests.browser import chromium, live_server, smallest_chart_text
-from tests.conftest import CHROMIUM, PASSWORD
+from tests.browser import chromium, live_server, smallest_chart_text, staff_sign_in
+from tests.conftest import CHROMIUM
 from tests.records.test_pages import oru
 
 pytestmark = [pytest.mark.browser, pytest.mark.redis]
@@ -19,11 +19,7 @@ def test_upload_a_report_and_see_it_flagged_and_charted(app, make_tenant, make_p
     with live_server(app) as port, chromium(CHROMIUM) as browser:
         page = browser.new_page()
         base = f"http://{tenant.slug}.localhost:{port}"
-        page.goto(f"{base}/login")
-        page.fill("input[name=email]", tenant.owner_email)
-        page.fill("input[name=password]", PASSWORD)
-        page.click("button[type=submit].primary")
-        page.wait_for_url(f"{base}/")
+        staff_sign_in(page, base, tenant.owner_email)
         page.get_by_role("button", name="English").click()
 
         page.goto(f"{base}/patients/{patient.id}")
@@ -64,11 +60,7 @@ def test_a_code_the_clinic_did_not_know_waits_and_mapping_it_stores_the_result(a
     with live_server(app) as port, chromium(CHROMIUM) as browser:
         page = browser.new_page()
         base = f"http://{tenant.slug}.localhost:{port}"
-        page.goto(f"{base}/login")
-        page.fill("input[name=email]", tenant.owner_email)
-        page.fill("input[name=password]", PASSWORD)
-        page.click("button[type=submit].primary")
-        page.wait_for_url(f"{base}/")
+        staff_sign_in(page, base, tenant.owner_email)
         page.get_by_role("button", name="English").click()
 
         page.goto(f"{base}/patients/{patient.id}/records")

@@ -7,8 +7,8 @@ import re
 
 import pytest
 
-from tests.browser import chromium, live_server
-from tests.conftest import CHROMIUM, PASSWORD
+from tests.browser import chromium, live_server, staff_sign_in
+from tests.conftest import CHROMIUM
 from tests.test_route_walk import ARG_SAMPLES
 
 INLINE = [(re.compile(r"<script(?![^>]*\bsrc=)[^>]*>", re.I), "inline <script>"),
@@ -112,11 +112,7 @@ def test_pages_work_in_chromium_with_no_policy_violation(app, make_tenant, make_
         base = f"http://{tenant.slug}.localhost:{port}"
         page.goto(f"{base}/shop")
         page.goto(f"{base}/portal/sign-in")
-        page.goto(f"{base}/login")
-        page.fill("input[name=email]", tenant.owner_email)
-        page.fill("input[name=password]", PASSWORD)
-        page.click("button[type=submit].primary")
-        page.wait_for_url(f"{base}/")
+        staff_sign_in(page, base, tenant.owner_email)
         for path in paths:
             page.goto(base + path)
             page.wait_for_load_state("networkidle")
