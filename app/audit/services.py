@@ -42,11 +42,7 @@ class Filters:
             query = query.where(AuditEvent.patient_id == self.patient_id)
         if self.action:
             query = query.where(AuditEvent.action == self.action)
-        if self.since:
-            query = query.where(AuditEvent.at >= clock.day_bounds(self.since)[0])
-        if self.until:
-            query = query.where(AuditEvent.at < clock.day_bounds(self.until)[1])
-        return query
+        return query.where(*clock.within_days(AuditEvent.at, self.since, self.until))
 
 
 def parse_filters(args) -> Filters:

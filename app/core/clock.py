@@ -134,3 +134,14 @@ def _start_the_clock(tenant, *, timezone: str = DEFAULT_TIMEZONE, **_) -> None:
     if not is_zone(timezone):
         raise TenantError(f"unknown time zone {timezone!r} (an IANA name such as Asia/Shanghai)")
     set_zone(timezone)
+
+
+def within_days(column, since: date | None, until: date | None) -> list:
+    """Conditions keeping ``column`` (a moment) within the clinic days ``since`` to ``until``, both included;
+    an open end adds none."""
+    conditions = []
+    if since:
+        conditions.append(column >= day_bounds(since)[0])
+    if until:
+        conditions.append(column < day_bounds(until)[1])
+    return conditions

@@ -299,11 +299,7 @@ def _filtered(who: Viewer, filters: Filters):
         query = query.where(Alert.kind == filters.tier)
     if filters.status:
         query = query.where(Alert.status == filters.status)
-    if filters.since:
-        query = query.where(Alert.created_at >= clock.day_bounds(filters.since)[0])
-    if filters.until:
-        query = query.where(Alert.created_at < clock.day_bounds(filters.until)[1])
-    return query
+    return query.where(*clock.within_days(Alert.created_at, filters.since, filters.until))
 
 
 def page_of(who: Viewer, filters: Filters, per_page: int = PAGE_SIZE) -> tuple[list[Alert], int]:

@@ -314,7 +314,7 @@ def _import_one(report: ParsedReport, index, summary: ImportSummary, patient: pa
     if retracted:
         alerts.withdraw([o.id for o in retracted])
         for observation in retracted:
-            audit.record("result_retracted", patient_id=patient.id, **_actor(actor_id, api_token_id),
+            audit.record("result_retracted", patient_id=patient.id, **import_actor(actor_id, api_token_id),
                          report=row.id, indicator=index.indicator_by_id(observation.indicator_id),
                          value=observation.value_text)
     summary.warnings.extend(f"{report.label}: {problem}" for problem in checked.refused)
@@ -327,7 +327,7 @@ def _import_one(report: ParsedReport, index, summary: ImportSummary, patient: pa
     summary.report_ids.append(row.id)
 
 
-def _actor(actor_id: int | None, api_token_id: int | None) -> dict:
+def import_actor(actor_id: int | None, api_token_id: int | None) -> dict:
     """Who an import's audit events name: the staff member, else the lab's API token."""
     if actor_id is None and api_token_id is not None:
         return {"actor_label": f"{audit.API_ACTOR}token {api_token_id}"}
@@ -345,7 +345,7 @@ def _hold_conflict(report: ParsedReport, filed: ExamReport, patient: patients.Pa
         row.status, row.pending = "unmatched", report_to_json(report)
         row.patient_hint = (_("conflict: report %(id)s was filed for another card", id=filed.id) + " · "
                             + _hint(report.patient))[:200]
-    audit.record("report_conflict", patient_id=filed.patient_id, **_actor(actor_id, api_token_id),
+    audit.record("report_conflict", patient_id=filed.patient_id, **import_actor(actor_id, api_token_id),
                  report=filed.id, held=row.id)
     summary.unmatched += 1
     summary.warnings.append(_("%(report)s: the same order was filed for another patient; this message waits "

@@ -49,7 +49,7 @@ def import_api_bundle(progress, *, key: str, token_id: int, patient_id=None) -> 
 
         summary = importer.import_parsed(items, actor_id=None, api_token_id=token_id, progress=step,
                                          commit_every=50)
-    audit.record("reports_imported", actor_label=f"{audit.API_ACTOR}token {token_id}", format="fhir",
+    audit.record("reports_imported", **importer.import_actor(None, token_id), format="fhir",
                  reports=summary.imported, results=summary.results, unmatched=summary.unmatched,
                  errors=len(summary.errors))
     storage.backend().delete(key)

@@ -59,13 +59,12 @@ def hold(report_row: ExamReport, patient_id: int, held: list[Held]) -> None:
     rows = []
     for item in held:
         raw = _encode(item.result)
-        rows.append({"report_id": report_row.id, "patient_id": patient_id, "sender": report_row.sender[:120],
-                     "code": item.result.code[:80], "name": item.result.name[:200], "unit": item.result.unit[:30],
-                     "reason": item.reason, "result": raw, "key": _key(raw)})
-    table = WaitingResult.__table__
-    for row in rows:
-        db.session.execute(conflict_insert(table).values(**row, id=new_id(), tenant_id=report_row.tenant_id)
-                           .on_conflict_do_nothing(index_elements=["tenant_id", "report_id", "key"]))
+        rows.append({"id": new_id(), "tenant_id": report_row.tenant_id, "report_id": report_row.id,
+                     "patient_id": patient_id, "sender": report_row.sender[:120], "code": item.result.code[:80],
+                     "name": item.result.name[:200], "unit": item.result.unit[:30], "reason": item.reason,
+                     "result": raw, "key": _key(raw)})
+    db.session.execute(conflict_insert(WaitingResult.__table__).values(rows)  # one statement for the report
+                       .on_conflict_do_nothing(index_elements=["tenant_id", "report_id", "key"]))
 
 
 def groups(limit: int = 200) -> list[Group]:
