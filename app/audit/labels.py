@@ -72,6 +72,14 @@ DETAIL = {
     "role": _l("role"), "active": _l("active"), "email": _l("email"), "name": _l("name"), "kind": _l("kind"),
     "timezone": _l("time zone"), "token": _l("API token"), "filters": _l("filters"), "rows": _l("rows"),
     "package": _l("package"), "day": _l("date"), "result": _l("result"), "change": _l("change"),
+    "staff_id": _l("staff member"), "source_id": _l("merged card"), "target_id": _l("card kept"),
+    "source_card_no": _l("merged card number"), "target_card_no": _l("card number kept"),
+    "version": _l("version"), "tag": _l("tag"), "prefix": _l("token starts with"), "format": _l("format"),
+    "reason": _l("reason"), "alert": _l("alert"), "tier": _l("level"), "informed": _l("person informed"),
+    "late": _l("late"), "told": _l("told"), "code": _l("code"), "sender": _l("sender"),
+    "stored": _l("results stored"), "still_waiting": _l("still waiting"), "value": _l("value"),
+    "indicator": _l("indicator"), "before": _l("before"), "after": _l("after"), "paid": _l("paid"),
+    "step": _l("step"), "note": _l("note"),
 }
 
 # what the names of a card's fields are called (in "fields changed")
@@ -82,3 +90,6 @@ FIELD = {
     "source_channel": _l("how they came"), "responsible_doctor_id": _l("responsible doctor"),
     "health_manager_id": _l("health manager"), "preferred_locale": _l("language"),
 }
+
+# the parts of a card's health history that are not kinds of history item
+SECTION = {"tags": _l("tags"), "lifestyle": _l("lifestyle")}

@@ -12,8 +12,10 @@ from sqlalchemy import Select, and_, or_, select
 
 from app.audit import labels
 from app.auth import services as staff
+from app.booking import services as booking
 from app.core import audit, clock
 from app.core.audit import AuditEvent
+from app.followups import services as followups
 from app.patients import services as patients
 from tenants.db import db
 
@@ -111,11 +113,15 @@ class Described:
 
 
 def describe(events: list[AuditEvent]) -> list[Described]:
-    """Events with names instead of ids and details in words (two queries for any number)."""
-    people = staff.get_many(e.actor_id for e in events)
-    cards = patients.get_many({e.patient_id for e in events if e.patient_id})
+    """Events with names instead of ids and details in words (two queries for any number):
+    the staff and patients an event's details point at are looked up with those it was about."""
+    details = [e.detail or {} for e in events]
+    people = staff.get_many([e.actor_id for e in events]
+                            + [d.get(k) for d in details for k in STAFF_KEYS if isinstance(d.get(k), int)])
+    cards = patients.get_many({e.patient_id for e in events if e.patient_id}
+                              | {d.get(k) for d in details for k in PATIENT_KEYS if isinstance(d.get(k), int)})
     out = []
-    for e in events:
+    for e, detail in zip(events, details, strict=True):
         person = people.get(e.actor_id) if e.actor_id else None
         who = person.name if person else _actor_in_words(e.actor_label)
         card = cards.get(e.patient_id) if e.patient_id else None
@@ -123,7 +129,8 @@ def describe(events: list[AuditEvent]) -> list[Described]:
             patient = f"{card.name} ({card.card_no})"
         else:
             patient = _("a card no longer here") if e.patient_id else ""
-        out.append(Described(e, who, str(labels.ACTION.get(e.action, e.action)), patient, _details(e.detail or {})))
+        out.append(Described(e, who, str(labels.ACTION.get(e.action, e.action)), patient,
+                             _details(detail, people, cards)))
     return out
 
 
@@ -135,16 +142,50 @@ def _actor_in_words(label: str) -> str:
     return label or _("system")
 
 
-def _details(detail: dict) -> str:
+# details that point at a staff member or a card: shown as a name; other ids (of a task, a
+# recording, a session, a report) are the trail's own references and not shown as numbers
+STAFF_KEYS = ("staff_id",)
+PATIENT_KEYS = ("source_id", "target_id")
+
+
+def _details(detail: dict, people: dict | None = None, cards: dict | None = None) -> str:
     parts = []
     for key, value in detail.items():
         name = labels.DETAIL.get(key)
-        if isinstance(value, list):
+        if key in STAFF_KEYS and isinstance(value, int):
+            person = (people or {}).get(value)
+            value = person.name if person else _("a staff account no longer here")
+        elif key in PATIENT_KEYS and isinstance(value, int):
+            card = (cards or {}).get(value)
+            value = f"{card.name} ({card.card_no})" if card else _("a card no longer here")
+        elif _is_reference(key, value):
+            continue
+        elif isinstance(value, str) and key in _VALUES:
+            value = str(_VALUES[key]().get(value, value))
+        elif isinstance(value, list):
             value = ", ".join(str(labels.FIELD.get(v, v)) if isinstance(v, str) else str(v) for v in value)
         elif isinstance(value, str):
             value = str(labels.FIELD.get(value, value))
+        elif isinstance(value, bool):
+            value = _("yes") if value else _("no")
         parts.append(f"{name}: {value}" if name else f"{key}: {value}")
     return "; ".join(parts)
+
+
+# what a stored code in a detail is called on screen, by the detail's key
+_VALUES = {
+    "role": lambda: staff.labels.ROLE,
+    "section": lambda: {**patients.labels.HISTORY_KIND, **labels.SECTION},
+    "result": lambda: followups.labels.RESULT,
+    "before": lambda: booking.labels.STATUS,
+    "after": lambda: booking.labels.STATUS,
+}
+
+
+def _is_reference(key: str, value) -> bool:
+    """An internal id (``task_id``, ``report``, ``held``): a number no reader can use."""
+    return isinstance(value, int) and not isinstance(value, bool) and (
+        key.endswith("_id") or key in ("report", "held") or value >= 10 ** 12)
 
 
 def export_csv(filters: Filters) -> Iterator[str]:

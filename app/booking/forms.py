@@ -17,7 +17,7 @@ from app.core.validators import NoMarkup
 
 
 class PackageForm(FlaskForm):
-    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=80), NoMarkup()])
+    name = StringField(_l("Package name"), validators=[DataRequired(), Length(max=80), NoMarkup()])
     category = SelectField(_l("Category"), choices=list(labels.CATEGORY.items()))
     price = StringField(_l("Price (yuan)"), validators=[DataRequired(), Length(max=20)])
     description = TextAreaField(_l("Description"), validators=[Optional(), Length(max=2000), NoMarkup()])

@@ -20,7 +20,7 @@ CATEGORY = {
     "chronic": _l("Chronic disease screening"),
     "other": _l("Other"),
 }
-SEX = {"": _l("Everyone"), "M": _l("Men only"), "F": _l("Women only")}
+SEX = {"": _l("Anyone"), "M": _l("Men only"), "F": _l("Women only")}
 WEEKDAY = [_l("Monday"), _l("Tuesday"), _l("Wednesday"), _l("Thursday"), _l("Friday"), _l("Saturday"),
            _l("Sunday")]
 # Staff actions on an order: action -> (target status, button label)

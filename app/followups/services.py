@@ -15,7 +15,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from app.auth import services as staff
 from app.core import audit, clock
 from app.core.errors import FieldErrors
-from app.followups import notices, plans
+from app.followups import labels, notices, plans  # noqa: F401  (labels: how others name call results)
 from app.followups.models import FAILED_RESULTS, RESULTS, FollowupRecord, FollowupTask, PlanEnrolment
 from app.patients import services as patients
 from app.records import services as records

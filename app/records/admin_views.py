@@ -154,9 +154,10 @@ def tokens():
 @bp.route("/api-tokens/<id:token_id>/revoke", methods=["POST"])
 @requires("api.manage")
 def revoke(token_id: int):
-    if not api_tokens.revoke(token_id):
+    revoked = api_tokens.revoke(token_id)
+    if revoked is None:
         abort(404)
-    audit.record("api_token_revoked", token_id=token_id)
+    audit.record("api_token_revoked", token_id=token_id, name=revoked.name, prefix=revoked.prefix)
     db.session.commit()
     flash(_("Token revoked: it no longer works."))
     return redirect(url_for("records_admin.tokens"))

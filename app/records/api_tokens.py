@@ -40,9 +40,10 @@ def listing() -> list[ApiToken]:
     return list(db.session.scalars(select(ApiToken).order_by(ApiToken.created_at.desc())))
 
 
-def revoke(token_id: int) -> bool:
+def revoke(token_id: int) -> ApiToken | None:
+    """Revoke a token; the token, or None if the clinic has no such token."""
     row = db.session.scalar(select(ApiToken).where(ApiToken.id == token_id))
     if row is None:
-        return False
+        return None
     row.revoked_at = row.revoked_at or utcnow()
-    return True
+    return row

@@ -15,6 +15,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from app.core.validators import NoMarkup
+from app.records import labels
 from app.records.models import GROUPS
 
 
@@ -40,7 +41,7 @@ class IndicatorForm(FlaskForm):
     name_zh = StringField(_l("Chinese name"), validators=[DataRequired(), Length(max=80), NoMarkup()])
     name_en = StringField(_l("English name"), validators=[Optional(), Length(max=80), NoMarkup()])
     unit = StringField(_l("Unit"), validators=[Optional(), Length(max=30), NoMarkup()])
-    group = SelectField(_l("Group"), choices=[(g, g) for g in GROUPS])
+    group = SelectField(_l("Group"), choices=[(g, labels.GROUP[g]) for g in GROUPS])
 
 
 class LabCodeForm(FlaskForm):

@@ -73,3 +73,28 @@ def import_summary(summary) -> str:
                      summary.waiting) if summary.waiting else "",
             ngettext("%(num)d result retracted by the lab.", "%(num)d results retracted by the lab.",
                      summary.retracted) if summary.retracted else ""))
+
+
+def _limit(value) -> str | None:
+    """A limit as written: 6.1, 100 (not 100.0); None or an empty entry is no limit."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip()
+
+
+def range_text(low=None, high=None, high_inclusive: bool = False) -> str:
+    """A reference range as a reader expects it: "3.9–6.1" with both limits, "≥ 3.9" with only the
+    lower one, "< 6.1" with only an upper one that is itself out of range (``high_inclusive``) and
+    "≤ 6.1" otherwise. A stored range (a dict with low, high, high_inclusive) may be given as ``low``."""
+    if isinstance(low, dict):
+        low, high, high_inclusive = low.get("low"), low.get("high"), bool(low.get("high_inclusive"))
+    low, high = _limit(low), _limit(high)
+    if low is not None and high is not None:
+        return f"{low}–{high}"
+    if low is not None:
+        return f"≥ {low}"
+    if high is not None:
+        return f"{'<' if high_inclusive else '≤'} {high}"
+    return ""

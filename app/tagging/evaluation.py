@@ -16,9 +16,8 @@ import logging
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, cast
 
-from sqlalchemy import CursorResult, delete, func, literal, or_, select, text, true, union_all, update
+from sqlalchemy import delete, func, literal, or_, select, text, true, union_all, update
 
 from app.core import clock, events
 from app.core.bulk import conflict_insert
@@ -40,6 +39,7 @@ class RuleRun:
     matched: int = 0
     added: int = 0
     removed: int = 0
+    name: str = ""
 
 
 @dataclass
@@ -103,14 +103,15 @@ def evaluate_rule(rule: TagRule, indicators: dict | None = None, *, now: datetim
     tenant_id, now = require_tenant_id(), now or utcnow()
     pt = PatientTag.__table__
     mine = [pt.c.tenant_id == tenant_id, pt.c.rule_id == rule.id]
+    # the changes are counted, not read from the driver's row counts (which may say -1 for "unknown")
     before = _count(rule.id)
     if not rule.active:
-        removed = cast(CursorResult[Any], db.session.execute(delete(pt).where(*mine))).rowcount
+        db.session.execute(delete(pt).where(*mine))
         rule.evaluated_at, rule.match_count = now, 0
-        return RuleRun(rule.id, 0, 0, removed)
+        return RuleRun(rule.id, 0, 0, before, rule.name)
     still = compiler(indicators, now=now).matching_ids(rule.condition)
-    deleting = delete(pt).where(*mine, pt.c.patient_id.not_in(still))
-    removed = cast(CursorResult[Any], db.session.execute(deleting)).rowcount
+    db.session.execute(delete(pt).where(*mine, pt.c.patient_id.not_in(still)))
+    kept = _count(rule.id)
     matches = compiler(indicators, now=now).matches(rule.condition).subquery("m")
     rows = select(literal(tenant_id), literal(rule.id), matches.c.patient_id, literal(rule.tag_id),
                   literal(rule.version), matches.c.evidence, literal(now), literal(now)).where(true())
@@ -120,7 +121,7 @@ def evaluate_rule(rule: TagRule, indicators: dict | None = None, *, now: datetim
     matched = _count(rule.id)
     rule.evaluated_at, rule.match_count = now, matched
     events.send(tags_changed, patient_ids=None, tag_ids=[rule.tag_id])  # plans started or stopped by this tag
-    return RuleRun(rule.id, matched, matched - (before - removed), removed)
+    return RuleRun(rule.id, matched, matched - kept, before - kept, rule.name)
 
 
 def active_rules() -> list[TagRule]:

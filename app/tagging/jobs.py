@@ -1,6 +1,9 @@
 """RQ entry points: one patient after their data changed; rules clinic-wide."""
 import logging
 
+from flask_babel import force_locale, ngettext
+from flask_babel import gettext as _
+
 from app.core import jobs as core_jobs
 from app.tagging import services
 from tenants.context import tenant_context
@@ -32,12 +35,27 @@ def evaluate_patient_job(tenant_id: int, patient_id: int) -> dict:
         return {"added": changes.added, "removed": changes.removed}
 
 
-def evaluate_rules_job(progress, *, rule_ids: list[int] | None = None, patient_id=None) -> dict:
-    """The tracked (JobRun) clinic-wide evaluation, one transaction per rule."""
+def evaluate_rules_job(progress, *, rule_ids: list[int] | None = None, patient_id=None,
+                       locale: str = "zh_CN") -> dict:
+    """The tracked (JobRun) clinic-wide evaluation, one transaction per rule;
+    its outcome in words, in the language of whoever started it."""
 
     def step(done: int, total: int) -> None:
         progress(5 + int(90 * done / max(total, 1)))
 
     runs = services.evaluate_rules(rule_ids or None, progress=step, commit=True)
-    message = "; ".join(f"{run.matched} (+{run.added} −{run.removed})" for run in runs)
+    with force_locale(locale):
+        message = run_summary(runs)
     return {"message": message[:500]}
+
+
+def run_summary(runs) -> str:
+    """What a clinic-wide evaluation did: per rule for a few rules, in all for many."""
+    if len(runs) > 3:
+        return ngettext("%(num)d rule re-evaluated: %(added)d tags added, %(removed)d taken off.",
+                        "%(num)d rules re-evaluated: %(added)d tags added, %(removed)d taken off.",
+                        len(runs), added=sum(r.added for r in runs), removed=sum(r.removed for r in runs))
+    return " ".join(ngettext("Rule “%(name)s”: %(num)d patient matches (%(added)d added, %(removed)d removed).",
+                             "Rule “%(name)s”: %(num)d patients match (%(added)d added, %(removed)d removed).",
+                             run.matched, name=run.name, added=run.added, removed=run.removed) for run in runs) \
+        or _("No rule to evaluate.")

@@ -156,5 +156,14 @@ def list_rules() -> list[TagRule]:
     return list(db.session.scalars(select(TagRule).order_by(TagRule.created_at, TagRule.id)))
 
 
+def match_counts() -> dict[int, int]:
+    """{rule id: patients it tags now}, in one query. Read from the tags themselves, not from
+    TagRule.match_count: that is written by a clinic-wide run only, and each patient's own
+    evaluation (after new results or a history edit) changes the tags between runs."""
+    pt = PatientTag.__table__
+    return dict(db.session.execute(select(pt.c.rule_id, func.count()).where(pt.c.tenant_id == require_tenant_id())
+                                   .group_by(pt.c.rule_id)).tuples().all())
+
+
 def get(rule_id: int) -> TagRule | None:
     return db.session.scalar(select(TagRule).where(TagRule.id == rule_id))

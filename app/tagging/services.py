@@ -70,7 +70,7 @@ def listen() -> None:
 def start_evaluation(rule_ids: list[int] | None = None, *, requested_by: int | None = None):
     """Commit, then re-evaluate rules clinic-wide in a tracked background job."""
     return core_jobs.start("tag_rules", "app.tagging.jobs.evaluate_rules_job", requested_by=requested_by,
-                      rule_ids=list(rule_ids or []))
+                           rule_ids=list(rule_ids or []), locale=str(get_locale() or "zh_CN"))
 
 
 # ------------------------------------------------------------------- tags

@@ -29,7 +29,7 @@ def rule_list():
     tags = {t.id: t for t in services.all_tags()}
     described = {r.id: conditions.describe(r.condition, indicators) for r in rows}
     return render_template("tagging/rules.html", rules=rows, tags=tags, described=described,
-                           runs=jobs.recent_runs("tag_rules", limit=1))
+                           counts=rules.match_counts(), runs=jobs.recent_runs("tag_rules", limit=1))
 
 
 def _context(form, op, groups, rule=None, errors=None, preview=None, confirm=False):

@@ -1,4 +1,5 @@
 """Chinese by default, English on request, and every catalogue entry translated."""
+import re
 from pathlib import Path
 
 from babel.messages.pofile import read_po
@@ -45,3 +46,38 @@ def test_zh_catalogue_is_complete():
     missing = [m.id for m in template if m.id and (not catalogue.get(m.id) or not catalogue.get(m.id).string
                                                    or catalogue.get(m.id).fuzzy)]
     assert missing == []
+
+
+CJK = re.compile(r"[\u3000-\u303f\u3400-\u9fff\uff00-\uffef]")
+
+
+def _mostly_chinese(text: str) -> bool:
+    """Chinese text, not an English sentence quoting a Chinese example ("2024年3月1日")."""
+    chinese = len(CJK.findall(text))
+    return chinese > 0 and chinese >= len(re.findall(r"[A-Za-z]", text))
+
+
+def test_mostly_chinese():
+    assert _mostly_chinese("全部员工") and _mostly_chinese("请填写%(name)s的姓名")
+    assert not _mostly_chinese("write it as 2024年3月1日") and not _mostly_chinese("Everyone")
+    assert not _mostly_chinese(", ")
+
+
+def test_every_source_string_is_english():
+    """The code speaks English and the zh catalogue translates it: a Chinese msgid would show
+    untranslated to an English reader (the en catalogue stays empty)."""
+    template = read_po((ROOT / "app/translations/messages.pot").open("rb"))
+    chinese = [m.id for m in template if m.id and _mostly_chinese(m.id if isinstance(m.id, str) else m.id[0])]
+    assert chinese == []
+    english = read_po((ROOT / "app/translations/en/LC_MESSAGES/messages.po").open("rb"))
+    assert [m.id for m in english if m.id and any(m.string if isinstance(m.string, tuple) else (m.string,))] == []
+
+
+def test_untranslated_script_finds_nothing(capsys):
+    """`make messages` ends with scripts/untranslated.py: every message has its zh translation."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("untranslated", ROOT / "scripts/untranslated.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    assert module.main() == 0, capsys.readouterr().out
