@@ -163,13 +163,13 @@ def _details(detail: dict, people: dict | None = None, cards: dict | None = None
         elif isinstance(value, str) and key in _VALUES:
             value = str(_VALUES[key]().get(value, value))
         elif isinstance(value, list):
-            value = ", ".join(str(labels.FIELD.get(v, v)) if isinstance(v, str) else str(v) for v in value)
+            value = _(", ").join(str(labels.FIELD.get(v, v)) if isinstance(v, str) else str(v) for v in value)
         elif isinstance(value, str):
             value = str(labels.FIELD.get(value, value))
         elif isinstance(value, bool):
             value = _("yes") if value else _("no")
-        parts.append(f"{name}: {value}" if name else f"{key}: {value}")
-    return "; ".join(parts)
+        parts.append(_("%(name)s: %(value)s", name=name or key, value=value))
+    return _("; ").join(parts)
 
 
 # what a stored code in a detail is called on screen, by the detail's key

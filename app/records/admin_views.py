@@ -16,7 +16,7 @@ bp = Blueprint("records_admin", __name__, url_prefix="/records")
 
 
 def _indicator_choices():
-    return [(str(i.id), f"{i.name_zh} ({i.code}, {i.unit or '—'})") for i in catalogue.all_indicators()]
+    return [(str(i.id), f"{labels.indicator_name(i)} ({i.code}, {i.unit or '—'})") for i in catalogue.all_indicators()]
 
 
 @bp.route("/indicators", methods=["GET", "POST"])

@@ -98,3 +98,12 @@ def range_text(low=None, high=None, high_inclusive: bool = False) -> str:
     if high is not None:
         return f"{'<' if high_inclusive else '≤'} {high}"
     return ""
+
+
+def indicator_name(indicator, locale: str | None = None) -> str:
+    """An indicator's name in the reader's language (its Chinese name where it has no English one)."""
+    if locale is None:
+        from app.core.i18n import select_locale
+
+        locale = select_locale()
+    return indicator.name_zh if locale.startswith("zh") else (indicator.name_en or indicator.name_zh)

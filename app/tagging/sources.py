@@ -135,7 +135,7 @@ class IndicatorSource(Source):
 
     def describe(self, leaf, indicators):
         indicator = indicators.get(leaf.get("code"))
-        name = indicator.name_zh if indicator else leaf.get("code", "?")
+        name = records.labels.indicator_name(indicator) if indicator else leaf.get("code", "?")
         measure = leaf.get("measure", "latest")
         if measure == "flag":
             flags = "/".join(records.flag_words(f) or f for f in leaf.get("flags") or [])
