@@ -101,6 +101,9 @@ def test_no_page_shows_a_raw_id(app, make_tenant, make_staff, make_package, make
     ids = _ids(app, tenant, people, day)
     _audit_events(app, tenant, people, ids)
     drain()
+    owner = client_for(tenant, tenant.owner_email)  # a booking's history with a staff member in it
+    assert owner.submit(f"/booking/orders/{ids.order}/action/confirm").status_code == 302
+    assert owner.submit(f"/booking/orders/{ids.order}/paid", {"reference": "R-1"}).status_code == 302
     found, walked = [], 0
     for role in ROLES:
         email = tenant.owner_email if role == "owner" else make_staff(tenant, role).email
@@ -114,6 +117,8 @@ def test_no_page_shows_a_raw_id(app, make_tenant, make_staff, make_package, make
                 response = client.get(path)
                 assert response.status_code == 200, f"{name} as {role}: {path} answered {response.status_code}"
                 walked += 1
+                if path == f"/booking/orders/{ids.order}":
+                    assert "Owner" in visible_text(response.get_data(as_text=True))  # the history names who acted
                 for number in raw_ids(response.get_data(as_text=True)):
                     found.append(f"{number} on {name} as {role} ({language}) [{path}]")
     portal = patient_client(tenant, people[0].mobile)
