@@ -93,13 +93,14 @@ def _audit_events(app, tenant, people, ids):
         audit.record("report_conflict", actor_id=owner.id, patient_id=people[0].id, report=ids.task, held=ids.order)
         audit.record("record_opened", actor_id=other.id, patient_id=people[0].id)
         db.session.commit()
+        return other.name
 
 
 def test_no_page_shows_a_raw_id(app, make_tenant, make_staff, make_package, make_patient, drain,
                                 patient_client, client_for):
     tenant, people, day = _clinic(app, make_tenant, make_patient, make_package)
     ids = _ids(app, tenant, people, day)
-    _audit_events(app, tenant, people, ids)
+    changed = _audit_events(app, tenant, people, ids)
     drain()
     owner = client_for(tenant, tenant.owner_email)  # a booking's history with a staff member in it
     assert owner.submit(f"/booking/orders/{ids.order}/action/confirm").status_code == 302
@@ -117,6 +118,8 @@ def test_no_page_shows_a_raw_id(app, make_tenant, make_staff, make_package, make
                 response = client.get(path)
                 assert response.status_code == 200, f"{name} as {role}: {path} answered {response.status_code}"
                 walked += 1
+                if path == "/audit" and language == "zh_CN":  # the staff member an event was about, by name
+                    assert f"员工：{changed}；角色：健管师" in visible_text(response.get_data(as_text=True))
                 if path == f"/booking/orders/{ids.order}":
                     assert "Owner" in visible_text(response.get_data(as_text=True))  # the history names who acted
                 for number in raw_ids(response.get_data(as_text=True)):
