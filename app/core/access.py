@@ -55,6 +55,11 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
 PERMISSIONS = frozenset(ROLE_PERMISSIONS)
 
 
+def least_privileged_role() -> str:
+    """The role holding the fewest permissions: what a new staff member gets unless someone chooses."""
+    return min(ROLES, key=lambda role: sum(role in roles for roles in ROLE_PERMISSIONS.values()))
+
+
 def role_can(role: str, permission: str) -> bool:
     if permission not in ROLE_PERMISSIONS:
         raise KeyError(f"unknown permission {permission!r}")
