@@ -21,6 +21,7 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
     "patients.enrol": _EVERYONE,
     "patients.edit": _EVERYONE,
     "patients.history": _CLINICAL,
+    "patients.lifestyle": _EVERYONE,  # smoking, alcohol, exercise: asked at the desk as often as in the room
     "patients.archive": {"owner", "admin"},
     "patients.merge": {"owner", "admin", "front_desk"},
     "patients.view_mobile": _EVERYONE,

@@ -51,9 +51,26 @@ def _attach_errors(form, errors: dict[str, str]) -> None:
             field.errors = list(field.errors or []) + [message]
 
 
+def _fill_from_id_number(form: PatientForm) -> None:
+    """A valid ID number fills the birth date and sex left empty (the browser does so as one types;
+    this is the same without script). A value given is kept, and checked against the number."""
+    if request.method != "POST":
+        return
+    try:
+        resident = identity.parse_resident_id(form.id_number.data or "")
+    except identity.InvalidId:
+        return
+    if form.birth_date.data is None and not "".join(form.birth_date.raw_data or []).strip():
+        form.birth_date.data, form.birth_date.raw_data = resident.birth_date, [resident.birth_date.isoformat()]
+        form.birth_date.process_errors = []  # "not a valid date": the empty value that is filled now
+    if not form.sex.data:
+        form.sex.data, form.sex.raw_data = resident.sex, [resident.sex]
+
+
 def _validate_all(form: PatientForm, patient=None) -> bool:
     """Run the form's checks and the service's together, so every problem
     shows at once rather than one round at a time."""
+    _fill_from_id_number(form)
     valid = form.validate_on_submit()
     if request.method == "POST" and not valid:
         try:
@@ -181,7 +198,7 @@ def edit(patient_id: int):
 
 
 @bp.route("/<id:patient_id>/lifestyle", methods=["POST"])
-@requires("patients.history")
+@requires("patients.lifestyle")
 def lifestyle(patient_id: int):
     patient = found_or_404(services.get(patient_id))
     form = LifestyleForm()
