@@ -4,7 +4,7 @@ from wtforms import BooleanField, EmailField, PasswordField, SelectField, String
 from wtforms.validators import DataRequired, Email, Length
 
 from app.auth import labels
-from app.core.access import ROLES
+from app.core.access import ROLES, least_privileged_role
 from app.core.validators import NoMarkup
 
 
@@ -50,7 +50,7 @@ class ConfirmPersonForm(FlaskForm):
 class StaffForm(FlaskForm):
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=60), NoMarkup()])
     email = EmailField(_l("Email"), validators=[DataRequired(), Email(), Length(max=254)])
-    role = SelectField(_l("Role"), choices=role_choices, default="front_desk")  # the least access unless chosen
+    role = SelectField(_l("Role"), choices=role_choices, default=least_privileged_role)  # least access unless chosen
     password = PasswordField(_l("Initial password"), validators=[DataRequired(), Length(min=10, max=200)])
 
 

@@ -1,7 +1,8 @@
 """Clinic admins: exam packages and capacity rules."""
+import secrets
 from typing import Any
 
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from app.booking import availability, labels, services
@@ -9,23 +10,38 @@ from app.booking.forms import ClosedDayForm, OverrideForm, PackageForm, Settings
 from app.booking.models import ClosedDay, SlotOverride, SlotTemplate
 from app.core import audit
 from app.core.access import requires
+from app.core.i18n import select_locale
 from app.core.validators import required
+from app.records import services as records
 from tenants.db import db
 
 bp = Blueprint("booking_admin", __name__, url_prefix="/booking/admin")
 
 
-def _package_data(form: PackageForm) -> services.PackageData:
+def _posted_items() -> list[dict]:
+    """The item rows as posted: each row's key, name and indicator codes; a row ticked "remove" is left out."""
+    removed = set(request.form.getlist("item_remove"))
+    rows = zip(request.form.getlist("item_key"), request.form.getlist("item_name"),
+               request.form.getlist("item_codes"))
+    return [{"key": f"o{i}" if key == "other" else key, "name": name,  # the blank row for a free item stays blank
+             "codes": [c for c in codes.split(",") if c.strip()]}
+            for i, (key, name, codes) in enumerate(list(rows)[:services.MAX_ITEMS + 1]) if key not in removed]
+
+
+def _package_data(form: PackageForm, items: list[dict]) -> services.PackageData:
     return services.PackageData(
-        name=form.name.data or "", price=form.price.data or "", items=form.items.data or "",
+        name=form.name.data or "", price=form.price.data or "", items=items,
         category=form.category.data, description=form.description.data or "", sex=form.sex.data or "",
         age_min=form.age_min.data, age_max=form.age_max.data, fasting=form.fasting.data,
         no_alcohol=form.no_alcohol.data, preparation=form.preparation.data or "", daily_limit=form.daily_limit.data)
 
 
-def _show_errors(form, errors: dict) -> None:
+def _show_errors(form, errors: dict) -> str:
+    """Put each message beside its field; -> the one about the exam items (their rows are no form field)."""
     for name, message in errors.items():
-        getattr(form, name).errors = list(getattr(form, name).errors) + [message]
+        if name != "items":
+            getattr(form, name).errors = list(getattr(form, name).errors) + [message]
+    return errors.get("items", "")
 
 
 @bp.route("/packages")
@@ -51,21 +67,63 @@ def package_edit(package_id: int):
 
 def _edit(package):
     form = PackageForm(obj=package)
+    items_error = ""
+    if form.is_submitted():
+        items = _posted_items()
+    else:
+        items = [dict(item, key=f"r{i}") for i, item in enumerate(package.items if package else [])]
     if package is not None and not form.is_submitted():
         form.price.data = f"{package.price_fen / 100:.2f}"
-        form.items.data = services.items_text(package.items)
     if form.validate_on_submit():
         try:
-            saved = services.save_package(_package_data(form), package)
+            saved = services.save_package(_package_data(form, items), package)
         except services.BookingError as exc:
             db.session.rollback()
-            _show_errors(form, exc.errors)
+            items_error = _show_errors(form, exc.errors)
         else:
             audit.record("package_saved", package_id=saved.id, name=saved.name)
             db.session.commit()
             flash(_("Package “%(name)s” saved.", name=saved.name))
             return redirect(url_for("booking_admin.packages"))
-    return render_template("booking/package_edit.html", form=form, package=package), (400 if form.errors else 200)
+    elif form.is_submitted():  # the other fields' errors show; the items are checked at the same time
+        try:
+            services.check_package_items(items)
+        except services.BookingError as exc:
+            items_error = exc.errors.get("items", "")
+    failed = bool(form.errors or items_error)
+    return render_template("booking/package_edit.html", form=form, package=package, items=items,
+                           items_error=items_error, indicators=_indicators_of(items)), (400 if failed else 200)
+
+
+def _indicators_of(items: list[dict]) -> dict:
+    """{code: indicator} for the codes of these items, to show each code with its name."""
+    found = {}
+    for code in {c for item in items for c in item.get("codes", [])}:
+        indicator = records.indicator_by_code(code) if len(code) <= 40 else None
+        if indicator is not None:
+            found[code] = indicator
+    return found
+
+
+@bp.route("/indicator-search")
+@requires("booking.manage")
+def indicator_search():
+    """Catalogue entries matching the package page's item search (an htmx fragment)."""
+    query = (request.args.get("item_q") or "").strip()[:40]
+    return render_template("booking/_indicator_matches.html", query=query,
+                           matches=records.search_indicators(query))
+
+
+@bp.route("/package-item")
+@requires("booking.manage")
+def package_item():
+    """One new item row for the indicator chosen in the search (an htmx fragment)."""
+    indicator = records.indicator_by_code((request.args.get("code") or "")[:40])
+    if indicator is None:
+        abort(404)
+    name = indicator.name_zh if select_locale() == "zh_CN" else indicator.name_en
+    item = {"key": "n" + secrets.token_hex(4), "name": name, "codes": [indicator.code]}
+    return render_template("booking/_item_row.html", item=item, indicators={indicator.code: indicator})
 
 
 @bp.route("/packages/<id:package_id>/active", methods=["POST"])

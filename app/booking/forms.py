@@ -21,8 +21,7 @@ class PackageForm(FlaskForm):
     category = SelectField(_l("Category"), choices=list(labels.CATEGORY.items()))
     price = StringField(_l("Price (yuan)"), validators=[DataRequired(), Length(max=20)])
     description = TextAreaField(_l("Description"), validators=[Optional(), Length(max=2000), NoMarkup()])
-    items = TextAreaField(_l("Exam items, one per line: name: indicator codes"),
-                          validators=[DataRequired(), Length(max=4000), NoMarkup()])
+    # the exam items are rows of their own on the page (name, indicator codes), read by the view
     sex = SelectField(_l("Who may book"), choices=list(labels.SEX.items()), validate_choice=False)
     age_min = IntegerField(_l("Lowest age"), validators=[Optional()])
     age_max = IntegerField(_l("Highest age"), validators=[Optional()])

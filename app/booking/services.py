@@ -58,7 +58,9 @@ def format_fen(fen: int) -> str:
 class PackageData:
     name: str
     price: str                   # yuan as typed, e.g. "1280" or "1280.50"
-    items: str                   # one per line: "血常规: 718-7, 789-8"
+    # [{"name": "血常规", "codes": ["718-7", ...]}] as the package page sends them, or the older text
+    # form, one per line: "血常规: 718-7, 789-8"
+    items: str | list[dict]
     category: str = "general"
     description: str = ""
     sex: str = ""
@@ -100,8 +102,41 @@ def parse_items(text: str) -> tuple[list[dict], list[str]]:
     return items, unknown
 
 
-def items_text(items: list[dict]) -> str:
-    return "\n".join(f"{i['name']}: {', '.join(i['codes'])}" if i.get("codes") else i["name"] for i in items)
+MAX_ITEMS = 100
+_MARKUP = re.compile(r"[<>\x00-\x1f\x7f]")
+
+
+def check_items(rows: list[dict]) -> tuple[list[dict], list[str]]:
+    """Items chosen on the package page -> the items kept (named ones), and the codes not in the catalogue."""
+    items, unknown = [], []
+    for row in rows[:MAX_ITEMS + 1]:
+        name = " ".join((row.get("name") or "").split())
+        if not name:
+            continue
+        codes = [c.strip() for c in row.get("codes") or [] if c.strip()][:20]
+        unknown += [c for c in codes if len(c) > 40 or records.indicator_by_code(c) is None]
+        items.append({"name": name[:80], "codes": codes})
+    return items, unknown
+
+
+def check_package_items(rows: list[dict]) -> None:
+    """The exam items' own checks (for a page whose other fields failed first); raise BookingError."""
+    items, unknown = check_items(rows)
+    error = _items_error(items, unknown, text=False)
+    if error:
+        raise BookingError({"items": error})
+
+
+def _items_error(items: list[dict], unknown: list[str], *, text: bool) -> str:
+    if not items:
+        return _("List at least one exam item, one per line.") if text else _("Add at least one exam item.")
+    if len(items) > MAX_ITEMS:
+        return _("A package holds at most %(n)d items.", n=MAX_ITEMS)
+    if any(_MARKUP.search(item["name"]) for item in items):
+        return _("Item names take plain text: please remove angle brackets and control characters.")
+    if unknown:
+        return _("Not in the indicator catalogue: %(codes)s.", codes=", ".join(unknown))
+    return ""
 
 
 def _validate(data: PackageData, package: ExamPackage | None) -> dict:
@@ -118,11 +153,10 @@ def _validate(data: PackageData, package: ExamPackage | None) -> dict:
         values["price_fen"] = parse_price(data.price)
     except ValueError as exc:
         errors["price"] = str(exc)
-    items, unknown = parse_items(data.items)
-    if not items:
-        errors["items"] = _("List at least one exam item, one per line.")
-    elif unknown:
-        errors["items"] = _("Not in the indicator catalogue: %(codes)s.", codes=", ".join(unknown))
+    text = isinstance(data.items, str)
+    items, unknown = parse_items(data.items) if isinstance(data.items, str) else check_items(data.items)
+    if error := _items_error(items, unknown, text=text):
+        errors["items"] = error
     values["items"] = items
     if data.category not in CATEGORIES:
         errors["category"] = _("Please choose a category.")

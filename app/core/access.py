@@ -21,6 +21,7 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
     "patients.enrol": _EVERYONE,
     "patients.edit": _EVERYONE,
     "patients.history": _CLINICAL,
+    "patients.lifestyle": _EVERYONE,  # smoking, alcohol, exercise: asked at the desk as often as in the room
     "patients.archive": {"owner", "admin"},
     "patients.merge": {"owner", "admin", "front_desk"},
     "patients.view_mobile": _EVERYONE,
@@ -53,6 +54,11 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
 }
 
 PERMISSIONS = frozenset(ROLE_PERMISSIONS)
+
+
+def least_privileged_role() -> str:
+    """The role holding the fewest permissions: what a new staff member gets unless someone chooses."""
+    return min(ROLES, key=lambda role: sum(role in roles for roles in ROLE_PERMISSIONS.values()))
 
 
 def role_can(role: str, permission: str) -> bool:

@@ -23,7 +23,8 @@ class PatientForm(FlaskForm):
                       validators=[InputRequired()])
     birth_date = DateField(_l("Birth date"), validators=[InputRequired()])
     mobile = TelField(_l("Mobile number"), validators=[DataRequired(), Length(max=20)])
-    id_number = StringField(_l("Resident ID number"), validators=[Optional(), Length(max=20)])
+    id_number = StringField(_l("Resident ID number"), validators=[Optional(), Length(max=20)],
+                            render_kw={"data-fills-from-id": True, "autocomplete": "off"})
     email = EmailField(_l("Email"), validators=[Optional(), Length(max=254)])
     address = StringField(_l("Address"), validators=[Optional(), Length(max=200), NoMarkup()])
     emergency_name = StringField(_l("Emergency contact"), validators=[Optional(), Length(max=50), NoMarkup()])
@@ -44,7 +45,8 @@ class EditForm(PatientForm):
     field left empty keeps the stored number."""
 
     mobile = TelField(_l("New mobile number"), validators=[Optional(), Length(max=20)])
-    id_number = StringField(_l("New resident ID number"), validators=[Optional(), Length(max=20)])
+    id_number = StringField(_l("New resident ID number"), validators=[Optional(), Length(max=20)],
+                            render_kw={"data-fills-from-id": True, "autocomplete": "off"})
     remove_id_number = BooleanField(_l("Remove the recorded ID number"))
 
 

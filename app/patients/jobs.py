@@ -3,7 +3,7 @@ from flask_babel import force_locale
 
 from app.core import audit, storage
 from app.core.pdf import render_pdf
-from app.patients import services
+from app.patients import qr, services
 from tenants.db import db
 from tenants.models import Tenant
 
@@ -16,7 +16,7 @@ def render_member_card(progress, *, patient_id: int, locale: str = "zh_CN") -> d
     tenant = db.session.get(Tenant, patient.tenant_id)
     progress(30, "rendering")
     with force_locale(locale):
-        pdf = render_pdf("patients/card_pdf.html", patient=patient, tenant=tenant)
+        pdf = render_pdf("patients/card_pdf.html", patient=patient, tenant=tenant, qr=qr.card_data_uri(patient.card_no))
     progress(80, "storing")
     key = storage.new_key(patient.tenant_id, "cards", ".pdf")
     storage.backend().save(key, pdf)

@@ -85,9 +85,22 @@ def _id_message(reason: str) -> str:
     }[reason]
 
 
+def _fill_from_id_number(data: PatientData) -> None:
+    """A valid ID number gives the birth date and sex left empty; given ones are checked against it."""
+    try:
+        resident = identity.parse_resident_id(data.id_number or "")
+    except identity.InvalidId:
+        return
+    if data.birth_date is None:
+        data.birth_date = resident.birth_date
+    if not data.sex:
+        data.sex = resident.sex
+
+
 def validate(data: PatientData) -> PatientData:
     """Normalise and check; raise PatientError naming every bad field."""
     errors: dict[str, str] = {}
+    _fill_from_id_number(data)
     data.name = " ".join((data.name or "").split())
     if not data.name:
         errors["name"] = _("Name is required.")
@@ -325,10 +338,17 @@ def _tracked(patient: Patient) -> dict:
             "responsible_doctor_id": patient.responsible_doctor_id, "health_manager_id": patient.health_manager_id}
 
 
-def set_lifestyle(patient: Patient, *, smoking: str, alcohol: str, exercise: str) -> None:
-    patient.smoking, patient.alcohol, patient.exercise = smoking, alcohol, exercise
-    audit.record("history_edited", patient_id=patient.id, section="lifestyle")
-    events.send(history_changed, patient_id=patient.id)
+def set_lifestyle(patient: Patient, *, smoking: str, alcohol: str, exercise: str) -> list[str]:
+    """Save the habits; -> the fields that changed. Audited as every save of the history is; the
+    history-changed signal goes out when something changed (tag rules read the habits)."""
+    wanted = {"smoking": smoking, "alcohol": alcohol, "exercise": exercise}
+    changed = sorted(name for name, value in wanted.items() if getattr(patient, name) != value)
+    for name in changed:
+        setattr(patient, name, wanted[name])
+    audit.record("history_edited", patient_id=patient.id, section="lifestyle", fields=changed)
+    if changed:
+        events.send(history_changed, patient_id=patient.id)
+    return changed
 
 
 def add_history(patient: Patient, *, kind: str, description: str, since_year: int | None,

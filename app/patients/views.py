@@ -11,7 +11,7 @@ from app.core.access import requires
 from app.core.errors import found_or_404
 from app.core.htmx import render, wants_partial
 from app.core.validators import required
-from app.patients import labels, services
+from app.patients import labels, qr, services
 from app.patients.forms import EditForm, EnrolForm, HistoryForm, LifestyleForm, PatientForm
 from app.tagging import services as tagging
 from tenants.db import db
@@ -51,9 +51,26 @@ def _attach_errors(form, errors: dict[str, str]) -> None:
             field.errors = list(field.errors or []) + [message]
 
 
+def _fill_from_id_number(form: PatientForm) -> None:
+    """A valid ID number fills the birth date and sex left empty (the browser does so as one types;
+    this is the same without script). A value given is kept, and checked against the number."""
+    if request.method != "POST":
+        return
+    try:
+        resident = identity.parse_resident_id(form.id_number.data or "")
+    except identity.InvalidId:
+        return
+    if form.birth_date.data is None and not "".join(form.birth_date.raw_data or []).strip():
+        form.birth_date.data, form.birth_date.raw_data = resident.birth_date, [resident.birth_date.isoformat()]
+        form.birth_date.process_errors = []  # "not a valid date": the empty value that is filled now
+    if not form.sex.data:
+        form.sex.data, form.sex.raw_data = resident.sex, [resident.sex]
+
+
 def _validate_all(form: PatientForm, patient=None) -> bool:
     """Run the form's checks and the service's together, so every problem
     shows at once rather than one round at a time."""
+    _fill_from_id_number(form)
     valid = form.validate_on_submit()
     if request.method == "POST" and not valid:
         try:
@@ -75,10 +92,16 @@ def _page_arg() -> int:
 @requires("patients.view")
 def index():
     archived = request.args.get("archived") == "1" and current_user.can("patients.archive")
+    query = request.args.get("q", "")[:100]
+    if request.args.get("open") == "1" and not wants_partial() and services.is_card_number(query):
+        # Enter on the whole form (a card scanner types the number and Enter): that card opens directly
+        scanned = services.find_by_card_no(query)
+        if scanned is not None:
+            return redirect(url_for("patients.detail", patient_id=scanned.id))
     tags = tagging.all_tags()
     known = {t.id for t in tags}
     wanted = [int(v) for v in request.args.getlist("tag")[:10] if v.isdecimal() and len(v) < 20 and int(v) in known]
-    result = services.search(request.args.get("q", "")[:100], page=_page_arg(),
+    result = services.search(query, page=_page_arg(),
                              page_size=current_app.config["PAGE_SIZE"], archived=archived,
                              also=[functools.partial(tagging.having_tag, tag_id=tag_id) for tag_id in wanted])
     masked = {p.id: services.masked_mobile(p) for p in result.patients}
@@ -127,6 +150,7 @@ def _detail_context(patient, **given) -> dict:
                    history_form=HistoryForm(formdata=None),
                    lifestyle_form=LifestyleForm(formdata=None, obj=patient),
                    masked_mobile=services.masked_mobile(patient),
+                   card_qr=qr.card_svg(patient.card_no, _("QR code of card %(card)s", card=patient.card_no)),
                    card_jobs=jobs.recent_runs("member_card", patient_id=patient.id))
     context.update(given)
     return context
@@ -177,11 +201,12 @@ def edit(patient_id: int):
     status = 400 if form.errors else 200
     return render_template("patients/edit.html", form=form, patient=patient,
                            masked_mobile=services.masked_mobile(patient),
+                   card_qr=qr.card_svg(patient.card_no, _("QR code of card %(card)s", card=patient.card_no)),
                            masked_id_number=services.masked_id_number(patient)), status
 
 
 @bp.route("/<id:patient_id>/lifestyle", methods=["POST"])
-@requires("patients.history")
+@requires("patients.lifestyle")
 def lifestyle(patient_id: int):
     patient = found_or_404(services.get(patient_id))
     form = LifestyleForm()

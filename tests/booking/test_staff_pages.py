@@ -16,14 +16,15 @@ def test_package_form_names_bad_fields_and_keeps_typing(make_tenant, client_for,
     tenant = make_tenant()
     client = client_for(tenant, tenant.owner_email)
     response = client.submit("/booking/admin/packages/new", {
-        "name": "心脑血管套餐", "category": "senior", "price": "12.345", "items": "血脂: 9999-9", "sex": "",
-        "age_min": "60", "age_max": "40"})
+        "name": "心脑血管套餐", "category": "senior", "price": "12.345", "sex": "",
+        "item_key": ["r0"], "item_name": ["血脂"], "item_codes": ["9999-9"], "age_min": "60", "age_max": "40"})
     page = response.get_data(as_text=True)
     assert response.status_code == 400
     assert 'id="price-error"' in page and 'id="items-error"' in page and "9999-9" in page
     assert 'id="age_max-error"' in page and 'value="心脑血管套餐"' in page
     response = client.submit("/booking/admin/packages/new", {
-        "name": "心脑血管套餐", "category": "senior", "price": "1,280.50", "items": "血脂: 14647-2\n心电图",
+        "name": "心脑血管套餐", "category": "senior", "price": "1,280.50",
+        "item_key": ["n1", "other"], "item_name": ["血脂", "心电图"], "item_codes": ["14647-2", ""],
         "sex": "", "age_min": "40", "fasting": "y", "preparation": "穿宽松衣物"})
     assert response.status_code == 302
     with as_tenant(tenant):
@@ -32,7 +33,7 @@ def test_package_form_names_bad_fields_and_keeps_typing(make_tenant, client_for,
         assert package.items == [{"name": "血脂", "codes": ["14647-2"]}, {"name": "心电图", "codes": []}]
         package_id = package.id
     edit = client.get(f"/booking/admin/packages/{package_id}/edit").get_data(as_text=True)
-    assert "1280.50" in edit and "血脂: 14647-2" in edit
+    assert "1280.50" in edit and 'value="血脂"' in edit and "14647-2" in edit
     assert "¥1,280.50" in client.get("/booking/admin/packages").get_data(as_text=True)
     client.submit(f"/booking/admin/packages/{package_id}/active")
     assert client_for(tenant).get(f"/shop/packages/{package_id}").status_code == 404
