@@ -163,14 +163,17 @@ def revoke(token_id: int):
     return redirect(url_for("api_tokens.tokens"))
 
 
-# The tokens' former address under the catalogue, kept for bookmarks (308 keeps a POST a POST).
+# The tokens' former address under the catalogue, kept for bookmarks and pages open from before: a visit is
+# sent on to settings, a form posted there is still served.
 @bp.route("/api-tokens", methods=["GET", "POST"])
 @requires("api.manage")
 def old_tokens():
-    return redirect(url_for("api_tokens.tokens"), 308)
+    if request.method == "GET":
+        return redirect(url_for("api_tokens.tokens"))
+    return tokens()
 
 
 @bp.route("/api-tokens/<id:token_id>/revoke", methods=["POST"])
 @requires("api.manage")
 def old_revoke(token_id: int):
-    return redirect(url_for("api_tokens.revoke", token_id=token_id), 308)
+    return revoke(token_id)

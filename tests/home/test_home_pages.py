@@ -11,6 +11,7 @@ from app.core.audit import AuditEvent
 from app.followups.models import FollowupTask
 from app.patients import services as patients
 from app.patients.models import Patient
+from app.records.models import ApiToken
 from tenants.context import tenant_context
 from tenants.db import db
 
@@ -120,9 +121,16 @@ def test_settings_hub_lists_each_link_only_to_roles_that_may_open_it(demo, signe
                 assert client.get(url).status_code == 403, (role, url)
 
 
-def test_the_old_api_token_address_redirects_into_settings(demo, signed_in):
-    answer = signed_in("admin").get("/records/api-tokens")
-    assert answer.status_code == 308 and answer.headers["Location"].endswith("/settings/api-tokens")
+def test_the_old_api_token_addresses_still_work(app, demo, signed_in):
+    admin = signed_in("admin")
+    answer = admin.get("/records/api-tokens")
+    assert answer.status_code == 302 and answer.headers["Location"].endswith("/settings/api-tokens")
+    made = admin.submit("/records/api-tokens", {"name": "旧地址的检验系统"}).get_data(as_text=True)
+    assert "旧地址的检验系统" in made
+    token_id = re.search(r"/settings/api-tokens/(\d+)/revoke", made).group(1)
+    assert admin.submit(f"/records/api-tokens/{token_id}/revoke").status_code == 302
+    with app.app_context(), tenant_context(demo.id):
+        assert db.session.get(ApiToken, (demo.id, int(token_id))).revoked_at is not None
 
 
 def test_menu_marks_the_current_group_and_page_and_titles_say_where_you_are(app, demo, signed_in):
