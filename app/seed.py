@@ -160,12 +160,13 @@ def _seed_today(rng: random.Random, enrolled: list, manager_id: int | None) -> N
                                     idempotency_key=f"demo-today-{n}", actor_type="staff", now=earlier)
         if n == 0:
             booking.orders.transition(order, "checked_in", actor_type="staff")
-    if manager_id is None:
+    if manager_id is None or len(enrolled) < 2:
         return
-    for n, patient in enumerate(enrolled[6:14]):
-        due = today if n < 4 else today - timedelta(days=rng.randint(1, 5))
+    callers = enrolled[6:14] or enrolled[:-1]  # a small demo shares its patients between bookings and calls
+    for n, patient in enumerate(callers):
+        due = today if n % 2 == 0 else today - timedelta(days=rng.randint(1, 5))
         followups.add_task(patient.id, assignee_id=manager_id, due_date=due)
-    done = followups.add_task(enrolled[14].id, assignee_id=manager_id, due_date=today - timedelta(days=1))
+    done = followups.add_task(enrolled[-1].id, assignee_id=manager_id, due_date=today - timedelta(days=1))
     followups.record_contact(done, followups.ContactData(result="reached", notes="血压平稳，按时服药。",
                                                          version=str(done.version)), actor_id=manager_id)
 

@@ -36,8 +36,8 @@ pytestmark = [pytest.mark.browser, pytest.mark.redis]
 AXE = Path(__file__).parent / "vendor" / "axe-core" / "axe.min.js"
 TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 LANGUAGES = ("zh_CN", "en")
-# GET routes without arguments that are no page: a file, a probe, the development outbox
-NOT_PAGES = {"audit.export", "core.healthz", "notifications.dev_outbox", "static", "platform.directory"}
+# GET routes without arguments that are no page: a file (the clinic's logo too), a probe, the development outbox
+NOT_PAGES = {"audit.export", "clinic.logo", "core.healthz", "notifications.dev_outbox", "static", "platform.directory"}
 
 AUDIT_JS = """async (tags) => {
   const result = await axe.run(document, {runOnly: {type: 'tag', values: tags}, resultTypes: ['violations']});
