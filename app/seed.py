@@ -1,7 +1,7 @@
 """``flask --app wsgi seed demo``: two demo clinics with staff of every role
 and about fifty realistic patients each. Running it again changes nothing."""
 import random
-from datetime import date, timedelta
+from datetime import date, time, timedelta
 
 import click
 from flask import current_app
@@ -10,6 +10,7 @@ from flask.cli import AppGroup
 from app.auth import services as staff
 from app.booking import services as booking
 from app.core import clock, identity
+from app.followups import services as followups
 from app.patients import services as patients
 from app.records import services as records
 from app.seed_records import CRITICAL_SCENARIOS, seed_results
@@ -101,16 +102,22 @@ def seed_clinic(slug: str, name: str, patient_count: int = 50) -> bool:
     tenant = create_tenant(slug, name, admin_email=f"owner@{slug}.example.cn", admin_password=DEMO_PASSWORD)
     rng = random.Random(slug)
     with tenant_context(tenant.id):
-        doctor_id = None
+        members = {}
         for role, label in STAFF_ROLES[1:]:
             member = staff.add_staff(f"{role.replace('_', '')}@{slug}.example.cn",
                                      f"{label}{rng.choice(SURNAMES)}", role, DEMO_PASSWORD)
-            doctor_id = member.id if role == "doctor" else doctor_id
+            members[role] = member.id
+        doctor_id = members.get("doctor")
+        enrolled = []
         for index in range(patient_count):
             patient = patients.enrol(make_patient(rng), consent_version=current_app.config["CONSENT_VERSION"])
+            patient.health_manager_id = members.get("health_manager")
             _add_history(rng, patient)
             seed_results(patient, rng, doctor_id, critical=critical_scenario(index))
+            enrolled.append(patient)
         _add_packages()
+        db.session.flush()
+        _seed_today(rng, enrolled, members.get("health_manager"))
         db.session.commit()
         tagging.evaluate_rules(commit=True)
         db.session.commit()
@@ -137,6 +144,31 @@ DEMO_PACKAGES = [
 def _add_packages() -> None:
     for data in DEMO_PACKAGES:
         booking.save_package(data)
+
+
+def _seed_today(rng: random.Random, enrolled: list, manager_id: int | None) -> None:
+    """Something for every home page on the clinic's today at seed time: bookings today (one checked in),
+    follow-up calls due today and overdue, one contact already made this week."""
+    today = clock.today()
+    if not booking.availability.slots_for(today, today)[today]:  # a Sunday: the desk opens for the demo
+        booking.add_override(today, time(8, 0), time(11, 0), 20)
+    general = next(p for p in booking.list_packages() if p.category == "general")
+    slots = booking.availability.slots_for(today, today)[today]
+    earlier = clock.utcnow() - timedelta(days=3)  # booked before today's cut-off
+    for n, patient in enumerate(enrolled[:6]):
+        order = booking.orders.book(general.id, today, slots[n % len(slots)].start, patient,
+                                    idempotency_key=f"demo-today-{n}", actor_type="staff", now=earlier)
+        if n == 0:
+            booking.orders.transition(order, "checked_in", actor_type="staff")
+    if manager_id is None or len(enrolled) < 2:
+        return
+    callers = enrolled[6:14] or enrolled[:-1]  # a small demo shares its patients between bookings and calls
+    for n, patient in enumerate(callers):
+        due = today if n % 2 == 0 else today - timedelta(days=rng.randint(1, 5))
+        followups.add_task(patient.id, assignee_id=manager_id, due_date=due)
+    done = followups.add_task(enrolled[-1].id, assignee_id=manager_id, due_date=today - timedelta(days=1))
+    followups.record_contact(done, followups.ContactData(result="reached", notes="血压平稳，按时服药。",
+                                                         version=str(done.version)), actor_id=manager_id)
 
 
 @seed_cli.command("demo")

@@ -36,9 +36,9 @@ pytestmark = [pytest.mark.browser, pytest.mark.redis]
 AXE = Path(__file__).parent / "vendor" / "axe-core" / "axe.min.js"
 TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 LANGUAGES = ("zh_CN", "en")
-# GET routes without arguments that are no page: a file, a probe, the development outbox, the package
-# page's htmx fragments (its catalogue search and an item row: parts of the package page, audited there)
-NOT_PAGES = {"audit.export", "core.healthz", "notifications.dev_outbox", "static", "platform.directory",
+# GET routes without arguments that are no page: a file (the clinic's logo too), a probe, the development outbox,
+# the package page's htmx fragments (its catalogue search and an item row: parts of the package page, audited there)
+NOT_PAGES = {"audit.export", "clinic.logo", "core.healthz", "notifications.dev_outbox", "static", "platform.directory",
              "booking_admin.indicator_search", "booking_admin.package_item"}
 
 AUDIT_JS = """async (tags) => {

@@ -133,7 +133,7 @@ def test_staff_pages_fit_a_tablet(app, make_tenant, make_patient, make_package):
         ("tag rules", "/tagging/rules"),
         ("the indicator catalogue", "/records/indicators"),
         ("lab codes", "/records/lab-codes"),
-        ("API tokens", "/records/api-tokens"),
+        ("API tokens", "/settings/api-tokens"),
         ("spreadsheet mappings", "/records/mappings/"),
         ("unmatched reports", "/records/unmatched"),
         ("the audit trail", "/audit"),

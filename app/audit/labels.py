@@ -23,6 +23,7 @@ ACTION = {
     "patient_archived": _l("Archived a patient"),
     "patient_restored": _l("Restored a patient"),
     "identifiers_viewed": _l("Viewed full identifiers"),
+    "phone_revealed": _l("Showed a patient's phone number for a follow-up call"),
     "card_printed": _l("Printed a member card"),
     "file_downloaded": _l("Downloaded a file"),
     "staff_added": _l("Added a staff member"),

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time
 
 from flask_babel import gettext as _
-from sqlalchemy import select, update
+from sqlalchemy import and_, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from app.booking import availability, notices, payments
@@ -128,6 +128,20 @@ def of_patient(patient_id: int) -> list[Order]:
 
 def on_day(day: date) -> list[Order]:
     return list(db.session.scalars(select(Order).where(Order.day == day).order_by(Order.start, Order.created_at)))
+
+
+def last_and_next(patient_id: int, today: date) -> tuple[Order | None, Order | None]:
+    """A patient's last visit (an order checked in or completed, up to today) and next booking (an order
+    holding a place from today on), in one query."""
+    visited = frozenset({"checked_in", "completed"})
+    rows = list(db.session.scalars(select(Order).where(
+        Order.patient_id == patient_id,
+        or_(and_(Order.status.in_(visited), Order.day <= today),
+            and_(Order.status.in_(HOLDING), Order.day >= today)))
+        .order_by(Order.day, Order.start)))
+    past = [o for o in rows if o.status in visited]
+    coming = [o for o in rows if o.status in HOLDING]
+    return (past[-1] if past else None), (coming[0] if coming else None)
 
 
 def holding(patient_id: int, package_id: int, day: date, *, excluding: int | None = None) -> Order | None:

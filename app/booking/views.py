@@ -11,6 +11,7 @@ from app.booking.forms import OrderActionForm, PaymentForm
 from app.core import audit, clock
 from app.core.access import requires
 from app.core.errors import found_or_404
+from app.core.htmx import wants_partial
 from app.patients import services as patients
 from tenants.db import db
 
@@ -90,16 +91,26 @@ def order_action(order_id: int, action: str):
         return _order_page(order, confirming=action, note=note)
     except services.BookingRefused as exc:
         db.session.rollback()
+        if wants_partial() and action == "check_in":
+            return _arrival_row(order, problem=exc.message)
         flash(exc.message)
         return redirect(url_for("booking.order", order_id=order_id))
     detail = {"booked_for": order.day.isoformat()} if action == "check_in" and order.day != clock.today() else {}
     audit.record("order_changed", patient_id=order.patient_id, order_no=order.order_no, before=before,
                  after=order.status, **detail)
     db.session.commit()
+    if wants_partial() and action == "check_in":  # the front desk's home page: the row, checked in
+        return _arrival_row(order)
     flash(_("Order %(no)s: %(status)s.", no=order.order_no, status=labels.STATUS[order.status]))
     if action == "check_in":  # the front desk goes on to the patient's card
         return redirect(url_for("patients.detail", patient_id=order.patient_id))
     return redirect(url_for("booking.order", order_id=order_id))
+
+
+def _arrival_row(order, problem: str = ""):
+    """One row of today's arrivals on the front desk's home page."""
+    return render_template("booking/_arrival_row.html", order=order, patient=patients.get(order.patient_id),
+                           problem=problem, action_form=OrderActionForm())
 
 
 @bp.route("/orders/<id:order_id>/paid", methods=["POST"])

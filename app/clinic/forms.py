@@ -1,7 +1,7 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import IntegerField, SelectField, SelectMultipleField
-from wtforms.validators import InputRequired
+from wtforms import BooleanField, FileField, IntegerField, SelectField, SelectMultipleField, StringField
+from wtforms.validators import InputRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from app.core import clock
@@ -9,6 +9,10 @@ from app.core.access import ROLES
 
 
 class ProfileForm(FlaskForm):
+    address = StringField(_l("Address"), validators=[Optional(), Length(max=200)])
+    phone = StringField(_l("Phone"), validators=[Optional(), Length(max=40)])
+    logo = FileField(_l("Logo (PNG or JPEG, at most 1 MB)"))
+    remove_logo = BooleanField(_l("Remove the logo"))
     timezone = SelectField(_l("Time zone of the clinic's clock"), validate_choice=False)
 
     def __init__(self, *args, **kwargs):

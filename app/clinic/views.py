@@ -1,5 +1,5 @@
-"""The clinic profile page (owner only)."""
-from flask import Blueprint, flash, redirect, render_template, url_for
+"""The clinic profile page (owner only) and the clinic's logo."""
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from app.auth import services as staff
@@ -15,10 +15,14 @@ bp = Blueprint("clinic", __name__)
 @bp.route("/settings/clinic", methods=["GET", "POST"])
 @requires("clinic.profile")
 def profile():
-    form = ProfileForm(timezone=services.timezone())
+    saved = services.contact()
+    form = ProfileForm(timezone=services.timezone(), address=saved.address, phone=saved.phone)
     if form.validate_on_submit():
+        upload = request.files.get("logo")
+        data = upload.read(services.LOGO_MAX_BYTES + 1) if upload and upload.filename else None
         try:
-            services.update_profile(timezone=form.timezone.data or "")
+            services.update_profile(timezone=form.timezone.data or "", address=form.address.data or "",
+                                    phone=form.phone.data or "", logo=data, remove_logo=bool(form.remove_logo.data))
         except services.ProfileError as exc:
             db.session.rollback()
             exc.show_on(form)
@@ -26,7 +30,20 @@ def profile():
             db.session.commit()
             flash(_("Clinic profile saved."))
             return redirect(url_for("clinic.profile"))
-    return render_template("clinic/profile.html", form=form, now=clock.utcnow()), (400 if form.errors else 200)
+    return render_template("clinic/profile.html", form=form, now=clock.utcnow(), saved=saved), \
+        (400 if form.errors else 200)
+
+
+@bp.route("/settings/clinic/logo")
+@requires("dashboard.view")
+def logo():
+    found = services.logo()
+    if found is None:
+        abort(404)
+    response = Response(found[0], mimetype=found[1])
+    response.headers["Cache-Control"] = "private, max-age=300"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
 
 
 @bp.route("/settings/sign-in", methods=["GET", "POST"])

@@ -56,6 +56,7 @@ ACTIONS = (
     "patient_archived",
     "patient_restored",
     "identifiers_viewed",
+    "phone_revealed",
     "card_printed",
     "file_downloaded",
     "staff_added",

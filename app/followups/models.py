@@ -55,6 +55,7 @@ class FollowupPlan(TenantScoped, Model):
     channel: Mapped[str] = mapped_column(String(10), default="phone")
     max_attempts: Mapped[int] = mapped_column(Integer, default=3)     # failed contacts before escalation
     remind_patient: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())  # the day before
+    script: Mapped[str] = mapped_column(Text, default="", server_default="")  # questions or a script for the call
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     pack_key: Mapped[str] = mapped_column(String(40), default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -17,6 +17,9 @@ MAX_OFFSET_DAYS = 3 * 365
 MAX_TASKS = 60
 
 
+MAX_SCRIPT = 2000
+
+
 class PlanInvalid(FieldErrors):
     """A plan that cannot be saved, by form field."""
 
@@ -34,13 +37,14 @@ class PlanDraft:
     max_attempts: str = "3"
     active: bool = True
     remind_patient: bool = False
+    script: str = ""            # what to ask on the call: the caller's questions or script
     values: dict = field(default_factory=dict)
 
     @classmethod
     def of(cls, plan: FollowupPlan) -> "PlanDraft":
         return cls(plan.name, plan.trigger, plan.trigger_tag, plan.schedule, str(plan.interval_days or ""),
                    str(plan.duration_months or ""), ", ".join(str(d) for d in plan.offsets or []), plan.channel,
-                   str(plan.max_attempts), plan.active, plan.remind_patient)
+                   str(plan.max_attempts), plan.active, plan.remind_patient, script=plan.script or "")
 
 
 def _int(text: str, low: int, high: int) -> int | None:
@@ -92,6 +96,9 @@ def check(draft: PlanDraft, *, plan_id: int | None = None) -> dict:
             values["offsets"] = sorted(set(offsets))
     else:
         errors["schedule"] = _("Choose a schedule.")
+    values["script"] = (draft.script or "").strip().replace("\r\n", "\n")
+    if len(values["script"]) > MAX_SCRIPT:
+        errors["script"] = _("At most %(n)d characters.", n=MAX_SCRIPT)
     if draft.channel not in CHANNELS:
         errors["channel"] = _("Choose how contact is made.")
     elif draft.remind_patient and draft.channel not in REMINDED_CHANNELS:

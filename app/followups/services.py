@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from flask_babel import gettext as _
-from sqlalchemy import case, func, select
+from sqlalchemy import case, func, or_, select
 from sqlalchemy.orm.exc import StaleDataError
 
 from app.auth import services as staff
@@ -30,6 +30,9 @@ MEASURES = {
     "weight": ("29463-7", "kg", 2, 400),
     "glucose": ("14771-0", "mmol/L", 1, 40),
 }
+
+# The readings a caller sees on a task: the measures above and the usual chronic-care markers.
+READING_CODES = tuple(code for code, _unit, _low, _high in MEASURES.values()) + ("4548-4", "14647-2", "39156-5")
 
 
 class FollowupError(FieldErrors):
@@ -100,6 +103,51 @@ def overdue_tasks(*, day: date | None = None, limit: int = 200) -> list[Followup
 def escalated_tasks() -> list[FollowupTask]:
     return list(db.session.scalars(select(FollowupTask).where(
         FollowupTask.status == "pending", FollowupTask.escalated_at.is_not(None)).order_by(FollowupTask.escalated_at)))
+
+
+def escalated_for(user_id: int, limit: int = 50) -> list[FollowupTask]:
+    """Open tasks escalated from this person (theirs) or to them, the earliest escalation first."""
+    return list(db.session.scalars(select(FollowupTask).where(
+        FollowupTask.status == "pending", FollowupTask.escalated_at.is_not(None),
+        or_(FollowupTask.assignee_id == user_id, FollowupTask.escalated_to == user_id))
+        .order_by(FollowupTask.escalated_at).limit(limit)))
+
+
+@dataclass
+class Contacts:
+    by_result: dict
+    latest: list
+
+    @property
+    def total(self) -> int:
+        return sum(self.by_result.values())
+
+
+def contacts_since(user_id: int, since: date, limit: int = 10) -> Contacts:
+    """A person's follow-up contacts recorded since the clinic day ``since``: how many of each result, the latest."""
+    window = (FollowupRecord.staff_id == user_id, *clock.within_days(FollowupRecord.created_at, since, None))
+    counts: dict[str, int] = {result: n for result, n in db.session.execute(
+        select(FollowupRecord.result, func.count()).where(*window).group_by(FollowupRecord.result))}
+    latest = list(db.session.scalars(select(FollowupRecord).where(*window)
+                                     .order_by(FollowupRecord.created_at.desc()).limit(limit)))
+    return Contacts({key: counts.get(key, 0) for key in RESULTS}, latest)
+
+
+def previous_contacts(patient_id: int, *, excluding_task: int, limit: int = 10) -> list[FollowupRecord]:
+    """A patient's contacts on their other tasks, newest first (the task page)."""
+    return list(db.session.scalars(select(FollowupRecord).where(
+        FollowupRecord.patient_id == patient_id, FollowupRecord.task_id != excluding_task)
+        .order_by(FollowupRecord.created_at.desc()).limit(limit)))
+
+
+def next_due(patient_ids) -> dict[int, date]:
+    """{patient id: the earliest pending task's due date}, in one query."""
+    wanted = list(set(patient_ids))
+    if not wanted:
+        return {}
+    return {patient_id: due for patient_id, due in db.session.execute(
+        select(FollowupTask.patient_id, func.min(FollowupTask.due_date)).where(
+            FollowupTask.patient_id.in_(wanted), FollowupTask.status == "pending").group_by(FollowupTask.patient_id))}
 
 
 @dataclass
@@ -184,6 +232,16 @@ def _check(data: ContactData) -> tuple[dict, date | None]:
     if errors:
         raise FollowupError(errors)
     return measures, next_date
+
+
+def add_task(patient_id: int, *, assignee_id: int | None, due_date: date, channel: str = "phone",
+             plan_id: int | None = None) -> FollowupTask:
+    """A single task outside any plan's schedule (demo data, a one-off call). The caller commits."""
+    task = FollowupTask(patient_id=patient_id, assignee_id=assignee_id, due_date=due_date, channel=channel,
+                        plan_id=plan_id)
+    db.session.add(task)
+    db.session.flush()
+    return task
 
 
 def manager_for_escalation() -> int | None:

@@ -1,13 +1,16 @@
 """The follow-up workbench, a task and its record form, call recordings."""
-from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from app.auth import services as staff
+from app.core import audit
 from app.core.access import requires
 from app.core.errors import found_or_404
+from app.core.htmx import render
 from app.followups import plans, recordings, services
 from app.patients import services as patients
+from app.records import services as records
 from tenants.db import db
 
 bp = Blueprint("followups", __name__)
@@ -48,8 +51,11 @@ def _staff_names() -> dict:
 
 def _render_task(task, *, data=None, errors=None, status=200, conflict=False):
     history = services.records_of(task.id)
+    patient = patients.get(task.patient_id)
     return render_template(
-        "followups/task.html", task=task, patient=patients.get(task.patient_id),
+        "followups/task.html", task=task, patient=patient, masked=patients.masked_mobile(patient) if patient else "",
+        readings=records.attention.latest_readings(task.patient_id, services.READING_CODES),
+        earlier=services.previous_contacts(task.patient_id, excluding_task=task.id),
         plan=plans.get(task.plan_id) if task.plan_id else None, enrolment=services.enrolment_of(task),
         history=history, recordings=recordings.of_records([r.id for r in history]),
         data=data or services.ContactData(version=str(task.version)), errors=errors or {}, conflict=conflict,
@@ -81,6 +87,23 @@ def task_detail(task_id: int):
     return redirect(url_for("followups.task_detail", task_id=task_id))
 
 
+@bp.route("/followups/tasks/<id:task_id>/phone", methods=["POST"])
+@requires("followups.work")
+def reveal_phone(task_id: int):
+    """The task's patient's full mobile as a tel: link, recorded in the audit trail (one click on the masked
+    number). ``slot`` names which copy of the number on the page is being replaced."""
+    if not current_user.can("patients.view_mobile"):
+        abort(403)
+    task = found_or_404(services.get_task(task_id))
+    patient = found_or_404(patients.get(task.patient_id))
+    mobile, _id_number = patients.identifiers(patient)
+    audit.record("phone_revealed", patient_id=patient.id, task_id=task.id)
+    db.session.commit()
+    slot = request.form.get("slot", "x")
+    return render_template("home/_phone.html", task=task, full=mobile, masked="",
+                           slot=slot if slot in ("home", "task", "x") else "x")
+
+
 @bp.route("/followups/records/<id:record_id>/recordings", methods=["POST"])
 @requires("followups.work")
 def upload_recording(record_id: int):
@@ -110,7 +133,8 @@ def play_recording(recording_id: int):
 @bp.route("/patients/<id:patient_id>/followups")
 @requires("followups.work")
 def patient_tasks(patient_id: int):
+    """The patient page loads this list into itself; opened directly it is a page of its own."""
     patient = found_or_404(patients.get(patient_id))
-    return render_template("followups/_patient_tasks.html", patient=patient,
-                           tasks=services.tasks_of_patient(patient_id),
-                           plan_names={p.id: p.name for p in plans.list_plans()})
+    return render("followups/patient_tasks.html", "followups/_patient_tasks.html", patient=patient,
+                  tasks=services.tasks_of_patient(patient_id),
+                  plan_names={p.id: p.name for p in plans.list_plans()})

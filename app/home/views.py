@@ -1,7 +1,8 @@
 from flask import Blueprint, render_template
+from flask_login import current_user
 
 from app.core.access import requires
-from app.home import services
+from app.home import navigation, services
 
 bp = Blueprint("home", __name__)
 
@@ -9,5 +10,22 @@ bp = Blueprint("home", __name__)
 @bp.route("/")
 @requires("dashboard.view")
 def dashboard():
-    home = services.for_staff()
-    return render_template("home/dashboard.html", patient_count=home.patient_count, recent=home.recent)
+    """Each role's own start of the day."""
+    page = services.PAGE_OF_ROLE.get(current_user.role, "clinic")
+    if page == "front_desk":
+        return render_template("home/front_desk.html", home=services.front_desk())
+    if page == "doctor":
+        return render_template("home/doctor.html", home=services.doctor(current_user))
+    if page == "health_manager":
+        return render_template("home/health_manager.html", home=services.health_manager(current_user))
+    return render_template("home/clinic.html", home=services.clinic())
+
+
+settings_bp = Blueprint("settings", __name__, url_prefix="/settings")
+
+
+@settings_bp.route("")
+@requires("account.self")
+def index():
+    """The settings hub: every settings page the role may open, in one place."""
+    return render_template("home/settings.html", sections=navigation.settings_sections())

@@ -537,3 +537,20 @@ def count_active() -> int:
 def recent(limit: int = 5) -> list[Patient]:
     return list(db.session.scalars(select(Patient).where(Patient.archived_at.is_(None))
                                    .order_by(Patient.id.desc()).limit(limit)))
+
+
+def opened_on(day, limit: int = 50) -> list[Patient]:
+    """Cards opened on the clinic day ``day``, newest first (the front desk's home page)."""
+    start, end = clock.day_bounds(day)
+    return list(db.session.scalars(select(Patient).where(Patient.created_at >= start, Patient.created_at < end)
+                                   .order_by(Patient.id.desc()).limit(limit)))
+
+
+def of_doctor(doctor_id: int):
+    """A select of the ids of a doctor's patients (open cards), for another capability's query."""
+    return select(Patient.id).where(Patient.responsible_doctor_id == doctor_id, Patient.archived_at.is_(None))
+
+
+def masked_mobiles(rows) -> dict[int, str]:
+    """{patient id: 138****5678} for these patients, decrypted in-process (no query)."""
+    return {p.id: masked_mobile(p) for p in rows}

@@ -6,13 +6,16 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from app.auth import services as staff
-from app.core import audit, identity, jobs
+from app.booking import services as booking
+from app.core import audit, clock, identity, jobs
 from app.core.access import requires
 from app.core.errors import found_or_404
 from app.core.htmx import render, wants_partial
 from app.core.validators import required
+from app.followups import services as followups
 from app.patients import labels, qr, services
 from app.patients.forms import EditForm, EnrolForm, HistoryForm, LifestyleForm, PatientForm
+from app.records import services as records
 from app.tagging import services as tagging
 from tenants.db import db
 
@@ -151,9 +154,19 @@ def _detail_context(patient, **given) -> dict:
                    lifestyle_form=LifestyleForm(formdata=None, obj=patient),
                    masked_mobile=services.masked_mobile(patient),
                    card_qr=qr.card_svg(patient.card_no, _("QR code of card %(card)s", card=patient.card_no)),
-                   card_jobs=jobs.recent_runs("member_card", patient_id=patient.id))
+                   card_jobs=jobs.recent_runs("member_card", patient_id=patient.id),
+                   glance=_glance(patient))
     context.update(given)
     return context
+
+
+def _glance(patient) -> dict:
+    """The header's facts from other capabilities: last visit, next booking and follow-up, critical alerts."""
+    last_visit, next_booking = booking.orders.last_and_next(patient.id, clock.today())
+    critical = (records.alerts.open_critical_of(patient.id)
+                if current_user.can("alerts.view") else [])
+    return {"last_visit": last_visit, "next_booking": next_booking,
+            "next_followup": followups.next_due([patient.id]).get(patient.id), "critical": critical}
 
 
 def _page_or_partial(partial: str, patient, **given):

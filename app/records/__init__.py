@@ -22,6 +22,7 @@ def register(app) -> None:
     keys.register(AlertContact, typed=("mobile",))
     app.register_blueprint(views.bp)
     app.register_blueprint(admin_views.bp)
+    app.register_blueprint(admin_views.tokens_bp)
     app.register_blueprint(mapping_views.bp)
     app.register_blueprint(api.bp)
     answer_errors_in(app, "/api/", api.error_answer)

@@ -1,4 +1,4 @@
-"""Clinic admins: the indicator catalogue, lab code mapping, API tokens."""
+"""Clinic admins: the indicator catalogue, lab code mapping, API tokens (under settings)."""
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
@@ -13,6 +13,7 @@ from app.records.forms import IndicatorForm, LabCodeForm, LimitsForm, TokenForm
 from tenants.db import db
 
 bp = Blueprint("records_admin", __name__, url_prefix="/records")
+tokens_bp = Blueprint("api_tokens", __name__, url_prefix="/settings/api-tokens")
 
 
 def _indicator_choices():
@@ -139,7 +140,7 @@ def lab_codes():
                            waiting=waiting.groups(), reasons=labels.WAITING_REASONS), (400 if form.errors else 200)
 
 
-@bp.route("/api-tokens", methods=["GET", "POST"])
+@tokens_bp.route("", methods=["GET", "POST"])
 @requires("api.manage")
 def tokens():
     form = TokenForm()
@@ -151,7 +152,7 @@ def tokens():
     return render_template("records/api_tokens.html", form=form, tokens=api_tokens.listing(), created=created)
 
 
-@bp.route("/api-tokens/<id:token_id>/revoke", methods=["POST"])
+@tokens_bp.route("/<id:token_id>/revoke", methods=["POST"])
 @requires("api.manage")
 def revoke(token_id: int):
     revoked = api_tokens.revoke(token_id)
@@ -160,4 +161,20 @@ def revoke(token_id: int):
     audit.record("api_token_revoked", token_id=token_id, name=revoked.name, prefix=revoked.prefix)
     db.session.commit()
     flash(_("Token revoked: it no longer works."))
-    return redirect(url_for("records_admin.tokens"))
+    return redirect(url_for("api_tokens.tokens"))
+
+
+# The tokens' former address under the catalogue, kept for bookmarks and pages open from before: a visit is
+# sent on to settings, a form posted there is still served.
+@bp.route("/api-tokens", methods=["GET", "POST"])
+@requires("api.manage")
+def old_tokens():
+    if request.method == "GET":
+        return redirect(url_for("api_tokens.tokens"))
+    return tokens()
+
+
+@bp.route("/api-tokens/<id:token_id>/revoke", methods=["POST"])
+@requires("api.manage")
+def old_revoke(token_id: int):
+    return revoke(token_id)

@@ -333,6 +333,13 @@ def open_critical(who: Viewer, limit: int = 3) -> tuple[list[Alert], int]:
     return list(rows), count
 
 
+def open_critical_of(patient_id: int, limit: int = 5) -> list[Alert]:
+    """A patient's open critical alerts, for the banner on their page."""
+    return list(db.session.scalars(select(Alert).where(Alert.patient_id == patient_id, Alert.status == "open",
+                                                       Alert.kind == "critical")
+                                   .order_by(Alert.created_at.desc()).limit(limit)))
+
+
 def items_of(alert_ids) -> dict[int, list[AlertItem]]:
     ids = list(dict.fromkeys(alert_ids))
     found: dict[int, list[AlertItem]] = defaultdict(list)

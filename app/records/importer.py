@@ -21,7 +21,7 @@ from datetime import date, datetime
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from app.core import audit, clock, events, identity, memlimit
 from app.patients import services as patients
@@ -444,3 +444,8 @@ def assign(row: ExamReport, patient: patients.Patient, actor_id: int | None) -> 
     report = report_from_json(row.pending)
     report.patient = PatientRef(name=report.patient.name)  # staff decided who it is
     return import_parsed([report], patient=patient, actor_id=actor_id)
+
+
+def unmatched_count() -> int:
+    return db.session.execute(select(func.count()).select_from(ExamReport)
+                              .where(ExamReport.status == "unmatched")).scalar_one()

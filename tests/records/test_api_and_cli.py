@@ -83,10 +83,10 @@ def test_tokens_are_per_clinic_scoped_and_revocable(app, make_tenant, make_patie
     assert client_for(tenant).post("/api/v1/fhir", data=b"{}", headers=auth).status_code == 401  # wrong scope
     assert client_for(tenant).post("/api/v1/hl7", data=message, headers={}).status_code == 401
     admin = client_for(tenant, tenant.owner_email)
-    listing = admin.get("/records/api-tokens").get_data(as_text=True)
+    listing = admin.get("/settings/api-tokens").get_data(as_text=True)
     assert token[:10] in listing and token not in listing  # only the prefix is shown after creation
-    token_id = re.search(r"/records/api-tokens/(\d+)/revoke", listing).group(1)
-    admin.submit(f"/records/api-tokens/{token_id}/revoke")
+    token_id = re.search(r"/settings/api-tokens/(\d+)/revoke", listing).group(1)
+    admin.submit(f"/settings/api-tokens/{token_id}/revoke")
     assert client_for(tenant).post("/api/v1/hl7", data=message, headers=auth).status_code == 401
     with app.app_context(), tenant_context(tenant.id):
         from app.records.models import ApiToken

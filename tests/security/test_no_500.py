@@ -62,6 +62,8 @@ NOT_FORMS = {
     "portal_sessions.end": "offered only for another live device (tests/security/test_sessions.py)",
     "patients.identity_verified": "offered only on a self-registered card (tests/security/test_portal_identity.py)",
     "patients.merge_confirm": "follows choosing the card to merge into (tests/security/test_card_merge.py)",
+    "records_admin.old_tokens": "the API tokens' former address, served by api_tokens.tokens (walked)",
+    "records_admin.old_revoke": "the former revoke address, served by api_tokens.revoke (walked); tests/home posts",
 }
 # tables whose rows a refusal may add: the audit trail (failed sign-ins), the portal's sign-in codes and
 # events behind its limits, the text message that carries a code, and a session's last-seen time
