@@ -62,6 +62,9 @@ ACTION.update({
     "tag_rule_deleted": _l("Deleted a tag rule"),
     "portal_results_viewed": _l("Read their results in the portal"),
     "portal_booked": _l("Booked in the portal"),
+    "dashboard_exported": _l("Exported a dashboard figure"),
+    "list_exported": _l("Exported a list"),
+    "list_printed": _l("Printed a list"),
 })
 
 # what the keys of an event's details are called
@@ -72,6 +75,7 @@ DETAIL = {
     "role": _l("role"), "active": _l("active"), "email": _l("email"), "name": _l("name"), "kind": _l("kind"),
     "timezone": _l("time zone"), "token": _l("API token"), "filters": _l("filters"), "rows": _l("rows"),
     "package": _l("package"), "day": _l("date"), "result": _l("result"), "change": _l("change"),
+    "list": _l("list"), "format": _l("format"), "chart": _l("figure"), "masked": _l("masked"),
 }
 
 # what the names of a card's fields are called (in "fields changed")
