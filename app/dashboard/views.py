@@ -28,7 +28,7 @@ def export():
     """One figure (``figure``) or all of them as a workbook; one figure may also be CSV."""
     span = _range()
     key = request.args.get("figure", "")
-    fmt = exports.choose_format(request.args.get("format", "xlsx"))
+    fmt = exports.choose_format(request.args.get("format"))
     if (key and key not in figures.KEYS) or fmt is None or (fmt == "csv" and not key):
         abort(400)
     chosen = figures.figures(queries.dashboard(span), (key,) if key else figures.KEYS)
