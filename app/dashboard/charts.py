@@ -11,7 +11,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from xml.sax.saxutils import escape
 
-from app.records import charts as trend
+from app.records import services as records
+
+trend = records.charts  # the trend charts' font, colours, text and tick helpers
 
 INK, MUTED, GRID, BAR, ALERT, SECOND = trend.INK, trend.MUTED, trend.GRID, trend.LINE, trend.ALERT, trend.SECOND
 TEXT_SIZE, TITLE_SIZE = trend.TEXT_SIZE, trend.TITLE_SIZE

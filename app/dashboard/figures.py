@@ -10,7 +10,7 @@ from flask_babel import gettext as _
 from app.auth import services as staff
 from app.core.exports import Table
 from app.dashboard import charts, queries
-from app.notifications.labels import CHANNEL
+from app.notifications import services as notifications
 from app.records import services as records
 from app.tagging import services as tagging
 
@@ -170,7 +170,7 @@ def _messages(board: queries.Dashboard) -> Figure:
                             charts.Line(_("Failed"), [m.by_week[w][1] for w in weeks], charts.ALERT, "5 3")],
                            empty=_("No messages in this range"))
     rows: list[tuple] = [(w, "", s, f) for w, (s, f) in m.by_week.items()]
-    rows += [(_("All weeks"), str(CHANNEL.get(c, c)), s, f) for c, (s, f) in m.by_channel.items()]
+    rows += [(_("All weeks"), str(notifications.labels.CHANNEL.get(c, c)), s, f) for c, (s, f) in m.by_channel.items()]
     table = Table(title, [_("Week from"), _("Channel"), _("Sent"), _("Failed")], rows)
     return Figure("messages", title, summary, svg, table)
 

@@ -5,14 +5,19 @@ aggregate reads, so PostgreSQL answers from the index alone where the
 visibility map allows. Created by migration 9d1f3b5c7e2a."""
 from sqlalchemy import Index
 
-from app.booking.models import Order
-from app.followups.models import FollowupRecord, FollowupTask
-from app.notifications.models import Notification
-from app.patients.models import Patient
-from app.records.models import Observation
+from app.booking import services as booking
+from app.followups import services as followups
+from app.notifications import services as notifications
+from app.patients import services as patients
+from app.records import services as records
+
+Order, Patient, Observation, Notification = booking.Order, patients.Patient, records.Observation, \
+    notifications.Notification
+FollowupTask, FollowupRecord = followups.FollowupTask, followups.FollowupRecord
 
 INDEXES = (
-    Index("ix_patients_tenant_created", Patient.tenant_id, Patient.created_at),
+    Index("ix_patients_tenant_created", Patient.tenant_id, Patient.created_at,
+          postgresql_include=["archived_at"]),  # also counts the active cards from the index alone
     Index("ix_booking_orders_tenant_paid", Order.tenant_id, Order.paid_at,
           postgresql_where=Order.paid_at.is_not(None),
           postgresql_include=["package_id", "package_name", "status", "price_fen"]),

@@ -13,16 +13,15 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import Date, cast, func, literal_column, select, union_all
+from sqlalchemy import Date, case, cast, exists, func, select, union_all
 
 from app.booking import services as booking
-from app.booking.models import Order
 from app.core import clock
-from app.followups.models import FollowupRecord, FollowupTask
-from app.notifications.models import Notification
-from app.patients.models import Patient
-from app.records.models import Observation
-from app.tagging.models import ManualTag, PatientTag
+from app.followups import services as followups_services
+from app.notifications import services as notifications
+from app.patients import services as patients_services
+from app.records import services as records
+from app.tagging import services as tagging
 from tenants.context import require_tenant_id
 from tenants.db import db
 
@@ -31,6 +30,11 @@ LONGEST_DAYS = 731  # a range is cut to two years: the page stays quick and the 
 NOT_BOOKED = ("cancelled", "refunded")
 ATTENDED = ("checked_in", "completed")
 ABNORMAL_FLAGS = ("L", "H", "LL", "HH", "A")  # "N" is normal, "" not judged
+# the tables counted, through their capabilities' services
+Order, Patient, Observation, Notification = booking.Order, patients_services.Patient, records.Observation, \
+    notifications.Notification
+FollowupTask, FollowupRecord = followups_services.FollowupTask, followups_services.FollowupRecord
+PatientTag, ManualTag, TagRule = tagging.PatientTag, tagging.ManualTag, tagging.TagRule
 
 
 @dataclass(frozen=True)
@@ -275,15 +279,29 @@ def abnormal(span: Range, limit: int = 10) -> list[IndicatorRate]:
 
 
 def tags(active: int) -> list[TagCount]:
-    """How many patients carry each tag now (by rule or by hand), and their share of the active cards."""
+    """How many patients carry each tag now (by a rule or by hand), and their share of the active cards.
+    A patient counts once a tag: the patients a tag's rules gave it, plus those given it by hand, less those
+    given it both ways (counts over the tag-ordered indexes rather than one distinct count over both tables)."""
     tenant_id = require_tenant_id()
-    pairs = union_all(
-        select(PatientTag.tag_id, PatientTag.patient_id).where(PatientTag.tenant_id == tenant_id),
-        select(ManualTag.tag_id, ManualTag.patient_id).where(ManualTag.tenant_id == tenant_id)).subquery()
-    rows = db.session.execute(
-        select(pairs.c.tag_id, func.count(pairs.c.patient_id.distinct()))
-        .group_by(pairs.c.tag_id).order_by(literal_column("2").desc(), pairs.c.tag_id))
-    return [TagCount(tag_id, count, _share(count, active)) for tag_id, count in rows]
+    # a rule gives a patient a tag once (the key is rule and patient): only a tag of several rules needs a
+    # distinct count
+    shared = list(db.session.scalars(select(TagRule.tag_id).where(TagRule.tenant_id == tenant_id)
+                                     .group_by(TagRule.tag_id).having(func.count() > 1)))
+    once = (select(PatientTag.tag_id, func.count()).where(PatientTag.tenant_id == tenant_id,
+                                                          PatientTag.tag_id.not_in(shared))
+            .group_by(PatientTag.tag_id))
+    several = (select(PatientTag.tag_id, func.count(PatientTag.patient_id.distinct()))
+               .where(PatientTag.tenant_id == tenant_id, PatientTag.tag_id.in_(shared)).group_by(PatientTag.tag_id))
+    by_rule = dict(db.session.execute(union_all(once, several) if shared else once).tuples().all())
+    also_by_rule = exists().where(PatientTag.tenant_id == ManualTag.tenant_id, PatientTag.tag_id == ManualTag.tag_id,
+                                  PatientTag.patient_id == ManualTag.patient_id)
+    counts = dict(by_rule)
+    for tag_id, by_hand, both in db.session.execute(
+            select(ManualTag.tag_id, func.count(), func.sum(case((also_by_rule, 1), else_=0)))
+            .where(ManualTag.tenant_id == tenant_id).group_by(ManualTag.tag_id)):
+        counts[tag_id] = counts.get(tag_id, 0) + by_hand - int(both or 0)
+    ranked = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+    return [TagCount(tag_id, count, _share(count, active)) for tag_id, count in ranked if count]
 
 
 def messages(span: Range) -> Messages:

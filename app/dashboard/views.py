@@ -3,23 +3,22 @@ from flask import Blueprint, abort, render_template, request
 
 from app.core import audit, exports
 from app.core.access import requires
-from app.dashboard import figures, queries
+from app.dashboard import services
 from tenants.db import db
 
 bp = Blueprint("dashboard", __name__, url_prefix="/dashboard")
 
 
-def _range() -> queries.Range:
-    return queries.parse_range(request.args.get("from"), request.args.get("to"))
+def _range() -> services.Range:
+    return services.choose_range(request.args.get("from"), request.args.get("to"))
 
 
 @bp.route("")
 @requires("dashboard.clinic")
 def index():
     span = _range()
-    board = queries.dashboard(span)
-    return render_template("dashboard/index.html", board=board, figures=figures.figures(board),
-                           headline=figures.headline(board), span=span)
+    board, figures, headline = services.page(span)
+    return render_template("dashboard/index.html", board=board, figures=figures, headline=headline, span=span)
 
 
 @bp.route("/export")
@@ -29,9 +28,9 @@ def export():
     span = _range()
     key = request.args.get("figure", "")
     fmt = exports.choose_format(request.args.get("format"))
-    if (key and key not in figures.KEYS) or fmt is None or (fmt == "csv" and not key):
+    if (key and key not in services.KEYS) or fmt is None or (fmt == "csv" and not key):
         abort(400)
-    chosen = figures.figures(queries.dashboard(span), (key,) if key else figures.KEYS)
+    chosen = services.figures_of(span, (key,) if key else services.KEYS)
     audit.record("dashboard_exported", chart=key or "all", format=fmt,
                  filters={"from": span.since.isoformat(), "to": span.until.isoformat()},
                  rows=sum(len(list(f.table.rows)) for f in chosen))

@@ -16,7 +16,7 @@ branch_labels = None
 depends_on = None
 
 INDEXES = (
-    ('ix_patients_tenant_created', 'patients', ['tenant_id', 'created_at'], {}),
+    ('ix_patients_tenant_created', 'patients', ['tenant_id', 'created_at'], {'postgresql_include': ['archived_at']}),
     ('ix_booking_orders_tenant_paid', 'booking_orders', ['tenant_id', 'paid_at'],
      {'postgresql_where': sa.text('paid_at IS NOT NULL'),
       'postgresql_include': ['package_id', 'package_name', 'status', 'price_fen']}),
