@@ -123,6 +123,9 @@ def test_page_shows_figures_and_filter(make_tenant, client_for, seed_clinic):
     page = client.get(f"/dashboard?from={today.isoformat()}&to={today.isoformat()}").get_data(as_text=True)
     assert f'value="{today.isoformat()}"' in page and no_shows not in page
     assert client.get("/dashboard?from=junk&to=2026-99-01").status_code == 200
+    client.submit("/lang/en")
+    page = client.get("/dashboard").get_data(as_text=True)
+    assert "Clinic dashboard" in page and "No-show rate" in page and "运营看板" not in page
 
 
 @pytest.mark.parametrize("role, status", [("front_desk", 403), ("doctor", 403), ("health_manager", 403),
