@@ -56,6 +56,7 @@ def create_app(config: dict | None = None) -> Flask:
     from app.booking import register as register_booking
     from app.clinic import register as register_clinic
     from app.core.views import bp as core_bp
+    from app.dashboard import register as register_dashboard
     from app.followups import register as register_followups
     from app.home import register as register_home
     from app.notifications import register as register_notifications
@@ -77,6 +78,7 @@ def create_app(config: dict | None = None) -> Flask:
     register_platform(app)
     register_clinic(app)
     register_home(app)
+    register_dashboard(app)
     app.register_blueprint(core_bp)
 
     from app.core.keys import keys_cli

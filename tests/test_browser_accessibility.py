@@ -37,9 +37,12 @@ AXE = Path(__file__).parent / "vendor" / "axe-core" / "axe.min.js"
 TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 LANGUAGES = ("zh_CN", "en")
 # GET routes without arguments that are no page: a file (the clinic's logo too), a probe, the development outbox,
-# the package page's htmx fragments (its catalogue search and an item row: parts of the package page, audited there)
+# the package page's htmx fragments (its catalogue search and an item row: parts of the package page, audited there),
+# the exports (files)
 NOT_PAGES = {"audit.export", "clinic.logo", "core.healthz", "notifications.dev_outbox", "static", "platform.directory",
-             "booking_admin.indicator_search", "booking_admin.package_item"}
+             "booking_admin.indicator_search", "booking_admin.package_item",
+             "dashboard.export", "patients.export", "booking.schedule_export", "followups.export",
+             "records.alerts_export"}
 
 AUDIT_JS = """async (tags) => {
   const result = await axe.run(document, {runOnly: {type: 'tag', values: tags}, resultTypes: ['violations']});
@@ -84,6 +87,8 @@ def _staff_pages(app, role: str, ids: SimpleNamespace) -> list[tuple[str, str]]:
         ("patients.merge", "merging a patient", f"/patients/{patient}/merge"),
         ("booking.schedule", "the schedule of a booked day", f"/booking/schedule?day={ids.day}"),
         ("booking.schedule", "a booking", f"/booking/orders/{ids.order}"),
+        ("booking.schedule", "the print layout of a booked day", f"/booking/schedule/print?day={ids.day}"),
+        ("followups.work", "a patient's follow-up history to print", f"/patients/{patient}/followups/print"),
         ("followups.work", "a follow-up task", f"/followups/tasks/{ids.task}"),
         ("followups.manage", "a follow-up plan", f"/followups/plans/{ids.plan}"),
         ("tagging.rules", "a tag rule", f"/tagging/rules/{ids.rule}"),

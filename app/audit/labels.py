@@ -63,6 +63,9 @@ ACTION.update({
     "tag_rule_deleted": _l("Deleted a tag rule"),
     "portal_results_viewed": _l("Read their results in the portal"),
     "portal_booked": _l("Booked in the portal"),
+    "dashboard_exported": _l("Exported a dashboard figure"),
+    "list_exported": _l("Exported a list"),
+    "list_printed": _l("Printed a list"),
 })
 
 # what the keys of an event's details are called
@@ -81,6 +84,7 @@ DETAIL = {
     "stored": _l("results stored"), "still_waiting": _l("still waiting"), "value": _l("value"),
     "indicator": _l("indicator"), "before": _l("before"), "after": _l("after"), "paid": _l("paid"),
     "step": _l("step"), "note": _l("note"),
+    "list": _l("list"), "chart": _l("figure"), "masked": _l("masked"),
 }
 
 # what the names of a card's fields are called (in "fields changed")

@@ -11,7 +11,7 @@ def _install_defaults(tenant, **_):
 
 
 def register(app) -> None:
-    from app.booking import admin_views, labels, merging, services, views
+    from app.booking import admin_views, export_views, labels, merging, services, views  # noqa: F401
     from app.booking.cli import booking_cli
 
     merging.listen()

@@ -16,6 +16,7 @@ _EVERYONE = set(ROLES)
 
 ROLE_PERMISSIONS: dict[str, set[str]] = {
     "dashboard.view": _EVERYONE,
+    "dashboard.clinic": {"owner", "admin"},  # the clinic dashboard: figures across every patient and person
     "account.self": _EVERYONE,  # one's own password, two-factor sign-in and sessions
     "patients.view": _EVERYONE,
     "patients.enrol": _EVERYONE,

@@ -93,6 +93,9 @@ ACTIONS = (
     "tag_rule_deleted",
     "portal_results_viewed",
     "portal_booked",
+    "dashboard_exported",
+    "list_exported",
+    "list_printed",
 )
 
 PORTAL_ACTOR = "portal"  # actor_label of what the patient did in the portal

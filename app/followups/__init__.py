@@ -12,7 +12,7 @@ def _install_plan_pack(tenant, **_):
 
 
 def register(app) -> None:
-    from app.followups import admin_views, labels, merging, triggers, views
+    from app.followups import admin_views, export_views, labels, merging, triggers, views  # noqa: F401
     from app.followups.cli import followups_cli
 
     triggers.listen()

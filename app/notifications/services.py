@@ -17,7 +17,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from app.core import crypto, identity, txn
-from app.notifications import patient_inbox, policy, queueing, sealed, templates  # noqa: F401  (patient_inbox: the portal's)
+from app.notifications import labels, patient_inbox, policy, queueing, sealed, templates  # noqa: F401  (patient_inbox: the portal's; labels: what others write of a channel)
 from app.notifications.models import Notification
 from app.patients import services as patients
 from tenants.context import require_tenant_id

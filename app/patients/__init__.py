@@ -4,7 +4,7 @@ from app.core.i18n import register_labels
 
 
 def register(app) -> None:
-    from app.patients import labels, services
+    from app.patients import export_views, labels, services  # noqa: F401  (export_views: routes on bp)
     from app.patients.views import bp
 
     keys.register(services.Patient, typed=("email", "address", "emergency_name", "emergency_phone"),

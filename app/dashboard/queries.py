@@ -1,0 +1,344 @@
+"""The clinic dashboard's figures: a few set-based aggregate statements over a
+range of clinic days, each filtered by the clinic (row-level security is the
+backstop; the explicit ``tenant_id`` lets the composite indexes serve).
+
+Dates are the clinic's (app.core.clock). Moments are bucketed into clinic
+days in SQL: PostgreSQL converts with the clinic's zone; SQLite (the
+embedded first-run database) shifts by the zone's offset at the start of the
+range, which is exact for zones without clock changes (China's) and may put
+an event an hour off on the days a clock changes elsewhere. Days are folded
+into Monday-to-Sunday weeks here, a few dozen rows at most.
+"""
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import Date, case, cast, exists, func, select, union_all
+
+from app.booking import services as booking
+from app.core import clock
+from app.followups import services as followups_services
+from app.notifications import services as notifications
+from app.patients import services as patients_services
+from app.records import services as records
+from app.tagging import services as tagging
+from tenants.context import require_tenant_id
+from tenants.db import db
+
+DEFAULT_WEEKS = 12
+LONGEST_DAYS = 731  # a range is cut to two years: the page stays quick and the charts readable
+NOT_BOOKED = ("cancelled", "refunded")
+ATTENDED = ("checked_in", "completed")
+ABNORMAL_FLAGS = ("L", "H", "LL", "HH", "A")  # "N" is normal, "" not judged
+# the tables counted, through their capabilities' services
+Order, Patient, Observation, Notification = booking.Order, patients_services.Patient, records.Observation, \
+    notifications.Notification
+FollowupTask, FollowupRecord = followups_services.FollowupTask, followups_services.FollowupRecord
+PatientTag, ManualTag, TagRule = tagging.PatientTag, tagging.ManualTag, tagging.TagRule
+
+
+@dataclass(frozen=True)
+class Range:
+    since: date
+    until: date
+
+    @property
+    def days(self) -> list[date]:
+        return [self.since + timedelta(days=n) for n in range((self.until - self.since).days + 1)]
+
+    @property
+    def weeks(self) -> list[date]:
+        """The Mondays of the weeks the range touches."""
+        first = week_of(self.since)
+        return [first + timedelta(weeks=n) for n in range((week_of(self.until) - first).days // 7 + 1)]
+
+    def bounds(self) -> tuple[datetime, datetime]:
+        """[start, end) of the range in UTC."""
+        return clock.day_bounds(self.since)[0], clock.day_bounds(self.until)[1]
+
+
+def week_of(day: date) -> date:
+    return day - timedelta(days=day.weekday())
+
+
+def default_range(today: date | None = None) -> Range:
+    """The last twelve weeks: from the Monday eleven weeks before this week's to today."""
+    today = today or clock.today()
+    return Range(week_of(today) - timedelta(weeks=DEFAULT_WEEKS - 1), today)
+
+
+def parse_range(raw_from: str | None, raw_to: str | None, today: date | None = None) -> Range:
+    """The range a request asks for (ISO dates ``from`` and ``to``); a missing or unreadable end falls back to
+    the default's, ends given the wrong way round are swapped, and a range is cut to LONGEST_DAYS."""
+    fallback = default_range(today)
+
+    def day(raw, default):
+        try:
+            return date.fromisoformat((raw or "").strip()[:10])
+        except ValueError:
+            return default
+
+    since, until = day(raw_from, fallback.since), day(raw_to, fallback.until)
+    if since > until:
+        since, until = until, since
+    if (until - since).days >= LONGEST_DAYS:
+        since = until - timedelta(days=LONGEST_DAYS - 1)
+    return Range(since, until)
+
+
+def _local_day(column):
+    """The clinic day of a moment column, in SQL."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        return cast(func.timezone(clock.zone_name(), column), Date)
+    offset = clock.now().utcoffset() or timedelta(0)
+    return func.date(column, f"{int(offset.total_seconds() // 60):+d} minutes")
+
+
+def _as_date(value) -> date:
+    return value if isinstance(value, date) else date.fromisoformat(str(value))
+
+
+def _share(part: int, whole: int) -> float | None:
+    return part / whole if whole else None
+
+
+# ------------------------------------------------------------------ figures
+
+@dataclass
+class Patients:
+    active: int
+    new_in_range: int
+    new_by_week: dict[date, int]
+
+
+@dataclass
+class DayBookings:
+    day: date
+    booked: int
+    capacity: int | None  # None: no slots that day (closed, or no template)
+
+
+@dataclass
+class Bookings:
+    days: list[DayBookings]
+    due: int        # bookings of the range's days before today, not cancelled
+    no_shows: int
+    attended: int
+
+    @property
+    def no_show_rate(self) -> float | None:
+        return _share(self.no_shows, self.due)
+
+
+@dataclass
+class StaffFollowups:
+    staff_id: int | None
+    due: int = 0        # tasks due in the range up to today, not cancelled
+    done: int = 0
+    contacts: int = 0   # contacts recorded in the range
+    reached: int = 0
+
+    @property
+    def completion(self) -> float | None:
+        return _share(self.done, self.due)
+
+    @property
+    def success(self) -> float | None:
+        return _share(self.reached, self.contacts)
+
+
+@dataclass
+class IndicatorRate:
+    indicator_id: int
+    results: int
+    abnormal: int
+
+    @property
+    def rate(self) -> float | None:
+        return _share(self.abnormal, self.results)
+
+
+@dataclass
+class TagCount:
+    tag_id: int
+    patients: int
+    share: float | None
+
+
+@dataclass
+class Messages:
+    by_channel: dict[str, tuple[int, int]]        # channel -> (sent, failed)
+    by_week: dict[date, tuple[int, int]]          # Monday -> (sent, failed)
+
+
+@dataclass
+class PackageSales:
+    package_id: int
+    name: str
+    orders: int
+    revenue_fen: int
+
+
+@dataclass
+class Dashboard:
+    range: Range
+    today: date
+    patients: Patients
+    bookings: Bookings
+    followups: list[StaffFollowups]
+    abnormal: list[IndicatorRate]
+    tags: list[TagCount]
+    messages: Messages
+    sales: list[PackageSales] = field(default_factory=list)
+
+
+def patients(span: Range) -> Patients:
+    tenant_id = require_tenant_id()
+    start, end = span.bounds()
+    active = db.session.execute(select(func.count()).select_from(Patient).where(
+        Patient.tenant_id == tenant_id, Patient.archived_at.is_(None))).scalar_one()
+    local = _local_day(Patient.created_at)
+    rows = db.session.execute(select(local, func.count()).where(
+        Patient.tenant_id == tenant_id, Patient.created_at >= start, Patient.created_at < end).group_by(local))
+    by_week = dict.fromkeys(span.weeks, 0)
+    for day, count in rows:
+        by_week[week_of(_as_date(day))] += count
+    return Patients(active, sum(by_week.values()), by_week)
+
+
+def _capacity(span: Range) -> dict[date, int | None]:
+    """Each day's places: its slots' capacities, within the clinic's daily limit."""
+    daily = booking.settings().daily_capacity
+    result: dict[date, int | None] = {}
+    for day, slots in booking.availability.slots_for(span.since, span.until).items():
+        total = sum(s.capacity for s in slots)
+        result[day] = (min(total, daily) if daily is not None else total) if slots else None
+    return result
+
+
+def bookings(span: Range, today: date) -> Bookings:
+    tenant_id = require_tenant_id()
+    booked = func.count().filter(Order.status.not_in(NOT_BOOKED))
+    rows = db.session.execute(
+        select(Order.day, booked, func.count().filter(Order.status == "no_show"),
+               func.count().filter(Order.status.in_(ATTENDED)))
+        .where(Order.tenant_id == tenant_id, Order.day >= span.since, Order.day <= span.until)
+        .group_by(Order.day))
+    per_day: dict[date, int] = {}
+    due = no_shows = attended = 0
+    for day, count, missed, came in rows:
+        day = _as_date(day)
+        per_day[day] = count
+        if day < today:
+            due, no_shows, attended = due + count, no_shows + missed, attended + came
+    capacity = _capacity(span)
+    return Bookings([DayBookings(d, per_day.get(d, 0), capacity.get(d)) for d in span.days], due, no_shows,
+                    attended)
+
+
+def followups(span: Range, today: date) -> list[StaffFollowups]:
+    """Per person: tasks assigned and due in the range (up to today) and done; contacts recorded and reached."""
+    tenant_id = require_tenant_id()
+    start, end = span.bounds()
+    people: dict[int | None, StaffFollowups] = {}
+    last_due = min(span.until, today)
+    if last_due >= span.since:
+        tasks = db.session.execute(
+            select(FollowupTask.assignee_id, func.count().filter(FollowupTask.status != "cancelled"),
+                   func.count().filter(FollowupTask.status == "done"))
+            .where(FollowupTask.tenant_id == tenant_id, FollowupTask.due_date >= span.since,
+                   FollowupTask.due_date <= last_due)
+            .group_by(FollowupTask.assignee_id))
+        for staff_id, due, done in tasks:
+            people[staff_id] = StaffFollowups(staff_id, due=due, done=done)
+    contacts = db.session.execute(
+        select(FollowupRecord.staff_id, func.count(), func.count().filter(FollowupRecord.result == "reached"))
+        .where(FollowupRecord.tenant_id == tenant_id, FollowupRecord.created_at >= start,
+               FollowupRecord.created_at < end)
+        .group_by(FollowupRecord.staff_id))
+    for staff_id, count, reached in contacts:
+        row = people.setdefault(staff_id, StaffFollowups(staff_id))
+        row.contacts, row.reached = count, reached
+    return sorted((p for p in people.values() if p.due or p.contacts), key=lambda p: (-p.due, -p.contacts))
+
+
+def abnormal(span: Range, limit: int = 10) -> list[IndicatorRate]:
+    """The ``limit`` indicators with the most abnormal current results in the range, with their share."""
+    tenant_id = require_tenant_id()
+    start, end = span.bounds()
+    flagged = func.count().filter(Observation.flag.in_(ABNORMAL_FLAGS))
+    rows = db.session.execute(
+        select(Observation.indicator_id, func.count(), flagged)
+        .where(Observation.tenant_id == tenant_id, Observation.observed_at >= start, Observation.observed_at < end,
+               Observation.superseded_by.is_(None))
+        .group_by(Observation.indicator_id)
+        .having(flagged > 0)
+        .order_by(flagged.desc(), Observation.indicator_id)
+        .limit(limit))
+    return [IndicatorRate(indicator_id, results, count) for indicator_id, results, count in rows]
+
+
+def tags(active: int) -> list[TagCount]:
+    """How many patients carry each tag now (by a rule or by hand), and their share of the active cards.
+    A patient counts once a tag: the patients a tag's rules gave it, plus those given it by hand, less those
+    given it both ways (counts over the tag-ordered indexes rather than one distinct count over both tables)."""
+    tenant_id = require_tenant_id()
+    # a rule gives a patient a tag once (the key is rule and patient): only a tag of several rules needs a
+    # distinct count
+    shared = list(db.session.scalars(select(TagRule.tag_id).where(TagRule.tenant_id == tenant_id)
+                                     .group_by(TagRule.tag_id).having(func.count() > 1)))
+    once = (select(PatientTag.tag_id, func.count()).where(PatientTag.tenant_id == tenant_id,
+                                                          PatientTag.tag_id.not_in(shared))
+            .group_by(PatientTag.tag_id))
+    several = (select(PatientTag.tag_id, func.count(PatientTag.patient_id.distinct()))
+               .where(PatientTag.tenant_id == tenant_id, PatientTag.tag_id.in_(shared)).group_by(PatientTag.tag_id))
+    by_rule = dict(db.session.execute(union_all(once, several) if shared else once).tuples().all())
+    also_by_rule = exists().where(PatientTag.tenant_id == ManualTag.tenant_id, PatientTag.tag_id == ManualTag.tag_id,
+                                  PatientTag.patient_id == ManualTag.patient_id)
+    counts = dict(by_rule)
+    for tag_id, by_hand, both in db.session.execute(
+            select(ManualTag.tag_id, func.count(), func.sum(case((also_by_rule, 1), else_=0)))
+            .where(ManualTag.tenant_id == tenant_id).group_by(ManualTag.tag_id)):
+        counts[tag_id] = counts.get(tag_id, 0) + by_hand - int(both or 0)
+    ranked = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+    return [TagCount(tag_id, count, _share(count, active)) for tag_id, count in ranked if count]
+
+
+def messages(span: Range) -> Messages:
+    tenant_id = require_tenant_id()
+    start, end = span.bounds()
+    local = _local_day(Notification.created_at)
+    rows = db.session.execute(
+        select(local, Notification.channel, func.count().filter(Notification.status == "sent"),
+               func.count().filter(Notification.status == "failed"))
+        .where(Notification.tenant_id == tenant_id, Notification.created_at >= start,
+               Notification.created_at < end)
+        .group_by(local, Notification.channel))
+    by_channel: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    by_week: dict[date, list[int]] = {week: [0, 0] for week in span.weeks}
+    for day, channel, sent, failed in rows:
+        for bucket in (by_channel[channel], by_week[week_of(_as_date(day))]):
+            bucket[0] += sent
+            bucket[1] += failed
+    return Messages({c: (s, f) for c, (s, f) in sorted(by_channel.items())},
+                    {w: (s, f) for w, (s, f) in by_week.items()})
+
+
+def sales(span: Range) -> list[PackageSales]:
+    """Orders paid in the range by package (refunded ones left out), most sold first."""
+    tenant_id = require_tenant_id()
+    start, end = span.bounds()
+    rows = db.session.execute(
+        select(Order.package_id, func.max(Order.package_name), func.count(), func.sum(Order.price_fen))
+        .where(Order.tenant_id == tenant_id, Order.paid_at >= start, Order.paid_at < end,
+               Order.status != "refunded")
+        .group_by(Order.package_id)
+        .order_by(func.count().desc(), Order.package_id))
+    return [PackageSales(pid, name, count, int(revenue or 0)) for pid, name, count, revenue in rows]
+
+
+def dashboard(span: Range) -> Dashboard:
+    today = clock.today()
+    people = patients(span)
+    return Dashboard(span, today, people, bookings(span, today), followups(span, today), abnormal(span),
+                     tags(people.active), messages(span), sales(span))
