@@ -2,6 +2,7 @@ from flask import Blueprint, render_template
 from flask_login import current_user
 
 from app.core.access import requires
+from app.dashboard import services as clinic_dashboard
 from app.home import navigation, services
 
 bp = Blueprint("home", __name__)
@@ -18,6 +19,10 @@ def dashboard():
         return render_template("home/doctor.html", home=services.doctor(current_user))
     if page == "health_manager":
         return render_template("home/health_manager.html", home=services.health_manager(current_user))
+    if current_user.can("dashboard.clinic"):  # owners and admins start the day on the clinic dashboard
+        span = clinic_dashboard.choose_range(None, None)
+        board, figures, headline = clinic_dashboard.page(span)
+        return render_template("dashboard/index.html", board=board, figures=figures, headline=headline, span=span)
     return render_template("home/clinic.html", home=services.clinic())
 
 

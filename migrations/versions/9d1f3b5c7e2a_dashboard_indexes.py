@@ -1,7 +1,7 @@
 """dashboard: indexes for counting by date (cards opened, orders paid, tasks due, contacts recorded, results observed, messages created), each leading with tenant_id
 
 Revision ID: 9d1f3b5c7e2a
-Revises: c2e4a6b8d0f1
+Revises: 9b4e2d6f8a1c
 Create Date: 2026-12-06 02:00:00
 
 Runs on PostgreSQL and SQLite (where INCLUDE and the partial conditions are
@@ -11,7 +11,7 @@ from alembic import op
 import sqlalchemy as sa
 
 revision = '9d1f3b5c7e2a'
-down_revision = 'c2e4a6b8d0f1'
+down_revision = '9b4e2d6f8a1c'
 branch_labels = None
 depends_on = None
 

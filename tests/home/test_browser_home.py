@@ -33,7 +33,7 @@ def test_front_desk_home_focuses_search_and_checks_in_with_one_click(browse):
     button = page.get_by_role("button", name=re.compile("^为.+签到$")).first
     row_id = button.locator("xpath=ancestor::tr").get_attribute("id")
     button.click()
-    page.locator(f"#{row_id}", has_text="已签到").wait_for()
+    page.locator(f"#{row_id}", has_text="已到检").wait_for()
     assert page.locator(f"#{row_id} button").count() == 0
     current = page.locator("nav.menu a[aria-current=page]")
     assert current.count() == 1 and current.inner_text().startswith("工作台")
@@ -58,9 +58,9 @@ def test_health_manager_home_reveals_a_phone_as_a_tel_link(browse):
 
 
 @pytest.mark.parametrize("role", ["owner", "admin"])
-def test_owner_and_admin_home_is_the_clinic_overview(browse, role):
+def test_owner_and_admin_home_is_the_clinic_dashboard(browse, role):
     page = browse(role)
-    assert page.locator("#clinic-overview").is_visible()
+    assert page.locator("#clinic-dashboard").is_visible()
     page.get_by_role("link", name="设置", exact=True).click()
     page.wait_for_url(re.compile(r"/settings$"))
     assert page.get_by_role("link", name="API 令牌").count() + page.get_by_role("link", name="API tokens").count() >= 1

@@ -43,7 +43,7 @@ def test_front_desk_sees_todays_arrivals_and_checks_one_in_with_one_click(app, d
                     headers={"HX-Request": "true"})
     assert row.status_code == 200
     html = row.get_data(as_text=True)
-    assert html.startswith(f'<tr id="arrival-{waiting.id}"') and "已签到" in html and "<html" not in html
+    assert html.startswith(f'<tr id="arrival-{waiting.id}"') and "已到检" in html and "<html" not in html
     with app.app_context(), tenant_context(demo.id):
         assert db.session.get(Order, (demo.id, waiting.id)).status == "checked_in"
         assert db.session.scalar(select(AuditEvent).where(AuditEvent.action == "order_changed",
@@ -94,10 +94,10 @@ def test_revealing_a_phone_is_audited_and_refused_to_roles_without_followups(app
         assert len(list(db.session.scalars(select(AuditEvent).where(AuditEvent.action == "phone_revealed")))) == 1
 
 
-def test_owner_and_admin_keep_the_clinic_overview(demo, signed_in):
+def test_owner_and_admin_start_on_the_clinic_dashboard(demo, signed_in):
     for role in ("owner", "admin"):
         page = signed_in(role).get("/").get_data(as_text=True)
-        assert 'id="clinic-overview"' in page and "/settings" in page
+        assert 'id="clinic-dashboard"' in page and "/settings" in page and "<svg" in page
 
 
 SETTINGS_LINKS = {"/settings/clinic": "owner", "/settings/api-tokens": "admin", "/audit": "admin",
