@@ -62,6 +62,11 @@ ACTION.update({
     "tag_rule_deleted": _l("Deleted a tag rule"),
     "portal_results_viewed": _l("Read their results in the portal"),
     "portal_booked": _l("Booked in the portal"),
+    "questionnaire_published": _l("Published a questionnaire version"),
+    "questionnaire_sent": _l("Sent a questionnaire"),
+    "questionnaire_cancelled": _l("Withdrew a questionnaire request"),
+    "questionnaire_submitted": _l("Submitted a questionnaire"),
+    "questionnaire_history_confirmed": _l("Decided on a health-history update from a questionnaire"),
 })
 
 # what the keys of an event's details are called
@@ -72,6 +77,8 @@ DETAIL = {
     "role": _l("role"), "active": _l("active"), "email": _l("email"), "name": _l("name"), "kind": _l("kind"),
     "timezone": _l("time zone"), "token": _l("API token"), "filters": _l("filters"), "rows": _l("rows"),
     "package": _l("package"), "day": _l("date"), "result": _l("result"), "change": _l("change"),
+    "questionnaire": _l("questionnaire"), "version": _l("version"), "patients": _l("patients"),
+    "messaged": _l("messaged"), "flags": _l("flags"), "field": _l("field"), "accepted": _l("accepted"),
 }
 
 # what the names of a card's fields are called (in "fields changed")

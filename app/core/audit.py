@@ -92,6 +92,11 @@ ACTIONS = (
     "tag_rule_deleted",
     "portal_results_viewed",
     "portal_booked",
+    "questionnaire_published",
+    "questionnaire_sent",
+    "questionnaire_cancelled",
+    "questionnaire_submitted",
+    "questionnaire_history_confirmed",
 )
 
 PORTAL_ACTOR = "portal"  # actor_label of what the patient did in the portal
