@@ -85,7 +85,7 @@ def all_questionnaires(*, include_archived: bool = False) -> list[Questionnaire]
 
 
 def get(questionnaire_id: int) -> Questionnaire | None:
-    return db.session.get(Questionnaire, questionnaire_id)
+    return db.session.scalar(select(Questionnaire).where(Questionnaire.id == questionnaire_id))
 
 
 def by_key(key: str) -> Questionnaire | None:
@@ -99,7 +99,7 @@ def current_version(questionnaire: Questionnaire) -> QuestionnaireVersion | None
 
 
 def version(version_id: int) -> QuestionnaireVersion | None:
-    return db.session.get(QuestionnaireVersion, version_id)
+    return db.session.scalar(select(QuestionnaireVersion).where(QuestionnaireVersion.id == version_id))
 
 
 def versions(questionnaire: Questionnaire) -> list[QuestionnaireVersion]:

@@ -22,7 +22,7 @@ def of_response(response_id: int) -> list[HistoryProposal]:
 
 
 def get(proposal_id: int) -> HistoryProposal | None:
-    return db.session.get(HistoryProposal, proposal_id)
+    return db.session.scalar(select(HistoryProposal).where(HistoryProposal.id == proposal_id))
 
 
 def decide(proposal: HistoryProposal, *, accept: bool, actor_id: int) -> bool:

@@ -70,7 +70,7 @@ def read_token(token: str, tenant_id: int) -> QuestionnaireResponse | None:
         return None
     if not isinstance(data, dict) or data.get("t") != tenant_id:
         return None
-    response = db.session.get(QuestionnaireResponse, data.get("r"))
+    response = db.session.scalar(select(QuestionnaireResponse).where(QuestionnaireResponse.id == data.get("r")))
     if response is None or response.patient_id != data.get("p") or response.status == "cancelled":
         return None
     if response.status == "submitted":
@@ -107,7 +107,7 @@ def for_patient(patient_id: int) -> list[QuestionnaireResponse]:
 
 
 def get(response_id: int) -> QuestionnaireResponse | None:
-    return db.session.get(QuestionnaireResponse, response_id)
+    return db.session.scalar(select(QuestionnaireResponse).where(QuestionnaireResponse.id == response_id))
 
 
 def cancel(response: QuestionnaireResponse, *, actor_id: int) -> bool:

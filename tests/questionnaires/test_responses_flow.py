@@ -40,7 +40,7 @@ def _send(app, tenant, questionnaire_id, patient_id, actor_id=None):
         assert "/q/" not in row.body_text  # the outbox keeps the link sealed
         from app.core import clock
 
-        text = sealed.reveal(row, clock.utcnow()).text
+        text = sealed.reveal(row, clock.utcnow()).body_text
         return re.search(r"https?://\S+/q/\S+", text).group(0)
 
 
