@@ -87,7 +87,26 @@ def clinic_b(app, make_tenant, make_staff, make_patient):
     booking_ids, booking_markers = _booking_ids(app, b, patient.id)
     ids.update(booking_ids)
     markers += booking_markers
+    ids.update(_questionnaire_ids(app, b, patient.id))
+    markers += ["乙方问卷答案"]
     return b, ids, markers
+
+
+def _questionnaire_ids(app, b, patient_id):
+    """B's questionnaire, a submitted response with an intake proposal of its own."""
+    from app.patients import services as patients
+    from app.questionnaires import library, responses
+    from app.questionnaires.models import HistoryProposal
+
+    with app.app_context(), tenant_context(b.id):
+        library.sync_pack()
+        questionnaire = library.by_key("phq9")
+        response = responses.request(questionnaire, patients.get(patient_id), channel="staff")
+        proposal = HistoryProposal(response_id=response.id, patient_id=patient_id, field="history:allergy",
+                                   value={"value": "乙方问卷答案"}, question="allergies", status="pending")
+        db.session.add(proposal)
+        db.session.commit()
+        return {"questionnaire_id": questionnaire.id, "response_id": response.id, "proposal_id": proposal.id}
 
 
 def _booking_ids(app, b, patient_id):
@@ -189,7 +208,8 @@ def test_route_walk_across_tenants(app, make_tenant, make_staff, make_patient, c
                                        headers={"X-CSRFToken": token})
                 body = response.get_data(as_text=True)
                 where = f"{role} {method} {url}"
-                signed_out_portal = (rule.endpoint.startswith("portal.") and response.status_code == 302
+                signed_out_portal = (rule.endpoint.startswith(("portal.", "portal_questionnaires."))
+                                     and response.status_code == 302
                                      and "/portal/sign-in" in response.headers.get("Location", ""))
                 # the machine API takes bearer tokens only: a staff session is no credential there
                 no_token = rule.endpoint.startswith("api.") and response.status_code == 401

@@ -4,7 +4,6 @@ from flask import Blueprint, abort, render_template, request, url_for
 
 from app.core.access import public
 from app.portal import services as portal
-from app.portal import session
 from app.questionnaires import fill as filling
 from app.questionnaires import responses, results
 
@@ -12,8 +11,7 @@ bp = Blueprint("portal_questionnaires", __name__, url_prefix="/portal/questionna
 
 
 def _patient():
-    account = session.current_account()
-    return portal.patient_of(account) if account is not None else None
+    return portal.signed_in_patient()
 
 
 @bp.route("")
@@ -21,7 +19,7 @@ def _patient():
 def index():
     patient = _patient()
     if patient is None:
-        return session.to_sign_in()
+        return portal.to_sign_in()
     return render_template("questionnaires/portal_list.html", rows=results.patient_rows(patient.id),
                            patient=patient)
 
@@ -43,7 +41,7 @@ def _urls(response_id: int) -> dict:
 def fill(response_id: int):
     patient = _patient()
     if patient is None:
-        return session.to_sign_in()
+        return portal.to_sign_in()
     found = _own(response_id, patient)
     if request.method == "POST":
         return filling.submit(found, patient, **_urls(response_id))
@@ -55,7 +53,7 @@ def fill(response_id: int):
 def save(response_id: int):
     patient = _patient()
     if patient is None:
-        return session.to_sign_in()
+        return portal.to_sign_in()
     found = _own(response_id, patient)
     if found.status == "submitted":
         abort(409)

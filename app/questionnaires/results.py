@@ -33,7 +33,7 @@ def labelled_scores(defn: dict, stored: list[dict], earlier: list[dict] | None =
     shown = []
     for score in stored:
         spec = specs.get(score["key"], {})
-        band = next((b for b in spec.get("bands", []) if b.get("key") == score.get("band")), {})
+        band: dict = next((b for b in spec.get("bands", []) if b.get("key") == score.get("band")), {})
         value, previous = score.get("value"), before.get(score["key"])
         shown.append(ShownScore(score["key"], spec.get("label", {}), value, score.get("band"), band.get("label", {}),
                                 band.get("interpretation", {}),

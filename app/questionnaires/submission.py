@@ -12,8 +12,7 @@ from app.questionnaires import scoring
 from app.questionnaires.models import HistoryProposal, QuestionnaireResponse
 from app.questionnaires.responses import OPEN, definition_of
 from app.questionnaires.signals import response_submitted
-from app.records import alerts, catalogue, results
-from app.records.models import Indicator
+from app.records import services as records
 from tenants.db import db
 
 ORIGIN = "response"  # Observation.origin of a questionnaire's score
@@ -54,11 +53,11 @@ def submit(response: QuestionnaireResponse, patient, raw: dict, *, actor_label: 
     return result
 
 
-def _indicator(spec: dict) -> Indicator:
-    found = db.session.scalar(select(Indicator).where(Indicator.code == spec["code"]))
+def _indicator(spec: dict) -> records.Indicator:
+    found = db.session.scalar(select(records.Indicator).where(records.Indicator.code == spec["code"]))
     if found is not None:
         return found
-    indicator = catalogue.add_local(spec["code"], spec.get("name_zh") or spec["code"],
+    indicator = records.catalogue.add_local(spec["code"], spec.get("name_zh") or spec["code"],
                                     spec.get("name_en") or spec["code"], spec.get("unit", ""), "questionnaire")
     indicator.decimals = int(spec.get("decimals", 0))
     db.session.flush()
@@ -71,7 +70,7 @@ def _store_observations(response, patient, defn: dict, result: scoring.Result) -
     observation HH, so the responsible doctor gets a critical alert whatever the total."""
     critical = [f for f in result.flags if f.level == "critical"]
     specs = {s["key"]: s for s in defn.get("scores", [])}
-    values = []
+    values: list[records.Value] = []
     for score in result.scores:
         spec = specs.get(score.key, {})
         if score.value is None or not score.observation:
@@ -79,15 +78,15 @@ def _store_observations(response, patient, defn: dict, result: scoring.Result) -
         flag = "H" if score.band and score.band in spec.get("alert_at_band", []) else "N"
         if critical and not values:
             flag = "HH"
-        values.append(results.Value(indicator=_indicator(score.observation), value_text=_number(score.value),
+        values.append(records.Value(indicator=_indicator(score.observation), value_text=_number(score.value),
                                     unit=score.observation.get("unit", ""), observed_at=response.submitted_at,
                                     lab_flag=flag))
     if not values:
         return
-    stored = results.store_many(patient, values, origin=ORIGIN)
+    stored = records.store_many(patient, values, origin=ORIGIN)
     observations = [s.observation for s in stored if s.observation is not None]
     response.context = {**(response.context or {}), "observations": [o.id for o in observations]}
-    raised = alerts.raise_for(patient, observations)
+    raised = records.alerts.raise_for(patient, observations)
     if critical and raised:
         note = "; ".join(f.message.get("zh", f.key) for f in critical)
         for alert in raised:

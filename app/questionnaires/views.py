@@ -1,9 +1,8 @@
 """Staff pages: the clinic's questionnaires, sending one, a patient's
 responses, a response as the patient saw it, intake-form proposals."""
 from flask import Blueprint, flash, redirect, render_template, request, url_for
-from flask_babel import get_locale
+from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
-from flask_babel import ngettext
 from flask_login import current_user
 
 from app.core.access import requires
