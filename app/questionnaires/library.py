@@ -9,6 +9,7 @@ from app.core import audit
 from app.core.errors import FieldErrors
 from app.questionnaires import definition as definitions
 from app.questionnaires.models import Questionnaire, QuestionnaireResponse, QuestionnaireVersion
+from app.records import services as records
 from tenants.db import db
 
 
@@ -23,6 +24,9 @@ def sync_pack() -> int:
     latest = _latest_versions([q.id for q in existing.values()])
     published = 0
     for defn in definitions.pack_definitions():
+        for spec in defn.get("scores", []):
+            if spec.get("observation"):
+                score_indicator(spec["observation"])  # so tag rules and triggers can name it before any answer
         questionnaire = existing.get(defn["key"])
         if questionnaire is None:
             questionnaire = Questionnaire(key=defn["key"], kind=defn["kind"], title_zh=defn["title"]["zh"],
@@ -35,6 +39,19 @@ def sync_pack() -> int:
         _add_version(questionnaire, defn, actor_id=None)
         published += 1
     return published
+
+
+def score_indicator(spec: dict) -> records.Indicator:
+    """The catalogue entry a score is stored under (made on first need, in the questionnaire group)."""
+    found = db.session.scalar(select(records.Indicator).where(records.Indicator.code == spec["code"]))
+    if found is not None:
+        return found
+    indicator = records.catalogue.add_local(spec["code"], spec.get("name_zh") or spec["code"],
+                                            spec.get("name_en") or spec["code"], spec.get("unit", ""),
+                                            "questionnaire")
+    indicator.decimals = int(spec.get("decimals", 0))
+    db.session.flush()
+    return indicator
 
 
 def _latest_versions(questionnaire_ids: list[int]) -> dict[int, QuestionnaireVersion]:

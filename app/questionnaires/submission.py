@@ -3,12 +3,11 @@ store the scores as observations (so tags, trends, follow-up triggers and
 alerts read them like a lab value), raise a critical alert for a critical
 flag, propose the intake form's history updates, and tell the others.
 All in the caller's transaction: nothing is half-written."""
-from sqlalchemy import select
 
 from app.core import audit, clock, events
 from app.core.errors import FieldErrors
 from app.questionnaires import definition as definitions
-from app.questionnaires import scoring
+from app.questionnaires import library, scoring
 from app.questionnaires.models import HistoryProposal, QuestionnaireResponse
 from app.questionnaires.responses import OPEN, definition_of
 from app.questionnaires.signals import response_submitted
@@ -53,17 +52,6 @@ def submit(response: QuestionnaireResponse, patient, raw: dict, *, actor_label: 
     return result
 
 
-def _indicator(spec: dict) -> records.Indicator:
-    found = db.session.scalar(select(records.Indicator).where(records.Indicator.code == spec["code"]))
-    if found is not None:
-        return found
-    indicator = records.catalogue.add_local(spec["code"], spec.get("name_zh") or spec["code"],
-                                    spec.get("name_en") or spec["code"], spec.get("unit", ""), "questionnaire")
-    indicator.decimals = int(spec.get("decimals", 0))
-    db.session.flush()
-    return indicator
-
-
 def _store_observations(response, patient, defn: dict, result: scoring.Result) -> None:
     """One observation per score that declares one and has a value. A score in one of its
     ``alert_at_band`` bands is flagged H; a critical flag of the form marks the first score's
@@ -78,9 +66,9 @@ def _store_observations(response, patient, defn: dict, result: scoring.Result) -
         flag = "H" if score.band and score.band in spec.get("alert_at_band", []) else "N"
         if critical and not values:
             flag = "HH"
-        values.append(records.Value(indicator=_indicator(score.observation), value_text=_number(score.value),
-                                    unit=score.observation.get("unit", ""), observed_at=response.submitted_at,
-                                    lab_flag=flag))
+        values.append(records.Value(indicator=library.score_indicator(score.observation),
+                                    value_text=_number(score.value), unit=score.observation.get("unit", ""),
+                                    observed_at=response.submitted_at, lab_flag=flag))
     if not values:
         return
     stored = records.store_many(patient, values, origin=ORIGIN)

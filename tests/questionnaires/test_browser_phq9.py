@@ -1,6 +1,8 @@
 """In the system Chromium: a doctor sends a PHQ-9 from the patient page, the patient fills it through the
 SMS link on a phone-sized page, and the doctor sees the score and band, the stored observation, the tag a
 rule gives for "latest PHQ-9 total ≥ 10", and the critical alert item 9 raises."""
+import re
+
 import pytest
 from sqlalchemy import select
 
@@ -23,24 +25,42 @@ def _rule(app, clinic):
         db.session.commit()
 
 
-def _link(app, clinic, patient_id):
+@pytest.fixture
+def texted_link(app, monkeypatch):
+    """The questionnaire link texted to a patient: opened from the sealed outbox row before the send, or
+    read from what the SMS channel was handed after it (as the patient's phone would)."""
     from app.core import clock
-    from app.notifications import sealed
+    from app.notifications import channels, sealed
     from app.notifications.models import Notification
 
-    with app.app_context(), tenant_context(clinic.id):
-        row = db.session.scalar(select(Notification).where(Notification.template_key == "questionnaire_request",
-                                                           Notification.recipient_id == patient_id))
-        return sealed.reveal(row, clock.utcnow()).body_text.split("：", 1)[-1].strip()
+    delivered: dict[int, str] = {}
+    send_sms = channels.send_sms
+
+    def recording(row, phone, on_stage):
+        delivered[row.recipient_id] = row.body_text
+        return send_sms(row, phone, on_stage)
+
+    monkeypatch.setattr(channels, "send_sms", recording)
+
+    def read(clinic, patient_id: int) -> str:
+        with app.app_context(), tenant_context(clinic.id):
+            row = db.session.scalar(select(Notification).where(
+                Notification.template_key == "questionnaire_request", Notification.recipient_id == patient_id,
+                Notification.channel == "sms"))
+            text = sealed.reveal(row, clock.utcnow()).body_text if row.secret_enc else delivered[patient_id]
+        return re.search(r"https?://\S+/q/\S+", text).group(0)
+
+    return read
 
 
-def test_phq9_by_sms_link_on_a_phone(app, make_tenant, make_staff, make_patient):
+def test_phq9_by_sms_link_on_a_phone(app, make_tenant, make_staff, make_patient, texted_link):
     clinic = make_tenant()
     doctor = make_staff(clinic, "doctor")
     patient = make_patient(clinic, responsible_doctor_id=doctor.id)
     _rule(app, clinic)
     app.config["PUBLIC_PORT"] = None
-    with live_server(app) as port, chromium(CHROMIUM) as desk, chromium(CHROMIUM, **PHONE) as phone:
+    with live_server(app) as port, chromium(CHROMIUM) as desk:
+        phone = desk.browser.new_context(**PHONE)
         app.config["PUBLIC_PORT"] = port
         base = f"http://{clinic.host}:{port}"
         page = desk.new_page()
@@ -51,7 +71,7 @@ def test_phq9_by_sms_link_on_a_phone(app, make_tenant, make_staff, make_patient)
         page.get_by_role("button", name="Send the link").click()
         page.wait_for_url(f"{base}/patients/{patient.id}")
 
-        link = _link(app, clinic, patient.id)
+        link = texted_link(clinic, patient.id)
         assert link.startswith(f"{base}/q/")
         form = phone.new_page()
         form.goto(link)
