@@ -48,6 +48,7 @@ bench: install  # each script seeds its own database and prints its figures; one
 	$(BIN)/python scripts/bench_patients.py
 	$(BIN)/python scripts/bench_tagging.py
 	$(BIN)/python scripts/bench_booking.py
+	$(BIN)/python scripts/bench_questionnaires.py
 
 bench-%: install
 	$(BIN)/python scripts/bench_$*.py
