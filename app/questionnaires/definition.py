@@ -521,7 +521,11 @@ def _item_refs(defn: dict, items: Any) -> list[str]:
 
 
 def score_range(defn: dict, sdef: dict) -> tuple[float, float] | None:
-    """The lowest and highest value a score can take, where the method makes that plain."""
+    """The lowest and highest value a score can take, where the method makes that plain. A score whose branches
+    exclude each other (FINDRISC asks one of two waist questions) declares its "range" instead."""
+    declared = sdef.get("range")
+    if isinstance(declared, list) and len(declared) == 2 and all(isinstance(v, int | float) for v in declared):
+        return float(declared[0]), float(declared[1])
     method = sdef.get("method")
     if method == "converted" or (method == "mean" and sdef.get("transform") == "percent"):
         return 0.0, 100.0

@@ -17,7 +17,7 @@ from app.questionnaires.definition import (
 )
 from tests.questionnaires.helpers import choice, defn, t
 
-PACK_KEYS = {"phq9", "gad7"}
+PACK_KEYS = {"phq9", "gad7", "findrisc", "ipaq_short", "satisfaction"}
 
 
 @pytest.fixture(scope="module", autouse=True)
