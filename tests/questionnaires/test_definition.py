@@ -17,7 +17,7 @@ from app.questionnaires.definition import (
 )
 from tests.questionnaires.helpers import choice, defn, t
 
-PACK_KEYS = {"phq9", "gad7", "findrisc", "ipaq_short", "satisfaction"}
+PACK_KEYS = {"phq9", "gad7", "findrisc", "ipaq_short", "satisfaction", "tcm_constitution", "intake_general"}
 
 
 @pytest.fixture(scope="module", autouse=True)
