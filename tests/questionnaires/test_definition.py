@@ -198,6 +198,18 @@ def test_validation_messages_for_each_type():
     assert {k: str(v) for k, v in validate_answers(d, {**fine, "num": "abc"}).items()} == {"num": "Enter a number."}
 
 
+def test_validation_messages_translate():
+    from pathlib import Path
+
+    app = Flask("zh")
+    app.config["BABEL_DEFAULT_LOCALE"] = "zh_Hans_CN"
+    Babel(app, default_translation_directories=str(Path(qdef.__file__).resolve().parents[1] / "translations"))
+    with app.test_request_context():
+        errors = validate_answers(every_type(), {"num": "1000"})
+        assert str(errors["num"]) == "请输入 0 到 960 之间的数字。"
+        assert str(errors["single"]) == "请回答此题。"
+
+
 def test_required_applies_to_shown_questions_and_not_when_partial():
     d = branching()
     errors = validate_answers(d, {"sex": "M"})
