@@ -106,7 +106,7 @@ def _item_scores(defn: dict, sdef: dict, answers: dict, shown: set[str]) -> tupl
     for ref in refs:
         if ref.partition(".")[0] not in shown:
             continue
-        resolved = resolve_ref(defn, ref)
+        resolved = resolve_ref(defn, ref, by_key)
         value = answer_of(answers, ref)
         if resolved is None or value is None:
             missing.append(ref)
