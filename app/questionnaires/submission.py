@@ -9,7 +9,7 @@ from app.core.errors import FieldErrors
 from app.questionnaires import definition as definitions
 from app.questionnaires import library, scoring
 from app.questionnaires.models import HistoryProposal, QuestionnaireResponse
-from app.questionnaires.responses import OPEN, definition_of
+from app.questionnaires.responses import OPEN, definition_of, lock
 from app.questionnaires.signals import response_submitted
 from app.records import services as records
 from tenants.db import db
@@ -25,6 +25,7 @@ def submit(response: QuestionnaireResponse, patient, raw: dict, *, actor_label: 
            actor_id: int | None = None) -> scoring.Result:
     """Score and file the response; raises FieldErrors (question key -> message) for answers that
     do not do, after keeping them, and AlreadySubmitted for a second submission."""
+    lock(response)
     if response.status not in OPEN:
         raise AlreadySubmitted(response.id)
     defn = definition_of(response)
