@@ -3,6 +3,7 @@ store the scores as observations (so tags, trends, follow-up triggers and
 alerts read them like a lab value), raise a critical alert for a critical
 flag, propose the intake form's history updates, and tell the others.
 All in the caller's transaction: nothing is half-written."""
+from datetime import datetime
 
 from app.core import audit, clock, events
 from app.core.errors import FieldErrors
@@ -22,8 +23,9 @@ class AlreadySubmitted(Exception):
 
 
 def submit(response: QuestionnaireResponse, patient, raw: dict, *, actor_label: str = "",
-           actor_id: int | None = None) -> scoring.Result:
-    """Score and file the response; raises FieldErrors (question key -> message) for answers that
+           actor_id: int | None = None, authored: datetime | None = None) -> scoring.Result:
+    """Score and file the response (``authored``: when a response that came through the API was
+    answered); raises FieldErrors (question key -> message) for answers that
     do not do, after keeping them, and AlreadySubmitted for a second submission."""
     lock(response)
     if response.status not in OPEN:
@@ -38,7 +40,7 @@ def submit(response: QuestionnaireResponse, patient, raw: dict, *, actor_label: 
         raise FieldErrors({k: str(v) for k, v in problems.items()})
     result = scoring.score(defn, answers)
     response.status = "submitted"
-    response.submitted_at = clock.utcnow()
+    response.submitted_at = authored or clock.utcnow()
     response.link_nonce = ""
     response.scores = [{"key": s.key, "value": s.value, "band": s.band} for s in result.scores]
     response.flags = [f.key for f in result.flags]
