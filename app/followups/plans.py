@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from app.core import audit, clock
 from app.core.errors import FieldErrors
 from app.followups.models import CHANNELS, REMINDED_CHANNELS, TRIGGERS, FollowupPlan
+from app.questionnaires import services as questionnaires
 from tenants import packs
 from tenants.db import db
 
@@ -34,13 +35,14 @@ class PlanDraft:
     max_attempts: str = "3"
     active: bool = True
     remind_patient: bool = False
+    questionnaire_key: str = ""
     values: dict = field(default_factory=dict)
 
     @classmethod
     def of(cls, plan: FollowupPlan) -> "PlanDraft":
         return cls(plan.name, plan.trigger, plan.trigger_tag, plan.schedule, str(plan.interval_days or ""),
                    str(plan.duration_months or ""), ", ".join(str(d) for d in plan.offsets or []), plan.channel,
-                   str(plan.max_attempts), plan.active, plan.remind_patient)
+                   str(plan.max_attempts), plan.active, plan.remind_patient, plan.questionnaire_key)
 
 
 def _int(text: str, low: int, high: int) -> int | None:
@@ -96,6 +98,13 @@ def check(draft: PlanDraft, *, plan_id: int | None = None) -> dict:
         errors["channel"] = _("Choose how contact is made.")
     elif draft.remind_patient and draft.channel not in REMINDED_CHANNELS:
         errors["remind_patient"] = _("Patients are reminded of phone calls and visits only.")
+    values["questionnaire_key"] = ""
+    if draft.channel == "form":
+        found = questionnaires.by_key((draft.questionnaire_key or "").strip())
+        if found is None or not found.current_version or found.archived:
+            errors["questionnaire_key"] = _("Choose the questionnaire the patient is sent.")
+        else:
+            values["questionnaire_key"] = found.key
     values["max_attempts"] = _int(draft.max_attempts, 1, 10)
     if values["max_attempts"] is None:
         errors["max_attempts"] = _("Enter a whole number from 1 to 10.")

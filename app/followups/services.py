@@ -233,7 +233,7 @@ def record_contact(task: FollowupTask, data: ContactData, *, actor_id: int | Non
         _store_measures(task, measures, actor_id)
     if next_date:
         _next_task(task, next_date)
-    _maybe_complete(task)
+    complete_enrolment_if_done(task)
     audit.record("followup_recorded", patient_id=task.patient_id, task_id=task.id, result=data.result)
     return record
 
@@ -249,7 +249,7 @@ def _next_task(task: FollowupTask, when: date) -> None:
         db.session.flush()
 
 
-def _maybe_complete(task: FollowupTask) -> None:
+def complete_enrolment_if_done(task: FollowupTask) -> None:
     enrolment = enrolment_of(task)
     if enrolment is None or enrolment.status != "active":
         return

@@ -51,7 +51,7 @@ def submit(response: QuestionnaireResponse, patient, raw: dict, *, actor_label: 
                  questionnaire=defn["key"], version=defn.get("version"), flags=response.flags)
     events.send(response_submitted, response_id=response.id, patient_id=patient.id,
                 questionnaire_key=defn["key"], scores={s.key: s.value for s in result.scores},
-                flags=list(response.flags))
+                flags=list(response.flags), context=dict(response.context or {}))
     return result
 
 
