@@ -88,15 +88,16 @@ def clinic_b(app, make_tenant, make_staff, make_patient):
     ids.update(booking_ids)
     markers += booking_markers
     ids.update(_questionnaire_ids(app, b, patient.id))
-    markers += ["乙方问卷答案"]
+    markers += ["乙方问卷答案", "乙方回访意见"]
     return b, ids, markers
 
 
 def _questionnaire_ids(app, b, patient_id):
-    """B's questionnaire, a submitted response with an intake proposal of its own."""
+    """B's questionnaire, a submitted response with an intake proposal of its own, an open
+    service-recovery case on it."""
     from app.patients import services as patients
     from app.questionnaires import library, responses
-    from app.questionnaires.models import HistoryProposal
+    from app.questionnaires.models import HistoryProposal, RecoveryCase
 
     with app.app_context(), tenant_context(b.id):
         library.sync_pack()
@@ -105,8 +106,12 @@ def _questionnaire_ids(app, b, patient_id):
         proposal = HistoryProposal(response_id=response.id, patient_id=patient_id, field="history:allergy",
                                    value={"value": "乙方问卷答案"}, question="allergies", status="pending")
         db.session.add(proposal)
+        recovery = RecoveryCase(response_id=response.id, patient_id=patient_id, recommend=3, reason="recommend",
+                                comment="乙方回访意见", status="open")
+        db.session.add(recovery)
         db.session.commit()
-        return {"questionnaire_id": questionnaire.id, "response_id": response.id, "proposal_id": proposal.id}
+        return {"questionnaire_id": questionnaire.id, "response_id": response.id, "proposal_id": proposal.id,
+                "case_id": recovery.id}
 
 
 def _booking_ids(app, b, patient_id):

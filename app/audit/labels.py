@@ -67,6 +67,9 @@ ACTION.update({
     "questionnaire_cancelled": _l("Withdrew a questionnaire request"),
     "questionnaire_submitted": _l("Submitted a questionnaire"),
     "questionnaire_history_confirmed": _l("Decided on a health-history update from a questionnaire"),
+    "questionnaire_exported": _l("Exported a questionnaire's responses"),
+    "questionnaire_survey_settings_saved": _l("Changed the automatic satisfaction surveys"),
+    "questionnaire_recovery_closed": _l("Closed a service-recovery case"),
 })
 
 # what the keys of an event's details are called
@@ -79,6 +82,7 @@ DETAIL = {
     "package": _l("package"), "day": _l("date"), "result": _l("result"), "change": _l("change"),
     "questionnaire": _l("questionnaire"), "version": _l("version"), "patients": _l("patients"),
     "messaged": _l("messaged"), "flags": _l("flags"), "field": _l("field"), "accepted": _l("accepted"),
+    "identifiers": _l("with identifiers"),
 }
 
 # what the names of a card's fields are called (in "fields changed")

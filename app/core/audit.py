@@ -97,6 +97,9 @@ ACTIONS = (
     "questionnaire_cancelled",
     "questionnaire_submitted",
     "questionnaire_history_confirmed",
+    "questionnaire_exported",
+    "questionnaire_survey_settings_saved",
+    "questionnaire_recovery_closed",
 )
 
 PORTAL_ACTOR = "portal"  # actor_label of what the patient did in the portal

@@ -13,10 +13,11 @@ from sqlalchemy import case, func, select
 from sqlalchemy.orm.exc import StaleDataError
 
 from app.auth import services as staff
-from app.core import audit, clock
+from app.core import audit, clock, events
 from app.core.errors import FieldErrors
 from app.followups import notices, plans
 from app.followups.models import FAILED_RESULTS, RESULTS, FollowupRecord, FollowupTask, PlanEnrolment
+from app.followups.signals import followup_recorded  # noqa: F401  (others listen)
 from app.patients import services as patients
 from app.records import services as records
 from tenants.db import db
@@ -235,6 +236,8 @@ def record_contact(task: FollowupTask, data: ContactData, *, actor_id: int | Non
         _next_task(task, next_date)
     complete_enrolment_if_done(task)
     audit.record("followup_recorded", patient_id=task.patient_id, task_id=task.id, result=data.result)
+    events.send(followup_recorded, task_id=task.id, patient_id=task.patient_id, result=data.result,
+                completed=task.status == "done")
     return record
 
 

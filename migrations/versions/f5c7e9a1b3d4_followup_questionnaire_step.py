@@ -1,14 +1,14 @@
 """follow-ups: a plan step can send a questionnaire (plans name it; tasks keep when its link went out)
 
-Revision ID: e4b6d8f0a2c3
-Revises: d3f5a7c9e1b2
+Revision ID: f5c7e9a1b3d4
+Revises: e4b6d8f0a2c3
 Create Date: 2026-12-06 02:20:00
 """
 from alembic import op
 import sqlalchemy as sa
 
-revision = 'e4b6d8f0a2c3'
-down_revision = 'd3f5a7c9e1b2'
+revision = 'f5c7e9a1b3d4'
+down_revision = 'e4b6d8f0a2c3'
 branch_labels = None
 depends_on = None
 
