@@ -67,6 +67,7 @@ ACTION.update({
     "questionnaire_cancelled": _l("Withdrew a questionnaire request"),
     "questionnaire_submitted": _l("Submitted a questionnaire"),
     "questionnaire_history_confirmed": _l("Decided on a health-history update from a questionnaire"),
+    "questionnaire_imported": _l("Imported a FHIR questionnaire as a draft"),
 })
 
 # what the keys of an event's details are called
@@ -79,6 +80,7 @@ DETAIL = {
     "package": _l("package"), "day": _l("date"), "result": _l("result"), "change": _l("change"),
     "questionnaire": _l("questionnaire"), "version": _l("version"), "patients": _l("patients"),
     "messaged": _l("messaged"), "flags": _l("flags"), "field": _l("field"), "accepted": _l("accepted"),
+    "replaced": _l("replaced the draft of an existing questionnaire"),
 }
 
 # what the names of a card's fields are called (in "fields changed")

@@ -97,6 +97,7 @@ ACTIONS = (
     "questionnaire_cancelled",
     "questionnaire_submitted",
     "questionnaire_history_confirmed",
+    "questionnaire_imported",
 )
 
 PORTAL_ACTOR = "portal"  # actor_label of what the patient did in the portal

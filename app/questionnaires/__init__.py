@@ -15,10 +15,11 @@ def register(app) -> None:
     from flask_babel import get_locale
 
     from app.core.i18n import register_labels
-    from app.questionnaires import labels, link_views, portal_views, views
+    from app.questionnaires import builder_views, labels, link_views, portal_views, views
     from app.questionnaires.library import text
 
     app.register_blueprint(views.bp)
+    app.register_blueprint(builder_views.bp)
     app.register_blueprint(link_views.bp)
     app.register_blueprint(portal_views.bp)
     register_labels(app, "questionnaires", labels)
