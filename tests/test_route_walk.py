@@ -105,8 +105,17 @@ def _questionnaire_ids(app, b, patient_id):
         proposal = HistoryProposal(response_id=response.id, patient_id=patient_id, field="history:allergy",
                                    value={"value": "乙方问卷答案"}, question="allergies", status="pending")
         db.session.add(proposal)
+        from app.questionnaires import builder
+
+        draft = builder.start_draft(questionnaire)  # the builder's forms, with a score it edits
+        draft["scores"] = [*draft["scores"], {"key": "walk_sum", "label": {"zh": "合计", "en": "Sum"}, "method": "sum",
+                                              "items": ["q1", "q2"], "bands": [
+                                                  {"key": "b1", "min": 0, "max": 6, "label": {"zh": "全", "en": "All"}}]}]
+        questionnaire.draft = draft
         db.session.commit()
-        return {"questionnaire_id": questionnaire.id, "response_id": response.id, "proposal_id": proposal.id}
+        return {"questionnaire_id": questionnaire.id, "response_id": response.id, "proposal_id": proposal.id,
+                "version_id": library.current_version(questionnaire).id, "question_key": "q1", "section_key": "main",
+                "score_key": "walk_sum"}
 
 
 def _booking_ids(app, b, patient_id):
