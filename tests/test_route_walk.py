@@ -108,9 +108,9 @@ def _questionnaire_ids(app, b, patient_id):
         from app.questionnaires import builder
 
         draft = builder.start_draft(questionnaire)  # the builder's forms, with a score it edits
-        draft["scores"] = [*draft["scores"], {"key": "walk_sum", "label": {"zh": "合计", "en": "Sum"}, "method": "sum",
-                                              "items": ["q1", "q2"], "bands": [
-                                                  {"key": "b1", "min": 0, "max": 6, "label": {"zh": "全", "en": "All"}}]}]
+        band = {"key": "b1", "min": 0, "max": 6, "label": {"zh": "全", "en": "All"}}
+        draft["scores"] = [*draft["scores"], {"key": "walk_sum", "label": {"zh": "合计", "en": "Sum"},
+                                              "method": "sum", "items": ["q1", "q2"], "bands": [band]}]
         questionnaire.draft = draft
         db.session.commit()
         return {"questionnaire_id": questionnaire.id, "response_id": response.id, "proposal_id": proposal.id,
