@@ -109,9 +109,17 @@ def _questionnaire_ids(app, b, patient_id):
         recovery = RecoveryCase(response_id=response.id, patient_id=patient_id, recommend=3, reason="recommend",
                                 comment="乙方回访意见", status="open")
         db.session.add(recovery)
+        from app.questionnaires import builder
+
+        draft = builder.start_draft(questionnaire)  # the builder's forms, with a score it edits
+        band = {"key": "b1", "min": 0, "max": 6, "label": {"zh": "全", "en": "All"}}
+        draft["scores"] = [*draft["scores"], {"key": "walk_sum", "label": {"zh": "合计", "en": "Sum"},
+                                              "method": "sum", "items": ["q1", "q2"], "bands": [band]}]
+        questionnaire.draft = draft
         db.session.commit()
         return {"questionnaire_id": questionnaire.id, "response_id": response.id, "proposal_id": proposal.id,
-                "case_id": recovery.id}
+                "case_id": recovery.id, "version_id": library.current_version(questionnaire).id,
+                "question_key": "q1", "section_key": "main", "score_key": "walk_sum"}
 
 
 def _booking_ids(app, b, patient_id):

@@ -70,6 +70,7 @@ ACTION.update({
     "questionnaire_exported": _l("Exported a questionnaire's responses"),
     "questionnaire_survey_settings_saved": _l("Changed the automatic satisfaction surveys"),
     "questionnaire_recovery_closed": _l("Closed a service-recovery case"),
+    "questionnaire_imported": _l("Imported a FHIR questionnaire as a draft"),
 })
 
 # what the keys of an event's details are called
@@ -83,6 +84,7 @@ DETAIL = {
     "questionnaire": _l("questionnaire"), "version": _l("version"), "patients": _l("patients"),
     "messaged": _l("messaged"), "flags": _l("flags"), "field": _l("field"), "accepted": _l("accepted"),
     "identifiers": _l("with identifiers"),
+    "replaced": _l("replaced the draft of an existing questionnaire"),
 }
 
 # what the names of a card's fields are called (in "fields changed")

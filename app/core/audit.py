@@ -100,6 +100,7 @@ ACTIONS = (
     "questionnaire_exported",
     "questionnaire_survey_settings_saved",
     "questionnaire_recovery_closed",
+    "questionnaire_imported",
 )
 
 PORTAL_ACTOR = "portal"  # actor_label of what the patient did in the portal

@@ -15,12 +15,22 @@ def register(app) -> None:
     from flask_babel import get_locale
 
     from app.core.i18n import register_labels
-    from app.questionnaires import api, labels, link_views, portal_views, satisfaction, satisfaction_views, views
+    from app.questionnaires import (
+        api,
+        builder_views,
+        labels,
+        link_views,
+        portal_views,
+        satisfaction,
+        satisfaction_views,
+        views,
+    )
     from app.questionnaires.library import text
 
     satisfaction.listen()
     app.register_blueprint(views.bp)
     app.register_blueprint(satisfaction_views.bp)
+    app.register_blueprint(builder_views.bp)
     app.register_blueprint(link_views.bp)
     app.register_blueprint(portal_views.bp)
     app.register_blueprint(api.bp)
