@@ -12,15 +12,13 @@ def _install_plan_pack(tenant, **_):
 
 
 def register(app) -> None:
-    from app.followups import admin_views, labels, merging, questionnaire_steps, triggers, views
+    from app.followups import admin_views, labels, merging, triggers, views
     from app.followups.cli import followups_cli
 
     triggers.listen()
     merging.listen()
-    questionnaire_steps.listen()
     app.register_blueprint(views.bp)
     app.register_blueprint(admin_views.bp)
     app.cli.add_command(followups_cli)
-    app.jinja_env.globals.update(followup_due_count=views.due_count,
-                                 questionnaire_choices=views.questionnaire_choices)
+    app.jinja_env.globals.update(followup_due_count=views.due_count)
     register_labels(app, "followups", labels)

@@ -1,12 +1,10 @@
-"""``flask --app wsgi followups digest``, ``followups remind`` and ``followups
-send-questionnaires``: run them every hour (cron); each clinic gets them once
-a day, in its own morning."""
+"""``flask --app wsgi followups digest`` and ``followups remind``: run both
+every hour (cron); each clinic gets them once a day, in its own morning."""
 from flask.cli import AppGroup
 
 from app.core.cli import after_option, echo_every_clinic, once_clinic_time
 from app.followups.digest import send_tenant
 from app.followups.notices import remind_patients
-from app.followups.questionnaire_steps import send_due
 from tenants.services import for_each_active_tenant
 
 followups_cli = AppGroup("followups", help="Follow-up plans and tasks.")
@@ -25,9 +23,3 @@ def remind_command(after):
     """Remind patients of tomorrow's follow-up calls and visits (plans that ask for it)."""
     echo_every_clinic(for_each_active_tenant(once_clinic_time(after, remind_patients)))
 
-
-@followups_cli.command("send-questionnaires")
-@after_option("09:00")
-def send_questionnaires_command(after):
-    """Send the questionnaires of plan steps due today (or before, not sent yet)."""
-    echo_every_clinic(for_each_active_tenant(once_clinic_time(after, send_due)))

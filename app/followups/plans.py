@@ -1,5 +1,6 @@
 """Plan templates: checking a draft field by field, saving, the default pack."""
 import calendar
+import re
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
@@ -10,11 +11,11 @@ from sqlalchemy import func, select
 from app.core import audit, clock
 from app.core.errors import FieldErrors
 from app.followups.models import CHANNELS, REMINDED_CHANNELS, TRIGGERS, FollowupPlan
-from app.questionnaires import services as questionnaires
 from tenants import packs
 from tenants.db import db
 
 MAX_OFFSET_DAYS = 3 * 365
+QUESTIONNAIRE_KEY = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
 MAX_TASKS = 60
 
 
@@ -99,12 +100,12 @@ def check(draft: PlanDraft, *, plan_id: int | None = None) -> dict:
     elif draft.remind_patient and draft.channel not in REMINDED_CHANNELS:
         errors["remind_patient"] = _("Patients are reminded of phone calls and visits only.")
     values["questionnaire_key"] = ""
-    if draft.channel == "form":
-        found = questionnaires.by_key((draft.questionnaire_key or "").strip())
-        if found is None or not found.current_version or found.archived:
+    if draft.channel == "form":  # the questionnaires capability offers the keys and sends the step
+        key = (draft.questionnaire_key or "").strip()
+        if not QUESTIONNAIRE_KEY.match(key):
             errors["questionnaire_key"] = _("Choose the questionnaire the patient is sent.")
         else:
-            values["questionnaire_key"] = found.key
+            values["questionnaire_key"] = key
     values["max_attempts"] = _int(draft.max_attempts, 1, 10)
     if values["max_attempts"] is None:
         errors["max_attempts"] = _("Enter a whole number from 1 to 10.")

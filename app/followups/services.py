@@ -16,7 +16,14 @@ from app.auth import services as staff
 from app.core import audit, clock, events
 from app.core.errors import FieldErrors
 from app.followups import notices, plans
-from app.followups.models import FAILED_RESULTS, RESULTS, FollowupRecord, FollowupTask, PlanEnrolment
+from app.followups.models import (  # noqa: F401  (FollowupPlan: read by the questionnaires' plan steps)
+    FAILED_RESULTS,
+    RESULTS,
+    FollowupPlan,
+    FollowupRecord,
+    FollowupTask,
+    PlanEnrolment,
+)
 from app.followups.signals import followup_recorded  # noqa: F401  (others listen)
 from app.patients import services as patients
 from app.records import services as records
@@ -262,3 +269,18 @@ def complete_enrolment_if_done(task: FollowupTask) -> None:
         enrolment.status, enrolment.ended_at, enrolment.reason = "completed", utcnow(), ""
 
 
+
+
+def complete_form_step(task_id: int, patient_id: int) -> bool:
+    """The patient submitted the questionnaire a plan step sent: the task is done, with a record that
+    says so (no staff member). False if the task is not pending (done by hand meanwhile, or cancelled)."""
+    task = db.session.scalar(select(FollowupTask).where(FollowupTask.id == task_id,
+                                                        FollowupTask.patient_id == patient_id))
+    if task is None or task.status != "pending":
+        return False
+    db.session.add(FollowupRecord(task_id=task.id, patient_id=patient_id, staff_id=None, result="reached",
+                                  notes="", measures={}, next_date=None))
+    task.status, task.completed_at = "done", utcnow()
+    db.session.flush()
+    complete_enrolment_if_done(task)
+    return True

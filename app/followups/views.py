@@ -1,6 +1,5 @@
 """The follow-up workbench, a task and its record form, call recordings."""
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
-from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -9,15 +8,9 @@ from app.core.access import requires
 from app.core.errors import found_or_404
 from app.followups import plans, recordings, services
 from app.patients import services as patients
-from app.questionnaires import services as questionnaires
 from tenants.db import db
 
 bp = Blueprint("followups", __name__)
-
-
-def questionnaire_choices() -> dict[str, str]:
-    """The questionnaires a plan's questionnaire step may send, for its select."""
-    return questionnaires.choices(str(get_locale()))
 
 
 def due_count() -> int:

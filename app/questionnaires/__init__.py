@@ -20,14 +20,18 @@ def register(app) -> None:
         builder_views,
         labels,
         link_views,
+        plan_steps,
         portal_views,
         satisfaction,
         satisfaction_views,
         views,
     )
-    from app.questionnaires.library import text
+    from app.questionnaires.cli import questionnaires_cli
+    from app.questionnaires.library import choices, text
 
     satisfaction.listen()
+    plan_steps.listen()
+    app.cli.add_command(questionnaires_cli)
     app.register_blueprint(views.bp)
     app.register_blueprint(satisfaction_views.bp)
     app.register_blueprint(builder_views.bp)
@@ -36,3 +40,5 @@ def register(app) -> None:
     app.register_blueprint(api.bp)
     register_labels(app, "questionnaires", labels)
     app.jinja_env.filters["qtext"] = lambda value: text(value, str(get_locale()))
+    # the questionnaires a follow-up plan's questionnaire step may send (templates/followups/plan_edit.html)
+    app.jinja_env.globals["questionnaire_choices"] = lambda: choices(str(get_locale()))

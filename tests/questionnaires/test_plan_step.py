@@ -21,11 +21,11 @@ def _plan(channel="form", key="phq9"):
 
 
 def test_a_questionnaire_step_is_sent_once_and_done_on_submission(app, make_tenant, make_patient):
-    from app.followups.questionnaire_steps import send_due
     from app.notifications.models import Notification
     from app.patients import services as patients
     from app.questionnaires import submission
     from app.questionnaires.models import QuestionnaireResponse
+    from app.questionnaires.plan_steps import send_due
 
     clinic = make_tenant()
     with app.app_context(), tenant_context(clinic.id):
@@ -58,7 +58,7 @@ def test_a_questionnaire_step_names_its_questionnaire(app, make_tenant):
             _plan(key="")
         assert "questionnaire_key" in refused.value.errors
         with pytest.raises(plans.PlanInvalid):
-            _plan(key="no-such-questionnaire")
+            _plan(key="Not a key!")
         db.session.rollback()
 
 
