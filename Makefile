@@ -49,6 +49,7 @@ bench: install  # each script seeds its own database and prints its figures; one
 	$(BIN)/python scripts/bench_tagging.py
 	$(BIN)/python scripts/bench_booking.py
 	$(BIN)/python scripts/bench_dashboard.py
+	$(BIN)/python scripts/bench_questionnaires.py
 
 bench-%: install
 	$(BIN)/python scripts/bench_$*.py

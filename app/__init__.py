@@ -63,6 +63,7 @@ def create_app(config: dict | None = None) -> Flask:
     from app.patients import register as register_patients
     from app.platform import register as register_platform
     from app.portal import register as register_portal
+    from app.questionnaires import register as register_questionnaires
     from app.records import register as register_records
     from app.tagging import register as register_tagging
 
@@ -75,6 +76,7 @@ def create_app(config: dict | None = None) -> Flask:
     register_booking(app)
     register_followups(app)
     register_portal(app)
+    register_questionnaires(app)
     register_platform(app)
     register_clinic(app)
     register_home(app)

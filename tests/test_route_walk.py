@@ -87,7 +87,39 @@ def clinic_b(app, make_tenant, make_staff, make_patient):
     booking_ids, booking_markers = _booking_ids(app, b, patient.id)
     ids.update(booking_ids)
     markers += booking_markers
+    ids.update(_questionnaire_ids(app, b, patient.id))
+    markers += ["乙方问卷答案", "乙方回访意见"]
     return b, ids, markers
+
+
+def _questionnaire_ids(app, b, patient_id):
+    """B's questionnaire, a submitted response with an intake proposal of its own, an open
+    service-recovery case on it."""
+    from app.patients import services as patients
+    from app.questionnaires import library, responses
+    from app.questionnaires.models import HistoryProposal, RecoveryCase
+
+    with app.app_context(), tenant_context(b.id):
+        library.sync_pack()
+        questionnaire = library.by_key("phq9")
+        response = responses.request(questionnaire, patients.get(patient_id), channel="staff")
+        proposal = HistoryProposal(response_id=response.id, patient_id=patient_id, field="history:allergy",
+                                   value={"value": "乙方问卷答案"}, question="allergies", status="pending")
+        db.session.add(proposal)
+        recovery = RecoveryCase(response_id=response.id, patient_id=patient_id, recommend=3, reason="recommend",
+                                comment="乙方回访意见", status="open")
+        db.session.add(recovery)
+        from app.questionnaires import builder
+
+        draft = builder.start_draft(questionnaire)  # the builder's forms, with a score it edits
+        band = {"key": "b1", "min": 0, "max": 6, "label": {"zh": "全", "en": "All"}}
+        draft["scores"] = [*draft["scores"], {"key": "walk_sum", "label": {"zh": "合计", "en": "Sum"},
+                                              "method": "sum", "items": ["q1", "q2"], "bands": [band]}]
+        questionnaire.draft = draft
+        db.session.commit()
+        return {"questionnaire_id": questionnaire.id, "response_id": response.id, "proposal_id": proposal.id,
+                "case_id": recovery.id, "version_id": library.current_version(questionnaire).id,
+                "question_key": "q1", "section_key": "main", "score_key": "walk_sum"}
 
 
 def _booking_ids(app, b, patient_id):
@@ -189,7 +221,8 @@ def test_route_walk_across_tenants(app, make_tenant, make_staff, make_patient, c
                                        headers={"X-CSRFToken": token})
                 body = response.get_data(as_text=True)
                 where = f"{role} {method} {url}"
-                signed_out_portal = (rule.endpoint.startswith("portal.") and response.status_code == 302
+                signed_out_portal = (rule.endpoint.startswith(("portal.", "portal_questionnaires."))
+                                     and response.status_code == 302
                                      and "/portal/sign-in" in response.headers.get("Location", ""))
                 # the machine API takes bearer tokens only: a staff session is no credential there
                 no_token = rule.endpoint.startswith("api.") and response.status_code == 401

@@ -66,6 +66,15 @@ ACTION.update({
     "dashboard_exported": _l("Exported a dashboard figure"),
     "list_exported": _l("Exported a list"),
     "list_printed": _l("Printed a list"),
+    "questionnaire_published": _l("Published a questionnaire version"),
+    "questionnaire_sent": _l("Sent a questionnaire"),
+    "questionnaire_cancelled": _l("Withdrew a questionnaire request"),
+    "questionnaire_submitted": _l("Submitted a questionnaire"),
+    "questionnaire_history_confirmed": _l("Decided on a health-history update from a questionnaire"),
+    "questionnaire_exported": _l("Exported a questionnaire's responses"),
+    "questionnaire_survey_settings_saved": _l("Changed the automatic satisfaction surveys"),
+    "questionnaire_recovery_closed": _l("Closed a service-recovery case"),
+    "questionnaire_imported": _l("Imported a FHIR questionnaire as a draft"),
 })
 
 # what the keys of an event's details are called
@@ -85,6 +94,10 @@ DETAIL = {
     "indicator": _l("indicator"), "before": _l("before"), "after": _l("after"), "paid": _l("paid"),
     "step": _l("step"), "note": _l("note"),
     "list": _l("list"), "chart": _l("figure"), "masked": _l("masked"),
+    "questionnaire": _l("questionnaire"), "patients": _l("patients"),
+    "messaged": _l("messaged"), "flags": _l("flags"), "field": _l("field"), "accepted": _l("accepted"),
+    "identifiers": _l("with identifiers"),
+    "replaced": _l("replaced the draft of an existing questionnaire"),
 }
 
 # what the names of a card's fields are called (in "fields changed")

@@ -52,6 +52,10 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
     "followups.manage": {"owner", "admin"},
     "followups.recordings": _CLINICAL,
     "clinic.profile": {"owner"},
+    "questionnaires.send": _EVERYONE,        # ask a patient to fill one (front desk: the intake form)
+    "questionnaires.view": _CLINICAL,        # answers and scores
+    "questionnaires.manage": {"owner", "admin"},
+    "questionnaires.recovery": {"owner", "admin"},  # satisfaction results, service-recovery cases
 }
 
 PERMISSIONS = frozenset(ROLE_PERMISSIONS)

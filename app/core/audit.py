@@ -96,6 +96,15 @@ ACTIONS = (
     "dashboard_exported",
     "list_exported",
     "list_printed",
+    "questionnaire_published",
+    "questionnaire_sent",
+    "questionnaire_cancelled",
+    "questionnaire_submitted",
+    "questionnaire_history_confirmed",
+    "questionnaire_exported",
+    "questionnaire_survey_settings_saved",
+    "questionnaire_recovery_closed",
+    "questionnaire_imported",
 )
 
 PORTAL_ACTOR = "portal"  # actor_label of what the patient did in the portal

@@ -1,7 +1,7 @@
 """Language choice: zh_CN by default, English on request; kept in the session.
 Times are shown in the clinic's time zone."""
 from flask import current_app, has_request_context, session
-from flask_babel import format_date, format_datetime
+from flask_babel import format_date, format_datetime, format_time
 
 from app.core import clock
 
@@ -31,3 +31,4 @@ def register(app, babel) -> None:
     app.jinja_env.globals["current_locale"] = select_locale
     app.jinja_env.filters["format_date"] = format_date
     app.jinja_env.filters["format_datetime"] = format_datetime
+    app.jinja_env.filters["format_time"] = format_time

@@ -83,7 +83,8 @@ def _mask(channel: str, address: str) -> str:
     return ""
 
 
-def _reachable(recipient: Recipient, channel: str) -> bool:
+def reachable(recipient: Recipient, channel: str) -> bool:
+    """The recipient has an address on the channel."""
     return {"email": bool(recipient.email), "sms": bool(recipient.mobile),
             "inapp": recipient.type == "staff"}[channel]
 
@@ -111,7 +112,7 @@ def notify(template_key: str, recipient: Recipient, variables: dict, *, idempote
     definition = templates.definition(template_key)
     if definition.secret and secret_until is None:
         secret_until = policy.now() + timedelta(minutes=SECRET_MINUTES)
-    wanted = channels or tuple(c for c in definition.channels if _reachable(recipient, c))
+    wanted = channels or tuple(c for c in definition.channels if reachable(recipient, c))
     at_once = definition.at_once if at_once is None else at_once
     rules = policy.settings()
     rows = []

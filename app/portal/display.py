@@ -8,7 +8,7 @@ from flask import request, session
 LARGE_TEXT = "portal_large_text"
 SIZES = ("normal", "large")
 # the portal's pages: the shop, sign-in and the patient's own pages, and the unsubscribe page of a message
-PORTAL_BLUEPRINTS = frozenset({"shop", "portal", "portal_sessions"})
+PORTAL_BLUEPRINTS = frozenset({"shop", "portal", "portal_sessions", "portal_questionnaires", "questionnaire_links"})
 PORTAL_ENDPOINTS = frozenset({"notifications.unsubscribe"})
 
 

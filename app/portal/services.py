@@ -187,3 +187,18 @@ def order_of(account: PortalAccount | None, order_id: int):
         return None
     order = booking.get_order(order_id)
     return order if order is not None and order.patient_id == account.patient_id else None
+
+
+def signed_in_patient():
+    """The card of this browser's portal session, or None: for other capabilities' portal pages."""
+    from app.portal import session
+
+    account = session.current_account()
+    return patient_of(account) if account is not None else None
+
+
+def to_sign_in():
+    """The portal's sign-in page, coming back here after."""
+    from app.portal import session
+
+    return session.to_sign_in()

@@ -7,7 +7,8 @@ GROUP = {"vitals": _l("Vital signs"), "body": _l("Body measurements"), "glucose"
          "lipids": _l("Lipids"), "liver": _l("Liver function"), "kidney": _l("Kidney function"),
          "electrolytes": _l("Electrolytes"), "blood": _l("Blood count"), "thyroid": _l("Thyroid"),
          "tumour": _l("Tumour markers"), "inflammation": _l("Inflammation"), "urine": _l("Urine routine"),
-         "imaging": _l("ECG and imaging"), "other": _l("Other")}
+         "imaging": _l("ECG and imaging"), "questionnaire": _l("Questionnaire scores"),
+         "other": _l("Other")}
 # Words as well as colour: a flag must read without colour vision.
 FLAG = {"H": _l("high"), "L": _l("low"), "HH": _l("critically high"), "LL": _l("critically low"),
         "A": _l("abnormal")}

@@ -21,7 +21,7 @@ from tenants.models import utcnow
 from tenants.scoping import TenantOwned, TenantScoped, tenant_fk
 
 GROUPS = ("vitals", "body", "glucose", "lipids", "liver", "kidney", "electrolytes", "blood", "thyroid", "tumour",
-          "inflammation", "urine", "imaging", "other")
+          "inflammation", "urine", "imaging", "questionnaire", "other")
 KINDS = ("numeric", "coded")  # coded: a grade or a conclusion kept as reported text; no units, ranges or limits
 FLAGS = ("", "N", "L", "H", "LL", "HH", "A")
 
