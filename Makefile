@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 FLASK := $(BIN)/flask --app wsgi
 export CARELOOP_ENV ?= development
 
-.PHONY: run test lint install migrate seed translations messages bench clean
+.PHONY: run test lint install migrate seed translations messages bench screenshots clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -50,6 +50,9 @@ bench: install  # each script seeds its own database and prints its figures; one
 	$(BIN)/python scripts/bench_booking.py
 	$(BIN)/python scripts/bench_dashboard.py
 	$(BIN)/python scripts/bench_questionnaires.py
+
+screenshots: install  # docs/screenshots/: each role's main pages and the patient side on a phone
+	$(BIN)/python scripts/screenshots.py
 
 bench-%: install
 	$(BIN)/python scripts/bench_$*.py

@@ -1,7 +1,7 @@
 """questionnaires: clinic questionnaires, published versions, responses, intake-form history proposals
 
 Revision ID: d3f5a7c9e1b2
-Revises: c2e4a6b8d0f1
+Revises: 9d1f3b5c7e2a
 Create Date: 2026-12-06 01:30:00
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from tenants import rls
 
 revision = 'd3f5a7c9e1b2'
-down_revision = 'c2e4a6b8d0f1'
+down_revision = '9d1f3b5c7e2a'
 branch_labels = None
 depends_on = None
 
