@@ -96,8 +96,9 @@ def seed(app) -> dict:
                     answer["q9"] = "0"
                 submission.submit(response, regular, answer, actor_label="bench")
                 db.session.flush()
+            regular_id = regular.id
             db.session.commit()
-    return {"tenant_id": tenant_id, "forms": forms, "regular_id": regular.id}
+    return {"tenant_id": tenant_id, "forms": forms, "regular_id": regular_id}
 
 
 def request(port: int, path: str, cookie: str, form: dict | None = None, htmx: bool = False,
