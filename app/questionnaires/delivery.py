@@ -12,12 +12,14 @@ from sqlalchemy import select
 from app.core import audit
 from app.core.urls import clinic_url
 from app.notifications import services as notifications
-from app.patients.models import Patient
+from app.patients import services as patients
 from app.questionnaires import responses
 from app.questionnaires.models import Questionnaire, QuestionnaireResponse
 from app.tagging import services as tagging
 from tenants.db import db
 from tenants.models import Tenant
+
+Patient = patients.Patient  # the card model, read by this module's SQL (patients writes it)
 
 
 @dataclass

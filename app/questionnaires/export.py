@@ -11,11 +11,12 @@ from sqlalchemy import select
 
 from app.core import clock
 from app.patients import services as patients
-from app.patients.models import Patient
 from app.questionnaires import definition as definitions
 from app.questionnaires import library
 from app.questionnaires.models import Questionnaire, QuestionnaireResponse
 from tenants.db import db
+
+Patient = patients.Patient  # the card model, read by this module's SQL (patients writes it)
 
 MAX_CELL = 32_000  # an XLSX cell holds at most 32,767 characters
 

@@ -21,14 +21,17 @@ from sqlalchemy import case, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from app.auth import services as staff
-from app.core import audit, clock
+from app.booking import services as booking
+from app.core import audit, clock, events
 from app.core.errors import FieldErrors
 from app.core.urls import clinic_url
+from app.followups import services as followups
 from app.notifications import services as notifications
 from app.patients import services as patients
 from app.questionnaires import definition as definitions
 from app.questionnaires import delivery, library
 from app.questionnaires.models import QuestionnaireResponse, RecoveryCase, SurveyGate, SurveySettings
+from app.questionnaires.signals import response_submitted
 from tenants.context import require_tenant_id
 from tenants.db import db
 from tenants.models import Tenant
@@ -292,11 +295,6 @@ def close(recovery: RecoveryCase, resolution: str, *, actor_id: int) -> None:
 
 
 def listen() -> None:
-    from app.booking import services as booking
-    from app.core import events
-    from app.followups import services as followups
-    from app.questionnaires.signals import response_submitted
-
     events.connect(booking.order_completed, _after_order)
     events.connect(followups.followup_recorded, _after_followup)
     events.connect(response_submitted, _after_submission)

@@ -16,11 +16,13 @@ from app.auth import services as staff
 from app.booking import services as booking
 from app.core import clock
 from app.followups import services as followups
-from app.patients.models import Patient
+from app.patients import services as patients
 from app.questionnaires import library
 from app.questionnaires.models import Questionnaire, QuestionnaireResponse
 from app.questionnaires.satisfaction import DETRACTOR_MAX, PROMOTER_MIN, RECOMMEND, comment_of
 from tenants.db import db
+
+Patient = patients.Patient  # the card model, read by this module's SQL (patients writes it)
 
 COMMENTS_SHOWN = 200
 
