@@ -67,6 +67,10 @@ ACTION.update({
     "questionnaire_cancelled": _l("Withdrew a questionnaire request"),
     "questionnaire_submitted": _l("Submitted a questionnaire"),
     "questionnaire_history_confirmed": _l("Decided on a health-history update from a questionnaire"),
+    "intake_forms_changed": _l("Changed which packages require an intake form"),
+    "kiosk_pin_changed": _l("Set the front-desk tablet PIN"),
+    "kiosk_started": _l("Handed the front-desk tablet to a patient"),
+    "kiosk_ended": _l("Unlocked the front-desk tablet"),
 })
 
 # what the keys of an event's details are called
@@ -79,6 +83,7 @@ DETAIL = {
     "package": _l("package"), "day": _l("date"), "result": _l("result"), "change": _l("change"),
     "questionnaire": _l("questionnaire"), "version": _l("version"), "patients": _l("patients"),
     "messaged": _l("messaged"), "flags": _l("flags"), "field": _l("field"), "accepted": _l("accepted"),
+    "response": _l("questionnaire response"), "submitted": _l("submitted"),
 }
 
 # what the names of a card's fields are called (in "fields changed")

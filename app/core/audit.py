@@ -97,6 +97,10 @@ ACTIONS = (
     "questionnaire_cancelled",
     "questionnaire_submitted",
     "questionnaire_history_confirmed",
+    "intake_forms_changed",
+    "kiosk_pin_changed",
+    "kiosk_started",
+    "kiosk_ended",
 )
 
 PORTAL_ACTOR = "portal"  # actor_label of what the patient did in the portal

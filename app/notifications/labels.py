@@ -20,4 +20,5 @@ TEMPLATE = {
     "followup_digest": _l("Follow-up digest (to staff)"),
     "followup_visit_reminder": _l("Follow-up visit reminder"),
     "followup_escalated": _l("Follow-up escalated (to staff)"),
+    "questionnaire_reminder": _l("Intake form reminder"),
 }
