@@ -62,6 +62,10 @@ NOT_FORMS = {
     "portal_sessions.end": "offered only for another live device (tests/security/test_sessions.py)",
     "patients.identity_verified": "offered only on a self-registered card (tests/security/test_portal_identity.py)",
     "patients.merge_confirm": "follows choosing the card to merge into (tests/security/test_card_merge.py)",
+    "questionnaire_kiosk.fill": "shown only in kiosk mode, which a fieldless button starts "
+                                "(tests/questionnaires/test_intake_kiosk.py posts to it)",
+    "questionnaire_kiosk.save": "shown only in kiosk mode (tests/questionnaires/test_intake_kiosk.py posts to it)",
+    "questionnaire_kiosk.unlock": "shown only in kiosk mode (tests/questionnaires/test_intake_kiosk.py posts to it)",
 }
 # tables whose rows a refusal may add: the audit trail (failed sign-ins), the portal's sign-in codes and
 # events behind its limits, the text message that carries a code, and a session's last-seen time
