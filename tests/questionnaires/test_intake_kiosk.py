@@ -10,6 +10,7 @@ from tenants.context import tenant_context
 from tenants.db import db
 from tests.booking.conftest import FIRST_SLOT, at_clinic, make_package, open_day  # noqa: F401  (fixture)
 from tests.clock import clinic_today
+from tests.portal.conftest import last_code, patient_client  # noqa: F401  (fixtures)
 from tests.questionnaires.helpers import choice, defn
 
 pytestmark = pytest.mark.postgres
@@ -304,3 +305,24 @@ def test_kiosk_needs_a_pin_and_an_open_response(app, make_tenant, make_staff, ma
     assert refused.status_code == 302 and refused.headers["Location"].endswith(f"/patients/{patient.id}")
     assert desk.get(f"/patients/{patient.id}").status_code == 200  # not locked
     assert desk.get("/kiosk").status_code == 302 and not desk.get("/kiosk").headers["Location"].endswith("/kiosk")
+
+
+def test_booking_in_the_portal_requests_the_intake_form_the_patient_then_finds(
+        app, make_tenant, make_staff, make_patient, make_package, client_for, patient_client):
+    clinic = make_tenant()
+    intake_id = _intake(app, clinic)
+    package = make_package(clinic, name="入职体检套餐")
+    _require(client_for(clinic, make_staff(clinic, "admin").email), package.id, intake_id)
+    patient = make_patient(clinic, name="陈静", sex="F", mobile="13912347777")
+    portal = patient_client(clinic, patient.mobile)
+    day = open_day(3)
+    form = portal.get(f"/shop/packages/{package.id}/book?day={day}&slot=07:30").get_data(as_text=True)
+    fields = dict(re.findall(r'<input[^>]*name="([a-z_]+)"[^>]*value="([^"]*)"', form))
+    fields.update({"csrf_token": portal.token, "day": day.isoformat(), "slot": "07:30", "consent": "y"})
+    done = portal.post(f"/shop/packages/{package.id}/book", data=fields)
+    assert done.status_code == 302, done.get_data(as_text=True)[-1500:]
+    found = _responses(app, clinic, patient.id)
+    assert len(found) == 1 and found[0].questionnaire_id == intake_id and found[0].context.get("order_id")
+    assert _messages(app, clinic, "questionnaire_request", patient.id) >= 1
+    listed = portal.get("/portal/questionnaires").get_data(as_text=True)
+    assert f"/portal/questionnaires/{found[0].id}" in listed
