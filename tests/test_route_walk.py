@@ -88,17 +88,17 @@ def clinic_b(app, make_tenant, make_staff, make_patient):
     ids.update(booking_ids)
     markers += booking_markers
     ids.update(_questionnaire_ids(app, b, patient.id))
-    markers += ["乙方问卷答案", "乙方问诊表"]
+    markers += ["乙方问卷答案", "乙方回访意见", "乙方问诊表"]
     return b, ids, markers
 
 
 def _questionnaire_ids(app, b, patient_id):
-    """B's questionnaire, a submitted response with an intake proposal of its own, and an intake form of
-    its own that its package requires."""
+    """B's questionnaire, a submitted response with an intake proposal of its own, an open
+    service-recovery case on it, and an intake form of its own that its package requires."""
     from app.booking import services as booking
     from app.patients import services as patients
     from app.questionnaires import intake, library, responses
-    from app.questionnaires.models import HistoryProposal, Questionnaire
+    from app.questionnaires.models import HistoryProposal, Questionnaire, RecoveryCase
     from tests.questionnaires.helpers import choice, defn
 
     with app.app_context(), tenant_context(b.id):
@@ -114,8 +114,20 @@ def _questionnaire_ids(app, b, patient_id):
         proposal = HistoryProposal(response_id=response.id, patient_id=patient_id, field="history:allergy",
                                    value={"value": "乙方问卷答案"}, question="allergies", status="pending")
         db.session.add(proposal)
+        recovery = RecoveryCase(response_id=response.id, patient_id=patient_id, recommend=3, reason="recommend",
+                                comment="乙方回访意见", status="open")
+        db.session.add(recovery)
+        from app.questionnaires import builder
+
+        draft = builder.start_draft(questionnaire)  # the builder's forms, with a score it edits
+        band = {"key": "b1", "min": 0, "max": 6, "label": {"zh": "全", "en": "All"}}
+        draft["scores"] = [*draft["scores"], {"key": "walk_sum", "label": {"zh": "合计", "en": "Sum"},
+                                              "method": "sum", "items": ["q1", "q2"], "bands": [band]}]
+        questionnaire.draft = draft
         db.session.commit()
-        return {"questionnaire_id": questionnaire.id, "response_id": response.id, "proposal_id": proposal.id}
+        return {"questionnaire_id": questionnaire.id, "response_id": response.id, "proposal_id": proposal.id,
+                "case_id": recovery.id, "version_id": library.current_version(questionnaire).id,
+                "question_key": "q1", "section_key": "main", "score_key": "walk_sum"}
 
 
 def _booking_ids(app, b, patient_id):

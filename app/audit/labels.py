@@ -71,6 +71,10 @@ ACTION.update({
     "kiosk_pin_changed": _l("Set the front-desk tablet PIN"),
     "kiosk_started": _l("Handed the front-desk tablet to a patient"),
     "kiosk_ended": _l("Unlocked the front-desk tablet"),
+    "questionnaire_exported": _l("Exported a questionnaire's responses"),
+    "questionnaire_survey_settings_saved": _l("Changed the automatic satisfaction surveys"),
+    "questionnaire_recovery_closed": _l("Closed a service-recovery case"),
+    "questionnaire_imported": _l("Imported a FHIR questionnaire as a draft"),
 })
 
 # what the keys of an event's details are called
@@ -84,6 +88,8 @@ DETAIL = {
     "questionnaire": _l("questionnaire"), "version": _l("version"), "patients": _l("patients"),
     "messaged": _l("messaged"), "flags": _l("flags"), "field": _l("field"), "accepted": _l("accepted"),
     "response": _l("questionnaire response"), "submitted": _l("submitted"),
+    "identifiers": _l("with identifiers"),
+    "replaced": _l("replaced the draft of an existing questionnaire"),
 }
 
 # what the names of a card's fields are called (in "fields changed")

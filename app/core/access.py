@@ -53,6 +53,7 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
     "questionnaires.send": _EVERYONE,        # ask a patient to fill one (front desk: the intake form)
     "questionnaires.view": _CLINICAL,        # answers and scores
     "questionnaires.manage": {"owner", "admin"},
+    "questionnaires.recovery": {"owner", "admin"},  # satisfaction results, service-recovery cases
 }
 
 PERMISSIONS = frozenset(ROLE_PERMISSIONS)

@@ -101,6 +101,10 @@ ACTIONS = (
     "kiosk_pin_changed",
     "kiosk_started",
     "kiosk_ended",
+    "questionnaire_exported",
+    "questionnaire_survey_settings_saved",
+    "questionnaire_recovery_closed",
+    "questionnaire_imported",
 )
 
 PORTAL_ACTOR = "portal"  # actor_label of what the patient did in the portal

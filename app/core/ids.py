@@ -19,3 +19,12 @@ class IdConverter(BaseConverter):
 
 def register(app) -> None:
     app.url_map.converters["id"] = IdConverter
+
+
+def form_id(value: str | None) -> int | None:
+    """An id typed into a form or query string: the number, or None if it is not one that can exist."""
+    text = (value or "").strip()
+    if not (text.isascii() and text.isdigit() and len(text) <= 19):
+        return None
+    number = int(text)
+    return number if 0 < number <= MAX_ID else None

@@ -29,7 +29,8 @@ def _draft_from_request() -> plans.PlanDraft:
                            interval_days=form.get("interval_days", ""), duration_months=form.get("duration_months", ""),
                            offsets=form.get("offsets", ""), channel=form.get("channel", ""),
                            max_attempts=form.get("max_attempts", ""), active=form.get("active") == "y",
-                           remind_patient=form.get("remind_patient") == "y")
+                           remind_patient=form.get("remind_patient") == "y",
+                           questionnaire_key=form.get("questionnaire_key", ""))
 
 
 def _save(plan=None):

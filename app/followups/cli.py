@@ -22,3 +22,4 @@ def digest_command(after):
 def remind_command(after):
     """Remind patients of tomorrow's follow-up calls and visits (plans that ask for it)."""
     echo_every_clinic(for_each_active_tenant(once_clinic_time(after, remind_patients)))
+

@@ -30,7 +30,7 @@ from tenants.scoping import TenantScoped, tenant_fk
 
 TRIGGERS = ("tag_added", "enrolment", "report_imported", "booking_completed")
 SCHEDULES = ("interval", "days")
-CHANNELS = ("phone", "visit", "message")
+CHANNELS = ("phone", "visit", "message", "form")  # form: a questionnaire the patient fills in
 REMINDED_CHANNELS = ("phone", "visit")  # a patient can be told the day before
 RESULTS = ("reached", "no_answer", "wrong_number", "refused")
 FAILED_RESULTS = ("no_answer", "wrong_number")
@@ -55,6 +55,7 @@ class FollowupPlan(TenantScoped, Model):
     channel: Mapped[str] = mapped_column(String(10), default="phone")
     max_attempts: Mapped[int] = mapped_column(Integer, default=3)     # failed contacts before escalation
     remind_patient: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())  # the day before
+    questionnaire_key: Mapped[str] = mapped_column(String(40), default="", server_default="")  # a questionnaire step
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     pack_key: Mapped[str] = mapped_column(String(40), default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -106,6 +107,7 @@ class FollowupTask(TenantScoped, Model):
     escalated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     cancel_reason: Mapped[str] = mapped_column(String(200), default="")
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # a questionnaire step's link went out
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
 

@@ -1,5 +1,6 @@
 """Plan templates: checking a draft field by field, saving, the default pack."""
 import calendar
+import re
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
@@ -14,6 +15,7 @@ from tenants import packs
 from tenants.db import db
 
 MAX_OFFSET_DAYS = 3 * 365
+QUESTIONNAIRE_KEY = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
 MAX_TASKS = 60
 
 
@@ -34,13 +36,14 @@ class PlanDraft:
     max_attempts: str = "3"
     active: bool = True
     remind_patient: bool = False
+    questionnaire_key: str = ""
     values: dict = field(default_factory=dict)
 
     @classmethod
     def of(cls, plan: FollowupPlan) -> "PlanDraft":
         return cls(plan.name, plan.trigger, plan.trigger_tag, plan.schedule, str(plan.interval_days or ""),
                    str(plan.duration_months or ""), ", ".join(str(d) for d in plan.offsets or []), plan.channel,
-                   str(plan.max_attempts), plan.active, plan.remind_patient)
+                   str(plan.max_attempts), plan.active, plan.remind_patient, plan.questionnaire_key)
 
 
 def _int(text: str, low: int, high: int) -> int | None:
@@ -96,6 +99,13 @@ def check(draft: PlanDraft, *, plan_id: int | None = None) -> dict:
         errors["channel"] = _("Choose how contact is made.")
     elif draft.remind_patient and draft.channel not in REMINDED_CHANNELS:
         errors["remind_patient"] = _("Patients are reminded of phone calls and visits only.")
+    values["questionnaire_key"] = ""
+    if draft.channel == "form":  # the questionnaires capability offers the keys and sends the step
+        key = (draft.questionnaire_key or "").strip()
+        if not QUESTIONNAIRE_KEY.match(key):
+            errors["questionnaire_key"] = _("Choose the questionnaire the patient is sent.")
+        else:
+            values["questionnaire_key"] = key
     values["max_attempts"] = _int(draft.max_attempts, 1, 10)
     if values["max_attempts"] is None:
         errors["max_attempts"] = _("Enter a whole number from 1 to 10.")

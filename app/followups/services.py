@@ -13,10 +13,18 @@ from sqlalchemy import case, func, select
 from sqlalchemy.orm.exc import StaleDataError
 
 from app.auth import services as staff
-from app.core import audit, clock
+from app.core import audit, clock, events
 from app.core.errors import FieldErrors
 from app.followups import notices, plans
-from app.followups.models import FAILED_RESULTS, RESULTS, FollowupRecord, FollowupTask, PlanEnrolment
+from app.followups.models import (  # noqa: F401  (FollowupPlan: read by the questionnaires' plan steps)
+    FAILED_RESULTS,
+    RESULTS,
+    FollowupPlan,
+    FollowupRecord,
+    FollowupTask,
+    PlanEnrolment,
+)
+from app.followups.signals import followup_recorded  # noqa: F401  (others listen)
 from app.patients import services as patients
 from app.records import services as records
 from tenants.db import db
@@ -233,8 +241,10 @@ def record_contact(task: FollowupTask, data: ContactData, *, actor_id: int | Non
         _store_measures(task, measures, actor_id)
     if next_date:
         _next_task(task, next_date)
-    _maybe_complete(task)
+    complete_enrolment_if_done(task)
     audit.record("followup_recorded", patient_id=task.patient_id, task_id=task.id, result=data.result)
+    events.send(followup_recorded, task_id=task.id, patient_id=task.patient_id, result=data.result,
+                completed=task.status == "done")
     return record
 
 
@@ -249,7 +259,7 @@ def _next_task(task: FollowupTask, when: date) -> None:
         db.session.flush()
 
 
-def _maybe_complete(task: FollowupTask) -> None:
+def complete_enrolment_if_done(task: FollowupTask) -> None:
     enrolment = enrolment_of(task)
     if enrolment is None or enrolment.status != "active":
         return
@@ -259,3 +269,18 @@ def _maybe_complete(task: FollowupTask) -> None:
         enrolment.status, enrolment.ended_at, enrolment.reason = "completed", utcnow(), ""
 
 
+
+
+def complete_form_step(task_id: int, patient_id: int) -> bool:
+    """The patient submitted the questionnaire a plan step sent: the task is done, with a record that
+    says so (no staff member). False if the task is not pending (done by hand meanwhile, or cancelled)."""
+    task = db.session.scalar(select(FollowupTask).where(FollowupTask.id == task_id,
+                                                        FollowupTask.patient_id == patient_id))
+    if task is None or task.status != "pending":
+        return False
+    db.session.add(FollowupRecord(task_id=task.id, patient_id=patient_id, staff_id=None, result="reached",
+                                  notes="", measures={}, next_date=None))
+    task.status, task.completed_at = "done", utcnow()
+    db.session.flush()
+    complete_enrolment_if_done(task)
+    return True

@@ -15,17 +15,37 @@ def register(app) -> None:
     from flask_babel import get_locale
 
     from app.core.i18n import register_labels
-    from app.questionnaires import intake, kiosk_views, labels, link_views, portal_views, settings_views, views
+    from app.questionnaires import (
+        api,
+        builder_views,
+        intake,
+        kiosk_views,
+        labels,
+        link_views,
+        plan_steps,
+        portal_views,
+        satisfaction,
+        satisfaction_views,
+        settings_views,
+        views,
+    )
     from app.questionnaires.cli import questionnaires_cli
-    from app.questionnaires.library import text
+    from app.questionnaires.library import choices, text
 
+    satisfaction.listen()
+    plan_steps.listen()
     intake.listen()
+    app.cli.add_command(questionnaires_cli)
     app.register_blueprint(views.bp)
+    app.register_blueprint(satisfaction_views.bp)
+    app.register_blueprint(builder_views.bp)
     app.register_blueprint(link_views.bp)
     app.register_blueprint(portal_views.bp)
+    app.register_blueprint(api.bp)
     app.register_blueprint(kiosk_views.bp)
     app.register_blueprint(settings_views.bp)
-    app.cli.add_command(questionnaires_cli)
     app.jinja_env.globals["intake_missing"] = intake.missing
     register_labels(app, "questionnaires", labels)
     app.jinja_env.filters["qtext"] = lambda value: text(value, str(get_locale()))
+    # the questionnaires a follow-up plan's questionnaire step may send (templates/followups/plan_edit.html)
+    app.jinja_env.globals["questionnaire_choices"] = lambda: choices(str(get_locale()))

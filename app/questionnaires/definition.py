@@ -86,10 +86,11 @@ def questions_by_key(defn: dict) -> dict[str, dict]:
     return {q["key"]: q for _, q in iter_questions(defn) if isinstance(q, dict) and "key" in q}
 
 
-def resolve_ref(defn: dict, ref: str) -> tuple[dict, str | None] | None:
-    """A reference is a question key, or "matrix_key.row_key" for one row of a matrix."""
+def resolve_ref(defn: dict, ref: str, index: dict[str, dict] | None = None) -> tuple[dict, str | None] | None:
+    """A reference is a question key, or "matrix_key.row_key" for one row of a matrix (index: questions_by_key,
+    when the caller has it)."""
     qkey, _, row = ref.partition(".")
-    question = questions_by_key(defn).get(qkey)
+    question = (index if index is not None else questions_by_key(defn)).get(qkey)
     if question is None:
         return None
     if row:
@@ -214,7 +215,7 @@ def _number(value: Any) -> int | float:
             raise _Bad
         return int(value) if isinstance(value, float) and value.is_integer() else value
     if isinstance(value, str):
-        text = value.strip().replace("，", ".")
+        text = value.strip()
         try:
             number = float(text)
         except ValueError as exc:
@@ -521,7 +522,11 @@ def _item_refs(defn: dict, items: Any) -> list[str]:
 
 
 def score_range(defn: dict, sdef: dict) -> tuple[float, float] | None:
-    """The lowest and highest value a score can take, where the method makes that plain."""
+    """The lowest and highest value a score can take, where the method makes that plain. A score whose branches
+    exclude each other (FINDRISC asks one of two waist questions) declares its "range" instead."""
+    declared = sdef.get("range")
+    if isinstance(declared, list) and len(declared) == 2 and all(isinstance(v, int | float) for v in declared):
+        return float(declared[0]), float(declared[1])
     method = sdef.get("method")
     if method == "converted" or (method == "mean" and sdef.get("transform") == "percent"):
         return 0.0, 100.0

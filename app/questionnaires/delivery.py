@@ -5,18 +5,21 @@ the patient's health), and the outbox keeps the link sealed like a sign-in
 code: it signs its holder in to the response."""
 import secrets
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import select
 
 from app.core import audit
 from app.core.urls import clinic_url
 from app.notifications import services as notifications
-from app.patients.models import Patient
+from app.patients import services as patients
 from app.questionnaires import responses
 from app.questionnaires.models import Questionnaire, QuestionnaireResponse
 from app.tagging import services as tagging
 from tenants.db import db
 from tenants.models import Tenant
+
+Patient = patients.Patient  # the card model, read by this module's SQL (patients writes it)
 
 
 @dataclass
@@ -32,8 +35,9 @@ def link_url(response: QuestionnaireResponse) -> str:
 
 
 def send(questionnaire: Questionnaire, patients: list[Patient], *, actor_id: int | None,
-         channel: str = "", context: dict | None = None) -> Sent:
-    """Request the questionnaire of each patient and message them its link (the caller commits)."""
+         channel: str = "", context: dict | None = None, at: datetime | None = None) -> Sent:
+    """Request the questionnaire of each patient and message them its link (the caller commits); ``at``:
+    send the message then rather than now (still out of the clinic's quiet hours)."""
     sent = Sent()
     clinic = None
     for patient in patients:
@@ -51,7 +55,7 @@ def send(questionnaire: Questionnaire, patients: list[Patient], *, actor_id: int
             {"patient_name": patient.name, "clinic": clinic.name, "url": link_url(response),
              "days": responses.LINK_DAYS},
             idempotency_key=f"questionnaire:{response.id}:{response.link_nonce}", channels=wanted,
-            actor_id=actor_id, channel_by_channel=True, secret_until=response.expires_at)
+            actor_id=actor_id, channel_by_channel=True, secret_until=response.expires_at, at=at)
         if rows:
             sent.messaged += 1
         else:

@@ -11,3 +11,4 @@ PROPOSAL = {"pending": _l("To confirm"), "accepted": _l("Added to the record"), 
 FIELD = {"smoking": _l("Smoking"), "alcohol": _l("Alcohol"), "exercise": _l("Exercise"),
          "history:illness": _l("Past illness"), "history:surgery": _l("Surgery"), "history:allergy": _l("Allergy"),
          "history:family": _l("Family history"), "history:medication": _l("Current medication")}
+RECOVERY_STATUS = {"open": _l("Open"), "closed": _l("Closed")}

@@ -148,3 +148,12 @@ def text(value: dict | str | None, locale: str) -> str:
     if isinstance(value, str):
         return value
     return (value.get("en") if locale.startswith("en") else value.get("zh")) or value.get("zh") or ""
+
+
+def choices(locale: str) -> dict[str, str]:
+    """Published questionnaires by key, for a select: {"": "—", key: title}."""
+    found = {"": "—"}
+    for questionnaire in all_questionnaires():
+        if questionnaire.current_version:
+            found[questionnaire.key] = title(questionnaire, locale)
+    return found

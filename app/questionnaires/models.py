@@ -2,10 +2,10 @@
 history updates an intake form proposes."""
 from datetime import datetime
 
-from sqlalchemy import JSON, BigInteger, Boolean, Index, Integer, String, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Boolean, Float, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.core.crypto import EncryptedJSON
+from app.core.crypto import EncryptedJSON, EncryptedText
 from tenants.db import Model, UTCDateTime
 from tenants.models import utcnow
 from tenants.scoping import TenantOwned, TenantScoped, tenant_fk
@@ -127,3 +127,64 @@ class QuestionnaireSettings(TenantOwned, Model):
     kiosk_pin_hash: Mapped[str] = mapped_column(String(200), default="")
     updated_by: Mapped[int | None] = mapped_column(BigInteger)
     updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+# --- satisfaction surveys and service recovery (app/questionnaires/satisfaction.py) ------------------------------
+
+
+class SurveySettings(TenantOwned, Model):
+    """A clinic's automatic satisfaction surveys: one row per clinic, made on first save. Off until an
+    admin turns them on."""
+
+    __tablename__ = "questionnaire_survey_settings"
+
+    enabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    questionnaire_key: Mapped[str] = mapped_column(String(40), default="satisfaction")
+    after_exam: Mapped[bool] = mapped_column(Boolean, default=True)
+    after_followup: Mapped[bool] = mapped_column(Boolean, default=False)
+    delay_hours: Mapped[int] = mapped_column(Integer, default=24)
+    every_days: Mapped[int] = mapped_column(Integer, default=90)     # at most one survey per patient in this many days
+    low_item: Mapped[str] = mapped_column(String(40), default="")    # a score or question key, or "" for none
+    low_below: Mapped[float | None] = mapped_column(Float)            # ... whose value below this opens a case
+    updated_by: Mapped[int | None] = mapped_column(BigInteger)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class SurveyGate(TenantOwned, Model):
+    """When each patient was last sent an automatic survey. One row per patient, moved forward by one
+    guarded upsert, so two completions at the same moment cannot both send one."""
+
+    __tablename__ = "questionnaire_survey_gates"
+    __table_args__ = (tenant_fk("patient_id", "patients", ondelete="CASCADE"),)
+
+    patient_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    last_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+RECOVERY_STATUSES = ("open", "closed")
+
+
+class RecoveryCase(TenantScoped, Model):
+    """Service recovery (回访处理): a low satisfaction score, with the patient's comment and the visit it
+    refers to, for an admin to follow up and close with a note."""
+
+    __tablename__ = "questionnaire_recovery_cases"
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "response_id"),
+        tenant_fk("response_id", "questionnaire_responses", ondelete="CASCADE"),
+        tenant_fk("patient_id", "patients", ondelete="CASCADE"),
+        Index("ix_questionnaire_recovery_cases_tenant_status", "tenant_id", "status", "created_at"),
+    )
+
+    response_id: Mapped[int] = mapped_column(BigInteger)
+    patient_id: Mapped[int] = mapped_column(BigInteger)
+    recommend: Mapped[float | None] = mapped_column(Float)     # the 0-10 likelihood to recommend
+    reason: Mapped[str] = mapped_column(String(40))            # "recommend", or the low item's key
+    item_value: Mapped[float | None] = mapped_column(Float)    # the low item's value (reason != "recommend")
+    comment: Mapped[str] = mapped_column(EncryptedText, nullable=True, default="")
+    # the visit the survey asked about (plain ids: the case outlives a cancelled plan's tasks)
+    order_id: Mapped[int | None] = mapped_column(BigInteger)
+    task_id: Mapped[int | None] = mapped_column(BigInteger)
+    status: Mapped[str] = mapped_column(String(8), default="open")
+    resolution: Mapped[str] = mapped_column(EncryptedText, nullable=True, default="")
+    closed_by: Mapped[int | None] = mapped_column(BigInteger)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -87,9 +87,18 @@ def definition_of(response: QuestionnaireResponse) -> dict:
     return version.definition
 
 
+def lock(response: QuestionnaireResponse) -> QuestionnaireResponse:
+    """The response read again under a row lock: an autosave still on its way when the patient presses
+    Submit must not turn a submitted response back into one being filled in."""
+    db.session.scalar(select(QuestionnaireResponse).where(QuestionnaireResponse.id == response.id)
+                      .with_for_update().execution_options(populate_existing=True))
+    return response
+
+
 def save(response: QuestionnaireResponse, raw: dict) -> dict[str, str]:
     """Keep what the patient has typed so far (valid or not, so nothing is lost); return the problems
     with it. Nothing changes once submitted."""
+    lock(response)
     if response.status not in OPEN:
         return {}
     defn = definition_of(response)

@@ -106,7 +106,7 @@ def _item_scores(defn: dict, sdef: dict, answers: dict, shown: set[str]) -> tupl
     for ref in refs:
         if ref.partition(".")[0] not in shown:
             continue
-        resolved = resolve_ref(defn, ref)
+        resolved = resolve_ref(defn, ref, by_key)
         value = answer_of(answers, ref)
         if resolved is None or value is None:
             missing.append(ref)
@@ -204,7 +204,7 @@ def _raw(defn: dict, sdef: dict, answers: dict, shown: set[str]) -> _Raw:
     raise ValueError(f"unknown score method {method!r}")
 
 
-def _tcm_balanced(raw: float | None, others: list[float | None]) -> str | None:
+def tcm_balanced(raw: float | None, others: list[float | None]) -> str | None:
     """ZYYXH/T157-2009: balanced type "yes" if its converted score ≥ 60 and every other type < 30, "basically yes"
     if ≥ 60 and every other < 40, otherwise "no"."""
     if raw is None or any(o is None for o in others):
@@ -230,7 +230,7 @@ def score(defn: dict, answers: dict) -> Result:
             band_key = raw.band
         elif rule and rule.get("name") == "tcm_balanced":
             others = [raws[k] for k in rule["others"]]
-            band_key = _tcm_balanced(raw.value, [o.value for o in others])
+            band_key = tcm_balanced(raw.value, [o.value for o in others])
             if band_key is None:
                 missing = tuple(dict.fromkeys(missing + tuple(m for o in others for m in o.missing)))
         else:

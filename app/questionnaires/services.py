@@ -2,7 +2,7 @@
 sends, a patient's responses, and asking a patient to fill one (a follow-up
 step, a booking's intake form)."""
 from app.questionnaires.delivery import send  # noqa: F401
-from app.questionnaires.library import by_key, sync_pack  # noqa: F401
+from app.questionnaires.library import by_key, choices, sync_pack  # noqa: F401
 from app.questionnaires.models import Questionnaire, QuestionnaireResponse  # noqa: F401  (for others' SQL)
 from app.questionnaires.results import patient_rows  # noqa: F401
 from app.questionnaires.signals import response_submitted  # noqa: F401  (others listen)

@@ -3,4 +3,5 @@ from app.core import events
 
 response_submitted = events.define(
     "questionnaire-submitted", "A patient submitted a questionnaire and it was scored: response_id, patient_id, "
-    "questionnaire_key, scores ({score key: value}), flags (flag keys).")
+    "questionnaire_key, scores ({score key: value}), flags (flag keys), context (what asked for it: "
+    "task_id, order_id).")

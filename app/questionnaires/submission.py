@@ -3,13 +3,14 @@ store the scores as observations (so tags, trends, follow-up triggers and
 alerts read them like a lab value), raise a critical alert for a critical
 flag, propose the intake form's history updates, and tell the others.
 All in the caller's transaction: nothing is half-written."""
+from datetime import datetime
 
 from app.core import audit, clock, events
 from app.core.errors import FieldErrors
 from app.questionnaires import definition as definitions
 from app.questionnaires import library, scoring
 from app.questionnaires.models import HistoryProposal, QuestionnaireResponse
-from app.questionnaires.responses import OPEN, definition_of
+from app.questionnaires.responses import OPEN, definition_of, lock
 from app.questionnaires.signals import response_submitted
 from app.records import services as records
 from tenants.db import db
@@ -22,9 +23,11 @@ class AlreadySubmitted(Exception):
 
 
 def submit(response: QuestionnaireResponse, patient, raw: dict, *, actor_label: str = "",
-           actor_id: int | None = None) -> scoring.Result:
-    """Score and file the response; raises FieldErrors (question key -> message) for answers that
+           actor_id: int | None = None, authored: datetime | None = None) -> scoring.Result:
+    """Score and file the response (``authored``: when a response that came through the API was
+    answered); raises FieldErrors (question key -> message) for answers that
     do not do, after keeping them, and AlreadySubmitted for a second submission."""
+    lock(response)
     if response.status not in OPEN:
         raise AlreadySubmitted(response.id)
     defn = definition_of(response)
@@ -37,7 +40,7 @@ def submit(response: QuestionnaireResponse, patient, raw: dict, *, actor_label: 
         raise FieldErrors({k: str(v) for k, v in problems.items()})
     result = scoring.score(defn, answers)
     response.status = "submitted"
-    response.submitted_at = clock.utcnow()
+    response.submitted_at = authored or clock.utcnow()
     response.link_nonce = ""
     response.scores = [{"key": s.key, "value": s.value, "band": s.band} for s in result.scores]
     response.flags = [f.key for f in result.flags]
@@ -48,7 +51,7 @@ def submit(response: QuestionnaireResponse, patient, raw: dict, *, actor_label: 
                  questionnaire=defn["key"], version=defn.get("version"), flags=response.flags)
     events.send(response_submitted, response_id=response.id, patient_id=patient.id,
                 questionnaire_key=defn["key"], scores={s.key: s.value for s in result.scores},
-                flags=list(response.flags))
+                flags=list(response.flags), context=dict(response.context or {}))
     return result
 
 

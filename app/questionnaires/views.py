@@ -8,8 +8,9 @@ from flask_login import current_user
 from app.core.access import requires
 from app.core.errors import FieldErrors, found_or_404
 from app.core.htmx import wants_partial
+from app.core.ids import form_id
 from app.patients import services as patients
-from app.questionnaires import delivery, library, proposals, responses, results
+from app.questionnaires import builder_views, delivery, library, proposals, responses, results
 from app.tagging import services as tagging
 from tenants.db import db
 
@@ -34,8 +35,9 @@ def index():
 def detail(questionnaire_id: int):
     questionnaire = found_or_404(library.get(questionnaire_id))
     version = library.current_version(questionnaire)
+    versions = library.versions(questionnaire)
     return render_template("questionnaires/detail.html", questionnaire=questionnaire, version=version,
-                           versions=library.versions(questionnaire), tags=tagging.all_tags(),
+                           versions=versions, tags=tagging.all_tags(), publishers=builder_views.publishers(versions),
                            summary=results.summary(questionnaire), errors={}, form={})
 
 
@@ -56,15 +58,15 @@ def send(questionnaire_id: int):
     channel = channel if channel in ("sms", "email") else ""
     errors, targets = {}, []
     card_no = request.form.get("card_no", "").strip()
-    tag_id = request.form.get("tag_id", "").strip()
+    tag_id = form_id(request.form.get("tag_id"))
     if card_no:
         patient = patients.find_by_card_no(card_no)
         if patient is None:
             errors["card_no"] = _("No patient has card number %(card)s.", card=card_no)
         else:
             targets = [patient]
-    elif tag_id.isdigit() and tagging.get_tag(int(tag_id)) is not None:
-        targets = delivery.patients_with_tag(int(tag_id))
+    elif tag_id is not None and tagging.get_tag(tag_id) is not None:
+        targets = delivery.patients_with_tag(tag_id)
         if not targets:
             errors["tag_id"] = _("Nobody carries this tag.")
     else:
@@ -73,6 +75,7 @@ def send(questionnaire_id: int):
         return render_template("questionnaires/detail.html", questionnaire=questionnaire,
                                version=library.current_version(questionnaire),
                                versions=library.versions(questionnaire), tags=tagging.all_tags(),
+                               publishers=builder_views.publishers(library.versions(questionnaire)),
                                summary=results.summary(questionnaire), errors=errors,
                                form=request.form), 400
     sent = delivery.send(questionnaire, targets, actor_id=current_user.id, channel=channel)
@@ -101,8 +104,8 @@ def patient_responses(patient_id: int):
 @requires("questionnaires.send")
 def send_to_patient(patient_id: int):
     patient = found_or_404(patients.get(patient_id))
-    questionnaire = library.get(int(request.form.get("questionnaire_id") or 0)) \
-        if (request.form.get("questionnaire_id") or "").isdigit() else None
+    chosen = form_id(request.form.get("questionnaire_id"))
+    questionnaire = library.get(chosen) if chosen is not None else None
     if questionnaire is None or not questionnaire.current_version:
         flash(_("Please choose a questionnaire."), "error")
     else:

@@ -5,7 +5,7 @@ charts, abnormal-result alerts, report import, and the signals records sends.
 The models are here for other capabilities' SQL that reads them (tag rules,
 plan triggers); only records writes them.
 """
-from app.records import alerts, catalogue, importer, trends  # noqa: F401
+from app.records import alerts, api_tokens, catalogue, importer, trends  # noqa: F401
 from app.records.labels import flag_words  # noqa: F401  (a flag in words: 偏高, 危急偏低)
 from app.records.models import ExamReport, Indicator, Observation  # noqa: F401
 from app.records.results import (  # noqa: F401

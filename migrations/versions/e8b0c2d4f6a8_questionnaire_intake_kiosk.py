@@ -1,7 +1,7 @@
 """questionnaires: intake forms required by exam packages, the front-desk tablet's staff PIN
 
 Revision ID: e8b0c2d4f6a8
-Revises: d3f5a7c9e1b2
+Revises: f5c7e9a1b3d4
 Create Date: 2026-12-06 02:10:00
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from tenants import rls
 
 revision = 'e8b0c2d4f6a8'
-down_revision = 'd3f5a7c9e1b2'
+down_revision = 'f5c7e9a1b3d4'
 branch_labels = None
 depends_on = None
 

@@ -17,7 +17,7 @@ from app.questionnaires.definition import (
 )
 from tests.questionnaires.helpers import choice, defn, t
 
-PACK_KEYS = {"phq9", "gad7"}
+PACK_KEYS = {"phq9", "gad7", "findrisc", "ipaq_short", "satisfaction", "tcm_constitution", "intake_general"}
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -196,6 +196,18 @@ def test_validation_messages_for_each_type():
     assert more == {"num": "Enter a number from 0 to 960.", "when": "Enter a date as YYYY-MM-DD.",
                     "name": "Use at most 5 characters.", "grid": "Choose one answer in each row."}
     assert {k: str(v) for k, v in validate_answers(d, {**fine, "num": "abc"}).items()} == {"num": "Enter a number."}
+
+
+def test_validation_messages_translate():
+    from pathlib import Path
+
+    app = Flask("zh")
+    app.config["BABEL_DEFAULT_LOCALE"] = "zh_Hans_CN"
+    Babel(app, default_translation_directories=str(Path(qdef.__file__).resolve().parents[1] / "translations"))
+    with app.test_request_context():
+        errors = validate_answers(every_type(), {"num": "1000"})
+        assert str(errors["num"]) == "请输入 0 到 960 之间的数字。"
+        assert str(errors["single"]) == "请回答此题。"
 
 
 def test_required_applies_to_shown_questions_and_not_when_partial():

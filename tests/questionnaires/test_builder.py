@@ -1,0 +1,249 @@
+"""The questionnaire builder: build, branch, publish versions, refuse a draft with problems, FHIR export and
+import, and who may open it."""
+import io
+import json
+import re
+
+import pytest
+
+from tenants.context import tenant_context
+from tenants.db import db
+
+pytestmark = pytest.mark.postgres
+
+
+def _build(client) -> int:
+    """A clinic questionnaire: a single choice "smoker" (yes/no codes) and a number shown only for "yes"."""
+    created = client.submit("/questionnaires/new", {"key": "smoke_check", "kind": "lifestyle",
+                                                    "title_zh": "吸烟情况", "title_en": "Smoking check"})
+    assert created.status_code == 302, created.get_data(as_text=True)[:2000]
+    qid = int(re.search(r"/questionnaires/(\d+)/builder", created.headers["Location"]).group(1))
+    saved = client.submit(f"/questionnaires/{qid}/builder/questions/q1", {
+        "key": "smoker", "type": "single", "text_zh": "您吸烟吗？", "text_en": "Do you smoke?", "required": "1",
+        "opt-0-code": "yes", "opt-0-zh": "是", "opt-0-en": "Yes", "opt-0-score": "1",
+        "opt-1-code": "no", "opt-1-zh": "否", "opt-1-en": "No", "opt-1-score": "0"})
+    assert saved.status_code == 302, saved.get_data(as_text=True)[:3000]
+    added = client.submit(f"/questionnaires/{qid}/builder/questions", {"section": "s1", "type": "number"})
+    assert added.status_code == 302
+    new_key = added.headers["Location"].rsplit("/", 1)[1]
+    saved = client.submit(f"/questionnaires/{qid}/builder/questions/{new_key}", {
+        "key": "per_day", "type": "number", "text_zh": "每天几支？", "text_en": "How many a day?", "unit": "支",
+        "min": "0", "max": "100", "integer": "1",
+        "cond_question": "smoker", "cond_op": "eq", "cond_value": "yes"}, headers={"HX-Request": "true"})
+    assert saved.status_code == 200, saved.get_data(as_text=True)[:3000]
+    assert 'id="bq-per_day"' in saved.get_data(as_text=True)
+    return qid
+
+
+def _draft(app, clinic, qid):
+    from app.questionnaires import library
+
+    with app.app_context(), tenant_context(clinic.id):
+        return library.get(qid).draft
+
+
+def test_build_publish_respond_and_a_second_version(app, make_tenant, make_patient, client_for):
+    clinic = make_tenant()
+    patient = make_patient(clinic)
+    owner = client_for(clinic, clinic.owner_email)
+    qid = _build(owner)
+    defn = _draft(app, clinic, qid)
+    per_day = defn["sections"][0]["questions"][1]
+    assert per_day["show_if"] == {"question": "smoker", "op": "eq", "value": "yes"}
+    assert per_day["integer"] is True and per_day["max"] == 100
+
+    page = owner.get(f"/questionnaires/{qid}/builder/preview").get_data(as_text=True)
+    assert "phone-frame" in page and "data-show-if" in page and "questionnaire.js" in page
+
+    published = owner.submit(f"/questionnaires/{qid}/builder/publish")
+    assert published.status_code == 302, published.get_data(as_text=True)[:3000]
+    from app.patients import services as patients
+    from app.questionnaires import fill, library, responses
+    from app.questionnaires.definition import visible_questions
+
+    with app.app_context(), tenant_context(clinic.id):
+        questionnaire = library.get(qid)
+        assert questionnaire.current_version == 1 and questionnaire.draft is None
+        response = responses.request(questionnaire, patients.get(patient.id), channel="staff")
+        v1 = library.current_version(questionnaire)
+        assert visible_questions(v1.definition, {"smoker": "no"}) == ["smoker"]
+        assert visible_questions(v1.definition, {"smoker": "yes"}) == ["smoker", "per_day"]
+        db.session.commit()
+        response_id = response.id
+    assert hasattr(fill, "__name__")
+
+    # edit: a new draft from v1, the number question's text changes, published as v2
+    assert owner.submit(f"/questionnaires/{qid}/builder/start").status_code == 302
+    saved = owner.submit(f"/questionnaires/{qid}/builder/questions/per_day", {
+        "key": "per_day", "type": "number", "text_zh": "每天吸几支烟？", "text_en": "Cigarettes a day?",
+        "cond_question": "smoker", "cond_op": "eq", "cond_value": "yes"})
+    assert saved.status_code == 302
+    assert owner.submit(f"/questionnaires/{qid}/builder/publish").status_code == 302
+    detail = owner.get(f"/questionnaires/{qid}").get_data(as_text=True)
+    assert "Version 2" in detail or "版本 2" in detail or "第 2 版" in detail or "2" in detail
+    with app.app_context(), tenant_context(clinic.id):
+        questionnaire = library.get(qid)
+        assert questionnaire.current_version == 2
+        response = responses.get(response_id)
+        old = responses.definition_of(response)
+        assert old["version"] == 1
+        assert old["sections"][0]["questions"][1]["text"]["en"] == "How many a day?"
+        assert library.current_version(questionnaire).definition["sections"][0]["questions"][1]["text"]["en"] == \
+            "Cigarettes a day?"
+        names = {v.published_by for v in library.versions(questionnaire)}
+        assert None not in names
+
+
+def test_a_question_form_error_keeps_the_typing_and_names_the_field(app, make_tenant, client_for):
+    clinic = make_tenant()
+    owner = client_for(clinic, clinic.owner_email)
+    qid = _build(owner)
+    bad = owner.submit(f"/questionnaires/{qid}/builder/questions/per_day", {
+        "key": "per_day", "type": "number", "text_zh": "每天几支？", "text_en": "", "min": "ten",
+        "cond_question": "smoker", "cond_op": "eq", "cond_value": "maybe"}, headers={"HX-Request": "true"})
+    assert bad.status_code == 400
+    html = bad.get_data(as_text=True)
+    assert 'id="bq-per_day-text-en-error"' in html and 'id="bq-per_day-min-error"' in html
+    assert 'value="ten"' in html and "每天几支？" in html
+    # "maybe" is no option of smoker: check_definition's problem is next to the branch
+    fixed = owner.submit(f"/questionnaires/{qid}/builder/questions/per_day", {
+        "key": "per_day", "type": "number", "text_zh": "每天几支？", "text_en": "A day?",
+        "cond_question": "smoker", "cond_op": "eq", "cond_value": "maybe"}, headers={"HX-Request": "true"})
+    assert fixed.status_code == 400
+    assert re.search(r'id="bq-per_day-cond-question-error">[^<]*maybe', fixed.get_data(as_text=True))
+
+
+def test_a_draft_with_problems_is_refused_with_the_message_next_to_the_question(app, make_tenant, client_for):
+    clinic = make_tenant()
+    owner = client_for(clinic, clinic.owner_email)
+    qid = _build(owner)
+    # moving the branching question above the one it names: the branch names a later question
+    moved = owner.submit(f"/questionnaires/{qid}/builder/arrange-question", {"question": "per_day", "do": "up"})
+    assert moved.status_code == 302
+    refused = owner.submit(f"/questionnaires/{qid}/builder/publish")
+    assert refused.status_code == 400
+    html = refused.get_data(as_text=True)
+    assert re.search(r'id="bq-per_day-problems"><li>[^<]*does not come before it', html)
+    # a band gap in a sum score
+    owner.submit(f"/questionnaires/{qid}/builder/arrange-question", {"question": "per_day", "do": "down"})
+    gap = owner.submit(f"/questionnaires/{qid}/builder/scores", {
+        "key": "total", "label_zh": "总分", "label_en": "Total", "items": ["smoker"],
+        "band-0-min": "0", "band-0-max": "0", "band-0-zh": "不吸", "band-0-en": "No",
+        "band-1-min": "2", "band-1-max": "2", "band-1-zh": "吸", "band-1-en": "Yes"})
+    assert gap.status_code == 400
+    assert re.search(r'id="bsc-new-bands-error">[^<]*gap between bands', gap.get_data(as_text=True))
+    with app.app_context(), tenant_context(clinic.id):
+        from app.questionnaires import library
+
+        draft = library.get(qid).draft
+        draft["scores"] = [{"key": "total", "label": {"zh": "总分", "en": "Total"}, "method": "sum",
+                            "items": ["smoker"], "bands": [
+                                {"key": "b1", "min": 0, "max": 0, "label": {"zh": "否", "en": "No"}},
+                                {"key": "b2", "min": 2, "max": 2, "label": {"zh": "是", "en": "Yes"}}]}]
+        library.get(qid).draft = json.loads(json.dumps(draft))
+        db.session.commit()
+    refused = owner.submit(f"/questionnaires/{qid}/builder/publish")
+    assert refused.status_code == 400
+    assert re.search(r'id="bsc-total-problems"><li>[^<]*gap between bands', refused.get_data(as_text=True))
+    # corrected, it publishes, scored
+    ok = owner.submit(f"/questionnaires/{qid}/builder/scores/total", {
+        "key": "total", "label_zh": "总分", "label_en": "Total", "items": ["smoker"],
+        "band-0-min": "0", "band-0-max": "0", "band-0-zh": "不吸", "band-0-en": "No",
+        "band-1-min": "1", "band-1-max": "1", "band-1-zh": "吸", "band-1-en": "Yes", "band-1-izh": "建议戒烟",
+        "band-1-ien": "Advise quitting"})
+    assert ok.status_code == 302, ok.get_data(as_text=True)[:3000]
+    assert owner.submit(f"/questionnaires/{qid}/builder/publish").status_code == 302
+
+
+def test_export_import_round_trip_and_bad_uploads(app, make_tenant, client_for):
+    clinic = make_tenant()
+    owner = client_for(clinic, clinic.owner_email)
+    qid = _build(owner)
+    assert owner.submit(f"/questionnaires/{qid}/builder/publish").status_code == 302
+    from app.questionnaires import library
+
+    with app.app_context(), tenant_context(clinic.id):
+        version = library.current_version(library.get(qid))
+        version_id, published = version.id, version.definition
+    exported = owner.get(f"/questionnaires/{qid}/versions/{version_id}/fhir")
+    assert exported.status_code == 200 and exported.mimetype == "application/fhir+json"
+    assert "attachment" in exported.headers["Content-Disposition"]
+    body = exported.get_data()
+    resource = json.loads(body)
+    assert resource["resourceType"] == "Questionnaire"
+
+    # the same key: asked first, then a new draft of it
+    asked = owner.post("/questionnaires/import", data={"csrf_token": owner.csrf(),
+                                                        "file": (io.BytesIO(body), "q.json")},
+                       content_type="multipart/form-data")
+    assert asked.status_code == 200
+    html = asked.get_data(as_text=True)
+    assert 'name="replace" value="1"' in html and "smoke_check" in html
+    payload = re.search(r'name="payload" value="([^"]*)"', html).group(1)
+    import html as html_lib
+
+    done = owner.submit("/questionnaires/import", {"payload": html_lib.unescape(payload), "replace": "1"})
+    assert done.status_code == 302
+    with app.app_context(), tenant_context(clinic.id):
+        draft = library.get(qid).draft
+        assert {k: v for k, v in draft.items() if k != "version"} == \
+            {k: v for k, v in published.items() if k != "version"}
+
+    # a new key imports as a new questionnaire
+    resource["extension"][0]["valueString"] = resource["extension"][0]["valueString"].replace(
+        "smoke_check", "smoke_copy")
+    new = owner.post("/questionnaires/import", data={"csrf_token": owner.csrf(), "file": (
+        io.BytesIO(json.dumps(resource).encode()), "copy.json")}, content_type="multipart/form-data")
+    assert new.status_code == 302
+    with app.app_context(), tenant_context(clinic.id):
+        copy = library.by_key("smoke_copy")
+        assert copy is not None and copy.draft["sections"] == published["sections"]
+
+    # not JSON; an item type we do not take
+    bad = owner.post("/questionnaires/import", data={"csrf_token": owner.csrf(), "file": (
+        io.BytesIO(b"{not json"), "bad.json")}, content_type="multipart/form-data")
+    assert bad.status_code == 400
+    assert re.search(r'id="import-file-error">[^<]*JSON', bad.get_data(as_text=True))
+    resource["item"][0]["item"][1]["type"] = "attachment"  # as a foreign Questionnaire says it: no extension
+    resource["item"][0]["item"][1].pop("extension", None)
+    foreign = owner.post("/questionnaires/import", data={"csrf_token": owner.csrf(), "file": (
+        io.BytesIO(json.dumps(resource).encode()), "x.json")}, content_type="multipart/form-data")
+    assert foreign.status_code == 400
+    assert re.search(r'id="import-file-error">[^<]*per_day[^<]*attachment', foreign.get_data(as_text=True))
+
+
+def test_a_pack_instrument_is_edited_as_a_copy(app, make_tenant, client_for):
+    clinic = make_tenant()
+    owner = client_for(clinic, clinic.owner_email)
+    from app.questionnaires import library
+
+    with app.app_context(), tenant_context(clinic.id):
+        library.sync_pack()
+        db.session.commit()
+        qid = library.by_key("gad7").id
+    detail = owner.get(f"/questionnaires/{qid}").get_data(as_text=True)
+    assert f"/questionnaires/{qid}/builder/start" in detail
+    assert owner.submit(f"/questionnaires/{qid}/builder/start").status_code == 302
+    page = owner.get(f"/questionnaires/{qid}/builder")
+    assert page.status_code == 200
+    # unchanged, publishing makes no version and drops the draft
+    assert owner.submit(f"/questionnaires/{qid}/builder/publish").status_code == 302
+    with app.app_context(), tenant_context(clinic.id):
+        questionnaire = library.get(qid)
+        assert questionnaire.current_version == 1 and questionnaire.draft is None
+    owner.submit(f"/questionnaires/{qid}/builder/start")
+    assert owner.submit(f"/questionnaires/{qid}/builder/discard").status_code == 302
+    with app.app_context(), tenant_context(clinic.id):
+        assert library.get(qid).draft is None
+
+
+@pytest.mark.parametrize("role", ["front_desk", "doctor"])
+def test_front_desk_and_doctor_cannot_open_the_builder(app, make_tenant, make_staff, client_for, role):
+    clinic = make_tenant()
+    owner = client_for(clinic, clinic.owner_email)
+    qid = _build(owner)
+    other = client_for(clinic, make_staff(clinic, role).email)
+    assert other.get("/questionnaires/new").status_code == 403
+    assert other.get(f"/questionnaires/{qid}/builder").status_code == 403
+    assert other.get("/questionnaires/import").status_code == 403
+    assert other.submit(f"/questionnaires/{qid}/builder/publish").status_code == 403
