@@ -88,19 +88,27 @@ def clinic_b(app, make_tenant, make_staff, make_patient):
     ids.update(booking_ids)
     markers += booking_markers
     ids.update(_questionnaire_ids(app, b, patient.id))
-    markers += ["乙方问卷答案", "乙方回访意见"]
+    markers += ["乙方问卷答案", "乙方回访意见", "乙方问诊表"]
     return b, ids, markers
 
 
 def _questionnaire_ids(app, b, patient_id):
     """B's questionnaire, a submitted response with an intake proposal of its own, an open
-    service-recovery case on it."""
+    service-recovery case on it, and an intake form of its own that its package requires."""
+    from app.booking import services as booking
     from app.patients import services as patients
-    from app.questionnaires import library, responses
-    from app.questionnaires.models import HistoryProposal, RecoveryCase
+    from app.questionnaires import intake, library, responses
+    from app.questionnaires.models import HistoryProposal, Questionnaire, RecoveryCase
+    from tests.questionnaires.helpers import choice, defn
 
     with app.app_context(), tenant_context(b.id):
         library.sync_pack()
+        form = Questionnaire(key="walk_intake", kind="intake", title_zh="乙方问诊表", title_en="乙方问诊表")
+        db.session.add(form)
+        db.session.flush()
+        library._add_version(form, dict(defn(choice("smoke", (0, 1))), key="walk_intake", kind="intake",
+                                        title={"zh": "乙方问诊表", "en": "乙方问诊表"}), actor_id=None)
+        intake.set_mapping({p.id: str(form.id) for p in booking.list_packages(active_only=False)}, actor_id=None)
         questionnaire = library.by_key("phq9")
         response = responses.request(questionnaire, patients.get(patient_id), channel="staff")
         proposal = HistoryProposal(response_id=response.id, patient_id=patient_id, field="history:allergy",

@@ -71,6 +71,10 @@ ACTION.update({
     "questionnaire_cancelled": _l("Withdrew a questionnaire request"),
     "questionnaire_submitted": _l("Submitted a questionnaire"),
     "questionnaire_history_confirmed": _l("Decided on a health-history update from a questionnaire"),
+    "intake_forms_changed": _l("Changed which packages require an intake form"),
+    "kiosk_pin_changed": _l("Set the front-desk tablet PIN"),
+    "kiosk_started": _l("Handed the front-desk tablet to a patient"),
+    "kiosk_ended": _l("Unlocked the front-desk tablet"),
     "questionnaire_exported": _l("Exported a questionnaire's responses"),
     "questionnaire_survey_settings_saved": _l("Changed the automatic satisfaction surveys"),
     "questionnaire_recovery_closed": _l("Closed a service-recovery case"),
@@ -96,6 +100,7 @@ DETAIL = {
     "list": _l("list"), "chart": _l("figure"), "masked": _l("masked"),
     "questionnaire": _l("questionnaire"), "patients": _l("patients"),
     "messaged": _l("messaged"), "flags": _l("flags"), "field": _l("field"), "accepted": _l("accepted"),
+    "response": _l("questionnaire response"), "submitted": _l("submitted"),
     "identifiers": _l("with identifiers"),
     "replaced": _l("replaced the draft of an existing questionnaire"),
 }

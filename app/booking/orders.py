@@ -21,7 +21,7 @@ from sqlalchemy.exc import IntegrityError
 from app.booking import availability, notices, payments
 from app.booking.availability import BookingRefused, NeedsConfirmation
 from app.booking.models import UNLIMITED, DayCounter, ExamPackage, Order, OrderEvent, PackageDayCounter, SlotCounter
-from app.booking.signals import order_completed
+from app.booking.signals import order_completed, order_placed
 from app.core import audit
 from app.core import events as event_path
 from app.core.bulk import conflict_insert
@@ -240,6 +240,7 @@ def book_once(package_id: int, day: date, start: time, patient, *, idempotency_k
         audit.record("portal_booked", patient_id=patient.id, actor_label=audit.PORTAL_ACTOR,
                      order_no=order.order_no, package=package.name, day=day.isoformat())
     notices.confirmation(order, package)
+    event_path.send(order_placed, order_id=order.id, patient_id=patient.id, package_id=package.id, day=day)
     return Booked(order, True)
 
 

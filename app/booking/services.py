@@ -35,7 +35,7 @@ from app.booking.orders import (  # noqa: F401
     reschedule,
     transition,
 )
-from app.booking.signals import order_completed  # noqa: F401  (others listen)
+from app.booking.signals import order_completed, order_placed  # noqa: F401  (others listen)
 from app.core.errors import FieldErrors
 from app.records import services as records
 from tenants import packs

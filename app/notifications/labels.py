@@ -20,5 +20,6 @@ TEMPLATE = {
     "followup_digest": _l("Follow-up digest (to staff)"),
     "followup_visit_reminder": _l("Follow-up visit reminder"),
     "followup_escalated": _l("Follow-up escalated (to staff)"),
+    "questionnaire_reminder": _l("Intake form reminder"),
     "satisfaction_low_score": _l("Low satisfaction score (to staff)"),
 }

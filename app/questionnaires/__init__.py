@@ -18,12 +18,15 @@ def register(app) -> None:
     from app.questionnaires import (
         api,
         builder_views,
+        intake,
+        kiosk_views,
         labels,
         link_views,
         plan_steps,
         portal_views,
         satisfaction,
         satisfaction_views,
+        settings_views,
         views,
     )
     from app.questionnaires.cli import questionnaires_cli
@@ -31,6 +34,7 @@ def register(app) -> None:
 
     satisfaction.listen()
     plan_steps.listen()
+    intake.listen()
     app.cli.add_command(questionnaires_cli)
     app.register_blueprint(views.bp)
     app.register_blueprint(satisfaction_views.bp)
@@ -38,6 +42,9 @@ def register(app) -> None:
     app.register_blueprint(link_views.bp)
     app.register_blueprint(portal_views.bp)
     app.register_blueprint(api.bp)
+    app.register_blueprint(kiosk_views.bp)
+    app.register_blueprint(settings_views.bp)
+    app.jinja_env.globals["intake_missing"] = intake.missing
     register_labels(app, "questionnaires", labels)
     app.jinja_env.filters["qtext"] = lambda value: text(value, str(get_locale()))
     # the questionnaires a follow-up plan's questionnaire step may send (templates/followups/plan_edit.html)

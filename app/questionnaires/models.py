@@ -105,6 +105,28 @@ class HistoryProposal(TenantScoped, Model):
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
+class PackageIntakeForm(TenantScoped, Model):
+    """An exam package that requires an intake form: booking it asks the patient to fill it."""
+
+    __tablename__ = "package_intake_forms"
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "package_id"),
+        tenant_fk("package_id", "exam_packages", ondelete="CASCADE"),
+        tenant_fk("questionnaire_id", "questionnaires", ondelete="CASCADE"),
+    )
+
+    package_id: Mapped[int] = mapped_column(BigInteger)
+    questionnaire_id: Mapped[int] = mapped_column(BigInteger)
+
+
+class QuestionnaireSettings(TenantOwned, Model):
+    """One row per clinic (made on first change): the front-desk tablet's staff PIN (argon2 hash)."""
+
+    __tablename__ = "questionnaire_settings"
+
+    kiosk_pin_hash: Mapped[str] = mapped_column(String(200), default="")
+    updated_by: Mapped[int | None] = mapped_column(BigInteger)
+    updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 # --- satisfaction surveys and service recovery (app/questionnaires/satisfaction.py) ------------------------------
 
 

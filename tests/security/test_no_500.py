@@ -64,6 +64,10 @@ NOT_FORMS = {
     "patients.merge_confirm": "follows choosing the card to merge into (tests/security/test_card_merge.py)",
     "records_admin.old_tokens": "the API tokens' former address, served by api_tokens.tokens (walked)",
     "records_admin.old_revoke": "the former revoke address, served by api_tokens.revoke (walked); tests/home posts",
+    "questionnaire_kiosk.fill": "shown only in kiosk mode, which a fieldless button starts "
+                                "(tests/questionnaires/test_intake_kiosk.py posts to it)",
+    "questionnaire_kiosk.save": "shown only in kiosk mode (tests/questionnaires/test_intake_kiosk.py posts to it)",
+    "questionnaire_kiosk.unlock": "shown only in kiosk mode (tests/questionnaires/test_intake_kiosk.py posts to it)",
 }
 # tables whose rows a refusal may add: the audit trail (failed sign-ins), the portal's sign-in codes and
 # events behind its limits, the text message that carries a code, and a session's last-seen time
