@@ -64,6 +64,13 @@ NOT_FORMS = {
     "patients.merge_confirm": "follows choosing the card to merge into (tests/security/test_card_merge.py)",
     "records_admin.old_tokens": "the API tokens' former address, served by api_tokens.tokens (walked)",
     "records_admin.old_revoke": "the former revoke address, served by api_tokens.revoke (walked); tests/home posts",
+    "questionnaire_links.fill": "the form behind a signed link texted to the patient (the walk's token argument is "
+                                "an unsubscribe token); tests/questionnaires/test_responses_flow.py posts to it",
+    "questionnaire_links.save": "the same form's autosave (htmx); tests/questionnaires/test_responses_flow.py "
+                                "posts to it",
+    "portal_questionnaires.fill": "offered only for a questionnaire the clinic asked of the signed-in patient; "
+                                  "tests/questionnaires/test_intake_kiosk.py and bench_questionnaires post to it",
+    "portal_questionnaires.save": "the portal form's autosave (htmx); tests/questionnaires post to the same flow",
     "questionnaire_kiosk.fill": "shown only in kiosk mode, which a fieldless button starts "
                                 "(tests/questionnaires/test_intake_kiosk.py posts to it)",
     "questionnaire_kiosk.save": "shown only in kiosk mode (tests/questionnaires/test_intake_kiosk.py posts to it)",
