@@ -237,6 +237,24 @@ def test_a_pack_instrument_is_edited_as_a_copy(app, make_tenant, client_for):
         assert library.get(qid).draft is None
 
 
+def test_an_unpublished_questionnaire_is_not_sent_and_discarding_it_leaves_nothing(app, make_tenant,
+                                                                                   make_patient, client_for):
+    clinic = make_tenant()
+    patient = make_patient(clinic)
+    owner = client_for(clinic, clinic.owner_email)
+    qid = _build(owner)
+    detail = owner.get(f"/questionnaires/{qid}").get_data(as_text=True)
+    assert f"/questionnaires/{qid}/send" not in detail and f"/questionnaires/{qid}/builder" in detail
+    sent = owner.submit(f"/questionnaires/{qid}/send", {"card_no": patient.card_no})
+    assert sent.status_code == 302
+    assert owner.submit(f"/questionnaires/{qid}/builder/discard").status_code == 302
+    from app.questionnaires import library
+
+    with app.app_context(), tenant_context(clinic.id):
+        assert library.get(qid) is None
+    assert owner.get(f"/questionnaires/{qid}/builder").status_code == 404
+
+
 @pytest.mark.parametrize("role", ["front_desk", "doctor"])
 def test_front_desk_and_doctor_cannot_open_the_builder(app, make_tenant, make_staff, client_for, role):
     clinic = make_tenant()
