@@ -80,7 +80,6 @@ DETAIL = {
     "package": _l("package"), "day": _l("date"), "result": _l("result"), "change": _l("change"),
     "questionnaire": _l("questionnaire"), "version": _l("version"), "patients": _l("patients"),
     "messaged": _l("messaged"), "flags": _l("flags"), "field": _l("field"), "accepted": _l("accepted"),
-    "replaced": _l("replaced the draft of an existing questionnaire"),
 }
 
 # what the names of a card's fields are called (in "fields changed")

@@ -818,5 +818,5 @@ def import_definition(defn: dict, *, replace: bool, actor_id: int) -> tuple[Ques
         questionnaire = locked(existing.id) or existing
     defn["version"] = questionnaire.current_version + 1
     _store(questionnaire, defn)
-    audit.record("questionnaire_imported", questionnaire=defn["key"], replaced=existing is not None)
+    audit.record("questionnaire_imported", questionnaire=defn["key"], version=defn["version"])  # the draft's
     return questionnaire, existing is not None

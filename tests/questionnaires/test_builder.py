@@ -188,6 +188,12 @@ def test_export_import_round_trip_and_bad_uploads(app, make_tenant, client_for):
         draft = library.get(qid).draft
         assert {k: v for k, v in draft.items() if k != "version"} == \
             {k: v for k, v in published.items() if k != "version"}
+        from sqlalchemy import select
+
+        from app.core.audit import AuditEvent
+
+        event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "questionnaire_imported"))
+        assert event.detail == {"questionnaire": "smoke_check", "version": 2}
 
     # a new key imports as a new questionnaire
     resource["extension"][0]["valueString"] = resource["extension"][0]["valueString"].replace(
