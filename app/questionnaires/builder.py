@@ -790,11 +790,15 @@ def read_upload(raw: bytes) -> dict:
     except RecursionError:
         raise FieldErrors({"file": str(_l("The file is nested too deeply."))}) from None
     try:
-        return fhir.from_fhir_questionnaire(data)
+        defn = fhir.from_fhir_questionnaire(data)
     except (ValueError, TypeError, AttributeError, KeyError, RecursionError) as exc:
         reason = str(exc).splitlines()[0][:400] if str(exc) else type(exc).__name__
         raise FieldErrors({"file": str(_l("The Questionnaire cannot be imported: %(reason)s", reason=reason))}) \
             from None
+    if any(len(defn["title"][lang]) > TITLE_MAX for lang in ("zh", "en")):
+        raise FieldErrors({"file": str(_l("The Questionnaire cannot be imported: its title is longer than %(max)s "
+                                          "characters.", max=TITLE_MAX))})
+    return defn
 
 
 def import_definition(defn: dict, *, replace: bool, actor_id: int) -> tuple[Questionnaire, bool]:
@@ -806,13 +810,13 @@ def import_definition(defn: dict, *, replace: bool, actor_id: int) -> tuple[Ques
     if existing is not None and not replace:
         raise LookupError(defn["key"])
     if existing is None:
-        questionnaire = Questionnaire(key=defn["key"], kind=defn["kind"], title_zh=defn["title"]["zh"][:TITLE_MAX],
-                                      title_en=defn["title"]["en"][:TITLE_MAX], created_by=actor_id)
+        questionnaire = Questionnaire(key=defn["key"], kind=defn["kind"], title_zh=defn["title"]["zh"],
+                                      title_en=defn["title"]["en"], created_by=actor_id)
         db.session.add(questionnaire)
         db.session.flush()
     else:
         questionnaire = locked(existing.id) or existing
     defn["version"] = questionnaire.current_version + 1
     _store(questionnaire, defn)
-    audit.record("questionnaire_imported", questionnaire=defn["key"], replaced=existing is not None)
+    audit.record("questionnaire_imported", questionnaire=defn["key"], version=defn["version"])  # the draft's
     return questionnaire, existing is not None

@@ -165,11 +165,14 @@ def start(questionnaire_id: int):
 @requires("questionnaires.manage")
 def discard(questionnaire_id: int):
     questionnaire = _draft_of(questionnaire_id)
+    if not questionnaire.current_version:  # never published: nothing is left of it
+        db.session.delete(questionnaire)
+        db.session.commit()
+        flash(_("The draft was discarded."), "success")
+        return redirect(url_for("questionnaires.index"))
     builder.discard(questionnaire)
     db.session.commit()
     flash(_("The draft was discarded."), "success")
-    if not questionnaire.current_version:
-        return redirect(url_for("questionnaires.index"))
     return redirect(url_for("questionnaires.detail", questionnaire_id=questionnaire.id))
 
 
@@ -435,6 +438,7 @@ def import_fhir():
                            payload=payload, max_mb=builder.IMPORT_MAX_BYTES // 2**20), status
 
 
+@bp.app_template_global("questionnaire_publishers")
 def publishers(versions) -> dict[int, str]:
     """Staff names of who published each version (for the detail page)."""
     people = staff.get_many({v.published_by for v in versions if v.published_by})

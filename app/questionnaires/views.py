@@ -10,7 +10,7 @@ from app.core.errors import FieldErrors, found_or_404
 from app.core.htmx import wants_partial
 from app.core.ids import form_id
 from app.patients import services as patients
-from app.questionnaires import builder_views, delivery, library, proposals, responses, results
+from app.questionnaires import delivery, library, proposals, responses, results
 from app.tagging import services as tagging
 from tenants.db import db
 
@@ -35,9 +35,8 @@ def index():
 def detail(questionnaire_id: int):
     questionnaire = found_or_404(library.get(questionnaire_id))
     version = library.current_version(questionnaire)
-    versions = library.versions(questionnaire)
     return render_template("questionnaires/detail.html", questionnaire=questionnaire, version=version,
-                           versions=versions, tags=tagging.all_tags(), publishers=builder_views.publishers(versions),
+                           versions=library.versions(questionnaire), tags=tagging.all_tags(),
                            summary=results.summary(questionnaire), errors={}, form={})
 
 
@@ -54,6 +53,9 @@ def preview(questionnaire_id: int):
 @requires("questionnaires.view")
 def send(questionnaire_id: int):
     questionnaire = found_or_404(library.get(questionnaire_id))
+    if not questionnaire.current_version:  # a builder's draft not published yet
+        flash(_("This questionnaire has no published version yet."), "error")
+        return redirect(url_for("questionnaires.detail", questionnaire_id=questionnaire.id))
     channel = request.form.get("channel", "")
     channel = channel if channel in ("sms", "email") else ""
     errors, targets = {}, []
@@ -75,7 +77,6 @@ def send(questionnaire_id: int):
         return render_template("questionnaires/detail.html", questionnaire=questionnaire,
                                version=library.current_version(questionnaire),
                                versions=library.versions(questionnaire), tags=tagging.all_tags(),
-                               publishers=builder_views.publishers(library.versions(questionnaire)),
                                summary=results.summary(questionnaire), errors=errors,
                                form=request.form), 400
     sent = delivery.send(questionnaire, targets, actor_id=current_user.id, channel=channel)

@@ -188,6 +188,12 @@ def test_export_import_round_trip_and_bad_uploads(app, make_tenant, client_for):
         draft = library.get(qid).draft
         assert {k: v for k, v in draft.items() if k != "version"} == \
             {k: v for k, v in published.items() if k != "version"}
+        from sqlalchemy import select
+
+        from app.core.audit import AuditEvent
+
+        event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "questionnaire_imported"))
+        assert event.detail == {"questionnaire": "smoke_check", "version": 2}
 
     # a new key imports as a new questionnaire
     resource["extension"][0]["valueString"] = resource["extension"][0]["valueString"].replace(
@@ -237,6 +243,24 @@ def test_a_pack_instrument_is_edited_as_a_copy(app, make_tenant, client_for):
         assert library.get(qid).draft is None
 
 
+def test_an_unpublished_questionnaire_is_not_sent_and_discarding_it_leaves_nothing(app, make_tenant,
+                                                                                   make_patient, client_for):
+    clinic = make_tenant()
+    patient = make_patient(clinic)
+    owner = client_for(clinic, clinic.owner_email)
+    qid = _build(owner)
+    detail = owner.get(f"/questionnaires/{qid}").get_data(as_text=True)
+    assert f"/questionnaires/{qid}/send" not in detail and f"/questionnaires/{qid}/builder" in detail
+    sent = owner.submit(f"/questionnaires/{qid}/send", {"card_no": patient.card_no})
+    assert sent.status_code == 302
+    assert owner.submit(f"/questionnaires/{qid}/builder/discard").status_code == 302
+    from app.questionnaires import library
+
+    with app.app_context(), tenant_context(clinic.id):
+        assert library.get(qid) is None
+    assert owner.get(f"/questionnaires/{qid}/builder").status_code == 404
+
+
 @pytest.mark.parametrize("role", ["front_desk", "doctor"])
 def test_front_desk_and_doctor_cannot_open_the_builder(app, make_tenant, make_staff, client_for, role):
     clinic = make_tenant()
@@ -247,3 +271,63 @@ def test_front_desk_and_doctor_cannot_open_the_builder(app, make_tenant, make_st
     assert other.get(f"/questionnaires/{qid}/builder").status_code == 403
     assert other.get("/questionnaires/import").status_code == 403
     assert other.submit(f"/questionnaires/{qid}/builder/publish").status_code == 403
+
+
+def test_sections_matrix_text_and_a_renamed_key(app, make_tenant, client_for):
+    clinic = make_tenant()
+    owner = client_for(clinic, clinic.owner_email)
+    qid = _build(owner)
+    base = f"/questionnaires/{qid}/builder"
+    assert owner.submit(f"{base}/sections").status_code == 302
+    defn = _draft(app, clinic, qid)
+    s2 = defn["sections"][1]["key"]
+    q_in_s2 = defn["sections"][1]["questions"][0]["key"]
+    # the second section is shown only for smokers
+    saved = owner.submit(f"{base}/sections/{s2}", {"key": "habits", "title_zh": "习惯", "title_en": "Habits",
+                                                    "cond_question": "smoker", "cond_op": "eq", "cond_value": "yes"})
+    assert saved.status_code == 302, saved.get_data(as_text=True)[:2000]
+    # a matrix there, and a short text with a format
+    matrix = owner.submit(f"{base}/questions/{q_in_s2}", {
+        "key": "when", "type": "matrix", "text_zh": "何时吸烟", "text_en": "When do you smoke", "required": "1",
+        "opt-0-code": "never", "opt-0-zh": "从不", "opt-0-en": "Never", "opt-0-score": "0",
+        "opt-1-code": "often", "opt-1-zh": "经常", "opt-1-en": "Often", "opt-1-score": "2",
+        "row-0-key": "morning", "row-0-zh": "早上", "row-0-en": "Morning",
+        "row-1-key": "evening", "row-1-zh": "晚上", "row-1-en": "Evening"})
+    assert matrix.status_code == 302, matrix.get_data(as_text=True)[:3000]
+    added = owner.submit(f"{base}/questions", {"section": "habits", "type": "text"})
+    text_key = added.headers["Location"].rsplit("/", 1)[1]
+    text = owner.submit(f"{base}/questions/{text_key}", {
+        "key": "brand", "type": "text", "text_zh": "品牌", "text_en": "Brand", "max_length": "20",
+        "pattern": "[A-Za-z ]+", "pattern_message_zh": "请用字母", "pattern_message_en": "Letters only",
+        "cond_question": "when.evening", "cond_op": "eq", "cond_value": "often"})
+    assert text.status_code == 302, text.get_data(as_text=True)[:3000]
+    # renaming "smoker" follows into the section's branch
+    renamed = owner.submit(f"{base}/questions/smoker", {
+        "key": "smokes", "type": "single", "text_zh": "您吸烟吗？", "text_en": "Do you smoke?",
+        "opt-0-code": "yes", "opt-0-zh": "是", "opt-0-en": "Yes", "opt-0-score": "1",
+        "opt-1-code": "no", "opt-1-zh": "否", "opt-1-en": "No", "opt-1-score": "0"})
+    assert renamed.status_code == 302
+    from app.questionnaires.definition import check_definition, validate_answers, visible_questions
+
+    defn = _draft(app, clinic, qid)
+    assert check_definition(defn) == []
+    assert defn["sections"][1]["show_if"] == {"question": "smokes", "op": "eq", "value": "yes"}
+    assert defn["sections"][0]["questions"][1]["show_if"]["question"] == "smokes"
+    brand = defn["sections"][1]["questions"][1]
+    assert brand["max_length"] == 20 and brand["pattern_message"] == {"zh": "请用字母", "en": "Letters only"}
+    assert visible_questions(defn, {"smokes": "no"}) == ["smokes"]
+    assert visible_questions(defn, {"smokes": "yes", "when": {"evening": "often"}}) == [
+        "smokes", "per_day", "when", "brand"]
+    assert "brand" in validate_answers(defn, {"smokes": "yes", "when": {"morning": "never", "evening": "often"},
+                                              "brand": "123"})
+    # a question moved up past the top of its section goes to the end of the one before
+    moved = owner.submit(f"{base}/arrange-question", {"question": "when", "do": "up"})
+    assert moved.status_code == 302
+    defn = _draft(app, clinic, qid)
+    assert [q["key"] for q in defn["sections"][0]["questions"]] == ["smokes", "per_day", "when"]
+    assert check_definition(defn) == []
+    back = owner.submit(f"{base}/arrange-question", {"question": "when", "do": "down"})
+    assert back.status_code == 302
+    assert [q["key"] for q in _draft(app, clinic, qid)["sections"][1]["questions"]] == ["when", "brand"]
+    preview = owner.get(f"{base}/preview")
+    assert preview.status_code == 200 and 'name="when.morning"' in preview.get_data(as_text=True)
