@@ -38,6 +38,8 @@ HOSTILE: dict[str, str | bytes] = {
 NOT_FORMS = {
     "api.fhir": "the lab API (tests/security/test_import_limits.py sends it hostile bodies)",
     "api.hl7": "the lab API (tests/security/test_import_limits.py sends it hostile bodies)",
+    "questionnaire_api.post_responses": "the FHIR QuestionnaireResponse API (tests/questionnaires/test_fhir_api.py "
+                                        "sends it bad JSON, foreign bundles and unknown cards)",
     "auth.logout": "signing out would end the walk",
     "portal.sign_out": "signing out would end the walk",
     "portal.verify_code": "its form follows a posted sign-in (tests/security/test_redirects.py posts to it)",
