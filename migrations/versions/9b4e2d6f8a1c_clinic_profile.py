@@ -1,7 +1,7 @@
 """clinic profile: the clinic's address, phone and logo (clinic_profiles, one row per clinic, under row-level security); a follow-up plan's questions or script for the call
 
 Revision ID: 9b4e2d6f8a1c
-Revises: d8e2f4a6c1b3
+Revises: c2e4a6b8d0f1
 Create Date: 2026-12-06 01:30:00
 
 Runs on PostgreSQL and SQLite. A clinic without a row has recorded none of them.
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from tenants import rls
 
 revision = '9b4e2d6f8a1c'
-down_revision = 'd8e2f4a6c1b3'
+down_revision = 'c2e4a6b8d0f1'
 branch_labels = None
 depends_on = None
 

@@ -75,7 +75,7 @@ def test_a_code_the_clinic_did_not_know_waits_and_mapping_it_stores_the_result(a
         assert "unknown code" in waiting.inner_text()
         waiting.get_by_role("link", name="Map").click()
         assert page.get_by_label("Lab's code or test name").input_value() == "TG01"
-        page.get_by_label("Catalogue indicator").select_option(label="甘油三酯 (14927-8, mmol/L)")
+        page.get_by_label("Catalogue indicator").select_option(label="Triglycerides (14927-8, mmol/L)")
         page.get_by_label("Unit the lab reports in").fill("mmol/L")
         page.get_by_role("button", name="Save").click()
         assert "1 waiting result stored." in page.content()
