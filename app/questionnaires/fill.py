@@ -17,7 +17,7 @@ def show(response, patient, *, save_url: str, submit_url: str, answers: dict | N
     if response.status == "submitted":
         return render_template("questionnaires/done.html", response=response, defn=defn,
                                scores=labelled_scores(defn, response.scores)), status
-    answers = response.answers or {} if answers is None else answers
+    answers = (response.answers or {}) if answers is None else answers
     return render_template("questionnaires/fill.html", response=response, patient=patient, defn=defn,
                            answers=answers, errors=errors or {}, save_url=save_url, submit_url=submit_url,
                            visible=set(definitions.visible_questions(defn, answers))), status

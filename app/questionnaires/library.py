@@ -124,11 +124,12 @@ def versions(questionnaire: Questionnaire) -> list[QuestionnaireVersion]:
         QuestionnaireVersion.questionnaire_id == questionnaire.id).order_by(QuestionnaireVersion.version.desc())))
 
 
-def counts() -> dict[int, dict[str, int]]:
-    """Per questionnaire: responses by status, in one statement."""
-    rows = db.session.execute(select(QuestionnaireResponse.questionnaire_id, QuestionnaireResponse.status,
-                                     func.count()).group_by(QuestionnaireResponse.questionnaire_id,
-                                                            QuestionnaireResponse.status))
+def counts(questionnaire_id: int | None = None) -> dict[int, dict[str, int]]:
+    """Per questionnaire (or just the one): responses by status, in one statement."""
+    query = select(QuestionnaireResponse.questionnaire_id, QuestionnaireResponse.status, func.count())
+    if questionnaire_id is not None:
+        query = query.where(QuestionnaireResponse.questionnaire_id == questionnaire_id)
+    rows = db.session.execute(query.group_by(QuestionnaireResponse.questionnaire_id, QuestionnaireResponse.status))
     found: dict[int, dict[str, int]] = {}
     for questionnaire_id, status, n in rows:
         found.setdefault(questionnaire_id, {})[status] = n

@@ -70,7 +70,7 @@ class Summary:
 
 
 def summary(questionnaire: Questionnaire) -> Summary:
-    counts = library.counts().get(questionnaire.id, {})
+    counts = library.counts(questionnaire.id).get(questionnaire.id, {})
     version = library.current_version(questionnaire)
     distribution: list[tuple[str, dict, list[tuple[dict, int]]]] = []
     if version is None:
