@@ -65,6 +65,7 @@ def create_app(config: dict | None = None) -> Flask:
     from app.portal import register as register_portal
     from app.questionnaires import register as register_questionnaires
     from app.records import register as register_records
+    from app.risk import register as register_risk
     from app.tagging import register as register_tagging
 
     register_auth(app, login_manager)
@@ -77,6 +78,7 @@ def create_app(config: dict | None = None) -> Flask:
     register_followups(app)
     register_portal(app)
     register_questionnaires(app)
+    register_risk(app)
     register_platform(app)
     register_clinic(app)
     register_home(app)
