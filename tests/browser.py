@@ -16,11 +16,11 @@ def live_server(app):
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    stop_worker = start_worker_thread(app, with_scheduler=False)
+    worker = start_worker_thread(app, with_scheduler=False)
     try:
         yield server.server_port
     finally:
-        stop_worker.set()
+        worker.stop()
         server.shutdown()
 
 

@@ -216,28 +216,48 @@ def _scheduler_loop(app, stop: threading.Event) -> None:
             stop.wait(1.0)
 
 
-def start_worker_thread(app, *, with_scheduler: bool = True) -> threading.Event:
-    """Run an RQ worker (and scheduler) in daemon threads. Set the returned
-    event to stop them."""
-    stop = threading.Event()
+class WorkerThreads:
+    """The embedded worker's (and scheduler's) daemon threads."""
+
+    def __init__(self) -> None:
+        self.event = threading.Event()
+        self.threads: list[threading.Thread] = []
+
+    def start(self, target, *args, name: str) -> None:
+        thread = threading.Thread(target=target, args=args, name=name, daemon=True)
+        thread.start()
+        self.threads.append(thread)
+
+    def stop(self, timeout: float = 60.0) -> None:
+        """Stop taking jobs and wait for the job in hand to end: a worker left
+        running would go on taking other work's jobs."""
+        self.event.set()
+        for thread in self.threads:
+            thread.join(timeout)
+
+
+def start_worker_thread(app, *, with_scheduler: bool = True) -> WorkerThreads:
+    """Run an RQ worker (and scheduler) in daemon threads; ``stop()`` the
+    returned handle to end them."""
+    threads = WorkerThreads()
 
     def work():
         with app.app_context():
             worker = ThreadWorker([queue(name, app) for name in QUEUES], connection=redis_connection(app))
-            while not stop.is_set():
+            while not threads.event.is_set():
                 worker.work(burst=True, logging_level="WARNING")
-                stop.wait(0.3)
+                threads.event.wait(0.3)
 
-    threading.Thread(target=work, name="rq-worker", daemon=True).start()
+    threads.start(work, name="rq-worker")
     if with_scheduler:
-        threading.Thread(target=_scheduler_loop, args=(app, stop), name="rq-scheduler", daemon=True).start()
-    return stop
+        threads.start(_scheduler_loop, app, threads.event, name="rq-scheduler")
+    return threads
 
 
 def start_embedded_worker(app) -> None:
     if app.config.get("REDIS_URL"):
         return  # production-style: run `rq worker --with-scheduler` instead
-    app.extensions["careloop_worker_stop"] = start_worker_thread(app)
+    app.extensions["careloop_worker"] = start_worker_thread(app)
     log.info("embedded RQ worker started")
 
 

@@ -91,7 +91,7 @@ def test_embedded_worker_runs_jobs_without_redis(app, make_tenant, make_patient)
     embedded = create_app(dict(app.config, REDIS_URL=None))
     tenant = make_tenant()
     patient = make_patient(tenant)
-    stop = jobs.start_worker_thread(embedded)
+    worker = jobs.start_worker_thread(embedded)
     try:
         with embedded.app_context(), tenant_context(tenant.id):
             run = jobs.start("member_card", "app.patients.jobs.render_member_card", patient_id=patient.id)
@@ -105,4 +105,4 @@ def test_embedded_worker_runs_jobs_without_redis(app, make_tenant, make_patient)
             final = jobs.get_run(run.id)
             assert final.status == "finished", final.message
     finally:
-        stop.set()
+        worker.stop()
