@@ -38,9 +38,6 @@ TYPE_LABELS = {"single": _l("Single choice"), "multiple": _l("Multiple choice"),
                "number": _l("Number"), "date": _l("Date"), "text": _l("Short text"), "textarea": _l("Long text"),
                "yesno": _l("Yes / no"), "matrix": _l("Matrix (rows × one scale)")}
 
-_WHERE = re.compile(r"^(question|section|score) '([^']*)'")
-
-
 # --- reading forms ---------------------------------------------------------------------------------------------
 
 
@@ -230,38 +227,22 @@ def earlier_refs(defn: dict, *, before_question: str | None = None, before_secti
 def problems_by_target(defn: dict) -> dict[str, list[str]]:
     """check_definition's problems by what they name: "question:KEY", "section:KEY", "score:KEY", or ""."""
     found: dict[str, list[str]] = {}
-    for problem in definitions.check_definition(defn):
-        match = _WHERE.match(problem)
-        target = f"{match.group(1)}:{match.group(2)}" if match else ""
-        found.setdefault(target, []).append(problem)
+    for problem in definitions.definition_problems(defn):
+        found.setdefault(problem.target, []).append(str(problem))
     return found
 
 
-def _question_field(problem: str) -> str:
-    if "show_if" in problem or "condition" in problem:
-        return "cond_question"
-    if "option" in problem:
-        return "options"
-    if "row" in problem or "matrix" in problem:
-        return "rows"
-    if "pattern" in problem:
-        return "pattern"
-    if "min" in problem or "max" in problem and "max_length" not in problem:
-        return "min"
-    if "max_length" in problem:
-        return "max_length"
-    if "text" in problem:
-        return "text_zh"
-    if "help" in problem:
-        return "help_zh"
-    return "problems"
+def _problems_of(defn: dict, target: str) -> list[definitions.Problem]:
+    return [problem for problem in definitions.definition_problems(defn) if problem.target == target]
 
 
-def _field_errors(problems: list[str], classify) -> dict[str, str]:
-    errors: dict[str, list[str]] = {}
-    for problem in problems:
-        errors.setdefault(classify(problem), []).append(problem.split(": ", 1)[-1])
-    return {field: "; ".join(found) for field, found in errors.items()}
+def _refuse_if(problems: list[definitions.Problem]) -> None:
+    """FieldErrors naming each problem next to the form field it concerns (without repeating where it is)."""
+    if problems:
+        errors: dict[str, list[str]] = {}
+        for problem in problems:
+            errors.setdefault(problem.field, []).append(str(problem.message))
+        raise FieldErrors({field: "; ".join(found) for field, found in errors.items()})
 
 
 # --- the draft ---------------------------------------------------------------------------------------------------
@@ -342,11 +323,6 @@ def start_draft(questionnaire: Questionnaire) -> dict:
 
 def discard(questionnaire: Questionnaire) -> None:
     questionnaire.draft = None
-
-
-def _refuse_if(problems: list[str], classify) -> None:
-    if problems:
-        raise FieldErrors(_field_errors(problems, classify))
 
 
 def save_meta(questionnaire: Questionnaire, form: Mapping) -> None:
@@ -570,7 +546,7 @@ def save_question(questionnaire: Questionnaire, qkey: str, form: Mapping) -> str
     section["questions"][index] = question
     if new_key != qkey:
         _rename_everywhere(defn, qkey, new_key)
-    _refuse_if(problems_by_target(defn).get(f"question:{new_key}", []), _question_field)
+    _refuse_if(_problems_of(defn, f"question:{new_key}"))
     _store(questionnaire, defn)
     return new_key
 
@@ -591,8 +567,7 @@ def save_section(questionnaire: Questionnaire, skey: str, form: Mapping) -> str:
         raise FieldErrors(errors)
     section = dict(section, key=new_key, title=title, show_if=show_if)
     defn["sections"][index] = section
-    _refuse_if(problems_by_target(defn).get(f"section:{new_key}", []),
-               lambda p: "cond_question" if "show_if" in p else "problems")
+    _refuse_if(_problems_of(defn, f"section:{new_key}"))
     _store(questionnaire, defn)
     return new_key
 
@@ -725,8 +700,7 @@ def save_score(questionnaire: Questionnaire, skey: str | None, form: Mapping) ->
         scores.append(score)
     else:
         scores[index] = score
-    _refuse_if(problems_by_target(defn).get(f"score:{key}", []),
-               lambda p: "bands" if "band" in p else "items" if "item" in p else "problems")
+    _refuse_if(_problems_of(defn, f"score:{key}"))
     _store(questionnaire, defn)
     return key
 

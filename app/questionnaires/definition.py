@@ -7,11 +7,13 @@ import json
 import math
 import re
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import date
 from functools import cache
 from pathlib import Path
 from typing import Any
 
+from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 
 PACK_DIR = Path(__file__).resolve().parents[2] / "tenants" / "packs" / "questionnaires"
@@ -52,7 +54,8 @@ def _load_pack() -> tuple[dict, ...]:
     defs = []
     for path in sorted(PACK_DIR.glob("*.json")):
         defn = json.loads(path.read_text(encoding="utf-8"))
-        problems = check_definition(defn)
+        with force_locale("en"):  # for whoever maintains the pack's files
+            problems = check_definition(defn)
         if problems:
             raise ValueError(f"{path.name}: " + "; ".join(problems))
         if defn["key"] != path.stem:
@@ -385,37 +388,85 @@ def _check_value(question: dict, value: Any, partial: bool) -> Any:
 
 
 # --- the structural check --------------------------------------------------------------------------------------
+# Each problem names what it concerns and is read in the reader's language (lazy strings): the builder shows them
+# on zh or en pages; outside a request they read in the app's default language, or plain English without an app.
+
+
+@dataclass(frozen=True)
+class At:
+    """Where a problem is: its target ("question:KEY", "section:KEY", "score:KEY", or "" for the definition as a
+    whole and its flags) and how the message names it."""
+    target: str
+    label: Any = ""
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One structural problem; ``field`` is the builder form's field it concerns ("problems" when none)."""
+    at: At
+    message: Any
+    field: str = "problems"
+
+    @property
+    def target(self) -> str:
+        return self.at.target
+
+    def __str__(self) -> str:
+        if not self.at.label:
+            return str(self.message)
+        return str(_l("%(where)s: %(problem)s", where=self.at.label, problem=self.message))
+
+
+def _name(value: Any) -> str:
+    """A key as the messages quote it."""
+    return repr(value)
+
+
+def _section_at(skey: Any) -> At:
+    return At(f"section:{skey}" if isinstance(skey, str) else "", _l("section %(section)s", section=_name(skey)))
+
+
+def _question_at(section_key: Any, key: Any) -> At:
+    return At(f"question:{key}" if isinstance(key, str) else "",
+              _l("question %(question)s in section %(section)s", question=_name(key), section=_name(section_key)))
+
+
+def _score_at(key: Any) -> At:
+    return At(f"score:{key}" if isinstance(key, str) else "", _l("score %(score)s", score=_name(key)))
 
 
 def _bilingual(value: Any) -> bool:
     return isinstance(value, dict) and all(isinstance(value.get(lang), str) and value[lang].strip() for lang in LANGS)
 
 
-def _check_condition(defn: dict, cond: Any, where: str, earlier: set[str] | None, problems: list[str]) -> None:
+def _check_condition(defn: dict, cond: Any, at: At, earlier: set[str] | None, problems: list[Problem]) -> None:
     """earlier: the question keys a show_if may name (None for flags, which may name any question)."""
+    def add(message: Any) -> None:
+        problems.append(Problem(at, message, "cond_question"))
+
     if not isinstance(cond, dict):
-        problems.append(f"{where}: the condition must be an object")
+        add(_l("the condition must be an object"))
         return
     if "all" in cond or "any" in cond:
         subs = cond.get("all") if "all" in cond else cond.get("any")
         if not isinstance(subs, list) or not subs:
-            problems.append(f"{where}: 'all'/'any' needs a non-empty list of conditions")
+            add(_l("'all'/'any' needs a non-empty list of conditions"))
             return
         for sub in subs:
-            _check_condition(defn, sub, where, earlier, problems)
+            _check_condition(defn, sub, at, earlier, problems)
         return
     ref, op = cond.get("question"), cond.get("op")
     if op not in OPS:
-        problems.append(f"{where}: unknown operator {op!r}")
+        add(_l("unknown operator %(op)s", op=_name(op)))
     if not isinstance(ref, str) or resolve_ref(defn, ref) is None:
-        problems.append(f"{where}: the condition names an unknown question {ref!r}")
+        add(_l("the condition names an unknown question %(question)s", question=_name(ref)))
         return
     if earlier is not None and ref.partition(".")[0] not in earlier:
-        problems.append(f"{where}: the condition names question {ref!r}, which does not come before it")
+        add(_l("the condition names question %(question)s, which does not come before it", question=_name(ref)))
     if op == "in" and not isinstance(cond.get("value"), list):
-        problems.append(f"{where}: 'in' needs a list of values")
+        add(_l("'in' needs a list of values"))
     if op in COMPARISONS and (isinstance(cond.get("value"), bool) or not isinstance(cond.get("value"), int | float)):
-        problems.append(f"{where}: {op!r} needs a number")
+        add(_l("%(op)s needs a number", op=_name(op)))
     if op in ("eq", "ne", "in"):
         question, row = resolve_ref(defn, ref)  # type: ignore[misc]
         values = cond.get("value") if op == "in" else [cond.get("value")]
@@ -423,90 +474,105 @@ def _check_condition(defn: dict, cond: Any, where: str, earlier: set[str] | None
         if (row or question.get("type") in CHOICE_TYPES) and isinstance(values, list):
             for v in values:
                 if v not in codes:
-                    problems.append(f"{where}: {v!r} is not an option code of question {ref!r}")
+                    add(_l("%(value)s is not an option code of question %(question)s", value=_name(v),
+                           question=_name(ref)))
         is_yesno = question.get("type") == "yesno"
         if is_yesno and isinstance(values, list) and not all(isinstance(v, bool) for v in values):
-            problems.append(f"{where}: a yes/no question is compared with true or false")
+            add(_l("a yes/no question is compared with true or false"))
 
 
-def _check_question(defn: dict, section_key: str, q: dict, earlier: set[str], problems: list[str]) -> None:
-    key = q.get("key")
-    where = f"question {key!r} in section {section_key!r}"
+def _check_question(defn: dict, section_key: Any, q: dict, earlier: set[str], problems: list[Problem]) -> None:
+    at = _question_at(section_key, q.get("key"))
+
+    def add(message: Any, field: str = "problems") -> None:
+        problems.append(Problem(at, message, field))
+
     qtype = q.get("type")
     if qtype not in TYPES:
-        problems.append(f"{where}: unknown type {qtype!r}")
+        add(_l("unknown type %(type)s", type=_name(qtype)))
         return
     if not _bilingual(q.get("text")):
-        problems.append(f"{where}: the text needs both zh and en")
+        add(_l("the text needs both zh and en"), "text_zh")
     if "help" in q and not _bilingual(q["help"]):
-        problems.append(f"{where}: the help needs both zh and en")
+        add(_l("the help needs both zh and en"), "help_zh")
     if not isinstance(q.get("required", False), bool):
-        problems.append(f"{where}: 'required' must be true or false")
+        add(_l("'required' must be true or false"))
     if qtype in CHOICE_TYPES or qtype == "matrix":
-        options = q.get("options")
-        if not isinstance(options, list) or not options:
-            problems.append(f"{where}: a {qtype} question needs options")
-        else:
-            codes = [o.get("code") for o in options]
-            if not all(isinstance(c, str) and c for c in codes):
-                problems.append(f"{where}: every option needs a code (text)")
-            if len(set(codes)) != len(codes):
-                problems.append(f"{where}: duplicate option codes")
-            for o in options:
-                if not _bilingual(o.get("label")):
-                    problems.append(f"{where}: option {o.get('code')!r} needs a label in zh and en")
-                score = o.get("score")
-                if score is not None and (isinstance(score, bool) or not isinstance(score, int | float)):
-                    problems.append(f"{where}: option {o.get('code')!r} has a score that is not a number")
+        _check_options(q, add)
     if qtype == "matrix":
         rows = q.get("rows")
         if not isinstance(rows, list) or not rows:
-            problems.append(f"{where}: a matrix needs rows")
+            add(_l("a matrix needs rows"), "rows")
         else:
             row_keys = [r.get("key") for r in rows]
             if not all(isinstance(k, str) and KEY_RE.match(k) for k in row_keys):
-                problems.append(f"{where}: every row needs a key (lower-case letters, digits, _)")
+                add(_l("every row needs a key (lower-case letters, digits, _)"), "rows")
             if len(set(row_keys)) != len(row_keys):
-                problems.append(f"{where}: duplicate row keys")
+                add(_l("duplicate row keys"), "rows")
             for r in rows:
                 if not _bilingual(r.get("text")):
-                    problems.append(f"{where}: row {r.get('key')!r} needs text in zh and en")
+                    add(_l("row %(row)s needs text in zh and en", row=_name(r.get("key"))), "rows")
     if qtype == "number":
         low, high = q.get("min"), q.get("max")
         for name, v in (("min", low), ("max", high)):
             if v is not None and (isinstance(v, bool) or not isinstance(v, int | float)):
-                problems.append(f"{where}: {name} must be a number")
+                add(_l("%(name)s must be a number", name=name), "min")
         if isinstance(low, int | float) and isinstance(high, int | float) and low > high:
-            problems.append(f"{where}: min is above max")
+            add(_l("min is above max"), "min")
     if qtype in ("text", "textarea"):
         if "max_length" in q and (not isinstance(q["max_length"], int) or q["max_length"] < 1):
-            problems.append(f"{where}: max_length must be a positive whole number")
+            add(_l("max_length must be a positive whole number"), "max_length")
         if q.get("pattern"):
             try:
                 re.compile(q["pattern"])
             except re.error:
-                problems.append(f"{where}: the pattern is not a valid regular expression")
+                add(_l("the pattern is not a valid regular expression"), "pattern")
             if "pattern_message" in q and not _bilingual(q["pattern_message"]):
-                problems.append(f"{where}: the pattern message needs both zh and en")
+                add(_l("the pattern message needs both zh and en"), "pattern")
     if q.get("show_if") is not None:
-        _check_condition(defn, q["show_if"], f"{where} show_if", earlier, problems)
-    field = q.get("history_field")
-    if field is not None:
-        if field in LIFESTYLE_FIELDS:
-            if qtype != "single":
-                problems.append(f"{where}: history field {field!r} needs a single-choice question")
-            else:
-                allowed = LIFESTYLE_FIELDS[field]
-                for o in q.get("options") or []:
-                    if o.get("code") not in allowed:
-                        problems.append(f"{where}: option {o.get('code')!r} is not a {field} value "
-                                        f"({', '.join(allowed)})")
-        elif isinstance(field, str) and field.startswith("history:") and field[8:] in HISTORY_KINDS:
-            if qtype not in ("text", "textarea"):
-                problems.append(f"{where}: history field {field!r} needs a text question (one item a line)")
-        else:
-            problems.append(f"{where}: unknown history field {field!r}")
+        show_if_at = At(at.target, _l("question %(question)s in section %(section)s show_if",
+                                      question=_name(q.get("key")), section=_name(section_key)))
+        _check_condition(defn, q["show_if"], show_if_at, earlier, problems)
+    _check_history_field(q, add)
 
+
+def _check_options(q: dict, add) -> None:
+    options = q.get("options")
+    if not isinstance(options, list) or not options:
+        add(_l("a %(type)s question needs options", type=q.get("type")), "options")
+        return
+    codes = [o.get("code") for o in options]
+    if not all(isinstance(c, str) and c for c in codes):
+        add(_l("every option needs a code (text)"), "options")
+    if len(set(codes)) != len(codes):
+        add(_l("duplicate option codes"), "options")
+    for o in options:
+        if not _bilingual(o.get("label")):
+            add(_l("option %(option)s needs a label in zh and en", option=_name(o.get("code"))), "options")
+        score = o.get("score")
+        if score is not None and (isinstance(score, bool) or not isinstance(score, int | float)):
+            add(_l("option %(option)s has a score that is not a number", option=_name(o.get("code"))), "options")
+
+
+def _check_history_field(q: dict, add) -> None:
+    field = q.get("history_field")
+    if field is None:
+        return
+    qtype = q.get("type")
+    if field in LIFESTYLE_FIELDS:
+        if qtype != "single":
+            add(_l("history field %(field)s needs a single-choice question", field=_name(field)))
+            return
+        allowed = LIFESTYLE_FIELDS[field]
+        for o in q.get("options") or []:
+            if o.get("code") not in allowed:
+                add(_l("option %(option)s is not a %(field)s value (%(allowed)s)", option=_name(o.get("code")),
+                       field=field, allowed=", ".join(allowed)), "options")
+    elif isinstance(field, str) and field.startswith("history:") and field[8:] in HISTORY_KINDS:
+        if qtype not in ("text", "textarea"):
+            add(_l("history field %(field)s needs a text question (one item a line)", field=_name(field)))
+    else:
+        add(_l("unknown history field %(field)s", field=_name(field)))
 
 def _item_refs(defn: dict, items: Any) -> list[str]:
     """A score's items with matrix keys expanded to their rows."""
@@ -565,24 +631,27 @@ def _integral(defn: dict, sdef: dict) -> bool:
     return True
 
 
-def _check_bands(defn: dict, sdef: dict, where: str, problems: list[str]) -> None:
+def _check_bands(defn: dict, sdef: dict, at: At, problems: list[Problem]) -> None:
+    def add(message: Any) -> None:
+        problems.append(Problem(at, message, "bands"))
+
     bands = sdef.get("bands") or []
     if not isinstance(bands, list):
-        problems.append(f"{where}: bands must be a list")
+        add(_l("bands must be a list"))
         return
     keys = [b.get("key") for b in bands]
     if len(set(keys)) != len(keys):
-        problems.append(f"{where}: duplicate band keys")
+        add(_l("duplicate band keys"))
     for b in bands:
         if not isinstance(b.get("key"), str) or not KEY_RE.match(b["key"]):
-            problems.append(f"{where}: every band needs a key (lower-case letters, digits, _)")
+            add(_l("every band needs a key (lower-case letters, digits, _)"))
         if not _bilingual(b.get("label")):
-            problems.append(f"{where}: band {b.get('key')!r} needs a label in zh and en")
+            add(_l("band %(band)s needs a label in zh and en", band=_name(b.get("key"))))
         if "interpretation" in b and not _bilingual(b["interpretation"]):
-            problems.append(f"{where}: band {b.get('key')!r} needs its interpretation in zh and en")
+            add(_l("band %(band)s needs its interpretation in zh and en", band=_name(b.get("key"))))
     for key in sdef.get("alert_at_band") or []:
         if key not in keys:
-            problems.append(f"{where}: alert_at_band names an unknown band {key!r}")
+            add(_l("alert_at_band names an unknown band %(band)s", band=_name(key)))
     rule = sdef.get("band_rule")
     rule_name = rule.get("name") if isinstance(rule, dict) else None
     if sdef.get("method") == "ipaq_short_2005" and sdef.get("output") == "category":
@@ -590,25 +659,29 @@ def _check_bands(defn: dict, sdef: dict, where: str, problems: list[str]) -> Non
     if rule_name is not None:
         expected = RULE_BANDS.get(rule_name)
         if expected is None:
-            problems.append(f"{where}: unknown band rule {rule_name!r}")
+            add(_l("unknown band rule %(rule)s", rule=_name(rule_name)))
         elif set(keys) != set(expected):
-            problems.append(f"{where}: the {rule_name} rule decides the bands {', '.join(expected)}")
+            add(_l("the %(rule)s rule decides the bands %(bands)s", rule=rule_name, bands=", ".join(expected)))
         return
-    if not bands:
-        return
+    if bands:
+        _check_band_edges(defn, sdef, bands, add)
+
+
+def _check_band_edges(defn: dict, sdef: dict, bands: list, add) -> None:
     integral = _integral(defn, sdef)
     edges = []
     for b in bands:
         low, high, below = b.get("min"), b.get("max"), b.get("lt")
+        band = _name(b.get("key"))
         if not isinstance(low, int | float) or isinstance(low, bool):
-            problems.append(f"{where}: band {b.get('key')!r} needs a numeric min")
+            add(_l("band %(band)s needs a numeric min", band=band))
             return
         if (high is None) == (below is None):
-            problems.append(f"{where}: band {b.get('key')!r} needs either max (inclusive) or lt (exclusive)")
+            add(_l("band %(band)s needs either max (inclusive) or lt (exclusive)", band=band))
             return
         top = high if high is not None else below
         if not isinstance(top, int | float) or top < low or (below is not None and below == low):
-            problems.append(f"{where}: band {b.get('key')!r} ends below its start")
+            add(_l("band %(band)s ends below its start", band=band))
             return
         edges.append((low, high, below, b.get("key")))
     edges.sort(key=lambda e: e[0])
@@ -618,158 +691,197 @@ def _check_bands(defn: dict, sdef: dict, where: str, problems: list[str]) -> Non
         elif integral:
             expected_next = high1 + 1
         else:
-            problems.append(f"{where}: band {key1!r} ends with an inclusive max but the score is not a whole "
-                            f"number; use lt for the bands below the top one")
+            add(_l("band %(band)s ends with an inclusive max but the score is not a whole number; use lt for the "
+                   "bands below the top one", band=_name(key1)))
             continue
         if low2 > expected_next:
-            problems.append(f"{where}: gap between bands {key1!r} and {key2!r}")
+            add(_l("gap between bands %(first)s and %(second)s", first=_name(key1), second=_name(key2)))
         elif low2 < expected_next:
-            problems.append(f"{where}: bands {key1!r} and {key2!r} overlap")
+            add(_l("bands %(first)s and %(second)s overlap", first=_name(key1), second=_name(key2)))
     span = score_range(defn, sdef)
     if span is not None:
         first, last = edges[0], edges[-1]
         top = last[1] if last[1] is not None else last[2]
         if first[0] > span[0] or (last[1] is not None and top < span[1]) or (last[2] is not None and top <= span[1]):
-            problems.append(f"{where}: the bands do not cover every possible value "
-                            f"({span[0]:g} to {span[1]:g})")
+            add(_l("the bands do not cover every possible value (%(low)s to %(high)s)", low=f"{span[0]:g}",
+                   high=f"{span[1]:g}"))
 
 
-def _check_score(defn: dict, sdef: dict, score_keys: list[str], problems: list[str]) -> None:
+def _check_score(defn: dict, sdef: dict, score_keys: list[str], problems: list[Problem]) -> None:
     key = sdef.get("key")
-    where = f"score {key!r}"
+    at = _score_at(key)
+
+    def add(message: Any, field: str = "problems") -> None:
+        problems.append(Problem(at, message, field))
+
     method = sdef.get("method")
     if method not in METHODS:
-        problems.append(f"{where}: unknown method {method!r}")
+        add(_l("unknown method %(method)s", method=_name(method)))
         return
     if not _bilingual(sdef.get("label")):
-        problems.append(f"{where}: the label needs both zh and en")
+        add(_l("the label needs both zh and en"))
     if method == "ipaq_short_2005":
-        items = sdef.get("items")
-        if not isinstance(items, dict) or set(items) != set(IPAQ_ITEMS):
-            problems.append(f"{where}: the IPAQ method needs items for {', '.join(IPAQ_ITEMS)}")
-        else:
-            by_key = questions_by_key(defn)
-            for role, ref in items.items():
-                if by_key.get(ref, {}).get("type") != "number":
-                    problems.append(f"{where}: item {role} names {ref!r}, which is not a number question")
-        if sdef.get("output") not in ("met_total", "category"):
-            problems.append(f"{where}: the IPAQ method's output is met_total or category")
-    else:
-        items = sdef.get("items")
-        if not isinstance(items, list) or not items:
-            problems.append(f"{where}: needs a list of items")
-            return
-        refs = _item_refs(defn, items)
-        for ref in refs:
-            resolved = resolve_ref(defn, ref) if isinstance(ref, str) else None
-            if resolved is None:
-                problems.append(f"{where}: names an unknown item {ref!r}")
-                continue
-            question, row = resolved
-            if not row and question.get("type") not in CHOICE_TYPES + ("number",):
-                problems.append(f"{where}: item {ref!r} is a {question.get('type')} question, which has no score")
-            elif not row and question.get("type") != "number" and any(
-                o.get("score") is None for o in question.get("options") or []
-            ):
-                problems.append(f"{where}: item {ref!r} has options without a score")
-        reverse = sdef.get("reverse")
-        if reverse is not None:
-            if not isinstance(reverse, dict) or not isinstance(reverse.get("max_plus_min"), int | float):
-                problems.append(f"{where}: reverse needs items and max_plus_min")
-            else:
-                for ref in reverse.get("items") or []:
-                    if ref not in refs:
-                        problems.append(f"{where}: reverse names {ref!r}, which is not one of its items")
-        rule = sdef.get("band_rule")
-        if rule is not None:
-            if not isinstance(rule, dict) or rule.get("name") not in BAND_RULES:
-                problems.append(f"{where}: unknown band rule")
-            else:
-                for other in rule.get("others") or []:
-                    if other not in score_keys or other == key:
-                        problems.append(f"{where}: the band rule names an unknown score {other!r}")
-                if not rule.get("others"):
-                    problems.append(f"{where}: the band rule needs the other scores it compares")
+        _check_ipaq_items(defn, sdef, add)
+    elif not _check_items(defn, sdef, score_keys, add):
+        return
     if "round" in sdef and (not isinstance(sdef["round"], int) or isinstance(sdef["round"], bool)):
-        problems.append(f"{where}: round is a number of decimal places")
+        add(_l("round is a number of decimal places"))
     obs = sdef.get("observation")
     if obs is not None and (not isinstance(obs, dict) or not all(
         isinstance(obs.get(f), str) and obs[f] for f in ("code", "name_zh", "name_en", "unit")
     )):
-        problems.append(f"{where}: the observation needs code, name_zh, name_en and unit")
-    _check_bands(defn, sdef, where, problems)
+        add(_l("the observation needs code, name_zh, name_en and unit"))
+    _check_bands(defn, sdef, at, problems)
+
+
+def _check_ipaq_items(defn: dict, sdef: dict, add) -> None:
+    items = sdef.get("items")
+    if not isinstance(items, dict) or set(items) != set(IPAQ_ITEMS):
+        add(_l("the IPAQ method needs items for %(items)s", items=", ".join(IPAQ_ITEMS)), "items")
+    else:
+        by_key = questions_by_key(defn)
+        for role, ref in items.items():
+            if by_key.get(ref, {}).get("type") != "number":
+                add(_l("item %(role)s names %(question)s, which is not a number question", role=role,
+                       question=_name(ref)), "items")
+    if sdef.get("output") not in ("met_total", "category"):
+        add(_l("the IPAQ method's output is met_total or category"))
+
+
+def _check_items(defn: dict, sdef: dict, score_keys: list[str], add) -> bool:
+    """A method over a list of items: the items, reversal and band rule (False: no items to check further)."""
+    items = sdef.get("items")
+    if not isinstance(items, list) or not items:
+        add(_l("needs a list of items"), "items")
+        return False
+    refs = _item_refs(defn, items)
+    for ref in refs:
+        resolved = resolve_ref(defn, ref) if isinstance(ref, str) else None
+        if resolved is None:
+            add(_l("names an unknown item %(item)s", item=_name(ref)), "items")
+            continue
+        question, row = resolved
+        if not row and question.get("type") not in CHOICE_TYPES + ("number",):
+            add(_l("item %(item)s is a %(type)s question, which has no score", item=_name(ref),
+                   type=question.get("type")), "items")
+        elif not row and question.get("type") != "number" and any(
+            o.get("score") is None for o in question.get("options") or []
+        ):
+            add(_l("item %(item)s has options without a score", item=_name(ref)), "items")
+    reverse = sdef.get("reverse")
+    if reverse is not None:
+        if not isinstance(reverse, dict) or not isinstance(reverse.get("max_plus_min"), int | float):
+            add(_l("reverse needs items and max_plus_min"), "items")
+        else:
+            for ref in reverse.get("items") or []:
+                if ref not in refs:
+                    add(_l("reverse names %(item)s, which is not one of its items", item=_name(ref)), "items")
+    rule = sdef.get("band_rule")
+    if rule is not None:
+        if not isinstance(rule, dict) or rule.get("name") not in BAND_RULES:
+            add(_l("unknown band rule"), "bands")
+        else:
+            for other in rule.get("others") or []:
+                if other not in score_keys or other == sdef.get("key"):
+                    add(_l("the band rule names an unknown score %(score)s", score=_name(other)), "bands")
+            if not rule.get("others"):
+                add(_l("the band rule needs the other scores it compares"), "bands")
+    return True
 
 
 def check_definition(defn: dict) -> list[str]:
-    """Structural problems in plain English, naming the section, question or score; [] when the definition is fine."""
-    problems: list[str] = []
+    """Structural problems in the reader's language, naming the section, question or score; [] when the
+    definition is fine."""
+    return [str(problem) for problem in definition_problems(defn)]
+
+
+def definition_problems(defn: Any) -> list[Problem]:
+    """Structural problems with what each concerns (see Problem); [] when the definition is fine."""
+    problems: list[Problem] = []
+    whole = At("")
+
+    def add(message: Any) -> None:
+        problems.append(Problem(whole, message))
+
     if not isinstance(defn, dict):
-        return ["the definition must be a JSON object"]
+        return [Problem(whole, _l("the definition must be a JSON object"))]
     if not isinstance(defn.get("key"), str) or not KEY_RE.match(defn["key"]):
-        problems.append("the key must be lower-case ascii letters, digits and _ (starting with a letter)")
+        add(_l("the key must be lower-case ascii letters, digits and _ (starting with a letter)"))
     if not isinstance(defn.get("version"), int) or isinstance(defn.get("version"), bool) or defn["version"] < 1:
-        problems.append("the version must be a whole number from 1")
+        add(_l("the version must be a whole number from 1"))
     if defn.get("kind") not in KINDS:
-        problems.append(f"the kind must be one of {', '.join(KINDS)}")
+        add(_l("the kind must be one of %(kinds)s", kinds=", ".join(KINDS)))
     if not _bilingual(defn.get("title")):
-        problems.append("the title needs both zh and en")
+        add(_l("the title needs both zh and en"))
     if "description" in defn and not _bilingual(defn["description"]):
-        problems.append("the description needs both zh and en")
+        add(_l("the description needs both zh and en"))
     sections = defn.get("sections")
     if not isinstance(sections, list) or not sections:
-        problems.append("a questionnaire needs at least one section")
+        add(_l("a questionnaire needs at least one section"))
         return problems
+    _check_sections(defn, sections, problems)
+    scores = defn.get("scores") or []
+    score_keys = [str(s.get("key")) for s in scores if isinstance(s, dict)]
+    if len(set(score_keys)) != len(score_keys):
+        add(_l("duplicate score keys"))
+    for sdef in scores:
+        if not isinstance(sdef, dict) or not isinstance(sdef.get("key"), str) or not KEY_RE.match(sdef["key"]):
+            add(_l("every score needs a key (lower-case letters, digits, _)"))
+            continue
+        _check_score(defn, sdef, score_keys, problems)
+    _check_flags(defn, problems)
+    return problems
+
+
+def _check_sections(defn: dict, sections: list, problems: list[Problem]) -> None:
     seen_sections: set[str] = set()
     seen_questions: set[str] = set()
     for section in sections:
         if not isinstance(section, dict):
-            problems.append("every section must be an object")
+            problems.append(Problem(At(""), _l("every section must be an object")))
             continue
         skey = section.get("key")
+        at = _section_at(skey)
         if not isinstance(skey, str) or not KEY_RE.match(skey):
-            problems.append(f"section {skey!r}: the key must be lower-case letters, digits and _")
+            problems.append(Problem(at, _l("the key must be lower-case letters, digits and _")))
         elif skey in seen_sections:
-            problems.append(f"section {skey!r}: duplicate section key")
+            problems.append(Problem(at, _l("duplicate section key")))
         seen_sections.add(str(skey))
         if not _bilingual(section.get("title")):
-            problems.append(f"section {skey!r}: the title needs both zh and en")
+            problems.append(Problem(at, _l("the title needs both zh and en")))
         if section.get("show_if") is not None:
-            _check_condition(defn, section["show_if"], f"section {skey!r} show_if", set(seen_questions), problems)
+            show_if_at = At(at.target, _l("section %(section)s show_if", section=_name(skey)))
+            _check_condition(defn, section["show_if"], show_if_at, set(seen_questions), problems)
         questions = section.get("questions")
         if not isinstance(questions, list) or not questions:
-            problems.append(f"section {skey!r}: needs at least one question")
+            problems.append(Problem(at, _l("needs at least one question")))
             continue
         for q in questions:
             if not isinstance(q, dict):
-                problems.append(f"section {skey!r}: every question must be an object")
+                problems.append(Problem(at, _l("every question must be an object")))
                 continue
             qkey = q.get("key")
             if not isinstance(qkey, str) or not KEY_RE.match(qkey):
-                problems.append(f"question {qkey!r} in section {skey!r}: the key must be lower-case letters, "
-                                f"digits and _")
+                problems.append(Problem(_question_at(skey, qkey), _l("the key must be lower-case letters, digits "
+                                                                      "and _")))
             elif qkey in seen_questions:
-                problems.append(f"question {qkey!r} in section {skey!r}: duplicate question key")
-            _check_question(defn, str(skey), q, set(seen_questions), problems)
+                problems.append(Problem(_question_at(skey, qkey), _l("duplicate question key")))
+            _check_question(defn, skey, q, set(seen_questions), problems)
             seen_questions.add(str(qkey))
-    scores = defn.get("scores") or []
-    score_keys = [str(s.get("key")) for s in scores if isinstance(s, dict)]
-    if len(set(score_keys)) != len(score_keys):
-        problems.append("duplicate score keys")
-    for sdef in scores:
-        if not isinstance(sdef, dict) or not isinstance(sdef.get("key"), str) or not KEY_RE.match(sdef["key"]):
-            problems.append("every score needs a key (lower-case letters, digits, _)")
-            continue
-        _check_score(defn, sdef, score_keys, problems)
+
+
+def _check_flags(defn: dict, problems: list[Problem]) -> None:
+    """Flags are shown with the definition's own problems (target "")."""
     flag_keys: set[str] = set()
     for flag in defn.get("flags") or []:
         fkey = flag.get("key") if isinstance(flag, dict) else None
+        at = At("", _l("flag %(flag)s", flag=_name(fkey)))
         if not isinstance(fkey, str) or not KEY_RE.match(fkey) or fkey in flag_keys:
-            problems.append(f"flag {fkey!r}: needs a unique key (lower-case letters, digits, _)")
+            problems.append(Problem(at, _l("needs a unique key (lower-case letters, digits, _)")))
             continue
         flag_keys.add(fkey)
         if flag.get("level") not in FLAG_LEVELS:
-            problems.append(f"flag {fkey!r}: the level must be one of {', '.join(FLAG_LEVELS)}")
+            problems.append(Problem(at, _l("the level must be one of %(levels)s", levels=", ".join(FLAG_LEVELS))))
         if not _bilingual(flag.get("message")):
-            problems.append(f"flag {fkey!r}: the message needs both zh and en")
-        _check_condition(defn, flag.get("when"), f"flag {fkey!r}", None, problems)
-    return problems
+            problems.append(Problem(at, _l("the message needs both zh and en")))
+        _check_condition(defn, flag.get("when"), at, None, problems)

@@ -16,6 +16,8 @@ import re
 from decimal import Decimal
 from typing import Any
 
+from flask_babel import gettext as _
+
 from app.questionnaires.definition import (
     CHOICE_TYPES,
     COMPARISONS,
@@ -503,7 +505,7 @@ def from_fhir_questionnaire(data: dict) -> dict:
     defn["flags"] = extra.get("flags") or []
     problems = check_definition(defn)
     if problems:
-        raise ValueError("the Questionnaire cannot be used as it is: " + "; ".join(problems))
+        raise ValueError(_("the Questionnaire cannot be used as it is: %(problems)s", problems="; ".join(problems)))
     return defn
 
 

@@ -123,7 +123,7 @@ def test_a_draft_with_problems_is_refused_with_the_message_next_to_the_question(
     refused = owner.submit(f"/questionnaires/{qid}/builder/publish")
     assert refused.status_code == 400
     html = refused.get_data(as_text=True)
-    assert re.search(r'id="bq-per_day-problems"><li>[^<]*does not come before it', html)
+    assert re.search(r'id="bq-per_day-problems"><li>[^<]*不在它前面', html)
     # a band gap in a sum score
     owner.submit(f"/questionnaires/{qid}/builder/arrange-question", {"question": "per_day", "do": "down"})
     gap = owner.submit(f"/questionnaires/{qid}/builder/scores", {
@@ -131,7 +131,7 @@ def test_a_draft_with_problems_is_refused_with_the_message_next_to_the_question(
         "band-0-min": "0", "band-0-max": "0", "band-0-zh": "不吸", "band-0-en": "No",
         "band-1-min": "2", "band-1-max": "2", "band-1-zh": "吸", "band-1-en": "Yes"})
     assert gap.status_code == 400
-    assert re.search(r'id="bsc-new-bands-error">[^<]*gap between bands', gap.get_data(as_text=True))
+    assert re.search(r'id="bsc-new-bands-error">[^<]*之间有空档', gap.get_data(as_text=True))
     with app.app_context(), tenant_context(clinic.id):
         from app.questionnaires import library
 
@@ -144,7 +144,7 @@ def test_a_draft_with_problems_is_refused_with_the_message_next_to_the_question(
         db.session.commit()
     refused = owner.submit(f"/questionnaires/{qid}/builder/publish")
     assert refused.status_code == 400
-    assert re.search(r'id="bsc-total-problems"><li>[^<]*gap between bands', refused.get_data(as_text=True))
+    assert re.search(r'id="bsc-total-problems"><li>[^<]*之间有空档', refused.get_data(as_text=True))
     # corrected, it publishes, scored
     ok = owner.submit(f"/questionnaires/{qid}/builder/scores/total", {
         "key": "total", "label_zh": "总分", "label_en": "Total", "items": ["smoker"],
@@ -154,6 +154,34 @@ def test_a_draft_with_problems_is_refused_with_the_message_next_to_the_question(
     assert ok.status_code == 302, ok.get_data(as_text=True)[:3000]
     assert owner.submit(f"/questionnaires/{qid}/builder/publish").status_code == 302
 
+
+
+def test_a_builder_problem_reads_in_the_page_language(app, make_tenant, client_for):
+    """The same refused draft: the problem next to the question in Chinese on a zh page, in English on an en page,
+    naming the question, its section and the question its branch names."""
+    clinic = make_tenant()
+    owner = client_for(clinic, clinic.owner_email)
+    qid = _build(owner)
+    assert owner.submit(f"/questionnaires/{qid}/builder/arrange-question",
+                        {"question": "per_day", "do": "up"}).status_code == 302
+    zh = owner.submit(f"/questionnaires/{qid}/builder/publish")
+    assert zh.status_code == 400
+    found = re.search(r'id="bq-per_day-problems"><li>([^<]*)</li>', zh.get_data(as_text=True))
+    assert found, zh.get_data(as_text=True)[:3000]
+    assert found.group(1) == ("部分 &#39;s1&#39; 中题目 &#39;per_day&#39; 的显示条件：条件引用的题目 &#39;smoker&#39; "
+                              "不在它前面")
+    owner.submit("/lang/en")
+    en = owner.submit(f"/questionnaires/{qid}/builder/publish")
+    assert en.status_code == 400
+    found = re.search(r'id="bq-per_day-problems"><li>([^<]*)</li>', en.get_data(as_text=True))
+    assert found.group(1) == ("question &#39;per_day&#39; in section &#39;s1&#39; show_if: the condition names "
+                              "question &#39;smoker&#39;, which does not come before it")
+    # a question form's error, next to its field, follows the language too
+    bad = owner.submit(f"/questionnaires/{qid}/builder/questions/per_day", {
+        "key": "per_day", "type": "number", "text_zh": "每天几支？", "text_en": "A day?",
+        "cond_question": "smoker", "cond_op": "eq", "cond_value": "maybe"}, headers={"HX-Request": "true"})
+    assert re.search(r'id="bq-per_day-cond-question-error">[^<]*is not an option code of question',
+                     bad.get_data(as_text=True))
 
 def test_export_import_round_trip_and_bad_uploads(app, make_tenant, client_for):
     clinic = make_tenant()

@@ -210,6 +210,33 @@ def test_validation_messages_translate():
         assert str(errors["single"]) == "请回答此题。"
 
 
+
+def test_structural_problems_read_in_the_language_in_force_and_pack_errors_in_english(tmp_path, monkeypatch):
+    """The builder's problems follow the page's language; a broken pack file (read at import, in the CLI or
+    a job, where the app's default is Chinese) is named in English for whoever maintains the pack."""
+    import json
+    from pathlib import Path
+
+    broken = good()
+    broken["scores"][0]["bands"][1]["min"] = 4
+    app = Flask("zh")
+    app.config["BABEL_DEFAULT_LOCALE"] = "zh_Hans_CN"
+    Babel(app, default_translation_directories=str(Path(qdef.__file__).resolve().parents[1] / "translations"))
+    with app.test_request_context():
+        assert "评分 'total'：分级 'low' 与 'high' 之间有空档" in check_definition(broken)
+        problem = next(p for p in qdef.definition_problems(broken) if p.target == "score:total")
+        assert problem.field == "bands"
+    assert "score 'total': gap between bands 'low' and 'high'" in check_definition(broken)  # English app around
+    (tmp_path / "mine.json").write_text(json.dumps(broken | {"key": "mine"}), encoding="utf-8")
+    monkeypatch.setattr(qdef, "PACK_DIR", tmp_path)
+    qdef._load_pack.cache_clear()
+    try:
+        with app.app_context(), pytest.raises(ValueError, match=r"^mine\.json: .*score 'total': gap between bands"):
+            pack_definitions()
+    finally:
+        monkeypatch.undo()
+        qdef._load_pack.cache_clear()
+
 def test_required_applies_to_shown_questions_and_not_when_partial():
     d = branching()
     errors = validate_answers(d, {"sex": "M"})
