@@ -18,6 +18,7 @@ def register(app) -> None:
     from app.questionnaires import (
         api,
         builder_views,
+        fhir_filing,
         intake,
         kiosk_views,
         labels,
@@ -35,6 +36,7 @@ def register(app) -> None:
     satisfaction.listen()
     plan_steps.listen()
     intake.listen()
+    fhir_filing.register()
     app.cli.add_command(questionnaires_cli)
     app.register_blueprint(views.bp)
     app.register_blueprint(satisfaction_views.bp)

@@ -1,5 +1,6 @@
-"""Machine-to-machine sync: POST /api/v1/fhir (a Bundle) and /api/v1/hl7
-(ORU^R01, answered with an HL7 ACK). Bearer tokens, per clinic. Answers are
+"""Machine-to-machine sync: POST /api/v1/fhir (a Bundle; entries of other
+capabilities' resource types, QuestionnaireResponse, are filed by them: see
+bundle_entries.py) and /api/v1/hl7 (ORU^R01, answered with an HL7 ACK). Bearer tokens, per clinic. Answers are
 in English whatever the clinic's language: lab systems read them."""
 import functools
 import json
@@ -10,7 +11,7 @@ from flask_babel import force_locale
 from app.core import audit, jobs, storage
 from app.core.access import public
 from app.extensions import csrf
-from app.records import api_tokens, importer, limits
+from app.records import api_tokens, bundle_entries, importer, limits
 from app.records.parse_fhir import parse_fhir
 from app.records.parse_hl7 import (
     UNSUPPORTED_EVENT,
@@ -57,14 +58,21 @@ def fhir():
         return _refuse(401, "a valid bearer token with the fhir:write scope is required")
 
     data = request.get_data(cache=False)
-    entries = data.count(b'"resource"')
-    if entries > current_app.config.get("FHIR_SYNC_ENTRIES", FHIR_SYNC_ENTRIES):
-        return _accepted(token, data, entries)
-    summary = importer.import_parsed(_parsed(parse_fhir, data), actor_id=None, api_token_id=token.id)
-    _audit_import(token, summary, "fhir")
+    handed = bundle_entries.split(data)  # entries other capabilities file (QuestionnaireResponse)
+    entries = data.count(b'"resource"') - handed.count
+    if handed.lab and entries > current_app.config.get("FHIR_SYNC_ENTRIES", FHIR_SYNC_ENTRIES):
+        handed_issues, _filed = bundle_entries.file(handed, token)
+        return _accepted(token, data, entries, handed_issues)
+    summary = importer.ImportSummary()
+    if handed.lab:
+        summary = importer.import_parsed(_parsed(parse_fhir, data), actor_id=None, api_token_id=token.id)
+        _audit_import(token, summary, "fhir")
+    handed_issues, filed = bundle_entries.file(handed, token)
     db.session.commit()
-    status = 200 if not summary.errors else (422 if not summary.imported and not summary.unmatched else 207)
-    return jsonify(outcome(summary.as_dict())), status
+    issues = (outcome(summary.as_dict())["issue"] if handed.lab else []) + handed_issues
+    failed = bool(summary.errors) or any(issue["severity"] == "error" for issue in handed_issues)
+    status = 200 if not failed else (207 if summary.imported or summary.unmatched or filed else 422)
+    return jsonify({"resourceType": "OperationOutcome", "issue": issues}), status
 
 
 def outcome(summary: dict) -> dict:
@@ -78,15 +86,16 @@ def outcome(summary: dict) -> dict:
     return {"resourceType": "OperationOutcome", "issue": issues}
 
 
-def _accepted(token, data: bytes, entries: int):
-    """A large bundle is imported in a job: 202 with the address to ask for its outcome."""
+def _accepted(token, data: bytes, entries: int, handed_issues: list[dict]):
+    """A large bundle is imported in a job: 202 with the address to ask for its outcome (and the outcome of
+    the entries handed over, filed already: the job's import leaves them alone)."""
     key = storage.new_key(token.tenant_id, "imports", ".json")
     storage.backend().save(key, data)
     run = jobs.start("api_import", "app.records.jobs.import_api_bundle", key=key, token_id=token.id)
     location = url_for("api.fhir_status", run_id=run.id)
     body = {"resourceType": "OperationOutcome", "issue": [{
         "severity": "information", "code": "informational",
-        "diagnostics": f"accepted {entries} entries for import; ask {location} for the outcome"}]}
+        "diagnostics": f"accepted {entries} entries for import; ask {location} for the outcome"}] + handed_issues}
     return jsonify(body), 202, {"Content-Location": location, "Location": location}
 
 

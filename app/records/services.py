@@ -1,11 +1,23 @@
 """What other capabilities use of the health records, in one place: storing
 and reading results (results.py), the indicator catalogue, trends and their
-charts, abnormal-result alerts, report import, and the signals records sends.
+charts, abnormal-result alerts, report import, the signals records sends, and
+bundle_entries: where a capability registers a FHIR resource type it files
+from the lab Bundles posted to the sync API.
 
 The models are here for other capabilities' SQL that reads them (tag rules,
 plan triggers); only records writes them.
 """
-from app.records import alerts, api_tokens, attention, catalogue, charts, importer, labels, trends  # noqa: F401
+from app.records import (  # noqa: F401
+    alerts,
+    api_tokens,
+    attention,
+    bundle_entries,
+    catalogue,
+    charts,
+    importer,
+    labels,
+    trends,
+)
 from app.records.labels import flag_words  # noqa: F401  (a flag in words: 偏高, 危急偏低)
 from app.records.lookup import search_indicators  # noqa: F401  (by name, code or pinyin: package items)
 from app.records.models import ExamReport, Indicator, Observation  # noqa: F401

@@ -92,3 +92,112 @@ def test_another_clinics_token_files_nothing(app, make_tenant, make_patient, cli
         body = json.dumps(_phq9_response(patient.card_no))
     answer = client_for(clinic).post(URL, data=body, headers={"Authorization": f"Bearer {token}"})
     assert answer.status_code == 401
+
+
+# --- QuestionnaireResponse entries inside a lab Bundle posted to /api/v1/fhir ------------------------------------
+
+LAB_URL = "/api/v1/fhir"
+
+
+def _lab_bundle(card_no: str, *responses: dict) -> dict:
+    """A lab Bundle (the patient, a blood-pressure panel) with QuestionnaireResponse entries after it."""
+    return {"resourceType": "Bundle", "type": "collection", "entry": [
+        {"fullUrl": "urn:uuid:p1", "resource": {
+            "resourceType": "Patient", "id": "p1", "identifier": [{"system": "urn:careloop:card", "value": card_no}],
+            "name": [{"text": "张明华"}]}},
+        {"fullUrl": "urn:uuid:o1", "resource": {
+            "resourceType": "Observation", "id": "o1", "status": "final",
+            "code": {"coding": [{"system": "http://loinc.org", "code": "85354-9"}]},
+            "subject": {"reference": "urn:uuid:p1"}, "effectiveDateTime": "2024-05-06T08:30:00+08:00",
+            "component": [
+                {"code": {"coding": [{"system": "http://loinc.org", "code": "8480-6"}]},
+                 "valueQuantity": {"value": 152, "unit": "mmHg", "system": "http://unitsofmeasure.org",
+                                   "code": "mm[Hg]"}},
+                {"code": {"coding": [{"system": "http://loinc.org", "code": "8462-4"}]},
+                 "valueQuantity": {"value": 96, "unit": "mmHg", "system": "http://unitsofmeasure.org",
+                                   "code": "mm[Hg]"}}]}},
+    ] + [{"fullUrl": f"urn:uuid:{r['id']}", "resource": r} for r in responses]}
+
+
+def _filed(app, clinic) -> tuple[list, list]:
+    from app.questionnaires.models import QuestionnaireResponse
+    from app.records.models import Observation
+
+    with app.app_context(), tenant_context(clinic.id):
+        responses = [(r.channel, r.status, r.scores[0]["value"]) for r in db.session.scalars(
+            select(QuestionnaireResponse))]
+        values = sorted(o.value_text for o in db.session.scalars(select(Observation)))
+        return responses, values
+
+
+def test_a_lab_bundle_files_its_observations_and_its_questionnaire_responses(app, make_tenant, make_patient,
+                                                                              client_for):
+    clinic = make_tenant()
+    patient = make_patient(clinic)
+    token = _token(app, clinic)
+    client = client_for(clinic)
+    headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/fhir+json"}
+    with app.app_context():
+        body = json.dumps(_lab_bundle(patient.card_no, _phq9_response(patient.card_no, rid="phq9-mixed")))
+    answer = client.post(LAB_URL, data=body, headers=headers)
+    assert answer.status_code == 200, answer.get_data(as_text=True)
+    said = [issue["diagnostics"] for issue in answer.json["issue"]]
+    assert any(d.startswith("imported 1, results 2") for d in said) and "entry 3 (id phq9-mixed): filed" in said
+    responses, values = _filed(app, clinic)
+    assert responses == [("api", "submitted", 18)]
+    assert values == ["152", "18", "96"]  # the panel's two results and the PHQ-9 total
+    again = client.post(LAB_URL, data=body, headers=headers)  # the same Bundle again files nothing twice
+    assert again.status_code == 200
+    assert "entry 3 (id phq9-mixed): sent before; not filed again" in [i["diagnostics"] for i in again.json["issue"]]
+    assert _filed(app, clinic) == (responses, values)
+    # a Bundle of responses only is filed too, with no complaint that it holds no results
+    with app.app_context():
+        only = json.dumps({"resourceType": "Bundle", "type": "batch", "entry": [
+            {"resource": _phq9_response(patient.card_no, item="0", rid="phq9-alone")}]})
+    alone = client.post(LAB_URL, data=only, headers=headers)
+    assert alone.status_code == 200 and alone.json["issue"] == [
+        {"severity": "information", "code": "informational", "diagnostics": "entry 1 (id phq9-alone): filed"}]
+
+
+def test_a_refused_response_in_a_lab_bundle_is_named_and_the_rest_is_filed(app, make_tenant, make_patient,
+                                                                           client_for):
+    clinic = make_tenant()
+    patient = make_patient(clinic)
+    token = _token(app, clinic)
+    with app.app_context():
+        body = json.dumps(_lab_bundle(patient.card_no, _phq9_response(patient.card_no, rid="good"),
+                                      _phq9_response("NO-SUCH-CARD", rid="nobody")))
+    answer = client_for(clinic).post(LAB_URL, data=body, headers={"Authorization": f"Bearer {token}"})
+    assert answer.status_code == 207, answer.get_data(as_text=True)
+    errors = [i["diagnostics"] for i in answer.json["issue"] if i["severity"] == "error"]
+    assert len(errors) == 1 and errors[0].startswith("entry 4 (id nobody): subject.identifier names no card")
+    responses, values = _filed(app, clinic)
+    assert len(responses) == 1 and "152" in values and "96" in values
+
+
+def test_a_token_without_the_responses_scope_files_none_of_them(app, make_tenant, make_patient, client_for,
+                                                                 monkeypatch):
+    import dataclasses
+
+    from app.records import bundle_entries
+
+    clinic = make_tenant()
+    patient = make_patient(clinic)
+    client = client_for(clinic)
+    with app.app_context():
+        body = json.dumps(_lab_bundle(patient.card_no, _phq9_response(patient.card_no, rid="phq9-mixed")))
+    hl7_only = _token(app, clinic, scopes=("hl7:write",))  # no fhir:write: the door refuses the whole Bundle
+    refused = client.post(LAB_URL, data=body, headers={"Authorization": f"Bearer {hl7_only}"})
+    assert refused.status_code == 401
+    assert _filed(app, clinic) == ([], [])
+    # the responses' scope is checked for their entries on their own: a token with the lab scope but not the
+    # one the responses are registered with files the results and refuses each response by name
+    handler = bundle_entries._HANDLERS["QuestionnaireResponse"]
+    monkeypatch.setitem(bundle_entries._HANDLERS, "QuestionnaireResponse",
+                        dataclasses.replace(handler, scope="questionnaires:write"))
+    lab_only = _token(app, clinic)
+    answer = client.post(LAB_URL, data=body, headers={"Authorization": f"Bearer {lab_only}"})
+    assert answer.status_code == 207, answer.get_data(as_text=True)
+    assert {"severity": "error", "code": "security", "diagnostics": "entry 3: a token with the questionnaires:write "
+            "scope is required to file a QuestionnaireResponse"} in answer.json["issue"]
+    assert _filed(app, clinic) == ([], ["152", "96"])
