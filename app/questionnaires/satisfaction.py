@@ -6,7 +6,10 @@ exam (``order-completed``) and/or a completed follow-up contact
 (``followup-recorded``), a few hours later (the outbox's send time), and at
 most once per patient in N days. The N-day rule is one guarded upsert on the
 patient's gate row: two completions at the same moment queue behind the same
-row and only the first sends.
+row and only the first sends. The survey is asked for once the completion has
+committed, in a transaction of its own: a survey that cannot be sent (a
+message that cannot be filled, a channel that fails) is logged and never
+undoes the completed exam or contact.
 
 A submitted survey with a likelihood-to-recommend of 0-6 (a detractor), or
 with the clinic's chosen item below its threshold, opens a recovery case for
@@ -16,13 +19,14 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import case, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from app.auth import services as staff
 from app.booking import services as booking
-from app.core import audit, clock, events
+from app.core import audit, clock, events, txn
 from app.core.errors import FieldErrors
 from app.core.urls import clinic_url
 from app.followups import services as followups
@@ -32,7 +36,7 @@ from app.questionnaires import definition as definitions
 from app.questionnaires import delivery, library
 from app.questionnaires.models import QuestionnaireResponse, RecoveryCase, SurveyGate, SurveySettings
 from app.questionnaires.signals import response_submitted
-from tenants.context import require_tenant_id
+from tenants.context import require_tenant_id, tenant_context
 from tenants.db import db
 from tenants.models import Tenant
 
@@ -157,7 +161,7 @@ def _open_gate(patient_id: int, now: datetime, every_days: int) -> bool:
 
 def trigger(patient_id: int, *, context: dict) -> QuestionnaireResponse | None:
     """Send the survey for a completed visit if the clinic's settings and the N-day rule allow
-    (the caller's transaction). Returns the response asked for, or None."""
+    (the caller's transaction; after a completion, one of its own). Returns the response asked for, or None."""
     rules = settings()
     if not rules.enabled:
         return None
@@ -178,14 +182,37 @@ def trigger(patient_id: int, *, context: dict) -> QuestionnaireResponse | None:
         .order_by(QuestionnaireResponse.requested_at.desc()).limit(1))
 
 
-def _after_order(_tenant_id: int, *, order_id: int, patient_id: int, **_ids) -> None:
+def _after_order(tenant_id: int, *, order_id: int, patient_id: int, **_ids) -> None:
     if settings().after_exam:
-        trigger(patient_id, context={"order_id": order_id})
+        _trigger_after_commit(tenant_id, patient_id, {"order_id": order_id})
 
 
-def _after_followup(_tenant_id: int, *, task_id: int, patient_id: int, completed: bool = False, **_ids) -> None:
+def _after_followup(tenant_id: int, *, task_id: int, patient_id: int, completed: bool = False, **_ids) -> None:
     if completed and settings().after_followup:
-        trigger(patient_id, context={"task_id": task_id})
+        _trigger_after_commit(tenant_id, patient_id, {"task_id": task_id})
+
+
+def _trigger_after_commit(tenant_id: int, patient_id: int, context: dict) -> None:
+    """Ask for the survey once the completing transaction has committed (nothing if it rolls back); one
+    request per patient and transaction, and the gate keeps it to one in N days."""
+    txn.after_commit(_trigger_on_its_own, tenant_id, patient_id, context,
+                     key=("questionnaires:satisfaction", tenant_id, patient_id))
+
+
+def _trigger_on_its_own(tenant_id: int, patient_id: int, context: dict) -> None:
+    """trigger() in a transaction of its own: a new app context has a session of its own (the completing
+    one has just committed and emits no more SQL). A failure rolls back the survey (gate included, so a later
+    completion may ask again) and is logged; the completion stands."""
+    try:
+        with current_app.app_context(), tenant_context(tenant_id):
+            try:
+                trigger(patient_id, context=context)
+                db.session.commit()
+            except Exception:
+                db.session.rollback()
+                raise
+    except Exception:
+        log.exception("the satisfaction survey for patient %s after %s could not be requested", patient_id, context)
 
 
 # ------------------------------------------------------------------ recovery

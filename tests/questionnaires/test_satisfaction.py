@@ -214,6 +214,56 @@ def test_a_completed_follow_up_contact_sends_the_survey(app, make_tenant, make_s
     assert [r.context for r in responses] == [{"task_id": task_id}] and len(messages) == 1
 
 
+
+def test_a_survey_that_cannot_be_sent_never_undoes_the_completion(app, make_tenant, make_staff, make_patient,
+                                                                  make_package, monkeypatch, caplog):
+    """The survey is asked for after the completing commit, in its own transaction: when its sending fails, the
+    exam and the contact are completed all the same, the failure is logged, and nothing of the survey (its gate
+    included) is kept, so a later completion sends it once."""
+    import logging
+
+    from app.booking import services as booking
+    from app.core import clock
+    from app.followups import services as followups
+    from app.followups.models import FollowupTask
+    from app.questionnaires import delivery
+    from app.questionnaires.models import SurveyGate
+
+    clinic = make_tenant()
+    manager = make_staff(clinic, "health_manager")
+    patient = make_patient(clinic)
+    package = make_package(clinic)
+    _turn_on(app, clinic, after_followup=True)
+
+    def cannot_send(*_args, **_kwargs):
+        raise RuntimeError("the message template cannot be filled")
+
+    monkeypatch.setattr(delivery, "send", cannot_send)
+    # the migrations' logging config disables the loggers that existed then: wake this one for the test
+    monkeypatch.setattr(logging.getLogger("app.questionnaires.satisfaction"), "disabled", False)
+    with caplog.at_level(logging.ERROR, logger="app.questionnaires.satisfaction"):
+        order_id = _complete_order(app, clinic, package, patient, 3)
+        with app.app_context(), tenant_context(clinic.id):
+            task = FollowupTask(patient_id=patient.id, assignee_id=manager.id, due_date=clock.today())
+            db.session.add(task)
+            db.session.flush()
+            followups.record_contact(task, followups.ContactData(result="reached", version=str(task.version)),
+                                     actor_id=manager.id)
+            db.session.commit()
+            task_id = task.id
+    failures = [r for r in caplog.records if "satisfaction survey" in r.getMessage()]
+    assert len(failures) == 2 and all(r.exc_info and "cannot be filled" in str(r.exc_info[1]) for r in failures)
+    with app.app_context(), tenant_context(clinic.id):
+        assert booking.get_order(order_id).status == "completed"
+        assert followups.get_task(task_id).status == "done"
+        assert db.session.scalar(select(func.count()).select_from(SurveyGate)) == 0
+    assert _survey_rows(app, clinic, patient.id) == ([], [])
+
+    monkeypatch.undo()  # sending works again: the next completed exam sends one survey
+    next_order = _complete_order(app, clinic, package, patient, 4)
+    responses, messages = _survey_rows(app, clinic, patient.id)
+    assert [r.context for r in responses] == [{"order_id": next_order}] and len(messages) == 1
+
 def _answer(app, clinic, patient_id, recommend: int, *, comment: str = "", context=None, comm: str = "4",
             access: str = "4") -> int:
     """A submitted survey (as if by the link): returns the response id."""
