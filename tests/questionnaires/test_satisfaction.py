@@ -464,3 +464,25 @@ def test_the_export_has_a_row_per_response_and_leaves_identifiers_out_when_asked
             (admin.id, {"questionnaire": "satisfaction", "rows": 2, "identifiers": True}),
             (admin.id, {"questionnaire": "satisfaction", "rows": 2, "identifiers": False}),
             (manager.id, {"questionnaire": "satisfaction", "rows": 2, "identifiers": False})]
+
+
+def test_an_exam_completed_at_the_desk_sends_the_survey_after_the_request_commits(
+        app, make_tenant, make_staff, make_patient, make_package, client_for):
+    from app.booking import services as booking
+    from app.patients import services as patients
+
+    clinic = make_tenant()
+    desk = make_staff(clinic, "front_desk")
+    patient = make_patient(clinic)
+    package = make_package(clinic)
+    _turn_on(app, clinic)
+    with app.app_context(), tenant_context(clinic.id):
+        order = booking.book(package.id, open_day(3), FIRST_SLOT, patients.get(patient.id), idempotency_key="desk")
+        booking.transition(order, "checked_in", actor_type="staff", actor_id=None, confirmed=True)
+        booking.mark_paid(order, actor_id=None, reference="R1")
+        db.session.commit()
+        order_id = order.id
+    done = client_for(clinic, desk.email).submit(f"/booking/orders/{order_id}/action/complete")
+    assert done.status_code == 302
+    responses, messages = _survey_rows(app, clinic, patient.id)
+    assert [r.context for r in responses] == [{"order_id": order_id}] and len(messages) == 1
