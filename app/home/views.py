@@ -39,7 +39,7 @@ def scan():
     unknown code says so beside the box; any other text is a patient search."""
     text = request.form.get("q", "")[:100].strip()
     if not booking.desk.looks_scanned(text):
-        return redirect(url_for("patients.index", q=text) if text else url_for("patients.index"), 303)
+        return redirect(url_for("patients.index", q=text) if text else url_for("patients.index"))
     found = booking.desk.scan(text, clock.today())
     if found is None or found.patient is None:
         return render_template("home/front_desk.html", home=services.front_desk(), query=text,
@@ -49,11 +49,11 @@ def scan():
         db.session.commit()
         flash(_("%(name)s checked in: %(what)s.", name=found.patient.name,
                 what=_(", ").join(f"{o.start:%H:%M} {o.package_name}" for o in found.waiting)))
-        return redirect(url_for("home.dashboard", checked_in=found.waiting[0].id), 303)
+        return redirect(url_for("home.dashboard", checked_in=found.waiting[0].id))
     if found.order is not None and current_user.can("booking.schedule"):
-        return redirect(url_for("booking.order", order_id=found.order.id), 303)
+        return redirect(url_for("booking.order", order_id=found.order.id))
     flash(_("%(name)s has no booking to check in today.", name=found.patient.name))
-    return redirect(url_for("patients.detail", patient_id=found.patient.id), 303)
+    return redirect(url_for("patients.detail", patient_id=found.patient.id))
 
 
 settings_bp = Blueprint("settings", __name__, url_prefix="/settings")
