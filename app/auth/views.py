@@ -10,6 +10,7 @@ from flask_login import current_user, login_user, logout_user
 
 from app.auth import labels, resets, services, throttle, two_factor
 from app.auth.forms import CodeForm, ForgotForm, LoginForm, NewPasswordForm, StaffForm, StaffUpdateForm
+from app.clinic import services as clinic_profile
 from app.core.access import public, requires
 from app.core.clock import utcnow
 from app.core.htmx import render
@@ -162,7 +163,7 @@ def forgot_password():
                 recipient.locale = str(get_locale())
                 try:
                     notifications.notify("staff_password_reset", recipient, {
-                        "staff_name": link.user.name, "minutes": link.minutes, "clinic": g.tenant.name,
+                        "staff_name": link.user.name, "minutes": link.minutes, "clinic": clinic_profile.name(),
                         "url": url_for("auth.reset_password", reset_token=link.token, _external=True),
                     }, idempotency_key=f"password-reset:{link.token[:24]}", channels=("email",))
                 except notifications.NotifyError:

@@ -9,11 +9,9 @@ cancelled) is confirmed at once, in quiet hours too; reminders wait.
 """
 from flask_babel import gettext as _
 
+from app.clinic import services as clinic_profile
 from app.notifications import services as notifications
 from app.patients import services as patients
-from tenants.context import require_tenant_id
-from tenants.db import db
-from tenants.models import Tenant
 
 
 def preparation(package) -> str:
@@ -31,7 +29,7 @@ def _send(template: str, order, key: str, extra: dict | None = None) -> None:
     patient = patients.get(order.patient_id)
     if patient is None:  # an order keeps its patient (foreign key)
         raise LookupError(f"order {order.id}: patient {order.patient_id} not found")
-    clinic = db.session.get_one(Tenant, require_tenant_id()).name
+    clinic = clinic_profile.name()
     variables = {"patient_name": patient.name, "package": order.package_name, "date": order.day.isoformat(),
                  "time": order.start.strftime("%H:%M"), "clinic": clinic, "order_no": order.order_no}
     variables.update(extra or {})

@@ -11,7 +11,7 @@ from decimal import Decimal, InvalidOperation
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from app.booking import availability, labels, orders, payments  # noqa: F401  (re-exported API; labels: how others name statuses)
+from app.booking import availability, desk, labels, orders, payments  # noqa: F401  (re-exported API; labels: how others name statuses)
 from app.booking.availability import BookingRefused, DayState, Month, NeedsConfirmation, SlotState  # noqa: F401
 from app.booking.models import (
     CATEGORIES,

@@ -9,6 +9,7 @@ from app.core.access import ROLES
 
 
 class ProfileForm(FlaskForm):
+    name = StringField(_l("Clinic name"), render_kw={"autocomplete": "organization"})
     address = StringField(_l("Address"), validators=[Optional(), Length(max=200)])
     phone = StringField(_l("Phone"), validators=[Optional(), Length(max=40)])
     logo = FileField(_l("Logo (PNG or JPEG, at most 1 MB)"))

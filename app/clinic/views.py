@@ -1,27 +1,37 @@
 """The clinic profile page (owner only) and the clinic's logo."""
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from app.auth import services as staff
 from app.clinic import services
 from app.clinic.forms import ProfileForm, SignInForm
 from app.core import clock
-from app.core.access import requires
+from app.core.access import public, requires
 from tenants.db import db
 
 bp = Blueprint("clinic", __name__)
+
+
+def clinic_brand() -> services.Brand | None:
+    """The clinic's name and logo for the top bar (read once a request); None on the platform's own host."""
+    if g.get("tenant") is None:
+        return None
+    if "clinic_brand" not in g:
+        g.clinic_brand = services.brand()
+    return g.clinic_brand
 
 
 @bp.route("/settings/clinic", methods=["GET", "POST"])
 @requires("clinic.profile")
 def profile():
     saved = services.contact()
-    form = ProfileForm(timezone=services.timezone(), address=saved.address, phone=saved.phone)
+    form = ProfileForm(timezone=services.timezone(), name=saved.name, address=saved.address, phone=saved.phone)
     if form.validate_on_submit():
         upload = request.files.get("logo")
         data = upload.read(services.LOGO_MAX_BYTES + 1) if upload and upload.filename else None
         try:
             services.update_profile(timezone=form.timezone.data or "", address=form.address.data or "",
+                                    name=(form.name.data or "") if "name" in request.form else None,
                                     phone=form.phone.data or "", logo=data, remove_logo=bool(form.remove_logo.data))
         except services.ProfileError as exc:
             db.session.rollback()
@@ -35,8 +45,9 @@ def profile():
 
 
 @bp.route("/settings/clinic/logo")
-@requires("dashboard.view")
+@public
 def logo():
+    """The logo is the clinic's public face: the portal's header shows it to anyone on the clinic's host."""
     found = services.logo()
     if found is None:
         abort(404)

@@ -6,6 +6,7 @@ from datetime import date
 from sqlalchemy import select
 
 from app.auth import services as staff
+from app.clinic import services as clinic_profile
 from app.core.urls import clinic_url
 from app.followups import plans
 from app.followups.models import FollowupTask
@@ -25,12 +26,12 @@ def send_tenant(day: date | None = None) -> int:
     for assignee_id, due_date in rows:
         (due if due_date == day else overdue)[assignee_id] += 1
     tenant = db.session.get_one(Tenant, require_tenant_id())
-    url = clinic_url(tenant.slug, "followups.workbench")
+    url, clinic_name = clinic_url(tenant.slug, "followups.workbench"), clinic_profile.name()
     sent = 0
     people = staff.get_many(set(due) | set(overdue))
     for person in sorted((p for p in people.values() if p.active), key=lambda p: p.id):
         variables = {"staff_name": person.name, "due": due[person.id], "overdue": overdue[person.id],
-                     "clinic": tenant.name, "url": url}
+                     "clinic": clinic_name, "url": url}
         notifications.notify("followup_digest", notifications.staff_recipient(person), variables,
                              idempotency_key=f"followup-digest:{person.id}:{day.isoformat()}",
                              channels=("inapp", "email"), channel_by_channel=True)  # a bad address costs one

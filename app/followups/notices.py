@@ -11,6 +11,7 @@ from datetime import date, timedelta
 from sqlalchemy import select
 
 from app.auth import services as staff
+from app.clinic import services as clinic_profile
 from app.core.urls import clinic_url
 from app.followups import plans
 from app.followups.models import REMINDED_CHANNELS, FollowupPlan, FollowupTask
@@ -35,7 +36,8 @@ def escalated(task: FollowupTask) -> None:
     assignee = people.get(task.assignee_id) if task.assignee_id is not None else None
     variables = {"staff_name": manager.name, "patient_name": patient.name, "card_no": patient.card_no,
                  "assignee": assignee.name if assignee else "—", "attempts": task.failed_attempts,
-                 "clinic": tenant.name, "url": clinic_url(tenant.slug, "followups.task_detail", task_id=task.id)}
+                 "clinic": clinic_profile.name(),
+                 "url": clinic_url(tenant.slug, "followups.task_detail", task_id=task.id)}
     notifications.notify("followup_escalated", notifications.staff_recipient(manager), variables,
                          idempotency_key=f"followup-escalated:{task.id}", channels=("inapp", "email"),
                          channel_by_channel=True)  # a bad email address must not cost the in-app message

@@ -1,9 +1,13 @@
-from flask import Blueprint, render_template
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 
+from app.booking import services as booking
+from app.core import clock
 from app.core.access import requires
 from app.dashboard import services as clinic_dashboard
 from app.home import navigation, services
+from tenants.db import db
 
 bp = Blueprint("home", __name__)
 
@@ -14,7 +18,8 @@ def dashboard():
     """Each role's own start of the day."""
     page = services.PAGE_OF_ROLE.get(current_user.role, "clinic")
     if page == "front_desk":
-        return render_template("home/front_desk.html", home=services.front_desk())
+        return render_template("home/front_desk.html", home=services.front_desk(),
+                               checked_in=request.args.get("checked_in", type=int))
     if page == "doctor":
         return render_template("home/doctor.html", home=services.doctor(current_user))
     if page == "health_manager":
@@ -24,6 +29,31 @@ def dashboard():
         board, figures, headline = clinic_dashboard.page(span)
         return render_template("dashboard/index.html", board=board, figures=figures, headline=headline, span=span)
     return render_template("home/clinic.html", home=services.clinic())
+
+
+@bp.route("/scan", methods=["POST"])
+@requires("patients.view")
+def scan():
+    """Enter in the front desk's search box. A card or order number (a USB scanner types the member card's
+    QR code and Enter) checks the patient's booking of today in, or opens the card when none waits; an
+    unknown code says so beside the box; any other text is a patient search."""
+    text = request.form.get("q", "")[:100].strip()
+    if not booking.desk.looks_scanned(text):
+        return redirect(url_for("patients.index", q=text) if text else url_for("patients.index"))
+    found = booking.desk.scan(text, clock.today())
+    if found is None or found.patient is None:
+        return render_template("home/front_desk.html", home=services.front_desk(), query=text,
+                               scan_error=_("No card or order has the number %(code)s.", code=text)), 400
+    if found.waiting and current_user.can("booking.desk"):
+        booking.desk.check_in(found.waiting, actor_id=current_user.id)
+        db.session.commit()
+        flash(_("%(name)s checked in: %(what)s.", name=found.patient.name,
+                what=_(", ").join(f"{o.start:%H:%M} {o.package_name}" for o in found.waiting)))
+        return redirect(url_for("home.dashboard", checked_in=found.waiting[0].id))
+    if found.order is not None and current_user.can("booking.schedule"):
+        return redirect(url_for("booking.order", order_id=found.order.id))
+    flash(_("%(name)s has no booking to check in today.", name=found.patient.name))
+    return redirect(url_for("patients.detail", patient_id=found.patient.id))
 
 
 settings_bp = Blueprint("settings", __name__, url_prefix="/settings")

@@ -6,6 +6,7 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
+from app.clinic import services as clinic_profile
 from app.core import jobs as core_jobs
 from app.core.urls import clinic_url
 from app.notifications import channels, policy, sealed, services
@@ -92,7 +93,7 @@ def _clinic(tenant_id: int) -> _Clinic:
     clinic = _clinics.get(tenant_id)
     if clinic is None or time.monotonic() - clinic.read_at > CLINIC_CACHE_SECONDS:
         tenant = db.session.get_one(Tenant, tenant_id)
-        clinic = _clinics[tenant_id] = _Clinic(tenant.name, tenant.slug, time.monotonic())
+        clinic = _clinics[tenant_id] = _Clinic(clinic_profile.name(), tenant.slug, time.monotonic())
     return clinic
 
 

@@ -1,11 +1,10 @@
 """RQ entry points of the patients capability."""
 from flask_babel import force_locale
 
+from app.clinic import services as clinic_profile
 from app.core import audit, storage
 from app.core.pdf import render_pdf
 from app.patients import qr, services
-from tenants.db import db
-from tenants.models import Tenant
 
 
 def render_member_card(progress, *, patient_id: int, locale: str = "zh_CN") -> dict:
@@ -13,10 +12,10 @@ def render_member_card(progress, *, patient_id: int, locale: str = "zh_CN") -> d
     patient = services.get(patient_id)
     if patient is None:
         raise LookupError("patient not found")
-    tenant = db.session.get(Tenant, patient.tenant_id)
     progress(30, "rendering")
     with force_locale(locale):
-        pdf = render_pdf("patients/card_pdf.html", patient=patient, tenant=tenant, qr=qr.card_data_uri(patient.card_no))
+        pdf = render_pdf("patients/card_pdf.html", patient=patient, clinic_name=clinic_profile.name(),
+                         qr=qr.card_data_uri(patient.card_no))
     progress(80, "storing")
     key = storage.new_key(patient.tenant_id, "cards", ".pdf")
     storage.backend().save(key, pdf)

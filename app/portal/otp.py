@@ -13,13 +13,14 @@ from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import func, select, update
 
+from app.clinic import services as clinic_profile
 from app.core import crypto, identity
 from app.notifications import services as notifications
 from app.patients import services as patients
 from app.portal.models import SigninCode, SigninEvent
 from tenants.context import require_tenant_id
 from tenants.db import db
-from tenants.models import Tenant, utcnow
+from tenants.models import utcnow
 
 DEFAULTS = {
     "PORTAL_CODE_MINUTES": 5,
@@ -96,7 +97,7 @@ def request_code(raw_mobile: str, ip: str, *, locale: str = "zh_CN", now: dateti
     matches = patients.search(mobile).patients
     recipient = notifications.Recipient("patient", matches[0].id if len(matches) == 1 else 0, "",
                                         mobile=mobile, locale=locale)
-    clinic = db.session.get_one(Tenant, require_tenant_id()).name
+    clinic = clinic_profile.name()
     # the outbox keeps the text masked; the code goes sealed to the send and never after it expires
     notifications.notify("signin_code", recipient, {"code": code, "minutes": minutes, "clinic": clinic},
                          idempotency_key=f"signin:{row.id}", channels=("sms",), secret_until=row.expires_at)

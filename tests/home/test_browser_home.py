@@ -77,3 +77,19 @@ def test_menu_works_by_keyboard_on_a_narrow_screen(browse):
     page.wait_for_url(re.compile(r"/patients$"))
     assert page.locator("nav.menu a[aria-current=page]").inner_text() == "患者"
     assert page.evaluate("document.documentElement.scrollWidth") <= 360
+
+
+def test_front_desk_scans_a_member_card_into_the_search_box_and_the_booking_is_checked_in(browse):
+    page = browse("front_desk")
+    button = page.get_by_role("button", name=re.compile("^为.+签到$")).first
+    row = button.locator("xpath=ancestor::tr")
+    row_id = row.get_attribute("id")
+    who = row.locator("td").nth(1)
+    name, card_no = who.locator("a").inner_text(), who.locator("small").inner_text()
+    page.keyboard.type(card_no)  # the search box has the focus; a USB scanner types the code and Enter
+    page.keyboard.press("Enter")
+    page.locator(".flash", has_text=name).wait_for()
+    assert "已到检" in page.locator(".flash").inner_text()
+    assert page.locator(f"#{row_id}.just-done", has_text="已到检").count() == 1
+    assert page.locator(f"#{row_id} button").count() == 0
+    assert page.evaluate("document.activeElement.id") == "home-q"  # ready for the next card
