@@ -7,6 +7,7 @@ plan triggers); only records writes them.
 """
 from app.records import alerts, api_tokens, attention, catalogue, charts, importer, labels, trends  # noqa: F401
 from app.records.labels import flag_words  # noqa: F401  (a flag in words: 偏高, 危急偏低)
+from app.records.latest import Latest, latest_values  # noqa: F401  (the newest current value per code)
 from app.records.lookup import search_indicators  # noqa: F401  (by name, code or pinyin: package items)
 from app.records.models import ExamReport, Indicator, Observation  # noqa: F401
 from app.records.results import (  # noqa: F401
