@@ -10,6 +10,7 @@ the clinic's local code for that model (``careloop-risk-<model>``), through
 records as questionnaire scores are, so tags, trends and follow-up triggers
 read it like any result.
 """
+import hashlib
 import json
 from collections.abc import Iterable
 from contextlib import contextmanager
@@ -89,20 +90,22 @@ def recompute(patient_ids: Iterable[int]) -> int:
     definitions = list(all_models().values())
     data = load(ids, definitions)
     today = clock.today()
-    current = {(row.patient_id, row.model): row for row in db.session.scalars(
-        select(RiskAssessment).where(RiskAssessment.patient_id.in_(list(data)), RiskAssessment.is_current))}
+    current = {(pid, model): (row_id, fingerprint) for row_id, pid, model, fingerprint in db.session.execute(
+        select(RiskAssessment.id, RiskAssessment.patient_id, RiskAssessment.model, RiskAssessment.fingerprint)
+        .where(RiskAssessment.patient_id.in_(list(data)), RiskAssessment.is_current))}
     now = clock.utcnow()
     added: list[RiskAssessment] = []
     replaced: list[int] = []
     stored: dict[int, list] = {}
     for pid, patient_data in data.items():
         for definition in definitions:
-            fresh = _normal(assess(definition, gather(definition, patient_data, today)))
+            fresh = assess(definition, gather(definition, patient_data, today))
+            fresh["fingerprint"] = fingerprint(fresh)
             earlier = current.get((pid, definition["id"]))
-            if earlier is not None and all(getattr(earlier, key) == fresh[key] for key in COMPARED):
+            if earlier is not None and earlier[1] == fresh["fingerprint"]:
                 continue
             if earlier is not None:
-                replaced.append(earlier.id)
+                replaced.append(earlier[0])
             added.append(RiskAssessment(patient_id=pid, computed_at=now, is_current=True, **fresh))
             if fresh["status"] == "ok" and fresh["value"] is not None and definition.get("observation"):
                 stored.setdefault(pid, []).append((definition, fresh["value"]))
@@ -116,10 +119,10 @@ def recompute(patient_ids: Iterable[int]) -> int:
     return len(added)
 
 
-def _normal(fresh: dict) -> dict:
-    """As the JSON columns give it back, so that a stored row compares equal to a fresh result."""
-    return {**fresh, **{key: json.loads(json.dumps(fresh[key])) for key in ("inputs", "missing", "contributions",
-                                                                             "what_if")}}
+def fingerprint(fresh: dict) -> str:
+    """A digest of what makes a result different from another: the stored rows keep theirs."""
+    compared = json.dumps([fresh[key] for key in COMPARED], sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(compared.encode()).hexdigest()
 
 
 @contextmanager

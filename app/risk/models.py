@@ -33,5 +33,6 @@ class RiskAssessment(TenantScoped, Model):
     missing: Mapped[list] = mapped_column(JSON, default=list)   # [{input, why: never | too_old, date, max_age_days}]
     contributions: Mapped[dict] = mapped_column(JSON, default=dict)
     what_if: Mapped[list] = mapped_column(JSON, default=list)   # [{input, target, value, band}]
+    fingerprint: Mapped[str] = mapped_column(String(64), default="")  # of what a recompute compares
     computed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     is_current: Mapped[bool] = mapped_column(Boolean, default=True, server_default=false())

@@ -26,7 +26,7 @@ from app.core import clock
 from app.patients import services as patients
 from app.questionnaires import services as questionnaires
 from app.records import services as records
-from app.risk.inputs import RiskInputError, checked
+from app.risk.inputs import RiskInputError, typed
 
 SEXES = {"M": "male", "F": "female"}
 
@@ -87,7 +87,7 @@ def gather(definition: dict, data: PatientData, today: date) -> Gathered:
             if kind == "too_old":
                 gathered.too_old.setdefault(spec["name"], provenance)
                 continue
-            if not _valid(definition, spec["name"], value):
+            if not _valid(spec, value):
                 continue
             if kind == "weak":  # a "no" for want of a history item: any later source with a value wins
                 chosen = chosen or (value, provenance)
@@ -102,9 +102,9 @@ def gather(definition: dict, data: PatientData, today: date) -> Gathered:
     return gathered
 
 
-def _valid(definition: dict, name: str, value) -> bool:
+def _valid(spec: dict, value) -> bool:
     try:
-        checked(definition, {name: value})
+        typed(spec, value)
     except RiskInputError:
         return False
     return True

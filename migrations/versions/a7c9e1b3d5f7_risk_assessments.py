@@ -34,6 +34,7 @@ def upgrade():
         sa.Column('missing', sa.JSON(), nullable=False),
         sa.Column('contributions', sa.JSON(), nullable=False),
         sa.Column('what_if', sa.JSON(), nullable=False),
+        sa.Column('fingerprint', sa.String(length=64), nullable=False),
         sa.Column('computed_at', sa.DateTime(timezone=True), nullable=False),
         sa.Column('is_current', sa.Boolean(), server_default=sa.false(), nullable=False),
         sa.ForeignKeyConstraint(['tenant_id'], ['tenants.id'], name=op.f('fk_risk_assessments_tenant_id_tenants')),
