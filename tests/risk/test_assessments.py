@@ -179,3 +179,25 @@ def test_the_results_the_models_store_do_not_recompute_again(app, assessed):
         _store(person.id, [("8480-6", "117", "mm[Hg]")], when + timedelta(hours=1))
         assert ("before", "risk:recompute") in txn.pending()
         db.session.rollback()
+
+
+def test_questionnaire_answers_are_inputs_with_their_response(app, make_tenant, make_patient):
+    from app.questionnaires import library, responses, submission
+
+    tenant = make_tenant()
+    person = make_patient(tenant, sex="F", birth_date=date(1966, 8, 1))
+    with app.app_context(), tenant_context(tenant.id):
+        _store(person.id, [("39156-5", "27.0", "kg/m2"), ("8280-0", "86", "cm")], clock.utcnow() - timedelta(days=3))
+        patient = patients.get(person.id)
+        response = responses.request(library.by_key("findrisc"), patient, channel="desk")
+        submission.submit(response, patient, {
+            "age": "55_64", "bmi": "25_30", "sex": "F", "waist_f": "gt88", "activity": "no",
+            "vegetables": "daily", "bp_medication": "yes", "high_glucose": "no", "family": "first_degree"})
+        db.session.commit()
+        row = _current(person.id, "findrisc")
+        assert row.status == "ok", row.missing
+        assert row.inputs["active_30min_daily"] == {"value": False, "kind": "answer", "source_id": response.id,
+                                                    "date": clock.local_date(response.submitted_at).isoformat()}
+        assert row.inputs["family_diabetes"]["value"] == "first_degree"
+        assert row.inputs["bmi"]["kind"] == "observation"
+        assert [w["input"] for w in row.what_if] == ["bmi", "active_30min_daily"]
