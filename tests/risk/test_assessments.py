@@ -201,3 +201,27 @@ def test_questionnaire_answers_are_inputs_with_their_response(app, make_tenant, 
         assert row.inputs["family_diabetes"]["value"] == "first_degree"
         assert row.inputs["bmi"]["kind"] == "observation"
         assert [w["input"] for w in row.what_if] == ["bmi", "active_30min_daily"]
+
+
+def test_a_change_to_many_patients_is_assessed_by_a_job_after_it_commits(app, make_tenant, make_patient,
+                                                                         monkeypatch):
+    from rq import SimpleWorker
+
+    from app.core import jobs
+    from app.risk import listeners
+
+    tenant = make_tenant()
+    people = [make_patient(tenant, sex="M", birth_date=date(1970, 1, 15)) for _ in range(3)]
+    monkeypatch.setattr(listeners, "IN_TRANSACTION_LIMIT", 2)
+    with app.app_context():
+        jobs.queue("default").empty()
+    with app.app_context(), tenant_context(tenant.id):
+        for person in people:
+            _store(person.id, [("8480-6", "150", "mm[Hg]"), ("8462-4", "95", "mm[Hg]")], clock.utcnow())
+        db.session.commit()
+        assert {_current(p.id, "bp_grade").status for p in people} == {"missing"}  # as the cards were opened
+    with app.app_context():
+        SimpleWorker([jobs.queue("default")], connection=jobs.redis_connection()).work(burst=True)
+    with app.app_context(), tenant_context(tenant.id):
+        assert {(_current(p.id, "bp_grade").status, _current(p.id, "bp_grade").band) for p in people} \
+            == {("ok", "grade_1")}
