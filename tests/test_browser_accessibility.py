@@ -83,6 +83,8 @@ def _staff_pages(app, role: str, ids: SimpleNamespace) -> list[tuple[str, str]]:
     with_object = [
         ("patients.view", "a patient's card", f"/patients/{patient}"),
         ("patients.view", "a patient's records", f"/patients/{patient}/records"),
+        ("patients.view", "a patient's risk assessments", f"/patients/{patient}/risk"),
+        ("patients.view", "the history of a patient's risk", f"/patients/{patient}/risk/ckd_albuminuria"),
         ("patients.edit", "a patient's details to edit", f"/patients/{patient}/edit"),
         ("patients.merge", "merging a patient", f"/patients/{patient}/merge"),
         ("booking.schedule", "the schedule of a booked day", f"/booking/schedule?day={ids.day}"),

@@ -17,6 +17,7 @@ from tests.clock import clinic_today
 
 SKIP_ENDPOINTS = {"static", "auth.logout"}  # signing out would end the walk's session
 ARG_SAMPLES = {"code": "en", "key": "signin_code", "channel": "sms", "locale": "zh_CN", "action": "check_in",
+               "model_id": "framingham_cvd",
                "reset_token": "no-such-link"}
 
 

@@ -478,6 +478,23 @@ def history(patient: Patient) -> dict[str, list[HealthHistoryItem]]:
     return grouped
 
 
+def histories(patient_ids) -> dict[int, list[HealthHistoryItem]]:
+    """The health-history items of many patients, oldest first, in one query."""
+    wanted = list(set(patient_ids))
+    found: dict[int, list[HealthHistoryItem]] = {pid: [] for pid in wanted}
+    if wanted:
+        for item in db.session.scalars(select(HealthHistoryItem).where(HealthHistoryItem.patient_id.in_(wanted))
+                                       .order_by(HealthHistoryItem.created_at)):
+            found[item.patient_id].append(item)
+    return found
+
+
+def active_ids() -> list[int]:
+    """The ids of the clinic's cards in use (not archived, not merged away), in id order."""
+    return list(db.session.scalars(select(Patient.id).where(Patient.archived_at.is_(None),
+                                                            Patient.merged_into_id.is_(None)).order_by(Patient.id)))
+
+
 def identifiers(patient: Patient) -> tuple[str, str | None]:
     """Decrypted (mobile, id_number). Callers audit the view."""
     mobile = crypto.decrypt(patient.mobile_enc, patient.tenant_id)

@@ -1,18 +1,24 @@
 """``flask --app wsgi risk models`` lists the models with their inputs and
 units; ``flask --app wsgi risk compute MODEL --inputs JSON`` prints one
-result as JSON, so a clinician can check a model by hand. Bad JSON, an
+result as JSON, so a clinician can check a model by hand; ``flask --app wsgi
+risk recompute [--tenant SLUG]`` assesses a whole clinic again (the backfill). Bad JSON, an
 unknown model or input, or a value of the wrong type exits non-zero with a
 message saying what is wrong."""
 import json
+import time
 
 import click
 from flask.cli import AppGroup
 
+from app.core.cli import echo_every_clinic, tenant_from, tenant_option
+from app.risk.assessments import recompute_clinic
 from app.risk.definitions import UnknownModel, all_models
 from app.risk.engine import compute
 from app.risk.inputs import RiskInputError
+from tenants.context import tenant_context
+from tenants.services import for_each_active_tenant
 
-risk_cli = AppGroup("risk", help="Risk models: list them, compute one from given inputs.")
+risk_cli = AppGroup("risk", help="Risk models: list them, compute one from given inputs, assess a clinic's patients.")
 
 
 @risk_cli.command("models")
@@ -39,6 +45,26 @@ def compute_command(model_id, raw):
     except (UnknownModel, RiskInputError) as exc:
         raise click.ClickException(str(exc.args[0])) from exc
     click.echo(json.dumps(result, ensure_ascii=False))
+
+
+@risk_cli.command("recompute")
+@tenant_option(required=False)
+def recompute_command(slug: str | None):
+    """Assess every patient of a clinic (every active clinic without --tenant) again; only changed
+    results add rows."""
+    if slug:
+        with tenant_context(tenant_from(slug).id):
+            _recompute()
+    else:
+        echo_every_clinic(for_each_active_tenant(_recompute), lambda slug, seconds: f"{slug}: {seconds:.1f} s")
+
+
+def _recompute() -> float:
+    started = time.perf_counter()
+    patients, added = recompute_clinic()
+    seconds = time.perf_counter() - started
+    click.echo(f"assessed {patients} patients in {seconds:.1f} s: {added} assessments changed")
+    return seconds
 
 
 def _describe(spec: dict) -> str:

@@ -43,7 +43,14 @@ def model(model_id: str) -> dict:
 
 
 def input_spec(definition: dict, name: str) -> dict | None:
+    if all_models().get(definition["id"]) is definition:  # a pack model: by name (asked for every patient)
+        return _specs(definition["id"]).get(name)
     return next((spec for spec in definition["inputs"] if spec["name"] == name), None)
+
+
+@cache
+def _specs(model_id: str) -> dict[str, dict]:
+    return {spec["name"]: spec for spec in all_models()[model_id]["inputs"]}
 
 
 def required_inputs(definition: dict) -> list[str]:

@@ -21,7 +21,7 @@ def checked(definition: dict, given: dict) -> dict:
             known = ", ".join(s["name"] for s in definition["inputs"])
             raise RiskInputError(f"{definition['id']} has no input {name!r}; its inputs are: {known}")
         if value is not None:
-            values[name] = _typed(spec, value)
+            values[name] = typed(spec, value)
     return values
 
 
@@ -40,7 +40,7 @@ def missing(definition: dict, values: dict) -> list[str]:
     return [name for name in required_inputs(definition) if name not in values]
 
 
-def _typed(spec: dict, value):
+def typed(spec: dict, value):
     name, kind = spec["name"], spec["type"]
     if kind == "boolean":
         if not isinstance(value, bool):

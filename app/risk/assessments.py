@@ -1,0 +1,185 @@
+"""Assessing patients: gather each model's inputs from their data, compute,
+and keep the result when it differs from the current one.
+
+A result is kept as a new ``RiskAssessment`` row (the earlier one stops
+being current and stays as history) only when something about it changed:
+the value, band or status, an input's value or source, or what is missing.
+An ok result of a model that declares an ``observation`` (a score or a
+risk, not a measurement read back) is also stored as an observation under
+the clinic's local code for that model (``careloop-risk-<model>``), through
+records as questionnaire scores are, so tags, trends and follow-up triggers
+read it like any result.
+"""
+import hashlib
+import json
+from collections.abc import Iterable
+from contextlib import contextmanager
+
+from sqlalchemy import delete, select, update
+
+from app.core import clock
+from app.patients import services as patients
+from app.records import services as records
+from app.risk.definitions import all_models, input_spec
+from app.risk.engine import compute
+from app.risk.models import RiskAssessment
+from app.risk.patient_inputs import Gathered, PatientData, gather, load
+from tenants.db import db
+
+ORIGIN = "risk"  # Observation.origin of a model's result
+STORING = "risk:storing"  # session.info flag: the results-stored signal now comes from our own observations
+COMPARED = ("version", "status", "value_text", "band", "inputs", "missing")
+
+
+def own_codes() -> set[str]:
+    return {d["observation"]["code"] for d in all_models().values() if d.get("observation")}
+
+
+def assess(definition: dict, gathered: Gathered) -> dict:
+    """The stored form of one model's result for gathered inputs, with its what-ifs."""
+    result = compute(definition["id"], gathered.values)
+    value = result["value"]
+    missing = [{"input": name, "why": "too_old", **gathered.too_old[name]} if name in gathered.too_old
+               else {"input": name, "why": "never"} for name in result["missing"]]
+    if result["status"] == "missing":  # say too-old inputs even where the engine lists a smaller set
+        named = {m["input"] for m in missing}
+        missing += [{"input": n, "why": "too_old", **old} for n, old in gathered.too_old.items()
+                    if n not in named and (input_spec(definition, n) or {}).get("required", True)]
+    return {"model": definition["id"], "version": definition["version"], "status": result["status"],
+            "value": value if isinstance(value, int | float) else None,
+            "value_text": "" if value is None else _text(value), "unit": definition["unit"],
+            "band": result["band"], "inputs": gathered.inputs, "missing": missing,
+            "contributions": result["contributions"],
+            "what_if": what_ifs(definition, gathered.values) if result["status"] == "ok" else []}
+
+
+def what_ifs(definition: dict, values: dict) -> list[dict]:
+    """Each modifiable input with a target it does not meet, set at its target alone."""
+    found = []
+    for spec in definition["inputs"]:
+        target = spec.get("target")
+        now = values.get(spec["name"])
+        if not target or now is None or _meets(now, target):
+            continue
+        then = compute(definition["id"], {**values, spec["name"]: target["value"]})
+        found.append({"input": spec["name"], "target": target["value"], "value": then["value"],
+                      "band": then["band"]})
+    return found
+
+
+def _meets(value, target: dict) -> bool:
+    direction = target.get("direction")
+    if direction == "lower":
+        return value <= target["value"]
+    if direction == "higher":
+        return value >= target["value"]
+    return value == target["value"]
+
+
+def _text(value) -> str:
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def recompute(patient_ids: Iterable[int]) -> int:
+    """Bring these patients' assessments up to date; returns how many rows were added. The caller commits."""
+    ids = list(dict.fromkeys(int(pid) for pid in patient_ids))
+    if not ids:
+        return 0
+    definitions = list(all_models().values())
+    data = load(ids, definitions)
+    today = clock.today()
+    current = {(pid, model): (row_id, fingerprint) for row_id, pid, model, fingerprint in db.session.execute(
+        select(RiskAssessment.id, RiskAssessment.patient_id, RiskAssessment.model, RiskAssessment.fingerprint)
+        .where(RiskAssessment.patient_id.in_(list(data)), RiskAssessment.is_current))}
+    now = clock.utcnow()
+    added: list[RiskAssessment] = []
+    replaced: list[int] = []
+    stored: dict[int, list] = {}
+    for pid, patient_data in data.items():
+        for definition in definitions:
+            fresh = assess(definition, gather(definition, patient_data, today))
+            fresh["fingerprint"] = fingerprint(fresh)
+            earlier = current.get((pid, definition["id"]))
+            if earlier is not None and earlier[1] == fresh["fingerprint"]:
+                continue
+            if earlier is not None:
+                replaced.append(earlier[0])
+            added.append(RiskAssessment(patient_id=pid, computed_at=now, is_current=True, **fresh))
+            if fresh["status"] == "ok" and fresh["value"] is not None and definition.get("observation"):
+                stored.setdefault(pid, []).append((definition, fresh["value"]))
+    if replaced:
+        db.session.execute(update(RiskAssessment).where(RiskAssessment.id.in_(replaced))
+                           .values(is_current=False).execution_options(synchronize_session=False))
+        db.session.flush()
+    db.session.add_all(added)
+    db.session.flush()
+    _store_observations(data, stored, now)
+    return len(added)
+
+
+def fingerprint(fresh: dict) -> str:
+    """A digest of what makes a result different from another: the stored rows keep theirs."""
+    compared = json.dumps([fresh[key] for key in COMPARED], sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(compared.encode()).hexdigest()
+
+
+@contextmanager
+def storing_own():
+    session = db.session()
+    session.info[STORING] = True
+    try:
+        yield
+    finally:
+        session.info.pop(STORING, None)
+
+
+def _store_observations(data: dict[int, PatientData], stored: dict, now) -> None:
+    if not stored:
+        return
+    indicators: dict[str, records.Indicator] = {}
+    with storing_own():
+        for pid, results in stored.items():
+            values = [records.Value(indicator=_indicator(definition, indicators),
+                                    value_text=_number(value, definition["observation"].get("decimals", 1)),
+                                    unit=definition["observation"]["unit"], observed_at=now)
+                      for definition, value in results]
+            records.store_many(data[pid].patient, values, origin=ORIGIN)
+
+
+def _indicator(definition: dict, cache: dict) -> records.Indicator:
+    """The clinic's catalogue entry of a model's result (made on first need, in the "other" group)."""
+    spec = definition["observation"]
+    if spec["code"] not in cache:
+        found = records.indicator_by_code(spec["code"])
+        if found is None:
+            found = records.catalogue.add_local(spec["code"], definition["name"]["zh"][:80],
+                                                definition["name"]["en"][:80], spec["unit"], "other")
+            found.decimals = int(spec.get("decimals", 1))
+            db.session.flush()
+        cache[spec["code"]] = found
+    return cache[spec["code"]]
+
+
+def _number(value: float, decimals: int) -> str:
+    return f"{value:.{decimals}f}"
+
+
+def forget(patient_id: int) -> None:
+    db.session.execute(delete(RiskAssessment).where(RiskAssessment.patient_id == patient_id)
+                       .execution_options(synchronize_session=False))
+
+
+def recompute_clinic(*, batch: int = 1000, commit: bool = True, progress=None) -> tuple[int, int]:
+    """Every card in use of the clinic, in sets of ``batch`` (the backfill, and catching up on
+    inputs that grew too old); commits each set when ``commit``. -> (patients, rows added)."""
+    ids = patients.active_ids()
+    added = 0
+    for start in range(0, len(ids), batch):
+        added += recompute(ids[start:start + batch])
+        if commit:
+            db.session.commit()
+        if progress:
+            progress(min(start + batch, len(ids)), len(ids))
+    return len(ids), added
