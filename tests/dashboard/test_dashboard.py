@@ -157,3 +157,38 @@ def test_exports_are_files_and_audited(app, make_tenant, client_for, seed_clinic
                                     .order_by(AuditEvent.at)).all()
     assert [e.detail["chart"] for e in events] == ["bookings", "all", "sales"]
     assert events[0].detail["format"] == "xlsx" and events[2].detail["rows"] == 1
+
+
+def test_abnormal_ranks_by_abnormal_results_and_counts_all_current_ones(app, make_tenant, make_patient):
+    """Twelve indicators with abnormal results: the ten with the most (ties by indicator) are shown, each with
+    all its current results in the range; a corrected (superseded) result, one outside the range, a normal or
+    unjudged flag and an indicator without abnormal results are not counted as abnormal."""
+    from app.records import services as records
+    from app.records.models import Observation
+
+    a = make_tenant()
+    person = make_patient(a, name="赵异常")
+    today = clinic_today()
+    inside = datetime.now(timezone.utc) - timedelta(days=1)
+    with app.app_context(), tenant_context(a.id):
+        indicators = [i.id for i in records.catalogue.all_indicators()][:14]
+        serial = iter(range(1000))
+
+        def result(indicator_id, flag, *, when=inside, superseded_by=None):
+            db.session.add(Observation(patient_id=person.id, indicator_id=indicator_id, observed_at=when, flag=flag,
+                                       fingerprint=f"dash-{next(serial)}", superseded_by=superseded_by))
+
+        for n, indicator_id in enumerate(indicators[:12]):
+            for _ in range(1 + n % 3):  # 1, 2 or 3 abnormal results
+                result(indicator_id, "H")
+            result(indicator_id, "N")
+            result(indicator_id, "")
+        result(indicators[0], "LL", superseded_by=1)  # corrected since: neither abnormal nor a result
+        result(indicators[0], "H", when=inside - timedelta(days=400))  # before the range
+        result(indicators[12], "N")  # no abnormal result at all
+        result(indicators[13], "A", when=inside - timedelta(days=400))
+        db.session.commit()
+    board = _board(app, a, today - timedelta(days=30), today)
+    expected = sorted(((1 + n % 3, i) for n, i in enumerate(indicators[:12])), key=lambda c: (-c[0], c[1]))[:10]
+    assert [(r.indicator_id, r.abnormal) for r in board.abnormal] == [(i, count) for count, i in expected]
+    assert all(r.results == r.abnormal + 2 for r in board.abnormal)
