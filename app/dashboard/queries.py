@@ -2,18 +2,17 @@
 range of clinic days, each filtered by the clinic (row-level security is the
 backstop; the explicit ``tenant_id`` lets the composite indexes serve).
 
-Dates are the clinic's (app.core.clock). Moments are bucketed into clinic
-days in SQL: PostgreSQL converts with the clinic's zone; SQLite (the
-embedded first-run database) shifts by the zone's offset at the start of the
-range, which is exact for zones without clock changes (China's) and may put
-an event an hour off on the days a clock changes elsewhere. Days are folded
-into Monday-to-Sunday weeks here, a few dozen rows at most.
+Dates are the clinic's (app.core.clock). Moments are counted per week by
+joining them to the range's weeks, each given as its first moment and the
+moment after it in UTC (from the clinic clock, exact on the days a clock
+changes, on PostgreSQL and SQLite alike): each week is a range of an index
+that leads with tenant_id and the moment.
 """
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import Date, case, cast, exists, func, literal_column, select, union_all
+from sqlalchemy import Date, Subquery, and_, case, exists, func, literal, literal_column, select, union_all
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -88,12 +87,17 @@ def parse_range(raw_from: str | None, raw_to: str | None, today: date | None = N
     return Range(since, until)
 
 
-def _local_day(column):
-    """The clinic day of a moment column, in SQL."""
-    if db.session.get_bind().dialect.name == "postgresql":
-        return cast(func.timezone(clock.zone_name(), column), Date)
-    offset = clock.now().utcoffset() or timedelta(0)
-    return func.date(column, f"{int(offset.total_seconds() // 60):+d} minutes")
+def _weeks(span: Range, moment_type) -> Subquery:
+    """The range's weeks as rows to join moments to: ``week`` (its Monday), ``starts`` and ``ends`` (the first
+    moment of its first day in the range and the moment after its last, in UTC, exact on the days a clock
+    changes). Each week is then a range of a (tenant_id, moment) index; no moment is turned into a clinic
+    day one by one."""
+    rows = [select(literal(monday, Date()).label("week"),
+                   literal(clock.day_bounds(max(monday, span.since))[0], moment_type).label("starts"),
+                   literal(clock.day_bounds(min(monday + timedelta(days=6), span.until))[1], moment_type)
+                   .label("ends"))
+            for monday in span.weeks]
+    return union_all(*rows).subquery("weeks")
 
 
 def _as_date(value) -> date:
@@ -199,12 +203,15 @@ def patients(span: Range) -> Patients:
     start, end = span.bounds()
     active = db.session.execute(select(func.count()).select_from(Patient).where(
         Patient.tenant_id == tenant_id, Patient.archived_at.is_(None))).scalar_one()
-    local = _local_day(Patient.created_at)
-    rows = db.session.execute(select(local, func.count()).where(
-        Patient.tenant_id == tenant_id, Patient.created_at >= start, Patient.created_at < end).group_by(local))
+    weeks = _weeks(span, Patient.created_at.type)
+    rows = db.session.execute(
+        select(weeks.c.week, func.count()).select_from(weeks)
+        .join(Patient, and_(Patient.tenant_id == tenant_id, Patient.created_at >= weeks.c.starts,
+                            Patient.created_at < weeks.c.ends))
+        .group_by(weeks.c.week))
     by_week = dict.fromkeys(span.weeks, 0)
-    for day, count in rows:
-        by_week[week_of(_as_date(day))] += count
+    for week, count in rows:
+        by_week[_as_date(week)] = count
     return Patients(active, sum(by_week.values()), by_week)
 
 
@@ -317,18 +324,18 @@ def tags(active: int) -> list[TagCount]:
 
 def messages(span: Range) -> Messages:
     tenant_id = require_tenant_id()
-    start, end = span.bounds()
-    local = _local_day(Notification.created_at)
+    weeks = _weeks(span, Notification.created_at.type)
     rows = db.session.execute(
-        select(local, Notification.channel, func.count().filter(Notification.status == "sent"),
+        select(weeks.c.week, Notification.channel, func.count().filter(Notification.status == "sent"),
                func.count().filter(Notification.status == "failed"))
-        .where(Notification.tenant_id == tenant_id, Notification.created_at >= start,
-               Notification.created_at < end)
-        .group_by(local, Notification.channel))
+        .select_from(weeks)
+        .join(Notification, and_(Notification.tenant_id == tenant_id, Notification.created_at >= weeks.c.starts,
+                                 Notification.created_at < weeks.c.ends))
+        .group_by(weeks.c.week, Notification.channel))
     by_channel: dict[str, list[int]] = defaultdict(lambda: [0, 0])
     by_week: dict[date, list[int]] = {week: [0, 0] for week in span.weeks}
-    for day, channel, sent, failed in rows:
-        for bucket in (by_channel[channel], by_week[week_of(_as_date(day))]):
+    for week, channel, sent, failed in rows:
+        for bucket in (by_channel[channel], by_week[_as_date(week)]):
             bucket[0] += sent
             bucket[1] += failed
     return Messages({c: (s, f) for c, (s, f) in sorted(by_channel.items())},

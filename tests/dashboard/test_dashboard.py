@@ -3,7 +3,7 @@ clinic, the date filter, another clinic's rows never counted, who may see it,
 and its exports."""
 import io
 import secrets
-from datetime import datetime, time, timedelta, timezone
+from datetime import date, datetime, time, timedelta, timezone
 
 import pytest
 from openpyxl import load_workbook
@@ -192,3 +192,34 @@ def test_abnormal_ranks_by_abnormal_results_and_counts_all_current_ones(app, mak
     expected = sorted(((1 + n % 3, i) for n, i in enumerate(indicators[:12])), key=lambda c: (-c[0], c[1]))[:10]
     assert [(r.indicator_id, r.abnormal) for r in board.abnormal] == [(i, count) for count, i in expected]
     assert all(r.results == r.abnormal + 2 for r in board.abnormal)
+
+
+def test_weeks_follow_the_clinic_clock_across_a_clock_change(app, make_tenant, make_patient):
+    """A Berlin clinic over the week its clocks go forward (Sunday 28 March 2027), from a Wednesday: a card
+    or message at the clinic's midnight opening a week counts in that week, a minute before in the week
+    before, and nothing before the first day or after the last counts."""
+    from zoneinfo import ZoneInfo
+
+    from app.dashboard import queries
+    from app.notifications.models import Notification
+    from app.patients.models import Patient
+
+    berlin = ZoneInfo("Europe/Berlin")
+    a = make_tenant(timezone="Europe/Berlin")
+    moments = [datetime(2027, 3, 23, 23, 59), datetime(2027, 3, 24, 0, 0), datetime(2027, 3, 28, 23, 59),
+               datetime(2027, 3, 29, 0, 0), datetime(2027, 4, 2, 23, 59), datetime(2027, 4, 3, 0, 0)]
+    people = [make_patient(a, name=f"柏林{n}") for n in range(len(moments))]
+    with app.app_context(), tenant_context(a.id):
+        for n, (person, moment) in enumerate(zip(people, moments)):
+            at = moment.replace(tzinfo=berlin).astimezone(timezone.utc)
+            db.session.get(Patient, (a.id, person.id)).created_at = at
+            db.session.add(Notification(idempotency_key=f"berlin-{n}", recipient_type="patient",
+                                        recipient_id=person.id, channel="sms", template_key="x", locale="de",
+                                        category="care", status="sent", created_at=at))
+        db.session.commit()
+        span = queries.Range(date(2027, 3, 24), date(2027, 4, 2))
+        cards, messages = queries.patients(span), queries.messages(span)
+    weeks = {date(2027, 3, 22): 2, date(2027, 3, 29): 2}
+    assert cards.new_by_week == weeks and cards.new_in_range == 4
+    assert {week: sent for week, (sent, _failed) in messages.by_week.items()} == weeks
+    assert messages.by_channel == {"sms": (4, 0)}
