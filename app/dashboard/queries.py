@@ -9,8 +9,9 @@ changes, on PostgreSQL and SQLite alike): each week is a range of an index
 that leads with tenant_id and the moment.
 """
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from functools import cached_property
 
 from sqlalchemy import Date, Subquery, and_, case, exists, func, literal, literal_column, select, union_all
 from sqlalchemy.orm import aliased
@@ -185,24 +186,55 @@ class PackageSales:
     revenue_fen: int
 
 
-@dataclass
 class Dashboard:
-    range: Range
-    today: date
-    patients: Patients
-    bookings: Bookings
-    followups: list[StaffFollowups]
-    abnormal: list[IndicatorRate]
-    tags: list[TagCount]
-    messages: Messages
-    sales: list[PackageSales] = field(default_factory=list)
+    """The figures of a range, each read from the database the first time it is asked for: a figure loaded
+    on its own, or exported on its own, runs only its own statements."""
+
+    def __init__(self, span: Range, today: date):
+        self.range, self.today = span, today
+
+    @cached_property
+    def active(self) -> int:
+        return active_patients()
+
+    @cached_property
+    def patients(self) -> Patients:
+        return patients(self.range, self.active)
+
+    @cached_property
+    def bookings(self) -> Bookings:
+        return bookings(self.range, self.today)
+
+    @cached_property
+    def followups(self) -> list[StaffFollowups]:
+        return followups(self.range, self.today)
+
+    @cached_property
+    def abnormal(self) -> list[IndicatorRate]:
+        return abnormal(self.range)
+
+    @cached_property
+    def tags(self) -> list[TagCount]:
+        return tags(self.active)
+
+    @cached_property
+    def messages(self) -> Messages:
+        return messages(self.range)
+
+    @cached_property
+    def sales(self) -> list[PackageSales]:
+        return sales(self.range)
 
 
-def patients(span: Range) -> Patients:
+def active_patients() -> int:
+    """The open cards (archived ones left out)."""
+    return db.session.execute(select(func.count()).select_from(Patient).where(
+        Patient.tenant_id == require_tenant_id(), Patient.archived_at.is_(None))).scalar_one()
+
+
+def patients(span: Range, active: int | None = None) -> Patients:
     tenant_id = require_tenant_id()
-    start, end = span.bounds()
-    active = db.session.execute(select(func.count()).select_from(Patient).where(
-        Patient.tenant_id == tenant_id, Patient.archived_at.is_(None))).scalar_one()
+    active = active_patients() if active is None else active
     weeks = _weeks(span, Patient.created_at.type)
     rows = db.session.execute(
         select(weeks.c.week, func.count()).select_from(weeks)
@@ -356,7 +388,4 @@ def sales(span: Range) -> list[PackageSales]:
 
 
 def dashboard(span: Range) -> Dashboard:
-    today = clock.today()
-    people = patients(span)
-    return Dashboard(span, today, people, bookings(span, today), followups(span, today), abnormal(span),
-                     tags(people.active), messages(span), sales(span))
+    return Dashboard(span, clock.today())

@@ -73,7 +73,10 @@ def _board(app, tenant, since=None, until=None):
 
     with app.app_context(), tenant_context(tenant.id):
         span = queries.Range(since, until) if since else queries.default_range()
-        return queries.dashboard(span)
+        board = queries.dashboard(span)
+        for figure in ("active", "patients", "bookings", "followups", "abnormal", "tags", "messages", "sales"):
+            getattr(board, figure)  # each figure is read when first asked for: here, in the clinic's context
+        return board
 
 
 def test_figures_match_hand_counts(app, make_tenant, make_patient, seed_clinic):
@@ -117,7 +120,9 @@ def test_page_shows_figures_and_filter(make_tenant, client_for, seed_clinic):
     client = client_for(a, a.owner_email)
     page = client.get("/dashboard").get_data(as_text=True)
     no_shows = '<span class="num">33.3%</span>'  # the no-show rate, written large
-    assert no_shows in page and "<svg" in page and "<table" in page and "入职体检" in page
+    assert no_shows in page and "<svg" in page and "<table" in page  # new cards and bookings drawn in place
+    sales = client.get("/dashboard/figures/sales", headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert "<svg" in sales and "<table" in sales and "入职体检" in sales
     assert "style=" not in page.split("<main", 1)[1]
     today = clinic_today()
     page = client.get(f"/dashboard?from={today.isoformat()}&to={today.isoformat()}").get_data(as_text=True)
@@ -128,6 +133,32 @@ def test_page_shows_figures_and_filter(make_tenant, client_for, seed_clinic):
     assert "Clinic dashboard" in page and "No-show rate" in page and "运营看板" not in page
 
 
+def test_figures_load_on_their_own_and_without_scripts(make_tenant, client_for, seed_clinic):
+    """The page draws the figures whose numbers it read anyway; each other one is a placeholder that htmx
+    fills from the figure's own address (the same range), with a loading state, a link that opens the figure
+    as a page of its own without scripts, and its export links."""
+    a = make_tenant()
+    seed_clinic(a)
+    client = client_for(a, a.owner_email)
+    today = clinic_today()
+    since = (today - timedelta(days=30)).isoformat()
+    query = f"from={since}&to={today.isoformat()}"
+    page = client.get(f"/dashboard?{query}").get_data(as_text=True)
+    for key in ("followups", "abnormal", "tags", "messages", "sales"):
+        address = f"/dashboard/figures/{key}?{query.replace('&', '&amp;')}"
+        assert f'hx-get="{address}" hx-trigger="load" hx-swap="outerHTML"' in page
+        assert f'<a href="{address}">' in page  # without scripts, a link
+        assert f"/dashboard/export?figure={key}&amp;format=xlsx&amp;{query.replace('&', '&amp;')}" in page
+    assert page.count('role="status"') == 5 and page.count('id="figure-') == 7
+    partial = client.get(f"/dashboard/figures/tags?{query}", headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert partial.lstrip().startswith('<section class="card" id="figure-tags"') and "<html" not in partial
+    assert "高血压" in partial and "<svg" in partial and "33.3%" in partial  # one of three patients
+    whole = client.get(f"/dashboard/figures/tags?{query}").get_data(as_text=True)
+    back = f'href="/dashboard?{query.replace("&", "&amp;")}"'  # back to the dashboard of the same range
+    assert "<html" in whole and 'id="figure-tags"' in whole and back in whole
+    assert client.get("/dashboard/figures/nothing").status_code == 404
+
+
 @pytest.mark.parametrize("role, status", [("front_desk", 403), ("doctor", 403), ("health_manager", 403),
                                           ("admin", 200)])
 def test_only_owner_and_admin(make_tenant, make_staff, client_for, role, status):
@@ -135,6 +166,7 @@ def test_only_owner_and_admin(make_tenant, make_staff, client_for, role, status)
     client = client_for(a, make_staff(a, role).email)
     assert client.get("/dashboard").status_code == status
     assert client.get("/dashboard/export?figure=bookings&format=xlsx").status_code == status
+    assert client.get("/dashboard/figures/tags", headers={"HX-Request": "true"}).status_code == status
 
 
 def test_exports_are_files_and_audited(app, make_tenant, client_for, seed_clinic):
