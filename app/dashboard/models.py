@@ -18,7 +18,8 @@ ABNORMAL_FLAGS = ("L", "H", "LL", "HH", "A")  # "N" is normal, "" not judged
 
 INDEXES = (
     Index("ix_patients_tenant_created", Patient.tenant_id, Patient.created_at,
-          postgresql_include=["archived_at"]),  # also counts the active cards from the index alone
+          postgresql_include=["archived_at"]),
+    Index("ix_patients_tenant_open", Patient.tenant_id, postgresql_where=Patient.archived_at.is_(None)),  # active cards
     Index("ix_booking_orders_tenant_paid", Order.tenant_id, Order.paid_at,
           postgresql_where=Order.paid_at.is_not(None),
           postgresql_include=["package_id", "package_name", "status", "price_fen"]),

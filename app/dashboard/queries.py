@@ -36,7 +36,7 @@ ATTENDED = ("checked_in", "completed")
 Order, Patient, Observation, Notification = booking.Order, patients_services.Patient, records.Observation, \
     notifications.Notification
 FollowupTask, FollowupRecord = followups_services.FollowupTask, followups_services.FollowupRecord
-PatientTag, ManualTag, TagRule = tagging.PatientTag, tagging.ManualTag, tagging.TagRule
+PatientTag, ManualTag, Tag = tagging.PatientTag, tagging.ManualTag, tagging.Tag
 
 
 @dataclass(frozen=True)
@@ -330,22 +330,17 @@ def abnormal(span: Range, limit: int = 10) -> list[IndicatorRate]:
 
 def tags(active: int) -> list[TagCount]:
     """How many patients carry each tag now (by a rule or by hand), and their share of the active cards.
-    A patient counts once a tag: the patients a tag's rules gave it, plus those given it by hand, less those
-    given it both ways (counts over the tag-ordered indexes rather than one distinct count over both tables)."""
+    A patient counts once a tag: the distinct patients its rules gave it (each tag a range of the
+    (tenant_id, tag_id, patient_id) index, read in order from the index alone), plus those given it by hand
+    and not by a rule."""
     tenant_id = require_tenant_id()
-    # a rule gives a patient a tag once (the key is rule and patient): only a tag of several rules needs a
-    # distinct count
-    shared = list(db.session.scalars(select(TagRule.tag_id).where(TagRule.tenant_id == tenant_id)
-                                     .group_by(TagRule.tag_id).having(func.count() > 1)))
-    once = (select(PatientTag.tag_id, func.count()).where(PatientTag.tenant_id == tenant_id,
-                                                          PatientTag.tag_id.not_in(shared))
-            .group_by(PatientTag.tag_id))
-    several = (select(PatientTag.tag_id, func.count(PatientTag.patient_id.distinct()))
-               .where(PatientTag.tenant_id == tenant_id, PatientTag.tag_id.in_(shared)).group_by(PatientTag.tag_id))
-    by_rule = dict(db.session.execute(union_all(once, several) if shared else once).tuples().all())
+    given = aliased(PatientTag)
+    patients_of_tag = (select(given.patient_id).where(given.tenant_id == tenant_id, given.tag_id == Tag.id)
+                       .distinct().correlate(Tag).subquery())
+    by_rule = select(func.count()).select_from(patients_of_tag).scalar_subquery()
+    counts = dict(db.session.execute(select(Tag.id, by_rule).where(Tag.tenant_id == tenant_id)).tuples().all())
     also_by_rule = exists().where(PatientTag.tenant_id == ManualTag.tenant_id, PatientTag.tag_id == ManualTag.tag_id,
                                   PatientTag.patient_id == ManualTag.patient_id)
-    counts = dict(by_rule)
     for tag_id, by_hand, both in db.session.execute(
             select(ManualTag.tag_id, func.count(), func.sum(case((also_by_rule, 1), else_=0)))
             .where(ManualTag.tenant_id == tenant_id).group_by(ManualTag.tag_id)):

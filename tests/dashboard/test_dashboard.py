@@ -255,3 +255,35 @@ def test_weeks_follow_the_clinic_clock_across_a_clock_change(app, make_tenant, m
     assert cards.new_by_week == weeks and cards.new_in_range == 4
     assert {week: sent for week, (sent, _failed) in messages.by_week.items()} == weeks
     assert messages.by_channel == {"sms": (4, 0)}
+
+
+def test_tag_prevalence_counts_each_patient_once_a_tag(app, make_tenant, make_patient):
+    """A tag given to a patient by two rules and by hand counts the patient once; a tag given by hand only
+    counts; a tag nobody carries is left out; the share is of the open cards (an archived card's tags count,
+    as they are today's tags, but the card is not among the active)."""
+    from app.dashboard import queries
+    from app.patients.models import Patient
+    from app.tagging.models import ManualTag, PatientTag, Tag, TagRule
+
+    a = make_tenant()
+    first, second, third, gone = (make_patient(a, name=n) for n in ("甲一", "乙二", "丙三", "丁四"))
+    with app.app_context(), tenant_context(a.id):
+        shared, by_hand, unused = (Tag(name=n) for n in ("两条规则", "手工", "无人"))
+        db.session.add_all([shared, by_hand, unused])
+        db.session.flush()
+        rules = [TagRule(name=f"规则{n}", tag_id=shared.id) for n in range(2)]
+        db.session.add_all(rules)
+        db.session.flush()
+        for rule in rules:  # both rules give the first patient the tag; one gives it the archived card too
+            db.session.add(PatientTag(rule_id=rule.id, patient_id=first.id, tag_id=shared.id))
+        db.session.add(PatientTag(rule_id=rules[0].id, patient_id=gone.id, tag_id=shared.id))
+        db.session.add_all([ManualTag(patient_id=first.id, tag_id=shared.id),   # also by the rules: once
+                            ManualTag(patient_id=second.id, tag_id=shared.id),
+                            ManualTag(patient_id=third.id, tag_id=by_hand.id)])
+        db.session.get(Patient, (a.id, gone.id)).archived_at = datetime.now(timezone.utc)
+        db.session.commit()
+        ids = (shared.id, by_hand.id)
+        board = queries.dashboard(queries.default_range())
+        counts = [(t.tag_id, t.patients, round(t.share, 3)) for t in board.tags]
+        assert board.active == 3
+    assert counts == [(ids[0], 3, 1.0), (ids[1], 1, 0.333)]
