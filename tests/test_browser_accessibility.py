@@ -98,6 +98,7 @@ def _staff_pages(app, role: str, ids: SimpleNamespace) -> list[tuple[str, str]]:
         ("records.catalogue", "an indicator's limits", f"/records/indicators/{ids.indicator}"),
         ("notifications.templates", "a message template",
          "/notifications/templates/booking_confirmation/sms/zh_CN"),
+        ("dashboard.clinic", "a dashboard figure on a page of its own (without scripts)", "/dashboard/figures/tags"),
     ]
     pages += [(name, path) for permission, name, path in with_object if role_can(role, permission)]
     return pages

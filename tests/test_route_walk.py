@@ -18,7 +18,7 @@ from tests.clock import clinic_today
 SKIP_ENDPOINTS = {"static", "auth.logout"}  # signing out would end the walk's session
 ARG_SAMPLES = {"code": "en", "key": "signin_code", "channel": "sms", "locale": "zh_CN", "action": "check_in",
                "model_id": "framingham_cvd",
-               "reset_token": "no-such-link"}
+               "reset_token": "no-such-link", "figure": "tags"}
 
 
 @pytest.fixture

@@ -33,6 +33,17 @@ class Figure:
                 for row in self.table.rows]
 
 
+def title_of(key: str) -> str:
+    """A figure's title, known before its numbers are read."""
+    return {"patients": _("New cards per week"),
+            "bookings": _("Bookings per day and capacity"),
+            "followups": _("Follow-ups per health manager"),
+            "abnormal": _("Abnormal rate of the most frequent abnormal indicators"),
+            "tags": _("Tag prevalence"),
+            "messages": _("Messages sent and failed per week"),
+            "sales": _("Paid orders by package")}[key]
+
+
 def _percent(value: float | None) -> str:
     return "—" if value is None else format_percent(value, "#,##0.#%")
 
@@ -67,7 +78,7 @@ def _zh() -> bool:
 def _patients(board: queries.Dashboard) -> Figure:
     p = board.patients
     weeks = list(p.new_by_week)
-    title = _("New cards per week")
+    title = title_of("patients")
     summary = _("%(active)s active patients; %(new)s new cards from %(since)s to %(until)s.",
                 active=format_decimal(p.active), new=format_decimal(p.new_in_range), since=board.range.since,
                 until=board.range.until)
@@ -79,7 +90,7 @@ def _patients(board: queries.Dashboard) -> Figure:
 
 def _bookings(board: queries.Dashboard) -> Figure:
     b = board.bookings
-    title = _("Bookings per day and capacity")
+    title = title_of("bookings")
     summary = _("%(booked)s bookings from %(since)s to %(until)s; no-show rate %(rate)s (%(missed)s of %(due)s "
                 "past bookings).", booked=format_decimal(sum(d.booked for d in b.days)), since=board.range.since,
                 until=board.range.until, rate=_percent(b.no_show_rate), missed=b.no_shows, due=b.due)
@@ -102,7 +113,7 @@ def _staff_name(names: dict, staff_id: int | None) -> str:
 def _followups(board: queries.Dashboard) -> Figure:
     names = {u.id: u.name for u in staff.list_staff()}
     rows = board.followups
-    title = _("Follow-ups per health manager")
+    title = title_of("followups")
     summary = _("Follow-ups of %(n)s people: completion of tasks due and success of contacts recorded.", n=len(rows))
     bars = []
     for r in rows:
@@ -127,7 +138,7 @@ def _abnormal(board: queries.Dashboard) -> Figure:
         return (found.name_zh if zh else found.name_en or found.name_zh) if found else str(indicator_id)
 
     rows = board.abnormal
-    title = _("Abnormal rate of the most frequent abnormal indicators")
+    title = title_of("abnormal")
     summary = _("The %(n)s indicators with the most abnormal results in the range, by their share of abnormal "
                 "results.", n=len(rows))
     svg = charts.bars_svg(title, summary, [(name(r.indicator_id), r.rate or 0.0, _percent(r.rate)) for r in rows],
@@ -146,9 +157,9 @@ def _tags(board: queries.Dashboard) -> Figure:
         return (tag.name if zh else tag.name_en or tag.name) if tag else str(tag_id)
 
     rows = board.tags
-    title = _("Tag prevalence")
+    title = title_of("tags")
     summary = _("%(n)s tags; the share of the %(active)s active patients carrying each, today.", n=len(rows),
-                active=format_decimal(board.patients.active))
+                active=format_decimal(board.active))
     svg = charts.bars_svg(title, summary, [(name(r.tag_id), r.share or 0.0, _percent(r.share)) for r in rows[:15]],
                           scale=1.0, empty=_("No patient carries a tag yet"))
     table = Table(title, [_("Tag"), _("Patients"), _("Share of active patients")],
@@ -160,7 +171,7 @@ def _tags(board: queries.Dashboard) -> Figure:
 def _messages(board: queries.Dashboard) -> Figure:
     m = board.messages
     sent, failed = sum(s for s, _f in m.by_channel.values()), sum(f for _s, f in m.by_channel.values())
-    title = _("Messages sent and failed per week")
+    title = title_of("messages")
     summary = _("%(sent)s messages sent and %(failed)s failed from %(since)s to %(until)s.",
                 sent=format_decimal(sent), failed=format_decimal(failed), since=board.range.since,
                 until=board.range.until)
@@ -177,7 +188,7 @@ def _messages(board: queries.Dashboard) -> Figure:
 
 def _sales(board: queries.Dashboard) -> Figure:
     rows = board.sales
-    title = _("Paid orders by package")
+    title = title_of("sales")
     summary = _("%(orders)s orders paid from %(since)s to %(until)s, %(yuan)s yuan in all.",
                 orders=format_decimal(sum(r.orders for r in rows)), since=board.range.since, until=board.range.until,
                 yuan=_yuan(sum(r.revenue_fen for r in rows)))
@@ -190,7 +201,7 @@ def _sales(board: queries.Dashboard) -> Figure:
 
 def headline(board: queries.Dashboard) -> list[tuple[str, str]]:
     """The figures written large above the charts."""
-    return [(_("Active patients"), format_decimal(board.patients.active)),
+    return [(_("Active patients"), format_decimal(board.active)),
             (_("New cards"), format_decimal(board.patients.new_in_range)),
             (_("Bookings"), format_decimal(sum(d.booked for d in board.bookings.days))),
             (_("No-show rate"), _percent(board.bookings.no_show_rate))]

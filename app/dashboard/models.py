@@ -14,10 +14,12 @@ from app.records import services as records
 Order, Patient, Observation, Notification = booking.Order, patients.Patient, records.Observation, \
     notifications.Notification
 FollowupTask, FollowupRecord = followups.FollowupTask, followups.FollowupRecord
+ABNORMAL_FLAGS = ("L", "H", "LL", "HH", "A")  # "N" is normal, "" not judged
 
 INDEXES = (
     Index("ix_patients_tenant_created", Patient.tenant_id, Patient.created_at,
-          postgresql_include=["archived_at"]),  # also counts the active cards from the index alone
+          postgresql_include=["archived_at"]),
+    Index("ix_patients_tenant_open", Patient.tenant_id, postgresql_where=Patient.archived_at.is_(None)),  # active cards
     Index("ix_booking_orders_tenant_paid", Order.tenant_id, Order.paid_at,
           postgresql_where=Order.paid_at.is_not(None),
           postgresql_include=["package_id", "package_name", "status", "price_fen"]),
@@ -25,8 +27,13 @@ INDEXES = (
           postgresql_include=["assignee_id", "status"]),
     Index("ix_followup_records_tenant_created", FollowupRecord.tenant_id, FollowupRecord.created_at,
           postgresql_include=["staff_id", "result"]),
-    Index("ix_observations_tenant_observed", Observation.tenant_id, Observation.observed_at,
-          postgresql_where=Observation.superseded_by.is_(None), postgresql_include=["indicator_id", "flag"]),
+    # the abnormal-rate figure: the abnormal results by date pick the ten indicators, then only their results
+    # are counted, each a range of the second index (created by migration a4c6e8f0b2d5)
+    Index("ix_observations_tenant_abnormal_observed", Observation.tenant_id, Observation.observed_at,
+          postgresql_where=Observation.superseded_by.is_(None) & Observation.flag.in_(ABNORMAL_FLAGS),
+          postgresql_include=["indicator_id"]),
+    Index("ix_observations_tenant_indicator_observed", Observation.tenant_id, Observation.indicator_id,
+          Observation.observed_at, postgresql_where=Observation.superseded_by.is_(None)),
     Index("ix_notifications_tenant_created", Notification.tenant_id, Notification.created_at,
           postgresql_include=["channel", "status"]),
 )

@@ -2,21 +2,24 @@
 range of clinic days, each filtered by the clinic (row-level security is the
 backstop; the explicit ``tenant_id`` lets the composite indexes serve).
 
-Dates are the clinic's (app.core.clock). Moments are bucketed into clinic
-days in SQL: PostgreSQL converts with the clinic's zone; SQLite (the
-embedded first-run database) shifts by the zone's offset at the start of the
-range, which is exact for zones without clock changes (China's) and may put
-an event an hour off on the days a clock changes elsewhere. Days are folded
-into Monday-to-Sunday weeks here, a few dozen rows at most.
+Dates are the clinic's (app.core.clock). Moments are counted per week by
+joining them to the range's weeks, each given as its first moment and the
+moment after it in UTC (from the clinic clock, exact on the days a clock
+changes, on PostgreSQL and SQLite alike): each week is a range of an index
+that leads with tenant_id and the moment.
 """
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from functools import cached_property
 
-from sqlalchemy import Date, case, cast, exists, func, select, union_all
+from sqlalchemy import Date, Subquery, and_, case, exists, func, literal, literal_column, select, union_all
+from sqlalchemy.orm import aliased
+from sqlalchemy.sql.elements import ColumnElement
 
 from app.booking import services as booking
 from app.core import clock
+from app.dashboard.models import ABNORMAL_FLAGS
 from app.followups import services as followups_services
 from app.notifications import services as notifications
 from app.patients import services as patients_services
@@ -29,12 +32,11 @@ DEFAULT_WEEKS = 12
 LONGEST_DAYS = 731  # a range is cut to two years: the page stays quick and the charts readable
 NOT_BOOKED = ("cancelled", "refunded")
 ATTENDED = ("checked_in", "completed")
-ABNORMAL_FLAGS = ("L", "H", "LL", "HH", "A")  # "N" is normal, "" not judged
 # the tables counted, through their capabilities' services
 Order, Patient, Observation, Notification = booking.Order, patients_services.Patient, records.Observation, \
     notifications.Notification
 FollowupTask, FollowupRecord = followups_services.FollowupTask, followups_services.FollowupRecord
-PatientTag, ManualTag, TagRule = tagging.PatientTag, tagging.ManualTag, tagging.TagRule
+PatientTag, ManualTag, Tag = tagging.PatientTag, tagging.ManualTag, tagging.Tag
 
 
 @dataclass(frozen=True)
@@ -86,12 +88,17 @@ def parse_range(raw_from: str | None, raw_to: str | None, today: date | None = N
     return Range(since, until)
 
 
-def _local_day(column):
-    """The clinic day of a moment column, in SQL."""
-    if db.session.get_bind().dialect.name == "postgresql":
-        return cast(func.timezone(clock.zone_name(), column), Date)
-    offset = clock.now().utcoffset() or timedelta(0)
-    return func.date(column, f"{int(offset.total_seconds() // 60):+d} minutes")
+def _weeks(span: Range, moment_type) -> Subquery:
+    """The range's weeks as rows to join moments to: ``week`` (its Monday), ``starts`` and ``ends`` (the first
+    moment of its first day in the range and the moment after its last, in UTC, exact on the days a clock
+    changes). Each week is then a range of a (tenant_id, moment) index; no moment is turned into a clinic
+    day one by one."""
+    rows = [select(literal(monday, Date()).label("week"),
+                   literal(clock.day_bounds(max(monday, span.since))[0], moment_type).label("starts"),
+                   literal(clock.day_bounds(min(monday + timedelta(days=6), span.until))[1], moment_type)
+                   .label("ends"))
+            for monday in span.weeks]
+    return union_all(*rows).subquery("weeks")
 
 
 def _as_date(value) -> date:
@@ -179,30 +186,64 @@ class PackageSales:
     revenue_fen: int
 
 
-@dataclass
 class Dashboard:
-    range: Range
-    today: date
-    patients: Patients
-    bookings: Bookings
-    followups: list[StaffFollowups]
-    abnormal: list[IndicatorRate]
-    tags: list[TagCount]
-    messages: Messages
-    sales: list[PackageSales] = field(default_factory=list)
+    """The figures of a range, each read from the database the first time it is asked for: a figure loaded
+    on its own, or exported on its own, runs only its own statements."""
+
+    def __init__(self, span: Range, today: date):
+        self.range, self.today = span, today
+
+    @cached_property
+    def active(self) -> int:
+        return active_patients()
+
+    @cached_property
+    def patients(self) -> Patients:
+        return patients(self.range, self.active)
+
+    @cached_property
+    def bookings(self) -> Bookings:
+        return bookings(self.range, self.today)
+
+    @cached_property
+    def followups(self) -> list[StaffFollowups]:
+        return followups(self.range, self.today)
+
+    @cached_property
+    def abnormal(self) -> list[IndicatorRate]:
+        return abnormal(self.range)
+
+    @cached_property
+    def tags(self) -> list[TagCount]:
+        return tags(self.active)
+
+    @cached_property
+    def messages(self) -> Messages:
+        return messages(self.range)
+
+    @cached_property
+    def sales(self) -> list[PackageSales]:
+        return sales(self.range)
 
 
-def patients(span: Range) -> Patients:
+def active_patients() -> int:
+    """The open cards (archived ones left out)."""
+    return db.session.execute(select(func.count()).select_from(Patient).where(
+        Patient.tenant_id == require_tenant_id(), Patient.archived_at.is_(None))).scalar_one()
+
+
+def patients(span: Range, active: int | None = None) -> Patients:
     tenant_id = require_tenant_id()
-    start, end = span.bounds()
-    active = db.session.execute(select(func.count()).select_from(Patient).where(
-        Patient.tenant_id == tenant_id, Patient.archived_at.is_(None))).scalar_one()
-    local = _local_day(Patient.created_at)
-    rows = db.session.execute(select(local, func.count()).where(
-        Patient.tenant_id == tenant_id, Patient.created_at >= start, Patient.created_at < end).group_by(local))
+    active = active_patients() if active is None else active
+    weeks = _weeks(span, Patient.created_at.type)
+    rows = db.session.execute(
+        select(weeks.c.week, func.count()).select_from(weeks)
+        .join(Patient, and_(Patient.tenant_id == tenant_id, Patient.created_at >= weeks.c.starts,
+                            Patient.created_at < weeks.c.ends))
+        .group_by(weeks.c.week))
     by_week = dict.fromkeys(span.weeks, 0)
-    for day, count in rows:
-        by_week[week_of(_as_date(day))] += count
+    for week, count in rows:
+        by_week[_as_date(week)] = count
     return Patients(active, sum(by_week.values()), by_week)
 
 
@@ -263,39 +304,43 @@ def followups(span: Range, today: date) -> list[StaffFollowups]:
 
 
 def abnormal(span: Range, limit: int = 10) -> list[IndicatorRate]:
-    """The ``limit`` indicators with the most abnormal current results in the range, with their share."""
+    """The ``limit`` indicators with the most abnormal current results in the range, with their share.
+    The abnormal results alone choose the indicators; only the chosen ones' results are then counted."""
     tenant_id = require_tenant_id()
     start, end = span.bounds()
-    flagged = func.count().filter(Observation.flag.in_(ABNORMAL_FLAGS))
-    rows = db.session.execute(
-        select(Observation.indicator_id, func.count(), flagged)
-        .where(Observation.tenant_id == tenant_id, Observation.observed_at >= start, Observation.observed_at < end,
-               Observation.superseded_by.is_(None))
-        .group_by(Observation.indicator_id)
-        .having(flagged > 0)
-        .order_by(flagged.desc(), Observation.indicator_id)
-        .limit(limit))
-    return [IndicatorRate(indicator_id, results, count) for indicator_id, results, count in rows]
+    # the flags written into the statement, not bound: a prepared plan may then still use the partial index
+    flags: list[ColumnElement[str]] = [literal_column(f"'{flag}'") for flag in ABNORMAL_FLAGS]
+    flagged = func.count().label("abnormal")
+    top = (select(Observation.indicator_id, flagged)
+           .where(Observation.tenant_id == tenant_id, Observation.superseded_by.is_(None),
+                  Observation.flag.in_(flags), Observation.observed_at >= start, Observation.observed_at < end)
+           .group_by(Observation.indicator_id)
+           .order_by(flagged.desc(), Observation.indicator_id)
+           .limit(limit)
+           .cte("top"))
+    result = aliased(Observation)
+    results = (select(func.count()).select_from(result)
+               .where(result.tenant_id == tenant_id, result.indicator_id == top.c.indicator_id,
+                      result.superseded_by.is_(None), result.observed_at >= start, result.observed_at < end)
+               .scalar_subquery())
+    rows = db.session.execute(select(top.c.indicator_id, results, top.c.abnormal)
+                              .order_by(top.c.abnormal.desc(), top.c.indicator_id))
+    return [IndicatorRate(indicator_id, count, flagged_count) for indicator_id, count, flagged_count in rows]
 
 
 def tags(active: int) -> list[TagCount]:
     """How many patients carry each tag now (by a rule or by hand), and their share of the active cards.
-    A patient counts once a tag: the patients a tag's rules gave it, plus those given it by hand, less those
-    given it both ways (counts over the tag-ordered indexes rather than one distinct count over both tables)."""
+    A patient counts once a tag: the distinct patients its rules gave it (each tag a range of the
+    (tenant_id, tag_id, patient_id) index, read in order from the index alone), plus those given it by hand
+    and not by a rule."""
     tenant_id = require_tenant_id()
-    # a rule gives a patient a tag once (the key is rule and patient): only a tag of several rules needs a
-    # distinct count
-    shared = list(db.session.scalars(select(TagRule.tag_id).where(TagRule.tenant_id == tenant_id)
-                                     .group_by(TagRule.tag_id).having(func.count() > 1)))
-    once = (select(PatientTag.tag_id, func.count()).where(PatientTag.tenant_id == tenant_id,
-                                                          PatientTag.tag_id.not_in(shared))
-            .group_by(PatientTag.tag_id))
-    several = (select(PatientTag.tag_id, func.count(PatientTag.patient_id.distinct()))
-               .where(PatientTag.tenant_id == tenant_id, PatientTag.tag_id.in_(shared)).group_by(PatientTag.tag_id))
-    by_rule = dict(db.session.execute(union_all(once, several) if shared else once).tuples().all())
+    given = aliased(PatientTag)
+    patients_of_tag = (select(given.patient_id).where(given.tenant_id == tenant_id, given.tag_id == Tag.id)
+                       .distinct().correlate(Tag).subquery())
+    by_rule = select(func.count()).select_from(patients_of_tag).scalar_subquery()
+    counts = dict(db.session.execute(select(Tag.id, by_rule).where(Tag.tenant_id == tenant_id)).tuples().all())
     also_by_rule = exists().where(PatientTag.tenant_id == ManualTag.tenant_id, PatientTag.tag_id == ManualTag.tag_id,
                                   PatientTag.patient_id == ManualTag.patient_id)
-    counts = dict(by_rule)
     for tag_id, by_hand, both in db.session.execute(
             select(ManualTag.tag_id, func.count(), func.sum(case((also_by_rule, 1), else_=0)))
             .where(ManualTag.tenant_id == tenant_id).group_by(ManualTag.tag_id)):
@@ -306,18 +351,18 @@ def tags(active: int) -> list[TagCount]:
 
 def messages(span: Range) -> Messages:
     tenant_id = require_tenant_id()
-    start, end = span.bounds()
-    local = _local_day(Notification.created_at)
+    weeks = _weeks(span, Notification.created_at.type)
     rows = db.session.execute(
-        select(local, Notification.channel, func.count().filter(Notification.status == "sent"),
+        select(weeks.c.week, Notification.channel, func.count().filter(Notification.status == "sent"),
                func.count().filter(Notification.status == "failed"))
-        .where(Notification.tenant_id == tenant_id, Notification.created_at >= start,
-               Notification.created_at < end)
-        .group_by(local, Notification.channel))
+        .select_from(weeks)
+        .join(Notification, and_(Notification.tenant_id == tenant_id, Notification.created_at >= weeks.c.starts,
+                                 Notification.created_at < weeks.c.ends))
+        .group_by(weeks.c.week, Notification.channel))
     by_channel: dict[str, list[int]] = defaultdict(lambda: [0, 0])
     by_week: dict[date, list[int]] = {week: [0, 0] for week in span.weeks}
-    for day, channel, sent, failed in rows:
-        for bucket in (by_channel[channel], by_week[week_of(_as_date(day))]):
+    for week, channel, sent, failed in rows:
+        for bucket in (by_channel[channel], by_week[_as_date(week)]):
             bucket[0] += sent
             bucket[1] += failed
     return Messages({c: (s, f) for c, (s, f) in sorted(by_channel.items())},
@@ -338,7 +383,4 @@ def sales(span: Range) -> list[PackageSales]:
 
 
 def dashboard(span: Range) -> Dashboard:
-    today = clock.today()
-    people = patients(span)
-    return Dashboard(span, today, people, bookings(span, today), followups(span, today), abnormal(span),
-                     tags(people.active), messages(span), sales(span))
+    return Dashboard(span, clock.today())

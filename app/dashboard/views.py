@@ -1,7 +1,7 @@
-"""The clinic dashboard page and its exports."""
+"""The clinic dashboard page, its figures (each its own request) and its exports."""
 from flask import Blueprint, abort, render_template, request
 
-from app.core import audit, exports
+from app.core import audit, exports, htmx
 from app.core.access import requires
 from app.dashboard import services
 from tenants.db import db
@@ -17,8 +17,18 @@ def _range() -> services.Range:
 @requires("dashboard.clinic")
 def index():
     span = _range()
-    board, figures, headline = services.page(span)
-    return render_template("dashboard/index.html", board=board, figures=figures, headline=headline, span=span)
+    return render_template("dashboard/index.html", **services.page_context(span))
+
+
+@bp.route("/figures/<figure>")
+@requires("dashboard.clinic")
+def figure(figure: str):
+    """One figure: the page loads it in place (htmx); without scripts its placeholder links here."""
+    if figure not in services.KEYS:
+        abort(404)
+    span = _range()
+    [chosen] = services.figures_of(span, (figure,))
+    return htmx.render("dashboard/figure.html", "dashboard/_figure.html", figure=chosen, span=span)
 
 
 @bp.route("/export")

@@ -26,8 +26,7 @@ def dashboard():
         return render_template("home/health_manager.html", home=services.health_manager(current_user))
     if current_user.can("dashboard.clinic"):  # owners and admins start the day on the clinic dashboard
         span = clinic_dashboard.choose_range(None, None)
-        board, figures, headline = clinic_dashboard.page(span)
-        return render_template("dashboard/index.html", board=board, figures=figures, headline=headline, span=span)
+        return render_template("dashboard/index.html", **clinic_dashboard.page_context(span))
     return render_template("home/clinic.html", home=services.clinic())
 
 

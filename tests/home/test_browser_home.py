@@ -61,6 +61,8 @@ def test_health_manager_home_reveals_a_phone_as_a_tel_link(browse):
 def test_owner_and_admin_home_is_the_clinic_dashboard(browse, role):
     page = browse(role)
     assert page.locator("#clinic-dashboard").is_visible()
+    page.locator("#figure-tags[aria-labelledby] details").wait_for()  # a figure loaded on its own, in place
+    assert page.locator("#figure-tags[aria-busy]").count() == 0
     page.get_by_role("link", name="设置", exact=True).click()
     page.wait_for_url(re.compile(r"/settings$"))
     assert page.get_by_role("link", name="API 令牌").count() + page.get_by_role("link", name="API tokens").count() >= 1
