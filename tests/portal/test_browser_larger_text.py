@@ -25,6 +25,7 @@ LABEL = {"zh_CN": "大字体", "en": "Larger text"}
 
 
 def _font_size(page) -> float:
+    page.wait_for_load_state("load")  # before its stylesheet is in, any page reads the default 16 px
     return page.evaluate("() => parseFloat(getComputedStyle(document.body).fontSize)")
 
 
