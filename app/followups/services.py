@@ -16,6 +16,7 @@ from app.auth import services as staff
 from app.core import audit, clock, events
 from app.core.errors import FieldErrors
 from app.followups import labels, notices, plans  # noqa: F401  (labels: how others name call results)
+from app.followups.enrolment import enrol_many
 from app.followups.models import (  # noqa: F401  (FollowupPlan: read by the questionnaires' plan steps)
     FAILED_RESULTS,
     RESULTS,
@@ -24,7 +25,6 @@ from app.followups.models import (  # noqa: F401  (FollowupPlan: read by the que
     FollowupTask,
     PlanEnrolment,
 )
-from app.followups.enrolment import enrol_many
 from app.followups.signals import followup_recorded  # noqa: F401  (others listen)
 from app.patients import services as patients
 from app.records import services as records

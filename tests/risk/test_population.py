@@ -2,7 +2,7 @@
 change since the previous assessment, by inputs missing and by following no
 plan; the counts per band; enrolling the listed patients in a plan; another
 clinic's patients never listed; zh and en."""
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 
 import pytest
 from sqlalchemy import delete, func, select
