@@ -353,7 +353,9 @@ def following_a_plan(patient_id_column):
 
 
 def plans_to_enrol_in() -> list[FollowupPlan]:
-    return [plan for plan in plans.list_plans() if plan.active]
+    """The active plans staff may enrol patients in by hand: not those a tag
+    starts, which end an enrolment whose patient does not carry the tag."""
+    return [plan for plan in plans.list_plans() if plan.active and plan.trigger != "tag_added"]
 
 
 @dataclass

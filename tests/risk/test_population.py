@@ -43,9 +43,12 @@ def clinic(app, make_tenant, make_patient):
         _assess(ids["中下降"], "intermediate", value=15.0)
         _assess(ids["缺胆固醇"], None, status="missing",
                 missing=[{"input": "total_cholesterol", "why": "never", "date": None, "max_age_days": 365}])
-        plan = FollowupPlan(name="心血管高危随访", trigger="tag_added", trigger_tag="不存在的标签", schedule="days",
+        plan = FollowupPlan(name="心血管高危随访", trigger="booking_completed", schedule="days",
                             offsets=[7], channel="phone", active=True)
-        db.session.add(plan)
+        # a tag-started plan ends enrolments of patients without the tag: not offered
+        tagged = FollowupPlan(name="标签随访", trigger="tag_added", trigger_tag="高血压", schedule="days",
+                              offsets=[7], channel="phone", active=True)
+        db.session.add_all([plan, tagged])
         db.session.commit()
         return tenant, ids, plan.id
 
@@ -105,6 +108,13 @@ def test_enrol_needs_the_permission_and_csrf(app, client_for, make_staff, clinic
     assert desk_client.get(f"/risk?model={MODEL}").status_code == 200
     assert "risk-enrol" not in desk_client.get(f"/risk?model={MODEL}&band=high").get_data(as_text=True)
     assert desk_client.submit("/risk/enrol", form).status_code == 403
+    with app.app_context(), tenant_context(tenant.id):
+        tagged = db.session.scalar(select(FollowupPlan.id).where(FollowupPlan.trigger == "tag_added"))
+    owner_page = client_for(tenant, tenant.owner_email).get(f"/risk?model={MODEL}&band=high")
+    assert "心血管高危随访" in owner_page.get_data(as_text=True) and "标签随访" not in owner_page.get_data(as_text=True)
+    refused = client_for(tenant, tenant.owner_email).submit("/risk/enrol", {**form, "plan": str(tagged)},
+                                                            follow_redirects=True)
+    assert "请选择一个启用中的随访计划" in refused.get_data(as_text=True)
     owner = client_for(tenant, tenant.owner_email)
     assert owner.post("/risk/enrol", data=form).status_code == 400  # no CSRF token
     with app.app_context(), tenant_context(tenant.id):
