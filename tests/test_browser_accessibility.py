@@ -85,6 +85,8 @@ def _staff_pages(app, role: str, ids: SimpleNamespace) -> list[tuple[str, str]]:
         ("patients.view", "a patient's records", f"/patients/{patient}/records"),
         ("patients.view", "a patient's risk assessments", f"/patients/{patient}/risk"),
         ("patients.view", "the history of a patient's risk", f"/patients/{patient}/risk/ckd_albuminuria"),
+        ("patients.view", "patients by risk, not assessed for want of an input (with the enrol form)",
+         "/risk?model=framingham_cvd&band=missing"),
         ("patients.edit", "a patient's details to edit", f"/patients/{patient}/edit"),
         ("patients.merge", "merging a patient", f"/patients/{patient}/merge"),
         ("booking.schedule", "the schedule of a booked day", f"/booking/schedule?day={ids.day}"),

@@ -51,6 +51,7 @@ ACTION = {
     "cards_merged": _l("Merged a self-registered card into another"),
     "followup_plan_saved": _l("Saved a follow-up plan"),
     "followup_recorded": _l("Recorded a follow-up"),
+    "followup_enrolled": _l("Enrolled in a follow-up plan"),
     "recording_uploaded": _l("Attached a call recording"),
     "recording_played": _l("Played a call recording"),
     "clinic_profile_changed": _l("Changed the clinic profile"),

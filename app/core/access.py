@@ -50,6 +50,7 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
     "tagging.rules": {"owner", "admin"},
     "followups.work": _CLINICAL,
     "followups.manage": {"owner", "admin"},
+    "followups.enrol": _CLINICAL,  # start a plan for listed patients (the risk population view)
     "followups.recordings": _CLINICAL,
     "clinic.profile": {"owner"},
     "questionnaires.send": _EVERYONE,        # ask a patient to fill one (front desk: the intake form)

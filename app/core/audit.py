@@ -84,6 +84,7 @@ ACTIONS = (
     "cards_merged",
     "followup_plan_saved",
     "followup_recorded",
+    "followup_enrolled",
     "recording_uploaded",
     "recording_played",
     "clinic_profile_changed",

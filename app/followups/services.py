@@ -9,13 +9,14 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from flask_babel import gettext as _
-from sqlalchemy import case, func, or_, select
+from sqlalchemy import case, exists, func, or_, select
 from sqlalchemy.orm.exc import StaleDataError
 
 from app.auth import services as staff
 from app.core import audit, clock, events
 from app.core.errors import FieldErrors
 from app.followups import labels, notices, plans  # noqa: F401  (labels: how others name call results)
+from app.followups.enrolment import enrol_many
 from app.followups.models import (  # noqa: F401  (FollowupPlan: read by the questionnaires' plan steps)
     FAILED_RESULTS,
     RESULTS,
@@ -342,3 +343,33 @@ def complete_form_step(task_id: int, patient_id: int) -> bool:
     db.session.flush()
     complete_enrolment_if_done(task)
     return True
+
+
+# ------------------------------------------------- enrolment by staff, in sets
+
+def following_a_plan(patient_id_column):
+    """A WHERE clause: the patient follows some plan now (an active enrolment)."""
+    return exists().where(PlanEnrolment.patient_id == patient_id_column, PlanEnrolment.status == "active")
+
+
+def plans_to_enrol_in() -> list[FollowupPlan]:
+    """The active plans staff may enrol patients in by hand: not those a tag
+    starts, which end an enrolment whose patient does not carry the tag."""
+    return [plan for plan in plans.list_plans() if plan.active and plan.trigger != "tag_added"]
+
+
+@dataclass
+class Enrolled:
+    enrolled: int
+    skipped: int   # following the plan already (or archived)
+
+
+def enrol_listed(plan: FollowupPlan, patient_ids: list[int], *, started_by: str) -> Enrolled:
+    """Start the plan for these patients in the caller's transaction, each
+    enrolment audited; those following it already are skipped. The caller commits."""
+    wanted = list(dict.fromkeys(patient_ids))
+    enrolled = enrol_many(plan, {patient_id: started_by for patient_id in wanted})
+    for patient_id, enrolment_id in enrolled.items():
+        audit.record("followup_enrolled", patient_id=patient_id, plan_id=plan.id, enrolment_id=enrolment_id,
+                     started_by=started_by)
+    return Enrolled(len(enrolled), len(wanted) - len(enrolled))

@@ -68,7 +68,8 @@ GROUPS = (
     ("home", _l("Workbench"), (Link("home.dashboard", _l("My day"), "dashboard.view"),
                                Link("notifications.inbox", _l("Inbox"), "dashboard.view"))),
     ("patients", _l("Patients"), (Link("patients.index", _l("Find a patient"), "patients.view"),
-                                  Link("patients.enrol", _l("Open a card"), "patients.enrol"))),
+                                  Link("patients.enrol", _l("Open a card"), "patients.enrol"),
+                                  Link("risk.population_view", _l("Patients by risk"), "patients.view"))),
     ("followups", _l("Follow-ups"), (Link("followups.workbench", _l("My follow-ups"), "followups.work"),
                                      Link("followups.overview", _l("All follow-ups"), "followups.manage"),
                                      Link("notifications.outbox", _l("Messages sent"), "notifications.view"))),
@@ -88,7 +89,7 @@ BLUEPRINT_GROUP = {"home": "home", "patients": "patients", "followups": "followu
                    "records": "records", "settings": "settings", "clinic": "settings", "audit": "settings",
                    "records_admin": "settings", "record_mappings": "settings", "tagging": "settings",
                    "followups_admin": "settings", "booking_admin": "settings", "account": "settings",
-                   "notifications": "settings", "api_tokens": "settings"}
+                   "notifications": "settings", "api_tokens": "settings", "risk": "patients"}
 
 
 def group_of(endpoint: str | None) -> str | None:
