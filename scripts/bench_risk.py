@@ -29,7 +29,6 @@ os.environ.setdefault("BENCH_PATIENTS", "20000")
 import bench_tagging  # noqa: E402  (its seeding: the same population)
 import benchdb  # noqa: E402  (scripts/benchdb.py, beside this script)
 import psycopg  # noqa: E402
-from flask_migrate import upgrade  # noqa: E402
 from sqlalchemy import func, select, text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
@@ -39,7 +38,6 @@ from app.risk import assessments  # noqa: E402
 from app.risk.models import RiskAssessment  # noqa: E402
 from tenants.context import tenant_context  # noqa: E402
 from tenants.db import db  # noqa: E402
-from tenants.services import create_tenant  # noqa: E402
 
 APP_URL, OWNER_URL = benchdb.urls("careloop_bench_risk")
 bench_tagging.APP_URL, bench_tagging.OWNER_URL = APP_URL, OWNER_URL
@@ -110,9 +108,7 @@ def main() -> None:
     benchdb.recreate(OWNER_URL, APP_URL)
     app = make_app()
     with app.app_context():
-        upgrade()
-        tenant = create_tenant(SLUG, "Bench clinic", admin_email=f"owner@{SLUG}.example.cn",
-                               admin_password="bench-password-123")
+        tenant = benchdb.new_clinic(SLUG)
         tenant_id, prefix = tenant.id, tenant.card_prefix
         with tenant_context(tenant_id):
             indicators = dict(db.session.execute(select(Indicator.code, Indicator.id)).all())

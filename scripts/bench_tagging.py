@@ -28,7 +28,6 @@ from datetime import datetime, timedelta, timezone
 
 import benchdb  # scripts/benchdb.py, beside this script
 import psycopg
-from flask_migrate import upgrade
 from sqlalchemy import Boolean, DateTime, Integer, LargeBinary, String, Text, func, select, text
 from sqlalchemy.engine import make_url
 
@@ -41,7 +40,6 @@ from app.tagging import evaluation, services
 from app.tagging.models import PatientTag, TagRule
 from tenants.context import tenant_context
 from tenants.db import db
-from tenants.services import create_tenant
 
 APP_URL, OWNER_URL = benchdb.urls("careloop_bench_tagging")
 REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/8")
@@ -198,9 +196,7 @@ def main() -> None:
     benchdb.recreate(OWNER_URL, APP_URL)
     app = make_app()
     with app.app_context():
-        upgrade()
-        tenant = create_tenant(SLUG, "Bench clinic", admin_email=f"owner@{SLUG}.example.cn",
-                               admin_password="bench-password-123")
+        tenant = benchdb.new_clinic(SLUG)
         tenant_id, prefix = tenant.id, tenant.card_prefix
         with tenant_context(tenant_id):
             for n in range(HEALTH_MANAGERS):  # follow-up tasks go to the least busy of them

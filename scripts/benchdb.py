@@ -47,3 +47,14 @@ def stop(proc: subprocess.Popen, log) -> None:
         proc.kill()
         proc.wait()
     log.close()
+
+
+def new_clinic(slug: str, password: str = "bench-password-123"):
+    """Migrate the benchmark's fresh database and open one clinic (owner ``owner@<slug>.example.cn``);
+    returns the tenant, inside an app context the caller has pushed."""
+    from flask_migrate import upgrade
+
+    from tenants.services import create_tenant
+
+    upgrade()
+    return create_tenant(slug, "Bench clinic", admin_email=f"owner@{slug}.example.cn", admin_password=password)
