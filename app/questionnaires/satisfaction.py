@@ -203,16 +203,14 @@ def _trigger_on_its_own(tenant_id: int, patient_id: int, context: dict) -> None:
     """trigger() in a transaction of its own: a new app context has a session of its own (the completing
     one has just committed and emits no more SQL). A failure rolls back the survey (gate included, so a later
     completion may ask again) and is logged; the completion stands."""
-    try:
-        with current_app.app_context(), tenant_context(tenant_id):
-            try:
-                trigger(patient_id, context=context)
-                db.session.commit()
-            except Exception:
-                db.session.rollback()
-                raise
-    except Exception:
-        log.exception("the satisfaction survey for patient %s after %s could not be requested", patient_id, context)
+    with current_app.app_context(), tenant_context(tenant_id):
+        try:
+            trigger(patient_id, context=context)
+            db.session.commit()
+        except Exception:
+            db.session.rollback()
+            log.exception("the satisfaction survey for patient %s after %s could not be requested", patient_id,
+                          context)
 
 
 # ------------------------------------------------------------------ recovery
