@@ -10,7 +10,7 @@ holds a clearly critical value, so the critical tier has something to show.
 import math
 import random
 from dataclasses import dataclass
-from datetime import date, time
+from datetime import date, time, timedelta
 
 from app.core import clock
 from app.records import services
@@ -100,20 +100,29 @@ def measured(rng: random.Random, person: Person, sex: str) -> dict[str, float]:
     return values
 
 
+def _checkup_days(rng: random.Random, checkups: int) -> list[date]:
+    """About a year apart, the latest within the past year (so risk models find recent enough inputs)."""
+    latest = clock.today() - timedelta(days=rng.randint(20, 300))
+    days = [latest]
+    for _ in range(checkups - 1):
+        days.insert(0, days[0] - timedelta(days=rng.randint(330, 400)))
+    return days
+
+
 def seed_results(patient, rng: random.Random, doctor_id: int | None, critical: str | None = None) -> None:
     """A few yearly checkups; ``critical`` (one of CRITICAL_SCENARIOS) makes the latest one hold a clearly
     critical value."""
     patient.responsible_doctor_id = doctor_id
     checkups = rng.randint(2, 5)
-    start_year = clock.today().year - checkups
-    person = baseline(rng, patient.sex, clock.age(patient.birth_date, date(start_year, 6, 1)))
+    days = _checkup_days(rng, checkups)
+    person = baseline(rng, patient.sex, clock.age(patient.birth_date, days[0]))
     trend = rng.choice((0.0, 0.0, 0.5, 1.0))  # some patients worsen year by year
     if critical == "potassium" and services.indicator_by_code(POTASSIUM) is None:
         critical = "blood_pressure"  # a catalogue without potassium: show a critical blood pressure instead
     for n in range(checkups):
         if n:
             _walk(rng, person, trend)
-        day = clock.at(date(start_year + n, rng.randint(3, 10), rng.randint(1, 28)), time(8, 30))
+        day = clock.at(days[n], time(8, 30))
         values = measured(rng, person, patient.sex)
         if critical and n == checkups - 1:
             values.update(CRITICAL_VALUES[critical])

@@ -53,3 +53,24 @@ def test_the_same_seed_gives_the_same_baseline():
 
     one, two = baseline(random.Random("demo"), "F", 66), baseline(random.Random("demo"), "F", 66)
     assert one == two and 145 <= one.height <= 175
+
+
+def test_every_demo_patient_has_a_checkup_within_the_year(app):
+    """Risk models read inputs up to a year old: the demo's latest checkup lies within the clinic's past year."""
+    from app.core import clock
+    from app.risk.models import RiskAssessment
+    from app.seed import seed_clinic
+
+    slug = "demo" + secrets.token_hex(4)
+    with app.app_context():
+        assert seed_clinic(slug, "演示诊所", patient_count=10)
+        with tenant_context(tenant_by_slug(slug).id):
+            today = clock.today()
+            latest = db.session.execute(select(Observation.patient_id, db.func.max(Observation.observed_at))
+                                        .group_by(Observation.patient_id)).all()
+            assert len(latest) == 10
+            ages = sorted((today - clock.local_date(moment)).days for _, moment in latest)
+            assert ages[0] >= 0 and ages[-1] <= 365, ages
+            weight = db.session.scalars(select(RiskAssessment).where(RiskAssessment.model == "weight_status",
+                                                                     RiskAssessment.is_current)).all()
+            assert len(weight) == 10 and all(row.status == "ok" for row in weight)
