@@ -13,8 +13,8 @@ def bmi(height_cm: float, weight_kg: float) -> float | None:
 
 
 def egfr_ckd_epi_2021(creatinine_umol_l: float, age: int, sex: str) -> float | None:
-    """Inker et al., NEJM 2021;385:1737 (race-free CKD-EPI creatinine equation),
-    as given in shared/CLINICAL.md. Adults only."""
+    """Inker et al., NEJM 2021;385:1737 (race-free CKD-EPI creatinine equation).
+    Adults only."""
     if creatinine_umol_l <= 0 or age < 18 or sex not in ("M", "F"):
         return None
     scr = creatinine_umol_l / 88.4  # mg/dL

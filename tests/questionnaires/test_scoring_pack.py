@@ -9,7 +9,7 @@ def by_key(result):
     return {s.key: s for s in result.scores}
 
 
-# --- FINDRISC (points in shared/CLINICAL.md) ---------------------------------------------------------------------
+# --- FINDRISC (points of Lindström & Tuomilehto 2003) ---
 
 NONE = {"age": "lt45", "bmi": "lt25", "sex": "M", "waist_m": "lt94", "activity": "yes", "vegetables": "daily",
         "bp_medication": "no", "high_glucose": "no", "family": "no"}

@@ -1,4 +1,4 @@
-"""PHQ-9 and GAD-7 against hand-worked totals at every band edge (shared/CLINICAL.md)."""
+"""PHQ-9 and GAD-7 against hand-worked totals at every band edge."""
 import pytest
 
 from app.questionnaires.definition import pack_definition

@@ -1,5 +1,5 @@
 """Framingham general CVD (D'Agostino 2008) against a separate, plain
-computation from the coefficients of shared/CLINICAL.md, to three
+computation from the coefficients of D'Agostino 2008 (Circulation 2008;117:743), to three
 significant figures."""
 import math
 
@@ -9,7 +9,7 @@ from app.risk.definitions import model
 from app.risk.ranges import pick
 from app.risk.services import compute, what_if
 
-# shared/CLINICAL.md: ln age, ln TC, ln HDL, ln SBP untreated, ln SBP treated, smoker, diabetes, mean, S0
+# D'Agostino 2008: ln age, ln TC, ln HDL, ln SBP untreated, ln SBP treated, smoker, diabetes, mean, S0
 COEFFICIENTS = {
     "male": (3.06117, 1.12370, -0.93263, 1.93303, 1.99881, 0.65451, 0.57367, 23.9802, 0.88936),
     "female": (2.32888, 1.20904, -0.70833, 2.76157, 2.82263, 0.52873, 0.69154, 26.1931, 0.95012),
