@@ -15,7 +15,7 @@ from pathlib import Path
 from tenants.packs import PACKS
 
 FOLDER = Path(PACKS) / "risk"
-KINDS = ("cox", "points", "stages", "egfr_stage")
+KINDS = ("cox", "points", "stages", "egfr_stage", "criteria")
 INPUT_TYPES = ("number", "integer", "boolean", "choice")
 
 

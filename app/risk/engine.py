@@ -11,7 +11,7 @@ needed); or ``outside_ages`` when the age is outside the ages the model was
 made for (no number is given, ``note`` says which ages). Inputs of an unknown
 name or of the wrong type raise ``RiskInputError``; an unknown model raises
 ``UnknownModel``."""
-from app.risk import cox, egfr, points, stages
+from app.risk import cox, criteria, egfr, points, stages
 from app.risk.definitions import input_spec, model
 from app.risk.inputs import RiskInputError, checked, missing
 from app.risk.ranges import pick
@@ -28,6 +28,13 @@ def compute(model_id: str, inputs: dict) -> dict:
         return result
     if result["missing"]:
         result["status"] = "missing"
+        return result
+    if definition["kind"] == "criteria":
+        verdict = criteria.compute(definition, values)
+        if verdict.needed:
+            result.update(status="missing", missing=verdict.needed)
+        else:
+            result.update(value=verdict.met, contributions=verdict.contributions, band=verdict.band)
         return result
     result["value"], result["contributions"], result["band"] = _run(definition, values)
     return result

@@ -10,7 +10,8 @@ INPUT = {
     "vegetables_daily": _l("Vegetables or fruit every day"),
     "bp_medication_ever": _l("Ever took blood-pressure medication"),
     "high_glucose_ever": _l("Ever found with high blood glucose"), "urine_acr": _l("Urine albumin/creatinine"),
-    "egfr": _l("eGFR"), "creatinine": _l("Creatinine"),
+    "egfr": _l("eGFR"), "creatinine": _l("Creatinine"), "fasting_glucose": _l("Fasting glucose"),
+    "triglycerides": _l("Triglycerides"),
 }
 # a yes/no factor at its target, in words: "Not smoking: 8.1% (now 13.5%)"
 AT_TARGET = {
@@ -21,7 +22,8 @@ KIND = {"observation": _l("result"), "answer": _l("questionnaire"), "history": _
         "card": _l("patient card")}
 CHOICE = {"male": _l("male"), "female": _l("female"), "none": _l("none"),
           "second_degree": _l("grandparent, aunt, uncle or cousin"),
-          "first_degree": _l("parent, sibling or child")}
-UNIT = {"points": _l("points"), "years": _l("years"), "{score}": _l("points")}
+          "first_degree": _l("parent, sibling or child"),
+          "criterion_met": _l("meets its criterion"), "criterion_not_met": _l("does not meet its criterion")}
+UNIT = {"points": _l("points"), "years": _l("years"), "{score}": _l("points"), "{criteria}": _l("criteria met")}
 STATUS = {"missing": _l("Not assessed: inputs are missing"),
           "outside_ages": _l("Outside the ages the model was made for")}
