@@ -17,10 +17,11 @@ from sqlalchemy import select
 
 from app.core import audit
 from app.core.errors import FieldErrors
-from app.questionnaires import definition as definitions
-from app.questionnaires import fhir, library
-from app.questionnaires.definition import CHOICE_TYPES, KEY_RE, KINDS, TYPES
+from app.questionnaires import fhir, library, schema
+from app.questionnaires.definition_check import definition_problems
 from app.questionnaires.models import Questionnaire, QuestionnaireVersion
+from app.questionnaires.problems import Problem
+from app.questionnaires.schema import CHOICE_TYPES, KEY_RE, KINDS, TYPES
 from tenants.db import db
 
 TITLE_MAX = 120
@@ -129,9 +130,9 @@ def _condition_value(question: dict | None, row: str | None, op: str, raw: str) 
     for part in parts:
         if qtype == "yesno":
             low = part.lower()
-            if low in definitions.TRUE_WORDS or part in ("是", "有"):
+            if low in schema.TRUE_WORDS or part in ("是", "有"):
                 values.append(True)
-            elif low in definitions.FALSE_WORDS or part in ("否", "无", "没有"):
+            elif low in schema.FALSE_WORDS or part in ("否", "无", "没有"):
                 values.append(False)
             else:
                 raise ValueError(raw)
@@ -157,7 +158,7 @@ def condition_from_form(defn: dict, form: Mapping, errors: dict, existing: Any) 
     if op not in BRANCH_OPS:
         errors["cond_op"] = _l("Choose how the answer is compared.")
         return None
-    resolved = definitions.resolve_ref(defn, ref)
+    resolved = schema.resolve_ref(defn, ref)
     if resolved is None:
         errors["cond_question"] = _l("Choose an earlier question.")
         return None
@@ -227,16 +228,16 @@ def earlier_refs(defn: dict, *, before_question: str | None = None, before_secti
 def problems_by_target(defn: dict) -> dict[str, list[str]]:
     """check_definition's problems by what they name: "question:KEY", "section:KEY", "score:KEY", or ""."""
     found: dict[str, list[str]] = {}
-    for problem in definitions.definition_problems(defn):
+    for problem in definition_problems(defn):
         found.setdefault(problem.target, []).append(str(problem))
     return found
 
 
-def _problems_of(defn: dict, target: str) -> list[definitions.Problem]:
-    return [problem for problem in definitions.definition_problems(defn) if problem.target == target]
+def _problems_of(defn: dict, target: str) -> list[Problem]:
+    return [problem for problem in definition_problems(defn) if problem.target == target]
 
 
-def _refuse_if(problems: list[definitions.Problem]) -> None:
+def _refuse_if(problems: list[Problem]) -> None:
     """FieldErrors naming each problem next to the form field it concerns (without repeating where it is)."""
     if problems:
         errors: dict[str, list[str]] = {}
@@ -377,7 +378,7 @@ def has_section(questionnaire: Questionnaire, skey: str) -> bool:
 def add_section(questionnaire: Questionnaire) -> str:
     defn = draft_copy(questionnaire)
     taken_s = {s.get("key") for s in defn["sections"]}
-    taken_q = set(definitions.questions_by_key(defn))
+    taken_q = set(schema.questions_by_key(defn))
     skey = _free_key(taken_s, "s")
     n = len(defn["sections"]) + 1
     defn["sections"].append({"key": skey, "title": {"zh": f"第{n}部分", "en": f"Part {n}"}, "show_if": None,
@@ -393,7 +394,7 @@ def add_question(questionnaire: Questionnaire, skey: str, qtype: str) -> str:
         raise LookupError(skey)
     if qtype not in TYPES:
         raise FieldErrors({"type": str(_l("Choose a question type."))})
-    qkey = _free_key(set(definitions.questions_by_key(defn)), "q")
+    qkey = _free_key(set(schema.questions_by_key(defn)), "q")
     found[1]["questions"].append(_blank_question(qkey, qtype))
     _store(questionnaire, defn)
     return qkey
@@ -539,7 +540,7 @@ def save_question(questionnaire: Questionnaire, qkey: str, form: Mapping) -> str
     errors: dict = {}
     question = question_from_form(defn, old, form, errors)
     new_key = question["key"]
-    if "key" not in errors and new_key != qkey and new_key in definitions.questions_by_key(defn):
+    if "key" not in errors and new_key != qkey and new_key in schema.questions_by_key(defn):
         errors["key"] = _l("Another question has this key.")
     if errors:
         raise FieldErrors(errors)
@@ -638,7 +639,7 @@ def editable_score(score: dict) -> bool:
 def scorable_refs(defn: dict) -> list[tuple[str, dict]]:
     """Questions a sum may add up: choice questions whose options all carry a score, and numbers."""
     out = []
-    for _section, question in definitions.iter_questions(defn):
+    for _section, question in schema.iter_questions(defn):
         options = question.get("options") or []
         if question.get("type") == "number" or (
                 question.get("type") in CHOICE_TYPES + ("matrix",) and options

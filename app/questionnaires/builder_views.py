@@ -9,8 +9,8 @@ from app.core.access import requires
 from app.core.errors import FieldErrors, found_or_404
 from app.core.htmx import wants_partial
 from app.questionnaires import builder, library
-from app.questionnaires.definition import CHOICE_TYPES, KINDS, TYPES
 from app.questionnaires.models import Questionnaire
+from app.questionnaires.schema import CHOICE_TYPES, KINDS, TYPES
 from tenants.db import db
 
 bp = Blueprint("questionnaire_builder", __name__)

@@ -18,16 +18,9 @@ from typing import Any
 
 from flask_babel import gettext as _
 
-from app.questionnaires.definition import (
-    CHOICE_TYPES,
-    COMPARISONS,
-    KEY_RE,
-    check_definition,
-    clean_answers,
-    iter_questions,
-    option_score,
-    questions_by_key,
-)
+from app.questionnaires.definition_check import check_definition
+from app.questionnaires.schema import CHOICE_TYPES, COMPARISONS, KEY_RE, iter_questions, option_score, questions_by_key
+from app.questionnaires.validation import clean_answers
 
 EXT_DEFINITION = "urn:careloop:fhir:StructureDefinition:questionnaire-definition"
 EXT_ITEM = "urn:careloop:fhir:StructureDefinition:questionnaire-item"
