@@ -231,6 +231,11 @@ def to_fhir_questionnaire(defn: dict, *, url_base: str) -> dict:
 # --- import ---------------------------------------------------------------------------------------------------------
 
 
+def _quoted(value: Any) -> str:
+    """A linkId, type or operator as the import's messages quote it (untranslated: it is the file's own)."""
+    return repr(value)
+
+
 def _ext(element: dict, url: str) -> dict | None:
     return next((e for e in element.get("extension") or [] if e.get("url") == url), None)
 
@@ -242,7 +247,9 @@ def _ext_json(element: dict, url: str) -> dict:
     try:
         value = json.loads(ext.get("valueString") or "{}")
     except ValueError as exc:
-        raise ValueError(f"item {element.get('linkId', '(questionnaire)')!r}: our extension is not valid JSON") from exc
+        if "linkId" not in element:
+            raise ValueError(_("the Questionnaire: our extension is not valid JSON")) from exc
+        raise ValueError(_("item %(link)s: our extension is not valid JSON", link=_quoted(element["linkId"]))) from exc
     return value if isinstance(value, dict) else {}
 
 
@@ -277,7 +284,8 @@ def _slug(text: str, fallback: str) -> str:
 def _options_back(item: dict) -> list[dict]:
     link = item.get("linkId")
     if item.get("answerValueSet") and not item.get("answerOption"):
-        raise ValueError(f"item {link!r}: answers from a value set are not supported; list them as answerOption")
+        raise ValueError(_("item %(link)s: answers from a value set are not supported; list them as answerOption",
+                           link=_quoted(link)))
     options = []
     for entry in item.get("answerOption") or []:
         if "valueCoding" in entry:
@@ -291,16 +299,17 @@ def _options_back(item: dict) -> list[dict]:
             code = str(entry["valueInteger"])
             label = {"zh": code, "en": code}
         else:
-            raise ValueError(f"item {link!r}: only coded, text or whole-number options are supported")
+            raise ValueError(_("item %(link)s: only coded, text or whole-number options are supported",
+                               link=_quoted(link)))
         if not code:
-            raise ValueError(f"item {link!r}: an option has no code")
+            raise ValueError(_("item %(link)s: an option has no code", link=_quoted(link)))
         option: dict = {"code": str(code), "label": label}
         weight = _ext(entry, ORDINAL) or _ext(entry, ITEM_WEIGHT) or _ext(entry.get("valueCoding") or {}, ORDINAL)
         if weight is not None:
             option["score"] = _plain_number(weight.get("valueDecimal", weight.get("valueInteger")))
         options.append(option)
     if not options:
-        raise ValueError(f"item {link!r}: a choice question needs answerOption")
+        raise ValueError(_("item %(link)s: a choice question needs answerOption", link=_quoted(link)))
     return options
 
 
@@ -312,7 +321,8 @@ def _condition_back(item: dict, links: dict[str, str], types: dict[str, str]) ->
     for entry in entries:
         link = entry.get("question")
         if link not in links:
-            raise ValueError(f"item {item.get('linkId')!r}: enableWhen names {link!r}, which is not a question here")
+            raise ValueError(_("item %(link)s: enableWhen names %(other)s, which is not a question here",
+                               link=_quoted(item.get("linkId")), other=_quoted(link)))
         ref = links[link]
         operator = entry.get("operator")
         value_key = next((k for k in entry if k.startswith("answer")), None)
@@ -325,13 +335,15 @@ def _condition_back(item: dict, links: dict[str, str], types: dict[str, str]) ->
         if operator not in OPS_BACK or value_key not in (
             "answerCoding", "answerBoolean", "answerDecimal", "answerInteger", "answerDate", "answerString"
         ):
-            raise ValueError(f"item {item.get('linkId')!r}: enableWhen {operator!r} with {value_key} "
-                             f"is not supported")
+            raise ValueError(_("item %(link)s: enableWhen %(operator)s with %(value)s is not supported",
+                               link=_quoted(item.get("linkId")), operator=_quoted(operator), value=value_key))
         op = OPS_BACK[operator]
         if value_key == "answerCoding" and op in COMPARISONS:
-            raise ValueError(f"item {item.get('linkId')!r}: enableWhen compares a coded answer with {operator!r}")
+            raise ValueError(_("item %(link)s: enableWhen compares a coded answer with %(operator)s",
+                               link=_quoted(item.get("linkId")), operator=_quoted(operator)))
         if types.get(ref) == "yesno" and value_key != "answerBoolean":
-            raise ValueError(f"item {item.get('linkId')!r}: enableWhen on a yes/no question needs answerBoolean")
+            raise ValueError(_("item %(link)s: enableWhen on a yes/no question needs answerBoolean",
+                               link=_quoted(item.get("linkId"))))
         leaves.append({"question": ref, "op": op, "value": value})
     if len(leaves) == 1:
         return leaves[0]
@@ -353,9 +365,11 @@ def _question_back(item: dict, links: dict[str, str], types: dict[str, str]) -> 
         if fhir_type == "choice" and item.get("repeats"):
             qtype = "multiple"
         if qtype is None:
-            raise ValueError(f"item {link!r}: FHIR item type {fhir_type!r} is not supported here")
+            raise ValueError(_("item %(link)s: FHIR item type %(type)s is not supported here", link=_quoted(link),
+                               type=_quoted(fhir_type)))
     elif FHIR_TYPES.get(qtype, "integer/decimal") not in (fhir_type, "integer/decimal"):
-        raise ValueError(f"item {link!r}: type {fhir_type!r} does not match {qtype!r}")
+        raise ValueError(_("item %(link)s: type %(type)s does not match %(ours)s", link=_quoted(link),
+                           type=_quoted(fhir_type), ours=_quoted(qtype)))
     question["type"] = qtype
     question["text"] = _bilingual(item, "text") or {"zh": link, "en": link}
     children = item.get("item") or []
@@ -368,14 +382,15 @@ def _question_back(item: dict, links: dict[str, str], types: dict[str, str]) -> 
         elif qtype == "matrix" and child.get("type") == "choice":
             rows.append(child)
         else:
-            raise ValueError(f"item {child.get('linkId')!r}: items nested under a question are not supported")
+            raise ValueError(_("item %(link)s: items nested under a question are not supported",
+                               link=_quoted(child.get("linkId"))))
     if qtype != "matrix":
         question["required"] = bool(item.get("required", False))
     if qtype in CHOICE_TYPES:
         question["options"] = _options_back(item)
     if qtype == "matrix":
         if not rows:
-            raise ValueError(f"item {link!r}: a matrix needs rows")
+            raise ValueError(_("item %(link)s: a matrix needs rows", link=_quoted(link)))
         question["required"] = bool(rows[0].get("required", False))
         question["options"] = _options_back(rows[0])
         question["rows"] = []
@@ -424,12 +439,13 @@ def _validate_model(data: dict, resource: str) -> None:
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first.get("loc", ()))
-        raise ValueError(f"not a valid FHIR R4 {resource}: {where}: {first.get('msg')}") from None
+        raise ValueError(_("not a valid FHIR R4 %(resource)s: %(where)s: %(problem)s", resource=resource, where=where,
+                           problem=first.get("msg"))) from None
 
 
 def from_fhir_questionnaire(data: dict) -> dict:
     if not isinstance(data, dict) or data.get("resourceType") != "Questionnaire":
-        raise ValueError("this is not a FHIR Questionnaire")
+        raise ValueError(_("this is not a FHIR Questionnaire"))
     _validate_model(data, "Questionnaire")
     extra = _ext_json(data, EXT_DEFINITION)
     name = data.get("name")
@@ -458,11 +474,13 @@ def from_fhir_questionnaire(data: dict) -> dict:
         for item in section.get("item") or []:
             link = item.get("linkId")
             if not link:
-                raise ValueError("an item has no linkId")
+                raise ValueError(_("an item has no linkId"))
             if item.get("type") == "display":
-                raise ValueError(f"item {link!r}: display items outside a question are not supported")
+                raise ValueError(_("item %(link)s: display items outside a question are not supported",
+                                   link=_quoted(link)))
             if item.get("type") == "group" and _ext_json(item, EXT_ITEM).get("type") != "matrix":
-                raise ValueError(f"item {link!r}: groups nested inside a section are not supported")
+                raise ValueError(_("item %(link)s: groups nested inside a section are not supported",
+                                   link=_quoted(link)))
             key_for = link if KEY_RE.match(link) else _slug(link, "q")
             while key_for in used:
                 key_for = f"{key_for}_x"[:40]
