@@ -8,9 +8,9 @@ from app.auth import services as staff
 from app.core.access import requires
 from app.core.errors import FieldErrors, found_or_404
 from app.core.htmx import wants_partial
-from app.questionnaires import builder, library
-from app.questionnaires.definition import CHOICE_TYPES, KINDS, TYPES
+from app.questionnaires import builder, builder_edits, builder_forms, library
 from app.questionnaires.models import Questionnaire
+from app.questionnaires.schema import CHOICE_TYPES, KINDS, TYPES
 from tenants.db import db
 
 bp = Blueprint("questionnaire_builder", __name__)
@@ -20,7 +20,7 @@ EXTRA_ROWS = 2
 
 @bp.context_processor
 def _labels() -> dict:
-    return {"type_labels": builder.TYPE_LABELS}
+    return {"type_labels": builder_forms.TYPE_LABELS}
 
 
 def _draft_of(questionnaire_id: int) -> Questionnaire:
@@ -33,7 +33,7 @@ def _draft_of(questionnaire_id: int) -> Questionnaire:
 
 def _rows_needed(form, prefix: str, stored: int) -> int:
     present = [int(k.split("-")[1]) for k in form if k.startswith(f"{prefix}-") and k.split("-")[1].isdigit()]
-    return min(max([stored, *(i + 1 for i in present)]) + EXTRA_ROWS, builder.MAX_ROWS)
+    return min(max([stored, *(i + 1 for i in present)]) + EXTRA_ROWS, builder_forms.MAX_ROWS)
 
 
 def question_values(question: dict) -> dict:
@@ -53,7 +53,7 @@ def question_values(question: dict) -> dict:
     for i, row in enumerate(question.get("rows") or []):
         values.update({f"row-{i}-key": row.get("key", ""), f"row-{i}-zh": row["text"].get("zh", ""),
                        f"row-{i}-en": row["text"].get("en", "")})
-    values.update(builder.condition_form_values(question.get("show_if")))
+    values.update(builder_forms.condition_form_values(question.get("show_if")))
     return values
 
 
@@ -79,7 +79,7 @@ def _form_dict() -> dict:
 def _question_context(questionnaire: Questionnaire, qkey: str, values: dict | None = None,
                       errors: dict | None = None) -> dict:
     defn = questionnaire.draft or {}
-    found = builder._find_question(defn, qkey)
+    found = builder_edits.find_question(defn, qkey)
     if found is None:
         abort(404)
     question = found[2]
@@ -87,9 +87,9 @@ def _question_context(questionnaire: Questionnaire, qkey: str, values: dict | No
     return {"questionnaire": questionnaire, "defn": defn, "q": question, "values": values, "errors": errors or {},
             "n_options": _rows_needed(values, "opt", len(question.get("options") or [])),
             "n_rows": _rows_needed(values, "row", len(question.get("rows") or [])),
-            "earlier": builder.earlier_refs(defn, before_question=qkey),
+            "earlier": builder_forms.earlier_refs(defn, before_question=qkey),
             "problems": builder.problems_by_target(defn), "types": TYPES, "choice_types": CHOICE_TYPES,
-            "ops": builder.BRANCH_OPS, "keep": builder.KEEP}
+            "ops": builder_forms.BRANCH_OPS, "keep": builder_forms.KEEP}
 
 
 def _editor(questionnaire: Questionnaire, status: int = 200, *, editing: dict | None = None,
@@ -100,16 +100,16 @@ def _editor(questionnaire: Questionnaire, status: int = 200, *, editing: dict | 
         question_forms[editing["key"]] = _question_context(questionnaire, editing["key"], editing["values"],
                                                            editing["errors"])
     scores = defn.get("scores") or []
-    score_forms = {s["key"]: score_values(s) for s in scores if builder.editable_score(s)}
+    score_forms = {s["key"]: score_values(s) for s in scores if builder_edits.editable_score(s)}
     return render_template(
         "questionnaires/builder/edit.html", questionnaire=questionnaire, defn=defn,
         problems=publish_errors if publish_errors is not None else builder.problems_by_target(defn),
         editing=editing or {}, question_forms=question_forms, score_forms=score_forms, kinds=KINDS, types=TYPES,
-        ops=builder.BRANCH_OPS, keep=builder.KEEP, scorable=builder.scorable_refs(defn),
+        ops=builder_forms.BRANCH_OPS, keep=builder_forms.KEEP, scorable=builder_edits.scorable_refs(defn),
         section_values={s["key"]: {"key": s["key"], "title_zh": s["title"]["zh"], "title_en": s["title"]["en"],
-                                   **builder.condition_form_values(s.get("show_if"))}
+                                   **builder_forms.condition_form_values(s.get("show_if"))}
                         for s in defn.get("sections") or []},
-        earlier_for_section={s["key"]: builder.earlier_refs(defn, before_section=s["key"])
+        earlier_for_section={s["key"]: builder_forms.earlier_refs(defn, before_section=s["key"])
                              for s in defn.get("sections") or []},
         question_values=question_values, n_bands=lambda values: _rows_needed(values, "band", 0),
         editing_publish=publish_errors is not None), status
@@ -226,7 +226,7 @@ def meta(questionnaire_id: int):
 @requires("questionnaires.manage")
 def add_section(questionnaire_id: int):
     questionnaire = _draft_of(questionnaire_id)
-    skey = builder.add_section(questionnaire)
+    skey = builder_edits.add_section(questionnaire)
     db.session.commit()
     return _back(questionnaire, f"#bs-{skey}")
 
@@ -236,7 +236,7 @@ def add_section(questionnaire_id: int):
 def save_section(questionnaire_id: int, section_key: str):
     questionnaire = _draft_of(questionnaire_id)
     try:
-        skey = builder.save_section(questionnaire, section_key, request.form)
+        skey = builder_edits.save_section(questionnaire, section_key, request.form)
     except LookupError:
         abort(404)
     except FieldErrors as exc:
@@ -254,10 +254,10 @@ def save_section(questionnaire_id: int, section_key: str):
 def arrange_section(questionnaire_id: int):
     questionnaire = _draft_of(questionnaire_id)
     skey = request.form.get("section", "")
-    if not builder.has_section(questionnaire, skey):
+    if not builder_edits.has_section(questionnaire, skey):
         abort(404)
     try:
-        builder.arrange_section(questionnaire, skey, request.form.get("do", ""))
+        builder_edits.arrange_section(questionnaire, skey, request.form.get("do", ""))
     except FieldErrors as exc:
         db.session.rollback()
         flash("; ".join(exc.errors.values()), "error")
@@ -271,12 +271,12 @@ def arrange_section(questionnaire_id: int):
 def add_question(questionnaire_id: int):
     questionnaire = _draft_of(questionnaire_id)
     skey = request.form.get("section", "")
-    if not builder.has_section(questionnaire, skey):
+    if not builder_edits.has_section(questionnaire, skey):
         abort(404)
     qtype = request.form.get("type", "")
     if qtype not in TYPES:
         abort(400)
-    qkey = builder.add_question(questionnaire, skey, qtype)
+    qkey = builder_edits.add_question(questionnaire, skey, qtype)
     db.session.commit()
     return redirect(url_for("questionnaire_builder.question", questionnaire_id=questionnaire.id,
                             question_key=qkey))
@@ -288,21 +288,21 @@ def question(questionnaire_id: int, question_key: str):
     """GET: the question's edit form (htmx: the form alone, swapped in place); POST: save it."""
     if request.method == "GET":
         questionnaire = found_or_404(library.get(questionnaire_id))
-        if not builder.has_question(questionnaire, question_key):
+        if not builder_edits.has_question(questionnaire, question_key):
             abort(404)
         if wants_partial():
             return render_template("questionnaires/builder/_question_form.html",
                                    **_question_context(questionnaire, question_key))
         return _editor(questionnaire, editing={"kind": "question", "key": question_key,
                                                "values": question_values(
-                                                   builder.question_of(questionnaire, question_key)),
+                                                   builder_edits.question_of(questionnaire, question_key)),
                                                "errors": {}})
     questionnaire = _draft_of(questionnaire_id)
-    if not builder.has_question(questionnaire, question_key):
+    if not builder_edits.has_question(questionnaire, question_key):
         abort(404)
     values = _form_dict()
     try:
-        qkey = builder.save_question(questionnaire, question_key, request.form)
+        qkey = builder_edits.save_question(questionnaire, question_key, request.form)
     except FieldErrors as exc:
         db.session.rollback()
         questionnaire = found_or_404(library.get(questionnaire_id))
@@ -314,7 +314,7 @@ def question(questionnaire_id: int, question_key: str):
     db.session.commit()
     if wants_partial():
         return render_template("questionnaires/builder/_question.html", questionnaire=questionnaire,
-                               defn=questionnaire.draft, q=builder.question_of(questionnaire, qkey),
+                               defn=questionnaire.draft, q=builder_edits.question_of(questionnaire, qkey),
                                problems=builder.problems_by_target(questionnaire.draft or {}), saved=True)
     flash(_("Saved."), "success")
     return _back(questionnaire, f"#bq-{qkey}")
@@ -325,12 +325,12 @@ def question(questionnaire_id: int, question_key: str):
 def question_summary(questionnaire_id: int, question_key: str):
     """One question as the editor lists it (what Cancel swaps back in)."""
     questionnaire = found_or_404(library.get(questionnaire_id))
-    if not builder.has_question(questionnaire, question_key):
+    if not builder_edits.has_question(questionnaire, question_key):
         abort(404)
     if not wants_partial():
         return _back(questionnaire, f"#bq-{question_key}")
     return render_template("questionnaires/builder/_question.html", questionnaire=questionnaire,
-                           defn=questionnaire.draft, q=builder.question_of(questionnaire, question_key),
+                           defn=questionnaire.draft, q=builder_edits.question_of(questionnaire, question_key),
                            problems=builder.problems_by_target(questionnaire.draft or {}), saved=False)
 
 
@@ -339,10 +339,10 @@ def question_summary(questionnaire_id: int, question_key: str):
 def arrange_question(questionnaire_id: int):
     questionnaire = _draft_of(questionnaire_id)
     qkey = request.form.get("question", "")
-    if not builder.has_question(questionnaire, qkey):
+    if not builder_edits.has_question(questionnaire, qkey):
         abort(404)
     try:
-        builder.arrange_question(questionnaire, qkey, request.form.get("do", ""))
+        builder_edits.arrange_question(questionnaire, qkey, request.form.get("do", ""))
     except FieldErrors as exc:
         db.session.rollback()
         flash("; ".join(exc.errors.values()), "error")
@@ -368,7 +368,7 @@ def _save_score(questionnaire_id: int, score_key: str | None):
     questionnaire = _draft_of(questionnaire_id)
     values = _form_dict()
     try:
-        key = builder.save_score(questionnaire, score_key, request.form)
+        key = builder_edits.save_score(questionnaire, score_key, request.form)
     except LookupError:
         abort(404)
     except FieldErrors as exc:
@@ -385,7 +385,7 @@ def _save_score(questionnaire_id: int, score_key: str | None):
 @requires("questionnaires.manage")
 def delete_score(questionnaire_id: int, score_key: str):
     questionnaire = _draft_of(questionnaire_id)
-    if not builder.delete_score(questionnaire, score_key):
+    if not builder_edits.delete_score(questionnaire, score_key):
         abort(404)
     db.session.commit()
     return _back(questionnaire)

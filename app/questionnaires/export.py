@@ -1,9 +1,13 @@
 """A questionnaire's submitted responses as an XLSX workbook: one row per
 response, each question's answer in the reader's language, each score and
 its band. Without identifiers the rows carry no name, card number or
-mobile (the default for a role that may not see them). The caller audits."""
-import io
+mobile (the default for a role that may not see them). The caller audits.
+
+The workbook is written row by row (openpyxl's write-only mode) into a temporary file while the responses are read
+from the database in batches, so a large export holds neither every response nor the whole file in memory."""
+import tempfile
 from datetime import datetime
+from typing import IO
 
 from flask_babel import gettext as _
 from openpyxl import Workbook
@@ -19,6 +23,7 @@ from tenants.db import db
 Patient = patients.Patient  # the card model, read by this module's SQL (patients writes it)
 
 MAX_CELL = 32_000  # an XLSX cell holds at most 32,767 characters
+BATCH = 500  # responses read from the database at a time
 
 
 def may_include_identifiers(user) -> bool:
@@ -69,18 +74,20 @@ def _cell(value):
     return value
 
 
-def workbook(questionnaire: Questionnaire, *, identifiers: bool, locale: str) -> tuple[bytes, int]:
-    """The workbook's bytes and how many responses it holds."""
+def write_workbook(questionnaire: Questionnaire, out: IO[bytes], *, identifiers: bool, locale: str) -> int:
+    """Write the workbook to ``out`` (a binary file open for writing); returns how many responses it holds."""
     versions = library.versions(questionnaire)
     defns = {v.id: v.definition for v in versions}
     question_cols, score_cols = _columns([v.definition for v in versions], locale)
-    bands = {(s["key"], b["key"]): library.text(b.get("label"), locale)
+    bands = {(v.id, s["key"], b["key"]): library.text(b.get("label"), locale)  # as the response's version says
              for v in versions for s in v.definition.get("scores", []) for b in s.get("bands", [])}
+    by_version = {version_id: definitions.questions_by_key(defn) for version_id, defn in defns.items()}
     rows = db.session.execute(
         select(QuestionnaireResponse, Patient).join(Patient, Patient.id == QuestionnaireResponse.patient_id)
         .where(QuestionnaireResponse.questionnaire_id == questionnaire.id,
                QuestionnaireResponse.status == "submitted")
-        .order_by(QuestionnaireResponse.submitted_at, QuestionnaireResponse.id)).all()
+        .order_by(QuestionnaireResponse.submitted_at, QuestionnaireResponse.id)
+        .execution_options(yield_per=BATCH))
     book = Workbook(write_only=True)
     sheet = book.create_sheet(title=questionnaire.key[:31])
     heading = [_("Submitted"), _("Version"), _("Channel")]
@@ -90,9 +97,11 @@ def workbook(questionnaire: Questionnaire, *, identifiers: bool, locale: str) ->
     for _key, text in score_cols:
         heading += [text, _("%(score)s: band", score=text)]
     sheet.append([_cell(h) for h in heading])
+    count = 0
     for response, patient in rows:
+        count += 1
         defn = defns.get(response.version_id, {})
-        by_key = definitions.questions_by_key(defn)
+        by_key = by_version.get(response.version_id, {})
         answers = response.answers or {}
         submitted: datetime | None = response.submitted_at
         line: list = [clock.local(submitted).strftime("%Y-%m-%d %H:%M") if submitted else "",
@@ -104,8 +113,21 @@ def workbook(questionnaire: Questionnaire, *, identifiers: bool, locale: str) ->
         stored = {s["key"]: s for s in response.scores or []}
         for key, _text in score_cols:
             score = stored.get(key, {})
-            line += [score.get("value"), bands.get((key, score.get("band")), score.get("band") or "")]
+            band = score.get("band")
+            line += [score.get("value"), bands.get((response.version_id, key, band), band or "")]
         sheet.append([_cell(v) for v in line])
-    out = io.BytesIO()
     book.save(out)
-    return out.getvalue(), len(rows)
+    return count
+
+
+def workbook_file(questionnaire: Questionnaire, *, identifiers: bool, locale: str) -> tuple[IO[bytes], int]:
+    """The workbook in a temporary file (deleted when closed), positioned at its start, and how many responses
+    it holds. The caller sends or closes it."""
+    out = tempfile.TemporaryFile(suffix=".xlsx")  # noqa: SIM115 (it outlives this function: the response sends it)
+    try:
+        count = write_workbook(questionnaire, out, identifiers=identifiers, locale=locale)
+        out.seek(0)
+    except BaseException:
+        out.close()
+        raise
+    return out, count

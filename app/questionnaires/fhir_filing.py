@@ -15,7 +15,7 @@ from sqlalchemy import select
 from app.core import audit
 from app.core.errors import FieldErrors
 from app.patients import services as patients
-from app.questionnaires import fhir, library, responses, submission
+from app.questionnaires import fhir_responses, library, responses, submission
 from app.questionnaires.models import QuestionnaireResponse, QuestionnaireVersion
 from app.records import services as records
 from tenants.db import db
@@ -74,7 +74,7 @@ def _file(resource: dict, token) -> str:
         return "sent before; not filed again"
     version = _version(resource.get("questionnaire") or "")
     patient = _patient(resource.get("subject") or {})
-    answers = fhir.answers_from_response(version.definition, resource)
+    answers = fhir_responses.answers_from_response(version.definition, resource)
     questionnaire = library.get(version.questionnaire_id)
     if questionnaire is None:  # the version's foreign key keeps it
         raise Refused("questionnaire not found")

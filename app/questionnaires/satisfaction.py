@@ -32,8 +32,7 @@ from app.core.urls import clinic_url
 from app.followups import services as followups
 from app.notifications import services as notifications
 from app.patients import services as patients
-from app.questionnaires import definition as definitions
-from app.questionnaires import delivery, library
+from app.questionnaires import delivery, library, schema
 from app.questionnaires.models import QuestionnaireResponse, RecoveryCase, SurveyGate, SurveySettings
 from app.questionnaires.signals import response_submitted
 from tenants.context import require_tenant_id, tenant_context
@@ -130,8 +129,8 @@ def item_choices(questionnaire) -> dict[str, dict]:
         return {}
     defn = version.definition
     found = {s["key"]: s.get("label", {}) for s in defn.get("scores", []) if s["key"] != RECOMMEND}
-    for _section, question in definitions.iter_questions(defn):
-        if question.get("type") in definitions.CHOICE_TYPES and any(
+    for _section, question in schema.iter_questions(defn):
+        if question.get("type") in schema.CHOICE_TYPES and any(
                 o.get("score") is not None for o in question.get("options") or []):
             found.setdefault(question["key"], question.get("text", {}))
     return found
@@ -221,10 +220,10 @@ def _low_item_value(rules: SurveySettings, defn: dict, scores: dict, answers: di
     if rules.low_item in scores:
         value = scores[rules.low_item]
     else:
-        question = definitions.questions_by_key(defn).get(rules.low_item)
+        question = schema.questions_by_key(defn).get(rules.low_item)
         answer = answers.get(rules.low_item)
         value = None if question is None or isinstance(answer, list | dict) or answer is None \
-            else definitions.option_score(question, answer)
+            else schema.option_score(question, answer)
     if value is None or value >= rules.low_below:
         return None
     return float(value)
@@ -232,7 +231,7 @@ def _low_item_value(rules: SurveySettings, defn: dict, scores: dict, answers: di
 
 def comment_of(defn: dict, answers: dict) -> str:
     """The patient's free-text answers to the survey, one a line."""
-    texts = [str(answers[q["key"]]).strip() for _s, q in definitions.iter_questions(defn)
+    texts = [str(answers[q["key"]]).strip() for _s, q in schema.iter_questions(defn)
              if q.get("type") in ("text", "textarea") and answers.get(q["key"])]
     return "\n".join(t for t in texts if t)
 

@@ -4,7 +4,7 @@ settings, and the service-recovery cases (回访处理); and each questionnaire'
 XLSX export."""
 from datetime import date, timedelta
 
-from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -157,11 +157,16 @@ def export_xlsx(questionnaire_id: int):
     questionnaire = found_or_404(library.get(questionnaire_id))
     allowed = export.may_include_identifiers(current_user)
     identifiers = allowed and request.args.get("identifiers", "1" if allowed else "0") != "0"
-    body, count = export.workbook(questionnaire, identifiers=identifiers, locale=str(get_locale()))
-    audit.record("questionnaire_exported", questionnaire=questionnaire.key, rows=count, identifiers=identifiers)
-    db.session.commit()
-    response = Response(body, mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-    response.headers["Content-Disposition"] = \
-        f'attachment; filename="{questionnaire.key}-{clock.today().isoformat()}.xlsx"'
+    body, count = export.workbook_file(questionnaire, identifiers=identifiers, locale=str(get_locale()))
+    try:
+        audit.record("questionnaire_exported", questionnaire=questionnaire.key, rows=count, identifiers=identifiers)
+        db.session.commit()
+    except BaseException:
+        body.close()
+        raise
+    # the file is streamed from disk and closed (so deleted) when the response ends
+    response = send_file(body, mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                         as_attachment=True, download_name=f"{questionnaire.key}-{clock.today().isoformat()}.xlsx",
+                         conditional=False, etag=False, max_age=0)
     response.headers["Cache-Control"] = "private, no-store"
     return response

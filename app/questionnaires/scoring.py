@@ -22,15 +22,9 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from app.questionnaires.definition import (
-    answer_of,
-    clean_answers,
-    evaluate,
-    option_score,
-    questions_by_key,
-    resolve_ref,
-    visible_questions,
-)
+from app.questionnaires.branching import evaluate, visible_questions
+from app.questionnaires.schema import answer_of, option_score, questions_by_key, resolve_ref
+from app.questionnaires.validation import clean_answers
 
 IPAQ_MET = {"walk": 3.3, "mod": 4.0, "vig": 8.0}
 IPAQ_TRUNCATE_MINUTES = 180

@@ -246,6 +246,34 @@ def test_export_import_round_trip_and_bad_uploads(app, make_tenant, client_for):
     assert re.search(r'id="import-file-error">[^<]*per_day[^<]*attachment', foreign.get_data(as_text=True))
 
 
+
+FOREIGN_BAD = {"resourceType": "Questionnaire", "status": "active", "name": "habits", "item": [
+    {"linkId": "habits", "type": "group", "text": "Habits", "item": [
+        {"linkId": "hb.1", "type": "boolean", "text": "Do you smoke?"},
+        {"linkId": "hb.2", "type": "choice", "text": "Diet", "answerValueSet": "http://example.org/vs/diet"}]}]}
+
+
+def test_an_import_with_a_bad_item_names_the_item_in_the_users_language(app, make_tenant, client_for):
+    """A foreign Questionnaire with an item we cannot take: the message names its linkId, in Chinese for a zh
+    user (the default) and in English for one who chose English."""
+    clinic = make_tenant()
+    owner = client_for(clinic, clinic.owner_email)
+
+    def upload():
+        return owner.post("/questionnaires/import", data={"csrf_token": owner.csrf(), "file": (
+            io.BytesIO(json.dumps(FOREIGN_BAD).encode()), "habits.json")}, content_type="multipart/form-data")
+
+    refused = upload()
+    assert refused.status_code == 400
+    error = re.search(r'id="import-file-error">([^<]*)<', refused.get_data(as_text=True)).group(1)
+    assert error == ("无法导入该问卷：条目 &#39;hb.2&#39;：不支持取自值集（answerValueSet）的答案，请以 answerOption "
+                     "逐一列出")
+    owner.submit("/lang/en")
+    refused = upload()
+    error = re.search(r'id="import-file-error">([^<]*)<', refused.get_data(as_text=True)).group(1)
+    assert error == ("The Questionnaire cannot be imported: item &#39;hb.2&#39;: answers from a value set are not "
+                     "supported; list them as answerOption")
+
 def test_a_pack_instrument_is_edited_as_a_copy(app, make_tenant, client_for):
     clinic = make_tenant()
     owner = client_for(clinic, clinic.owner_email)

@@ -6,6 +6,7 @@ from flask import Flask
 from flask_babel import Babel
 
 from app.questionnaires import definition as qdef
+from app.questionnaires import definition_check, pack
 from app.questionnaires.definition import (
     check_definition,
     clean_answers,
@@ -45,9 +46,9 @@ def test_every_pack_definition_passes_the_check():
 def test_pack_lifestyle_values_match_the_patient_model():
     from app.patients import models
 
-    assert qdef.LIFESTYLE_FIELDS == {"smoking": models.SMOKING, "alcohol": models.ALCOHOL,
+    assert definition_check.LIFESTYLE_FIELDS == {"smoking": models.SMOKING, "alcohol": models.ALCOHOL,
                                      "exercise": models.EXERCISE}
-    assert qdef.HISTORY_KINDS == models.HISTORY_KINDS
+    assert definition_check.HISTORY_KINDS == models.HISTORY_KINDS
 
 
 def good():
@@ -228,14 +229,14 @@ def test_structural_problems_read_in_the_language_in_force_and_pack_errors_in_en
         assert problem.field == "bands"
     assert "score 'total': gap between bands 'low' and 'high'" in check_definition(broken)  # English app around
     (tmp_path / "mine.json").write_text(json.dumps(broken | {"key": "mine"}), encoding="utf-8")
-    monkeypatch.setattr(qdef, "PACK_DIR", tmp_path)
-    qdef._load_pack.cache_clear()
+    monkeypatch.setattr(pack, "PACK_DIR", tmp_path)
+    pack._load_pack.cache_clear()
     try:
         with app.app_context(), pytest.raises(ValueError, match=r"^mine\.json: .*score 'total': gap between bands"):
             pack_definitions()
     finally:
         monkeypatch.undo()
-        qdef._load_pack.cache_clear()
+        pack._load_pack.cache_clear()
 
 def test_required_applies_to_shown_questions_and_not_when_partial():
     d = branching()

@@ -7,14 +7,9 @@ from fhir.resources.R4B.questionnaire import Questionnaire
 from fhir.resources.R4B.questionnaireresponse import QuestionnaireResponse
 
 from app.questionnaires.definition import check_definition, clean_answers, pack_definition, pack_definitions
-from app.questionnaires.fhir import (
-    EXT_DEFINITION,
-    ORDINAL,
-    answers_from_response,
-    from_fhir_questionnaire,
-    response_to_fhir,
-    to_fhir_questionnaire,
-)
+from app.questionnaires.fhir import EXT_DEFINITION, ORDINAL, to_fhir_questionnaire
+from app.questionnaires.fhir_import import from_fhir_questionnaire
+from app.questionnaires.fhir_responses import answers_from_response, response_to_fhir
 from app.questionnaires.scoring import score
 from tests.questionnaires.helpers import choice, defn, t
 from tests.questionnaires.test_definition import every_type

@@ -26,11 +26,11 @@ def _phq9_response(card_no: str, item: str = "2", rid: str = "qr-1", status: str
                    version: str = "1") -> dict:
     """Shaped like the FHIR specification's QuestionnaireResponse examples: items by linkId, each answer a
     valueCoding of the questionnaire's answer options."""
-    from app.questionnaires import definition, fhir
+    from app.questionnaires import definition, fhir_responses
 
     defn = dict(definition.pack_definition("phq9"), version=int(version))
     answers = {f"q{i}": item for i in range(1, 10)}
-    resource = fhir.response_to_fhir(defn, answers, questionnaire_url=f"https://demo.example.cn/fhir/Questionnaire/phq9|{version}",
+    resource = fhir_responses.response_to_fhir(defn, answers, questionnaire_url=f"https://demo.example.cn/fhir/Questionnaire/phq9|{version}",
                                      subject_ref="Patient/x", authored="2026-12-01T09:30:00+08:00")
     resource.update({"id": rid, "status": status, "subject": {"identifier": {"value": card_no}}})
     return resource

@@ -486,3 +486,60 @@ def test_an_exam_completed_at_the_desk_sends_the_survey_after_the_request_commit
     assert done.status_code == 302
     responses, messages = _survey_rows(app, clinic, patient.id)
     assert [r.context for r in responses] == [{"order_id": order_id}] and len(messages) == 1
+
+
+def test_a_large_export_is_written_in_batches_and_has_every_row(
+        app, make_tenant, make_staff, make_patient, client_for, monkeypatch):
+    """A few hundred responses, read in batches smaller than the whole (so several fetches), written to a file:
+    the workbook opens with a row per response in submission order, identifiers only when asked for, and
+    the export is audited with its count."""
+    from app.core import clock
+    from app.core.audit import AuditEvent
+    from app.questionnaires import export, library, scoring
+    from app.questionnaires.models import QuestionnaireResponse
+
+    monkeypatch.setattr(export, "BATCH", 40)
+    count = 300
+    clinic = make_tenant()
+    admin = make_staff(clinic, "admin")
+    patients = [make_patient(clinic, name=name) for name in ("张伟", "刘芳", "陈静")]
+    questionnaire_id = _turn_on(app, clinic)
+    with app.app_context(), tenant_context(clinic.id):
+        questionnaire = library.get(questionnaire_id)
+        version = library.current_version(questionnaire)
+        start = clock.now() - timedelta(days=count)
+        for i in range(count):
+            answers = {"access1": str(i % 4 + 1), "comm1": "3", "comm2": "4", "recommend": str(i % 11),
+                       "comment": f"第{i}份"}
+            result = scoring.score(version.definition, answers)
+            db.session.add(QuestionnaireResponse(
+                questionnaire_id=questionnaire_id, version_id=version.id, patient_id=patients[i % 3].id,
+                status="submitted", channel="link", answers=answers, submitted_at=start + timedelta(days=i),
+                scores=[{"key": s.key, "value": s.value, "band": s.band} for s in result.scores]))
+        db.session.commit()
+    client = client_for(clinic, admin.email)
+
+    answer = client.get(f"/questionnaires/{questionnaire_id}/export.xlsx")
+    assert answer.mimetype == "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    assert "no-store" in answer.headers["Cache-Control"]
+    assert answer.headers["Content-Disposition"].startswith("attachment")
+    rows = _sheet(answer)
+    assert len(rows) == count + 1
+    named = [dict(zip(rows[0], row, strict=True)) for row in rows[1:]]
+    assert [row["其他意见"] for row in named] == [f"第{i}份" for i in range(count)]
+    assert [row["推荐意愿"] for row in named] == [i % 11 for i in range(count)]
+    bands = {0: "贬损者", 6: "贬损者", 7: "被动者", 8: "被动者", 9: "推荐者", 10: "推荐者"}
+    assert {i: named[i]["推荐意愿：分级"] for i in bands} == bands
+    assert {row[rows[0][3]] for row in named} == {"张伟", "刘芳", "陈静"}  # the name column
+    assert [row[rows[0][3]] for row in named[:3]] == ["张伟", "刘芳", "陈静"]
+
+    plain = _sheet(client.get(f"/questionnaires/{questionnaire_id}/export.xlsx?identifiers=0"))
+    flat = {str(v) for row in plain for v in row}
+    assert len(plain) == count + 1 and len(plain[0]) == len(rows[0]) - 3
+    assert not flat & {"张伟", "刘芳", "陈静"} and not flat & {p.mobile for p in patients}
+    with app.app_context(), tenant_context(clinic.id):
+        events = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "questionnaire_exported")
+                                    .order_by(AuditEvent.at)).all()
+        assert [e.detail for e in events] == [
+            {"questionnaire": "satisfaction", "rows": count, "identifiers": True},
+            {"questionnaire": "satisfaction", "rows": count, "identifiers": False}]
