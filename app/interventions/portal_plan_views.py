@@ -28,10 +28,9 @@ def _page(patient, *, reading=None, errors=None, status: int = 200):
         shown.append({"plan": plan, "done_today": plan_home.done_today(plan, today),
                       "this_week": plan_home.done_this_week(plan, today),
                       "goals": plan_progress.goals(plan, _locale(), today=today, done=done)})
-    measures = sorted({a.get("measure") for p in plans for a in p.actions if a.get("measure")})
     return render_template("interventions/plan_portal.html", patient=patient, plans=shown, today=today,
                            reading=reading or plan_home.HomeReading(), errors=errors or {},
-                           measures=measures or ["bp", "weight", "glucose"], locale=_locale(),
+                           measures=["bp", "weight", "glucose"], locale=_locale(),
                            lang="en" if _locale().startswith("en") else "zh",
                            pack=plan_templates.conditioning_pack()), status
 
