@@ -8,7 +8,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from app.auth import services as staff
-from app.core import clock
+from app.core import audit, clock
 from app.core.access import requires
 from app.core.errors import found_or_404
 from app.core.htmx import wants_partial
@@ -109,7 +109,10 @@ def _plan_page(plan, *, errors=None, outcome: str = "", note: str = "", status: 
 @bp.route("/plans/<id:plan_id>")
 @requires("patients.view")
 def plan_detail(plan_id: int):
-    return _plan_page(found_or_404(plan_close.get(plan_id)))
+    plan = found_or_404(plan_close.get(plan_id))
+    audit.record_opened(plan.patient_id)  # the plan shows the patient's results
+    db.session.commit()
+    return _plan_page(plan)
 
 
 @bp.route("/plans/<id:plan_id>/close", methods=["POST"])
