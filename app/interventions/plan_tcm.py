@@ -1,7 +1,7 @@
 """A TCM conditioning plan from the patient's latest constitution result.
 
 The questionnaire stores each type's converted score as an observation
-(CL-TCM-*). Per ZYYXH/T157-2009 (shared/CLINICAL.md): a biased type is the
+(CL-TCM-*). Per ZYYXH/T157-2009 (the determination of its tables): a biased type is the
 patient's (yes) at 40 or more and a tendency at 30-39; the balanced type is
 yes at 60 or more with every other type below 30, basically yes with every
 other below 40. The main constitutions are the yes types, highest first;
@@ -19,7 +19,7 @@ CODES = {
     "yin_deficiency": "CL-TCM-YINXU", "phlegm_dampness": "CL-TCM-TANSHI", "damp_heat": "CL-TCM-SHIRE",
     "blood_stasis": "CL-TCM-XUEYU", "qi_stagnation": "CL-TCM-QIYU", "inherited_special": "CL-TCM-TEBING",
 }
-YES, TENDENCY, BALANCED = 40, 30, 60  # ZYYXH/T157-2009 (shared/CLINICAL.md)
+YES, TENDENCY, BALANCED = 40, 30, 60  # ZYYXH/T157-2009, as in the questionnaire pack's bands
 
 
 @dataclass
@@ -64,7 +64,7 @@ def draft(constitution: Constitution, locale: str, *, today: date | None = None)
             spec = pack["constitutions"][key]
             for heading, action in pack["actions"].items():
                 actions.append({"key": f"{key}-{heading}"[:40], "kind": action["kind"], "per_week": action["per_week"],
-                                **({"minutes": action["minutes"]} if action.get("minutes") else {}),
+                                **{k: action[k] for k in ("minutes", "source") if action.get(k)},
                                 "text": spec["advice"][heading], "constitution": key, "role": role,
                                 "on": True})
     template = {"key": pack["key"], "months": pack["months"], "checkin_days": pack["checkin_days"]}

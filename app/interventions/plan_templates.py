@@ -107,7 +107,7 @@ def conditioning_pack() -> dict:
     for heading, action in pack["actions"].items():
         if heading not in ADVICE:
             raise TemplateProblem(f"conditioning action {heading}")
-        check_action(f"conditioning {heading}", {k: v for k, v in action.items() if k != "source"})
+        check_action(f"conditioning {heading}", action)
     return pack
 
 
