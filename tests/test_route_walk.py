@@ -90,7 +90,28 @@ def clinic_b(app, make_tenant, make_staff, make_patient):
     markers += booking_markers
     ids.update(_questionnaire_ids(app, b, patient.id))
     markers += ["乙方问卷答案", "乙方回访意见", "乙方问诊表"]
+    ids.update(_care_plan_ids(app, b, patient.id))
+    markers += ["乙方健康计划"]
     return b, ids, markers
+
+
+def _care_plan_ids(app, b, patient_id):
+    """B's care plan, with a goal and an action, ticked once."""
+    from app.interventions.plan_models import CareAdherence, CarePlan
+
+    with app.app_context(), tenant_context(b.id):
+        today = clinic_today()
+        plan = CarePlan(patient_id=patient_id, kind="intervention", template_key="hypertension", title="乙方健康计划",
+                        status="active", start_date=today, end_date=today, basis={}, scheduled={},
+                        goals=[{"key": "systolic", "code": "8480-6", "comparator": "lt", "target": 130,
+                                "unit": "mm[Hg]", "due": today.isoformat(), "source": "cn_htn_2018"}],
+                        actions=[{"key": "walk", "kind": "exercise", "per_week": 5, "minutes": 30,
+                                  "text": {"zh": "乙方健康计划", "en": "乙方健康计划"}}])
+        db.session.add(plan)
+        db.session.flush()
+        db.session.add(CareAdherence(plan_id=plan.id, action_key="walk", day=today))
+        db.session.commit()
+        return {"plan_id": plan.id}
 
 
 def _questionnaire_ids(app, b, patient_id):
@@ -230,7 +251,7 @@ def test_route_walk_across_tenants(app, make_tenant, make_staff, make_patient, c
                                        headers={"X-CSRFToken": token})
                 body = response.get_data(as_text=True)
                 where = f"{role} {method} {url}"
-                signed_out_portal = (rule.endpoint.startswith(("portal.", "portal_questionnaires."))
+                signed_out_portal = (rule.endpoint.startswith(("portal.", "portal_questionnaires.", "portal_plans."))
                                      and response.status_code == 302
                                      and "/portal/sign-in" in response.headers.get("Location", ""))
                 # the machine API takes bearer tokens only: a staff session is no credential there

@@ -80,6 +80,9 @@ ACTION.update({
     "questionnaire_survey_settings_saved": _l("Changed the automatic satisfaction surveys"),
     "questionnaire_recovery_closed": _l("Closed a service-recovery case"),
     "questionnaire_imported": _l("Imported a FHIR questionnaire as a draft"),
+    "care_plan_started": _l("Started a care plan"),
+    "care_plan_closed": _l("Closed a care plan"),
+    "care_plan_home_reading": _l("Recorded a home measurement in the portal"),
 })
 
 # what the keys of an event's details are called
@@ -104,6 +107,7 @@ DETAIL = {
     "response": _l("questionnaire response"), "submitted": _l("submitted"),
     "identifiers": _l("with identifiers"),
     "replaced": _l("replaced the draft of an existing questionnaire"),
+    "plan": _l("care plan"), "template": _l("plan template"), "outcome": _l("outcome"),
 }
 
 # what the names of a card's fields are called (in "fields changed")

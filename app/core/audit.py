@@ -110,6 +110,9 @@ ACTIONS = (
     "questionnaire_survey_settings_saved",
     "questionnaire_recovery_closed",
     "questionnaire_imported",
+    "care_plan_started",
+    "care_plan_closed",
+    "care_plan_home_reading",
 )
 
 PORTAL_ACTOR = "portal"  # actor_label of what the patient did in the portal

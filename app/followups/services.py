@@ -253,6 +253,20 @@ def add_task(patient_id: int, *, assignee_id: int | None, due_date: date, channe
     return task
 
 
+def cancel_tasks(task_ids, reason: str) -> int:
+    """Cancel those of these tasks still pending (a care plan closed); the reason is kept. The
+    caller commits. Returns how many were cancelled."""
+    ids = [int(i) for i in task_ids]
+    if not ids:
+        return 0
+    cancelled = 0
+    for task in db.session.scalars(select(FollowupTask).where(FollowupTask.id.in_(ids),
+                                                              FollowupTask.status == "pending")):
+        task.status, task.cancel_reason = "cancelled", reason[:200]  # versioned rows: through the ORM
+        cancelled += 1
+    return cancelled
+
+
 def manager_for_escalation() -> int | None:
     """The clinic's longest-serving active admin, else its owner."""
     managers = sorted(staff.active_staff(("owner", "admin")), key=lambda u: (u.role != "admin", u.created_at))

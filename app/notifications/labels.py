@@ -22,4 +22,6 @@ TEMPLATE = {
     "followup_escalated": _l("Follow-up escalated (to staff)"),
     "questionnaire_reminder": _l("Intake form reminder"),
     "satisfaction_low_score": _l("Low satisfaction score (to staff)"),
+    "care_plan_started": _l("Care plan started"),
+    "care_plan_reminder": _l("Care plan weekly reminder"),
 }

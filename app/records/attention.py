@@ -60,12 +60,13 @@ class Reading:
     unit: str
     flag: str
     observed_at: datetime
+    origin: str = ""  # "patient": measured by the patient at home (shown as patient-reported)
 
 
 def latest_readings(patient_id: int, codes) -> list[Reading]:
     """The latest current value of each of these indicators (LOINC codes) for a patient, in one query."""
     ranked = (select(Observation.indicator_id, Observation.value, Observation.value_text, Observation.flag,
-                     Observation.observed_at,
+                     Observation.observed_at, Observation.origin,
                      func.row_number().over(partition_by=Observation.indicator_id,
                                             order_by=Observation.observed_at.desc()).label("n"))
               .join(Indicator, Indicator.id == Observation.indicator_id)
@@ -73,8 +74,9 @@ def latest_readings(patient_id: int, codes) -> list[Reading]:
                      Indicator.code.in_(list(codes)))).subquery()
     rows = _rows(select(Indicator.code, Indicator.name_zh, Indicator.name_en, Indicator.unit, Indicator.decimals,
                         ranked.c.value,
-                          ranked.c.value_text, ranked.c.flag, ranked.c.observed_at)
+                          ranked.c.value_text, ranked.c.flag, ranked.c.observed_at, ranked.c.origin)
                    .join(ranked, ranked.c.indicator_id == Indicator.id).where(ranked.c.n == 1)
                    .order_by(Indicator.code))
-    return [Reading(code, name_zh or name_en, value_text if value is None else number(value, decimals), unit, flag, at)
-            for code, name_zh, name_en, unit, decimals, value, value_text, flag, at in rows]
+    return [Reading(code, name_zh or name_en, value_text if value is None else number(value, decimals), unit, flag, at,
+                    origin)
+            for code, name_zh, name_en, unit, decimals, value, value_text, flag, at, origin in rows]

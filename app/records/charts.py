@@ -376,8 +376,10 @@ def _open(label: str, title: str, width: int, height: int) -> list[str]:
 # ------------------------------------------------------------------ the charts
 
 def trend_svg(points: list[ChartPoint], *, title: str, unit: str, ref_low: float | None, ref_high: float | None,
-              width: int = WIDTH, height: int = HEIGHT, locale: str = "zh_CN", decimals: int | None = None) -> str:
-    """One indicator: its values over time on the reference band."""
+              width: int = WIDTH, height: int = HEIGHT, locale: str = "zh_CN", decimals: int | None = None,
+              band_word: str | None = None) -> str:
+    """One indicator: its values over time on the reference band (``band_word`` names the band in the
+    legend when it is something else, such as a care plan's target)."""
     if ref_low is not None and ref_high is not None and ref_low > ref_high:
         ref_low, ref_high = ref_high, ref_low
     series = Series(title, points, ref_low, ref_high)
@@ -391,7 +393,8 @@ def trend_svg(points: list[ChartPoint], *, title: str, unit: str, ref_low: float
         parts += heading + _empty(width, height, top, locale)
     else:
         directions = {_direction(p, ref_low, ref_high) for p in series.shown}
-        entries = ([(_band_sample(), words["range"])] if ref_low is not None or ref_high is not None else [])
+        entries = ([(_band_sample(), band_word or words["range"])] if ref_low is not None or ref_high is not None
+                   else [])
         entries += [(_shape_sample(d), words[d]) for d in "HLA" if d in directions]
         entries += _critical_entry(series.shown, words)
         heading, top = _heading(title, shown, entries, width, locale)

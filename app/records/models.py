@@ -147,7 +147,7 @@ class Observation(TenantScoped, Model):
     flag: Mapped[str] = mapped_column(String(2), default="")
     flag_source: Mapped[str] = mapped_column(String(10), default="")  # lab | range | catalogue | critical
     status: Mapped[str] = mapped_column(String(12), default="final")
-    origin: Mapped[str] = mapped_column(String(10), default="manual")  # manual | import | computed
+    origin: Mapped[str] = mapped_column(String(10), default="manual")  # manual | import | computed | patient
     superseded_by: Mapped[int | None] = mapped_column(BigInteger)
     fingerprint: Mapped[str] = mapped_column(String(64))
     entered_by: Mapped[int | None] = mapped_column(BigInteger)

@@ -77,6 +77,8 @@ NOT_FORMS = {
                                 "(tests/questionnaires/test_intake_kiosk.py posts to it)",
     "questionnaire_kiosk.save": "shown only in kiosk mode (tests/questionnaires/test_intake_kiosk.py posts to it)",
     "questionnaire_kiosk.unlock": "shown only in kiosk mode (tests/questionnaires/test_intake_kiosk.py posts to it)",
+    "interventions.start_conditioning": "offered only with a TCM constitution result on file "
+                                        "(tests/interventions/test_plan_tcm.py posts to it)",
 }
 # tables whose rows a refusal may add: the audit trail (failed sign-ins), the portal's sign-in codes and
 # events behind its limits, the text message that carries a code, and a session's last-seen time
