@@ -59,6 +59,7 @@ def create_app(config: dict | None = None) -> Flask:
     from app.dashboard import register as register_dashboard
     from app.followups import register as register_followups
     from app.home import register as register_home
+    from app.interventions import register as register_interventions
     from app.notifications import register as register_notifications
     from app.patients import register as register_patients
     from app.platform import register as register_platform
@@ -79,6 +80,7 @@ def create_app(config: dict | None = None) -> Flask:
     register_portal(app)
     register_questionnaires(app)
     register_risk(app)
+    register_interventions(app)
     register_platform(app)
     register_clinic(app)
     register_home(app)

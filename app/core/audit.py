@@ -110,6 +110,11 @@ ACTIONS = (
     "questionnaire_survey_settings_saved",
     "questionnaire_recovery_closed",
     "questionnaire_imported",
+    "advice_composed",
+    "advice_edited",
+    "advice_released",
+    "advice_item_saved",
+    "portal_advice_viewed",
 )
 
 PORTAL_ACTOR = "portal"  # actor_label of what the patient did in the portal

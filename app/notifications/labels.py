@@ -22,4 +22,5 @@ TEMPLATE = {
     "followup_escalated": _l("Follow-up escalated (to staff)"),
     "questionnaire_reminder": _l("Intake form reminder"),
     "satisfaction_low_score": _l("Low satisfaction score (to staff)"),
+    "advice_released": _l("New advice released"),
 }
