@@ -12,9 +12,17 @@ def _install_advice_pack(tenant, **_):
 
 def register(app) -> None:
     from app.core.i18n import register_labels
-    from app.interventions import advice_labels, advice_library_views, advice_models, advice_portal_views, advice_views  # noqa: F401
+    from app.interventions import (  # noqa: F401  (advice_models: the tables exist before the first query)
+        advice_labels,
+        advice_library_views,
+        advice_models,
+        advice_portal_views,
+        advice_reading,
+        advice_views,
+    )
 
     app.register_blueprint(advice_views.bp)
     app.register_blueprint(advice_portal_views.bp)
     app.register_blueprint(advice_library_views.bp)
     register_labels(app, "advice", advice_labels)
+    app.jinja_env.filters["advice_reason"] = advice_reading.reason_words
