@@ -122,8 +122,10 @@ def edit_entry(sheet: AdviceSheet, index: int, *, title: str, body: str) -> None
     if errors:
         raise FieldErrors(errors)
     entries = [dict(e) for e in sheet.entries]
-    entries[index].update(title=title.strip(), body=body.strip(), edited=True,
-                          needs=[n for n in entries[index]["needs"] if "[" in body])
+    title, body = title.strip(), body.strip()
+    with force_locale(sheet.locale):  # a need stays listed while its "[needed: ...]" is still in the words
+        needs = [n for n in entries[index]["needs"] if _("[needed: %(what)s]", what=n) in title + body]
+    entries[index].update(title=title, body=body, edited=True, needs=needs)
     sheet.entries, sheet.updated_at = entries, utcnow()
     audit.record("advice_edited", patient_id=sheet.patient_id, sheet_id=sheet.id, entry=entries[index]["item_key"])
 

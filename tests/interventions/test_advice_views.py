@@ -150,3 +150,20 @@ def test_the_portal_shows_released_advice_only(app, advised, make_staff, client_
     assert "吸烟会损害" in page and "53.5–69.1" in page
     assert client.get(f"/portal/advice/{sheet.id}").status_code == 200
     assert re.search(r"来源|Source", page)
+
+
+def test_an_edit_that_fills_in_a_needed_number_clears_the_need(app, make_tenant, make_patient, make_staff, client_for):
+    tenant = make_tenant()
+    person = make_patient(tenant, name="李想")  # no height, weight, waist or IPAQ
+    client = _staff(make_staff, client_for, tenant, "doctor")
+    client.submit(f"/patients/{person.id}/advice/compose")
+    sheet = _sheet(app, tenant, person.id)
+    index, entry = next((n, e) for n, e in enumerate(sheet.entries) if e["item_key"] == "exercise_150")
+    assert entry["needs"] == ["体力活动问卷（IPAQ）"] and "［缺少：体力活动问卷（IPAQ）］" in entry["body"]
+    page = client.get(f"/patients/{person.id}/advice").get_data(as_text=True)
+    assert "Needed: 体力活动问卷（IPAQ）" in page
+    url = f"/patients/{person.id}/advice/{sheet.id}/entries/{index}"
+    client.submit(url, {"title": entry["title"], "body": entry["body"] + " 请下次随访时填写问卷。"})
+    assert _sheet(app, tenant, person.id).entries[index]["needs"] == ["体力活动问卷（IPAQ）"]
+    client.submit(url, {"title": entry["title"], "body": "每周至少 150 分钟中等强度活动。"})
+    assert _sheet(app, tenant, person.id).entries[index]["needs"] == []
