@@ -167,3 +167,13 @@ def test_an_edit_that_fills_in_a_needed_number_clears_the_need(app, make_tenant,
     assert _sheet(app, tenant, person.id).entries[index]["needs"] == ["体力活动问卷（IPAQ）"]
     client.submit(url, {"title": entry["title"], "body": "每周至少 150 分钟中等强度活动。"})
     assert _sheet(app, tenant, person.id).entries[index]["needs"] == []
+
+
+def test_a_new_clinic_starts_with_the_whole_pack(app, make_tenant):
+    from tenants import packs
+
+    tenant = make_tenant()
+    with app.app_context(), tenant_context(tenant.id):
+        keys = set(db.session.scalars(select(AdviceItem.pack_key)))
+        assert keys == {spec["key"] for spec in packs.load("advice")["items"]}
+        assert len(db.session.scalars(select(AdviceItemVersion)).all()) == len(keys)
