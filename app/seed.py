@@ -11,6 +11,7 @@ from app.auth import services as staff
 from app.booking import services as booking
 from app.core import clock, identity
 from app.followups import services as followups
+from app.interventions import services as interventions
 from app.patients import services as patients
 from app.records import services as records
 from app.seed_records import CRITICAL_SCENARIOS, seed_results
@@ -97,6 +98,7 @@ def seed_clinic(slug: str, name: str, patient_count: int = 50) -> bool:
     if existing is not None:
         with tenant_context(existing.id):  # clinics seeded before the catalogue existed
             records.catalogue.install_pack()
+            interventions.install_advice_pack()
             db.session.commit()
         return False
     tenant = create_tenant(slug, name, admin_email=f"owner@{slug}.example.cn", admin_password=DEMO_PASSWORD)

@@ -17,7 +17,7 @@ from tests.clock import clinic_today
 
 SKIP_ENDPOINTS = {"static", "auth.logout"}  # signing out would end the walk's session
 ARG_SAMPLES = {"code": "en", "key": "signin_code", "channel": "sms", "locale": "zh_CN", "action": "check_in",
-               "model_id": "framingham_cvd",
+               "model_id": "framingham_cvd", "index": 0,
                "reset_token": "no-such-link", "figure": "tags"}
 
 
@@ -92,6 +92,8 @@ def clinic_b(app, make_tenant, make_staff, make_patient):
     markers += ["乙方问卷答案", "乙方回访意见", "乙方问诊表"]
     ids.update(_care_plan_ids(app, b, patient.id))
     markers += ["乙方健康计划"]
+    ids.update(_advice_ids(app, b, patient.id))
+    markers += ["乙方建议条目", "乙方建议正文"]
     return b, ids, markers
 
 
@@ -112,6 +114,24 @@ def _care_plan_ids(app, b, patient_id):
         db.session.add(CareAdherence(plan_id=plan.id, action_key="walk", day=today))
         db.session.commit()
         return {"plan_id": plan.id}
+
+
+def _advice_ids(app, b, patient_id):
+    """B's own advice item and a draft advice sheet with one entry."""
+    from app.interventions import advice_library
+    from app.interventions.advice_models import AdviceSheet
+
+    with app.app_context(), tenant_context(b.id):
+        item = advice_library.save(None, advice_library.ItemData(
+            category="diet", title_zh="乙方建议条目", title_en="乙方建议条目", body_zh="乙方建议正文",
+            body_en="乙方建议正文", source="乙方", conditions={"any": []}), actor_id=None)
+        sheet = AdviceSheet(patient_id=patient_id, status="draft", entries=[{
+            "item_id": item.id, "item_key": item.key, "version": 1, "category": "diet", "title": "乙方建议条目",
+            "body": "乙方建议正文", "source": "乙方", "reasons": [{"everyone": True}], "needs": [], "edited": False}],
+            numbers={})
+        db.session.add(sheet)
+        db.session.commit()
+        return {"advice_item_id": item.id, "sheet_id": sheet.id}
 
 
 def _questionnaire_ids(app, b, patient_id):
@@ -251,7 +271,8 @@ def test_route_walk_across_tenants(app, make_tenant, make_staff, make_patient, c
                                        headers={"X-CSRFToken": token})
                 body = response.get_data(as_text=True)
                 where = f"{role} {method} {url}"
-                signed_out_portal = (rule.endpoint.startswith(("portal.", "portal_questionnaires.", "portal_plans."))
+                signed_out_portal = (rule.endpoint.startswith(("portal.", "portal_questionnaires.", "portal_plans.",
+                                                               "portal_advice."))
                                      and response.status_code == 302
                                      and "/portal/sign-in" in response.headers.get("Location", ""))
                 # the machine API takes bearer tokens only: a staff session is no credential there

@@ -57,6 +57,9 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
     "questionnaires.view": _CLINICAL,        # answers and scores
     "questionnaires.manage": {"owner", "admin"},
     "questionnaires.recovery": {"owner", "admin"},  # satisfaction results, service-recovery cases
+    "advice.view": _CLINICAL,                # a patient's advice sheets
+    "advice.edit": _CLINICAL,                # compose, edit and release them
+    "advice.library": {"owner", "admin"},    # the clinic's advice library
 }
 
 PERMISSIONS = frozenset(ROLE_PERMISSIONS)

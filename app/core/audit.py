@@ -113,6 +113,11 @@ ACTIONS = (
     "care_plan_started",
     "care_plan_closed",
     "care_plan_home_reading",
+    "advice_composed",
+    "advice_edited",
+    "advice_released",
+    "advice_item_saved",
+    "portal_advice_viewed",
 )
 
 PORTAL_ACTOR = "portal"  # actor_label of what the patient did in the portal

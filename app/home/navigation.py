@@ -46,6 +46,8 @@ SETTINGS = (
         Link("tagging.rule_list", _l("Tag rules"), "tagging.rules", _l("which patients get which tag")),
         Link("followups_admin.plan_list", _l("Follow-up plans"), "followups.manage",
              _l("what starts a plan, when its calls fall due")),
+        Link("advice_library.index", _l("Advice library"), "advice.library",
+             _l("diet, exercise, mental health, sleep, smoking and alcohol advice")),
     )),
     (_l("Bookings"), (
         Link("booking_admin.packages", _l("Exam packages"), "booking.manage", _l("what the shop offers")),

@@ -24,4 +24,5 @@ TEMPLATE = {
     "satisfaction_low_score": _l("Low satisfaction score (to staff)"),
     "care_plan_started": _l("Care plan started"),
     "care_plan_reminder": _l("Care plan weekly reminder"),
+    "advice_released": _l("New advice released"),
 }

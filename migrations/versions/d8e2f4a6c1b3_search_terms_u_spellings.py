@@ -1,7 +1,7 @@
 """patients: search keys with both spellings of ü (吕 lv and lu, 女 nv and nu) for the patients whose name has a lü or nü syllable
 
 Revision ID: d8e2f4a6c1b3
-Revises: c7e1a3f5b9d2
+Revises: 4e6a8c0b2d71
 Create Date: 2026-12-06 02:00:00
 
 A data migration; the schema does not change. New and changed cards get
@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from app.patients.search_terms import has_u_variant, terms_for
 
 revision = 'd8e2f4a6c1b3'
-down_revision = 'c7e1a3f5b9d2'
+down_revision = '4e6a8c0b2d71'
 branch_labels = None
 depends_on = None
 

@@ -9,7 +9,7 @@ from tests.notifications.conftest import drain  # noqa: F401  (shared fixture)
 from tests.test_route_walk import ARG_SAMPLES, _endpoints_with_methods, clinic_b  # noqa: F401  (fixture)
 
 pytestmark = [pytest.mark.redis]
-PORTAL = ("portal.", "shop.")
+PORTAL = ("portal.", "shop.", "portal_advice.")
 
 
 def _other_patients_objects(app, tenant, patient_id):
