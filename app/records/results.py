@@ -134,8 +134,11 @@ def store_many(patient, values: list[Value], *, report_id: int | None = None, or
         db.session.flush()
         _supersede(patient.id, [row], row.report_id)
         outcomes[repeated[row.fingerprint]] = Stored("restored", row)
-    if rows or restorable or any(o is not None and o.outcome == "retracted" for o in outcomes):
-        events.send(results_stored, patient_ids=[patient.id])
+    changed = [values[i].indicator.code for i, row in rows]
+    changed += [values[repeated[row.fingerprint]].indicator.code for row in restorable]
+    changed += [values[i].indicator.code for i, o in enumerate(outcomes) if o is not None and o.outcome == "retracted"]
+    if changed:
+        events.send(results_stored, patient_ids=[patient.id], codes=sorted(set(changed)))
     if any(outcome is None for outcome in outcomes):  # each value got one of the outcomes above
         raise RuntimeError("a value was left without an outcome")
     return cast(list[Stored], outcomes)

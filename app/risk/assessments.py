@@ -82,17 +82,21 @@ def _text(value) -> str:
     return str(value)
 
 
-def recompute(patient_ids: Iterable[int]) -> int:
-    """Bring these patients' assessments up to date; returns how many rows were added. The caller commits."""
+def recompute(patient_ids: Iterable[int], models: Iterable[str] | None = None) -> int:
+    """Bring these patients' assessments up to date (of these models; None: every model); returns
+    how many rows were added. The caller commits."""
     ids = list(dict.fromkeys(int(pid) for pid in patient_ids))
-    if not ids:
+    chosen = None if models is None else set(models)
+    definitions = [d for model_id, d in all_models().items() if chosen is None or model_id in chosen]
+    if not ids or not definitions:
         return 0
-    definitions = list(all_models().values())
     data = load(ids, definitions)
     today = clock.today()
-    current = {(pid, model): (row_id, fingerprint) for row_id, pid, model, fingerprint in db.session.execute(
-        select(RiskAssessment.id, RiskAssessment.patient_id, RiskAssessment.model, RiskAssessment.fingerprint)
-        .where(RiskAssessment.patient_id.in_(list(data)), RiskAssessment.is_current))}
+    query = (select(RiskAssessment.id, RiskAssessment.patient_id, RiskAssessment.model, RiskAssessment.fingerprint)
+             .where(RiskAssessment.patient_id.in_(list(data)), RiskAssessment.is_current))
+    if chosen is not None:
+        query = query.where(RiskAssessment.model.in_([d["id"] for d in definitions]))
+    current = {(pid, model): (row_id, fingerprint) for row_id, pid, model, fingerprint in db.session.execute(query)}
     now = clock.utcnow()
     added: list[RiskAssessment] = []
     replaced: list[int] = []
