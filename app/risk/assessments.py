@@ -22,7 +22,8 @@ from app.patients import services as patients
 from app.patients.services import facts
 from app.records import services as records
 from app.risk.definitions import all_models, input_spec
-from app.risk.engine import compute
+from app.risk.engine import evaluate
+from app.risk.inputs import typed
 from app.risk.models import RiskAssessment
 from app.risk.patient_inputs import Gathered, PatientData, gather, load
 from tenants.context import require_tenant_id
@@ -44,11 +45,11 @@ def assess(definition: dict, gathered: Gathered, memo: dict | None = None) -> di
     the engine's results by model and input values over a run (many patients share their values)."""
     computed = None
     if memo is not None:
-        key = (definition["id"], tuple((name, type(value), value) for name, value in gathered.values.items()))
+        key = (definition["id"], tuple((name, type(value), value) for name, value in gathered.checked.items()))
         computed = memo.get(key)
     if computed is None:
-        result = compute(definition["id"], gathered.values)
-        computed = result, what_ifs(definition, gathered.values) if result["status"] == "ok" else []
+        result = evaluate(definition, gathered.checked)
+        computed = result, what_ifs(definition, gathered.checked) if result["status"] == "ok" else []
         if memo is not None:
             if len(memo) >= MEMO_SIZE:
                 memo.clear()
@@ -69,14 +70,15 @@ def assess(definition: dict, gathered: Gathered, memo: dict | None = None) -> di
 
 
 def what_ifs(definition: dict, values: dict) -> list[dict]:
-    """Each modifiable input with a target it does not meet, set at its target alone."""
+    """Each modifiable input with a target it does not meet, set at its target alone (``values``
+    checked already)."""
     found = []
     for spec in definition["inputs"]:
         target = spec.get("target")
         now = values.get(spec["name"])
         if not target or now is None or _meets(now, target):
             continue
-        then = compute(definition["id"], {**values, spec["name"]: target["value"]})
+        then = evaluate(definition, {**values, spec["name"]: typed(spec, target["value"])})
         found.append({"input": spec["name"], "target": target["value"], "value": then["value"],
                       "band": then["band"]})
     return found

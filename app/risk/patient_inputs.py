@@ -21,6 +21,7 @@ recorded. Nothing is guessed: an input without a usable value is missing.
 """
 from dataclasses import dataclass, field
 from datetime import date, datetime, tzinfo
+from functools import lru_cache
 
 from app.core import clock
 from app.patients import services as patients
@@ -43,6 +44,7 @@ class PatientData:
 @dataclass
 class Gathered:
     values: dict = field(default_factory=dict)      # input -> value
+    checked: dict = field(default_factory=dict)     # input -> value as the engine takes it (inputs.typed)
     inputs: dict = field(default_factory=dict)      # input -> {value, kind, source_id, date}
     too_old: dict = field(default_factory=dict)     # input -> {kind, source_id, date, max_age_days}
 
@@ -92,33 +94,29 @@ def gather(definition: dict, data: PatientData, today: date, zone: tzinfo | None
             if kind == "too_old":
                 gathered.too_old.setdefault(spec["name"], provenance)
                 continue
-            if not _valid(spec, value):
+            try:
+                engine_value = typed(spec, value)
+            except RiskInputError:
                 continue
             if kind == "weak":  # a "no" for want of a history item: any later source with a value wins
-                chosen = chosen or (value, provenance)
+                chosen = chosen or (value, provenance, engine_value)
                 continue
-            chosen = (value, provenance)
+            chosen = (value, provenance, engine_value)
             break
         if chosen is not None:
-            value, provenance = chosen
+            value, provenance, engine_value = chosen
             gathered.values[spec["name"]] = value
+            gathered.checked[spec["name"]] = engine_value
             gathered.inputs[spec["name"]] = {"value": value, **provenance}
             gathered.too_old.pop(spec["name"], None)
     return gathered
-
-
-def _valid(spec: dict, value) -> bool:
-    try:
-        typed(spec, value)
-    except RiskInputError:
-        return False
-    return True
 
 
 def _provenance(kind: str, source_id, on: date | None) -> dict:
     return {"kind": kind, "source_id": source_id, "date": on.isoformat() if on else None}
 
 
+@lru_cache(maxsize=65536)  # an observation is read by several models
 def _local_date(moment: datetime, zone: tzinfo) -> date:
     """clock.local_date in a zone read once."""
     if moment.tzinfo is None:
