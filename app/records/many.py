@@ -48,8 +48,8 @@ def store_for_patients(batches: list[tuple[Any, list[Value]]], *, origin: str) -
             rows.append({**columns(patient, value, fingerprint, None, origin, None), "tenant_id": tenant_id,
                          "id": new_id(), "superseded_by": None, "created_at": now})
             codes.add(value.indicator.code)
-    if rows:
-        db.session.execute(insert(Observation), rows)
+    if rows:  # RETURNING: sent as statements of many rows each ("insertmanyvalues"), not one per row
+        db.session.execute(insert(Observation.__table__).returning(Observation.__table__.c.id), rows)
         events.send(results_stored, patient_ids=fast_ids, codes=sorted(codes))
     return sum(len(values) for _patient, values in batches)
 

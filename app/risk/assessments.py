@@ -137,8 +137,8 @@ def recompute(patient_ids: Iterable[int], models: Iterable[str] | None = None, *
     if replaced:  # first: one current row per patient and model
         db.session.execute(update(RiskAssessment).where(RiskAssessment.id.in_(replaced))
                            .values(is_current=False).execution_options(synchronize_session=False))
-    if added:
-        db.session.execute(insert(RiskAssessment), added)
+    if added:  # RETURNING: sent as statements of many rows each ("insertmanyvalues"), not one per row
+        db.session.execute(insert(RiskAssessment.__table__).returning(RiskAssessment.__table__.c.id), added)
     _store_observations(data, stored, now)
     return len(added)
 
