@@ -17,7 +17,10 @@ from sqlalchemy.exc import IntegrityError
 from app.auth import services as staff
 from app.core import audit, clock, crypto, events, identity
 from app.core.errors import FieldErrors
-from app.patients import labels  # noqa: F401  (how other capabilities name history kinds and habits)
+from app.patients import (
+    facts,  # noqa: F401  (what models read of many cards at once: risk)
+    labels,  # noqa: F401  (how other capabilities name history kinds and habits)
+)
 from app.patients.merge import MergeRefused, merge, merge_candidates  # noqa: F401  (the merge tool)
 from app.patients.merge import check as merge_check  # noqa: F401
 

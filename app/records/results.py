@@ -134,8 +134,11 @@ def store_many(patient, values: list[Value], *, report_id: int | None = None, or
         db.session.flush()
         _supersede(patient.id, [row], row.report_id)
         outcomes[repeated[row.fingerprint]] = Stored("restored", row)
-    if rows or restorable or any(o is not None and o.outcome == "retracted" for o in outcomes):
-        events.send(results_stored, patient_ids=[patient.id])
+    changed = [values[i].indicator.code for i, row in rows]
+    changed += [values[repeated[row.fingerprint]].indicator.code for row in restorable]
+    changed += [values[i].indicator.code for i, o in enumerate(outcomes) if o is not None and o.outcome == "retracted"]
+    if changed:
+        events.send(results_stored, patient_ids=[patient.id], codes=sorted(set(changed)))
     if any(outcome is None for outcome in outcomes):  # each value got one of the outcomes above
         raise RuntimeError("a value was left without an outcome")
     return cast(list[Stored], outcomes)
@@ -175,12 +178,17 @@ def _superseded(patient_id: int, fingerprints: list[str]) -> list[Observation]:
 
 
 def _row(patient, value: Value, fingerprint: str, report_id, origin: str, actor_id) -> Observation:
+    return Observation(**columns(patient, value, fingerprint, report_id, origin, actor_id))
+
+
+def columns(patient, value: Value, fingerprint: str, report_id, origin: str, actor_id) -> dict:
+    """A new observation's columns (``_row``'s, or one row of a many-patient INSERT)."""
     number = catalogue.as_number(value.value_text) if value.numeric else None
     normalised = catalogue.convert(number, value.unit, value.indicator) if number is not None else None
     if normalised is not None and (problem := catalogue.implausible(normalised, value.indicator)):
         raise catalogue.CatalogueError(problem)  # typed by hand: shown next to the field
     flag, flag_source = _flag(value, number, normalised, patient)
-    return Observation(
+    return dict(
         patient_id=patient.id, indicator_id=value.indicator.id, report_id=report_id,
         observed_at=value.observed_at, value=normalised, value_text=value.value_text.strip()[:80],
         reported_unit=catalogue.normalise_unit(value.unit)[:30], ref_low=value.ref_low, ref_high=value.ref_high,

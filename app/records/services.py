@@ -21,6 +21,7 @@ from app.records import (  # noqa: F401
 from app.records.labels import flag_words  # noqa: F401  (a flag in words: 偏高, 危急偏低)
 from app.records.latest import Latest, latest_values  # noqa: F401  (the newest current value per code)
 from app.records.lookup import search_indicators  # noqa: F401  (by name, code or pinyin: package items)
+from app.records.many import store_for_patients  # noqa: F401  (store_many for many patients at once)
 from app.records.models import ExamReport, Indicator, Observation  # noqa: F401
 from app.records.results import (  # noqa: F401
     Stored,

@@ -53,6 +53,25 @@ def _specs(model_id: str) -> dict[str, dict]:
     return {spec["name"]: spec for spec in all_models()[model_id]["inputs"]}
 
 
+def models_reading(*, codes=(), questionnaire: str | None = None) -> list[str]:
+    """The ids of the models with an input read from one of these indicator codes or from this
+    questionnaire (what a new result or a submitted response can change), in the models' order."""
+    wanted = set(codes)
+    return [model_id for model_id, (read_codes, keys) in _sources().items()
+            if wanted & read_codes or (questionnaire is not None and questionnaire in keys)]
+
+
+@cache
+def _sources() -> dict[str, tuple[frozenset[str], frozenset[str]]]:
+    """model id -> (the indicator codes, the questionnaire keys) its inputs read."""
+    found = {}
+    for model_id, definition in all_models().items():
+        sources = [source for spec in definition["inputs"] for source in spec["from"]]
+        found[model_id] = (frozenset(s["observation"] for s in sources if "observation" in s),
+                           frozenset(s["questionnaire"] for s in sources if "questionnaire" in s))
+    return found
+
+
 def required_inputs(definition: dict) -> list[str]:
     return [spec["name"] for spec in definition["inputs"] if spec.get("required", True)]
 

@@ -19,7 +19,11 @@ from app.risk.ranges import pick
 
 def compute(model_id: str, inputs: dict) -> dict:
     definition = model(model_id)
-    values = checked(definition, inputs)
+    return evaluate(definition, checked(definition, inputs))
+
+
+def evaluate(definition: dict, values: dict) -> dict:
+    """``compute`` for inputs checked already (inputs.checked, or each through inputs.typed)."""
     result = {"model": definition["id"], "version": definition["version"], "status": "ok", "value": None,
               "unit": definition["unit"], "band": None, "contributions": {}, "missing": missing(definition, values)}
     ages = definition.get("ages")
