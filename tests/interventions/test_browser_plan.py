@@ -7,6 +7,7 @@ from tests.browser import chromium, live_server, page_width, staff_sign_in
 from tests.clock import clinic_today
 from tests.conftest import CHROMIUM
 from tests.interventions.helpers import MOBILE, store
+from tests.test_browser_accessibility import _audit
 
 pytestmark = [pytest.mark.browser, pytest.mark.redis]
 
@@ -18,7 +19,7 @@ def test_start_record_at_home_and_see_progress(app, make_tenant, make_patient, l
     store(app, tenant, patient.id, "8462-4", 96, "mm[Hg]", days_ago=20)
     with live_server(app) as port:
         base = f"http://{tenant.slug}.localhost:{port}"
-        with chromium(CHROMIUM) as browser:
+        with chromium(CHROMIUM, bypass_csp=True) as browser:
             page = browser.new_page()
             staff_sign_in(page, base, tenant.owner_email)
             page.goto(f"{base}/patients/{patient.id}")
@@ -26,12 +27,19 @@ def test_start_record_at_home_and_see_progress(app, make_tenant, make_patient, l
             page.wait_for_url("**/plans/new/hypertension")
             assert page.locator("#goal-systolic-target").input_value() == "130.0"
             page.select_option("#responsible", label=page.locator("#responsible option").nth(1).inner_text())
+            found: list[str] = []
+            _audit(page, page.url, "the start form", found)
             page.get_by_role("button", name="开始计划").click()
             page.wait_for_url("**/plans/*")
             plan_url = page.url
             assert page.locator("figure.chart svg").count() == 3  # systolic, diastolic, active minutes
+            _audit(page, plan_url, "the plan page", found)
+            page.goto(f"{base}/patients/{patient.id}")
+            page.locator("#care-plans").wait_for()
+            _audit(page, page.url, "the patient page with its plans", found)
+            assert found == []
 
-        with chromium(CHROMIUM, viewport={"width": 390, "height": 844}) as phone:
+        with chromium(CHROMIUM, viewport={"width": 390, "height": 844}, bypass_csp=True) as phone:
             page = phone.new_page()
             page.goto(f"{base}/portal/plans")
             page.get_by_label("手机号").fill(MOBILE)
@@ -53,8 +61,11 @@ def test_start_record_at_home_and_see_progress(app, make_tenant, make_patient, l
             page.get_by_role("button", name="标记完成").first.click()
             page.get_by_role("button", name="已完成").first.wait_for()
             assert page_width(page) <= 390
+            found = []
+            _audit(page, f"{base}/portal/plans", "the portal plan page", found)
+            assert found == []
 
-        with chromium(CHROMIUM) as browser:
+        with chromium(CHROMIUM, bypass_csp=True) as browser:
             page = browser.new_page()
             staff_sign_in(page, base, tenant.owner_email)
             page.goto(plan_url)
