@@ -52,6 +52,8 @@ NOT_FORMS = {
     "portal.message_read": "offered only for a message to the patient; tests/portal post to it",
     "portal.messages_read_all": "offered only when the patient has messages; tests/portal post to it",
     "shop.book": "its form follows a chosen day and slot (htmx); tests/portal post to it",
+    "advice.compose": "offered only to a patient with no draft sheet; the walk's patient has one (recompose is walked; "
+                      "tests/interventions/test_advice_hostile.py posts hostile values to it)",
     "auth.sign_in_code": "the second sign-in step, after a password of an account with two factors "
                          "(tests/security/test_totp.py)",
     "auth.reset_password": "reached by an emailed single-use link (tests/security/test_password_reset.py)",
