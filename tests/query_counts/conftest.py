@@ -13,10 +13,11 @@ SMALL, LARGE = 20, 200
 
 @pytest.fixture
 def same_count(app):
-    """same_count(client, url, seed): ``seed(n)`` adds n rows; the GET of
-    ``url`` runs as many statements with 20 rows as with 200. Returns both counts."""
+    """same_count(client, url, seed, shows=...): ``seed(n)`` adds n rows; the GET of
+    ``url`` runs as many statements with 20 rows as with 200, and shows ``shows``
+    then. Returns both counts."""
 
-    def check(client, url: str, seed, **kwargs) -> tuple[int, int]:
+    def check(client, url: str, seed, *, shows: str = "", **kwargs) -> tuple[int, int]:
         seed(SMALL)
         statements_of(app, client, url, **kwargs)  # warm: caches filled once per process are not rows
         few = statements_of(app, client, url, **kwargs)
@@ -24,6 +25,9 @@ def same_count(app):
         many = statements_of(app, client, url, **kwargs)
         assert len(few) == len(many), f"{url}: {len(few)} statements for {SMALL} rows, {len(many)} for " \
                                       f"{LARGE}\n{difference(few, many)}"
+        if shows:  # the page does list the rows
+            assert shows in client.get(url, **kwargs).get_data(as_text=True), f"{url} does not show {shows!r}"
+        print(f"\n{url}: {len(few)} statements for {SMALL} rows, {len(many)} for {LARGE}")
         return len(few), len(many)
 
     return check

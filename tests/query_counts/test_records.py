@@ -12,16 +12,14 @@ def test_alert_list(app, make_tenant, make_staff, client_for, same_count):
     tenant = make_tenant()
     doctor = make_staff(tenant, "doctor")
     owner = client_for(tenant, tenant.owner_email)
-    counts = same_count(owner, "/alerts", lambda n: add_alerts(app, tenant, n, responsible_doctor_id=doctor.id))
-    print("/alerts", counts)
+    same_count(owner, "/alerts", lambda n: add_alerts(app, tenant, n, responsible_doctor_id=doctor.id), shows="测试")
 
 
 def test_doctor_home(app, make_tenant, make_staff, client_for, same_count):
     tenant = make_tenant()
     doctor = make_staff(tenant, "doctor")
     client = client_for(tenant, doctor.email)
-    counts = same_count(client, "/", lambda n: add_alerts(app, tenant, n, responsible_doctor_id=doctor.id))
-    print("/ (doctor)", counts)
+    same_count(client, "/", lambda n: add_alerts(app, tenant, n, responsible_doctor_id=doctor.id), shows="测试")
 
 
 def test_portal_results(app, make_tenant, make_patient, client_for, same_count, patient_client):
@@ -39,5 +37,4 @@ def test_portal_results(app, make_tenant, make_patient, client_for, same_count, 
                                                ("14647-2", "5.1", "mmol/L")], days_apart=7 * stored[0])
             stored[0] += 1
 
-    counts = same_count(client, "/portal/results", seed)
-    print("/portal/results", counts)
+    same_count(client, "/portal/results", seed, shows="128")
