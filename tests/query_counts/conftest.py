@@ -59,8 +59,9 @@ def clinic_now():
 
 
 def add_results(app, tenant, patient_ids, values: list[tuple[str, str, str]], *, days_apart: int = 0) -> None:
-    """Store ``values`` [(LOINC code, value, unit)] for each patient through the records capability,
-    one patient after the other in one transaction; ``days_apart`` spreads repeated calls over earlier days."""
+    """Store ``values`` [(LOINC code, value, unit)] for each patient through the records capability, as
+    typed-in values are (their abnormal ones raise alerts), one patient after the other in one transaction;
+    ``days_apart`` spreads repeated calls over earlier days."""
     from app.patients import services as patients
     from app.records import services as records
 
@@ -68,13 +69,16 @@ def add_results(app, tenant, patient_ids, values: list[tuple[str, str, str]], *,
         indicators = {code: records.indicator_by_code(code) for code, _v, _u in values}
         at = clinic_now() - timedelta(days=days_apart)
         for patient_id in patient_ids:
-            records.store_many(patients.get(patient_id),
-                               [records.Value(indicators[code], value, unit, at) for code, value, unit in values])
+            patient = patients.get(patient_id)
+            stored = records.store_many(patient, [records.Value(indicators[code], value, unit, at)
+                                                  for code, value, unit in values])
+            fresh = [s.observation for s in stored if s.outcome == "new" and s.observation is not None]
+            records.alerts.raise_for(patient, fresh + records.derive(patient, at))
         db.session.commit()
 
 
 def add_alerts(app, tenant, n: int, **extra) -> list[int]:
-    """n patients with a critical blood pressure (an open alert each)."""
+    """n patients with a critical blood pressure (an open alert each, and a tag)."""
     ids = add_patients(app, tenant, n, **extra)
     add_results(app, tenant, ids, [("8480-6", "190", "mm[Hg]"), ("8462-4", "125", "mm[Hg]")])
     return ids

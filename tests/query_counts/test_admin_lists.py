@@ -44,3 +44,41 @@ def test_tag_rules(app, make_tenant, client_for, same_count):
     add_patients(app, tenant, 3)
     owner = client_for(tenant, tenant.owner_email)
     same_count(owner, "/tagging/rules", lambda n: add_rules(app, tenant, n), shows="规则")
+
+
+def test_risk_population_by_band_and_change(app, make_tenant, client_for, same_count):
+    from datetime import timedelta
+
+    from sqlalchemy import delete
+
+    from app.followups.models import FollowupPlan, PlanEnrolment
+    from app.risk.models import RiskAssessment
+    from tests.query_counts.conftest import clinic_now
+
+    model = "framingham_cvd"
+    tenant = make_tenant()
+    owner = client_for(tenant, tenant.owner_email)
+    with app.app_context(), tenant_context(tenant.id):
+        plan = FollowupPlan(name="心血管高危随访", trigger="booking_completed", schedule="days", offsets=[7],
+                            channel="phone", active=True)
+        db.session.add(plan)
+        db.session.commit()
+        plan_id = plan.id
+
+    def seed(n: int) -> None:  # each with a previous and a current band; half following a plan
+        ids = add_patients(app, tenant, n)
+        with app.app_context(), tenant_context(tenant.id):
+            db.session.execute(delete(RiskAssessment).where(RiskAssessment.patient_id.in_(ids)))
+            now = clinic_now()
+            for i, patient_id in enumerate(ids):
+                for band, value, when, current in (("intermediate", 12.0, now - timedelta(days=300), False),
+                                                   (("low", "high")[i % 2], 5.0 + i % 20, now, True)):
+                    db.session.add(RiskAssessment(patient_id=patient_id, model=model, version=1, status="ok",
+                                                  value=value, value_text=f"{value:.1f}", unit="%", band=band,
+                                                  missing=[], computed_at=when, is_current=current))
+                if i % 2:
+                    db.session.add(PlanEnrolment(plan_id=plan_id, patient_id=patient_id, status="active",
+                                                 started_by="测试"))
+            db.session.commit()
+
+    same_count(owner, f"/risk?model={model}&changed=any&unplanned=1", seed, shows="测试")

@@ -11,7 +11,8 @@ from tests.query_counts.conftest import add_patients, clinic_now
 pytestmark = pytest.mark.postgres
 
 
-def add_tasks(app, tenant, n: int, assignee_id: int, *, days_from_today: int, escalate_to: int | None = None):
+def add_tasks(app, tenant, n: int, assignee_id: int, *, days_from_today: int, escalate_to: int | None = None,
+              plan_id: int | None = None):
     """n patients with one pending phone task each, through the followups capability."""
     from app.core import clock
     from app.followups import services as followups
@@ -20,7 +21,7 @@ def add_tasks(app, tenant, n: int, assignee_id: int, *, days_from_today: int, es
     with app.app_context(), tenant_context(tenant.id):
         due = clock.today() + timedelta(days=days_from_today)
         for patient_id in ids:
-            task = followups.add_task(patient_id, assignee_id=assignee_id, due_date=due)
+            task = followups.add_task(patient_id, assignee_id=assignee_id, due_date=due, plan_id=plan_id)
             if escalate_to is not None:
                 task.escalated_to, task.escalated_at = escalate_to, clinic_now()
         db.session.commit()
@@ -31,12 +32,22 @@ def test_workbench(app, make_tenant, make_staff, client_for, same_count):
     manager = make_staff(tenant, "health_manager")
     client = client_for(tenant, manager.email)
 
-    def seed(n: int) -> None:  # today's, some overdue and some in the coming days
-        add_tasks(app, tenant, n - n // 4, manager.id, days_from_today=0)
-        add_tasks(app, tenant, n // 8, manager.id, days_from_today=-2)
+    with app.app_context(), tenant_context(tenant.id):
+        from app.followups.models import FollowupPlan
+
+        plan = FollowupPlan(name="血压随访计划", trigger="booking_completed", schedule="days", offsets=[7],
+                            channel="phone", active=True)
+        db.session.add(plan)
+        db.session.commit()
+        plan_id = plan.id
+
+    def seed(n: int) -> None:  # today's (half of a plan), some overdue and some in the coming days
+        add_tasks(app, tenant, n // 2, manager.id, days_from_today=0)
+        add_tasks(app, tenant, n // 4, manager.id, days_from_today=0, plan_id=plan_id)
+        add_tasks(app, tenant, n // 8, manager.id, days_from_today=-2, plan_id=plan_id)
         add_tasks(app, tenant, n // 8, manager.id, days_from_today=3)
 
-    same_count(client, "/followups", seed, shows="测试")
+    same_count(client, "/followups", seed, shows="血压随访计划")
 
 
 def test_health_manager_home(app, make_tenant, make_staff, client_for, same_count):

@@ -36,6 +36,18 @@ def test_outbox(app, make_tenant, client_for, same_count):
     same_count(owner, "/notifications", lambda n: add_messages(app, tenant, n), shows="138****0000")
 
 
+def test_outbox_patients_and_staff(app, make_tenant, make_staff, client_for, same_count):
+    tenant = make_tenant()
+    doctor = make_staff(tenant, "doctor")
+    owner = client_for(tenant, tenant.owner_email)
+
+    def seed(n: int) -> None:
+        add_messages(app, tenant, n - n // 2)
+        add_messages(app, tenant, n // 2, staff_id=doctor.id)
+
+    same_count(owner, "/notifications", seed, shows="138****0000")
+
+
 def test_inbox(app, make_tenant, make_staff, client_for, same_count):
     tenant = make_tenant()
     doctor = make_staff(tenant, "doctor")
