@@ -4,7 +4,6 @@ import pytest
 
 from tenants.context import tenant_context
 from tenants.db import db
-
 from tests.portal.conftest import last_code, patient_client  # noqa: F401  (shared fixtures)
 from tests.query_counts.conftest import add_alerts, add_patients, add_results
 
