@@ -48,6 +48,8 @@ def test_calendar_month(app, make_tenant, make_package, client_for, same_count):
     first = open_day(3)
     days = [d for d in (first + timedelta(days=i) for i in range(31)) if d.month == first.month and d.weekday() != 6]
     anyone = client_for(tenant)
-    same_count(anyone, f"/shop/packages/{package.id}?part=calendar&month={first:%Y-%m}",
-               lambda n: add_bookings(app, tenant, package.id, days, n), headers={"HX-Request": "true"},
-               shows=f"{first.year}")
+    url = f"/shop/packages/{package.id}?part=calendar&month={first:%Y-%m}"
+    same_count(anyone, url, lambda n: add_bookings(app, tenant, package.id, days, n),
+               headers={"HX-Request": "true"}, shows=f"day={first.isoformat()}")
+    fragment = anyone.get(url, headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert fragment.startswith('<section id="calendar"'), fragment[:200]  # the month alone, as htmx asks
