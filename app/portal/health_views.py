@@ -39,8 +39,11 @@ def results():
         locale = _chart_locale()
         charts = records.trends.charts(data, patient, locale)
         audit.record("portal_results_viewed", patient_id=patient.id, actor_label=_PATIENT_LABEL, group=group)
+    # rendered before the commit: a commit expires every loaded result, and reading each again is a query per result
+    page = render_template("portal/results.html", patient=patient, trends=data, charts=charts, group=group)
+    if patient is not None:
         db.session.commit()
-    return render_template("portal/results.html", patient=patient, trends=data, charts=charts, group=group)
+    return page
 
 
 @bp.route("/record-access")

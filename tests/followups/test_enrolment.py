@@ -2,35 +2,20 @@
 plans in a number of statements that does not grow with the patients, and
 spreads the new tasks evenly over the health managers."""
 from collections import Counter
-from contextlib import contextmanager
 from datetime import datetime, timezone
 
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from app.followups import plans
 from app.followups.models import FollowupTask, PlanEnrolment
 from app.tagging import services as tagging
 from tenants.context import tenant_context
 from tenants.db import db
+from tests.querycount import counting
 
 pytestmark = [pytest.mark.postgres, pytest.mark.time_sensitive]
 PLAN = "血压偏高随访"  # the pack's plan for 血压偏高: days 7, 30, 90
-
-
-@contextmanager
-def _counting():
-    seen = []
-
-    def count(conn, cursor, statement, parameters, context, executemany):
-        seen.append(statement)
-
-    engine = db.engine
-    event.listen(engine, "before_cursor_execute", count)
-    try:
-        yield seen
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
 
 
 def _give_bp(patient_ids, systolic: str):
@@ -58,7 +43,7 @@ def _clinic(app, make_tenant, make_staff, make_patient, size):
 
 
 def _evaluate_all():
-    with _counting() as statements:
+    with counting() as statements:
         tagging.evaluate_rules(None)
         db.session.commit()
     return len(statements)
