@@ -96,3 +96,11 @@ def staff_sign_in(page, base: str, email: str, password: str | None = None) -> N
     page.fill("input[name=password]", password or PASSWORD)
     page.click("button[type=submit].primary")
     page.wait_for_url(f"{base}/")
+
+
+def portal_sign_in(page, mobile: str, code) -> None:
+    """On the portal's sign-in page (zh): the mobile, a code sent to it (``code()`` reads it), sign in."""
+    page.get_by_label("手机号").fill(mobile)
+    page.get_by_role("button", name="发送验证码").click()
+    page.get_by_label("短信中的 6 位验证码").fill(code())
+    page.get_by_role("button", name="登录").click()

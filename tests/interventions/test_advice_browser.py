@@ -5,7 +5,7 @@ import re
 
 import pytest
 
-from tests.browser import chromium, live_server, page_width, staff_sign_in
+from tests.browser import chromium, live_server, page_width, portal_sign_in, staff_sign_in
 from tests.conftest import CHROMIUM
 from tests.interventions.conftest import MOBILE
 
@@ -43,10 +43,7 @@ def test_staff_compose_edit_release_and_the_patient_reads_it_on_a_phone(app, adv
         base = f"http://{tenant.slug}.localhost:{port}"
         page = browser.new_page()
         page.goto(f"{base}/portal/advice")
-        page.get_by_label("手机号").fill(MOBILE)
-        page.get_by_role("button", name="发送验证码").click()
-        page.get_by_label("短信中的 6 位验证码").fill(last_code(tenant, MOBILE))
-        page.get_by_role("button", name="登录").click()
+        portal_sign_in(page, MOBILE, lambda: last_code(tenant, MOBILE))
         page.wait_for_url(f"{base}/portal/advice")
         assert page.get_by_role("heading", name="我的健康建议").is_visible()
         text = page.locator("#advice-sheet").inner_text()

@@ -9,7 +9,7 @@ import pytest
 from app.patients import services as patients
 from tenants.context import tenant_context
 from tenants.db import db
-from tests.browser import chromium, live_server, page_width, staff_sign_in
+from tests.browser import chromium, live_server, page_width, portal_sign_in, staff_sign_in
 from tests.clock import clinic_today
 from tests.conftest import CHROMIUM
 from tests.interventions.helpers import MOBILE
@@ -26,13 +26,6 @@ def _report(card_no: str) -> str:
                                ("8480-6", "152", "mm[Hg]", "H"), ("8462-4", "96", "mm[Hg]", "H"),
                                ("8302-2", "170", "cm", ""), ("29463-7", "80", "kg", ""),
                                ("8280-0", "93", "cm", "")], "J" + when)
-
-
-def _sign_in_to_portal(page, base: str, tenant, last_code) -> None:
-    page.get_by_label("手机号").fill(MOBILE)
-    page.get_by_role("button", name="发送验证码").click()
-    page.get_by_label("短信中的 6 位验证码").fill(last_code(tenant, MOBILE))
-    page.get_by_role("button", name="登录").click()
 
 
 def test_report_to_risk_to_advice_to_plan_to_a_home_reading(app, make_tenant, make_patient, make_staff, last_code,
@@ -85,7 +78,7 @@ def test_report_to_risk_to_advice_to_plan_to_a_home_reading(app, make_tenant, ma
         with chromium(CHROMIUM, viewport={"width": 390, "height": 844}) as phone:
             page = phone.new_page()
             page.goto(f"{base}/portal/plans")
-            _sign_in_to_portal(page, base, tenant, last_code)
+            portal_sign_in(page, MOBILE, lambda: last_code(tenant, MOBILE))
             page.wait_for_url(f"{base}/portal/plans")
             page.get_by_label("高压（收缩压）").fill("128")
             page.get_by_label("低压（舒张压）").fill("82")

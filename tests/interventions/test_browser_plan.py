@@ -3,7 +3,7 @@ page, the patient records a home blood pressure in the portal on a phone
 (390×844), and staff see it on the plan's progress chart, marked self-measured."""
 import pytest
 
-from tests.browser import chromium, live_server, page_width, staff_sign_in
+from tests.browser import chromium, live_server, page_width, portal_sign_in, staff_sign_in
 from tests.clock import clinic_today
 from tests.conftest import CHROMIUM
 from tests.interventions.helpers import MOBILE, store
@@ -42,10 +42,7 @@ def test_start_record_at_home_and_see_progress(app, make_tenant, make_patient, l
         with chromium(CHROMIUM, viewport={"width": 390, "height": 844}, bypass_csp=True) as phone:
             page = phone.new_page()
             page.goto(f"{base}/portal/plans")
-            page.get_by_label("手机号").fill(MOBILE)
-            page.get_by_role("button", name="发送验证码").click()
-            page.get_by_label("短信中的 6 位验证码").fill(last_code(tenant, MOBILE))
-            page.get_by_role("button", name="登录").click()
+            portal_sign_in(page, MOBILE, lambda: last_code(tenant, MOBILE))
             page.wait_for_url(f"{base}/portal/plans")
             assert page.get_by_role("heading", name="我的健康计划").is_visible()
             assert page_width(page) <= 390
