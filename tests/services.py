@@ -59,6 +59,17 @@ def forget_redis_keys() -> None:
         pass
 
 
+def empty_queues() -> None:
+    """Drop the jobs waiting in this run's queues (registries and scheduled jobs stay)."""
+    from rq import Queue
+
+    from app.core.jobs import QUEUES
+
+    client = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2)
+    for name in QUEUES:
+        Queue(RQ_NAMESPACE + name, connection=client).empty()
+
+
 def redis_problem() -> str | None:
     try:
         redis.Redis.from_url(REDIS_URL, socket_connect_timeout=2).ping()

@@ -6,6 +6,7 @@ as the owner under FORCE ROW LEVEL SECURITY, read back as the app role) and
 on SQLite."""
 import secrets
 from datetime import date, time
+from time import sleep
 
 import psycopg
 import pytest
@@ -180,6 +181,10 @@ def test_migration_cancels_duplicates_on_postgresql(app, monkeypatch):
                 db.engine.dispose()
     finally:
         with psycopg.connect(maintenance, autocommit=True) as conn:
+            for _ in range(100):  # the app role's closed connections may take a moment to leave the server
+                if conn.execute("SELECT 1 FROM pg_stat_activity WHERE datname = %s", (name,)).fetchone() is None:
+                    break
+                sleep(0.1)
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
