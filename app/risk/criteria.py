@@ -28,16 +28,21 @@ def compute(definition: dict, values: dict) -> Verdict:
     contributions: dict[str, str] = {}
     needed: list[str] = []
     for criterion in model["criteria"]:
-        hits = [_meets(test, values) for test in criterion["any"]]
-        for test, hit in zip(criterion["any"], hits, strict=True):
-            if hit is not None:
-                contributions[test["input"]] = MET if hit else NOT_MET
-        if any(hits):
+        undecided = []  # inputs without a value whose absence leaves this criterion unknown
+        hit_any = False
+        for test in criterion["any"]:
+            hit = _meets(test, values)
+            if hit is None:
+                if not test.get("optional"):
+                    undecided.append(test["input"])
+                continue
+            contributions[test["input"]] = MET if hit else NOT_MET
+            hit_any = hit_any or hit
+        if hit_any:
             met += 1
-        elif any(hit is None and not test.get("optional") for test, hit in zip(criterion["any"], hits, strict=True)):
+        elif undecided:
             unknown += 1
-            needed += [test["input"] for test, hit in zip(criterion["any"], hits, strict=True)
-                       if hit is None and not test.get("optional") and test["input"] not in needed]
+            needed += [name for name in undecided if name not in needed]
     if met >= model["needed"]:
         return Verdict(met, contributions, model["present"], [])
     if met + unknown < model["needed"]:
