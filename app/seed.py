@@ -110,12 +110,12 @@ def seed_clinic(slug: str, name: str, patient_count: int = 50) -> bool:
                                      f"{label}{rng.choice(SURNAMES)}", role, DEMO_PASSWORD)
             members[role] = member.id
         doctor_id = members.get("doctor")
-        enrolled = []
+        enrolled, indicators = [], {}
         for index in range(patient_count):
             patient = patients.enrol(make_patient(rng), consent_version=current_app.config["CONSENT_VERSION"])
             patient.health_manager_id = members.get("health_manager")
             _add_history(rng, patient)
-            seed_results(patient, rng, doctor_id, critical=critical_scenario(index))
+            seed_results(patient, rng, doctor_id, critical=critical_scenario(index), indicators=indicators)
             enrolled.append(patient)
         _add_packages()
         db.session.flush()

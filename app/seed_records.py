@@ -109,15 +109,23 @@ def _checkup_days(rng: random.Random, checkups: int) -> list[date]:
     return days
 
 
-def seed_results(patient, rng: random.Random, doctor_id: int | None, critical: str | None = None) -> None:
+def seed_results(patient, rng: random.Random, doctor_id: int | None, critical: str | None = None,
+                 indicators: dict | None = None) -> None:
     """A few yearly checkups; ``critical`` (one of CRITICAL_SCENARIOS) makes the latest one hold a clearly
-    critical value."""
+    critical value. ``indicators`` caches the catalogue by code across patients."""
+    indicators = {} if indicators is None else indicators
+
+    def indicator(code: str):
+        if code not in indicators:
+            indicators[code] = services.indicator_by_code(code)
+        return indicators[code]
+
     patient.responsible_doctor_id = doctor_id
     checkups = rng.randint(2, 5)
     days = _checkup_days(rng, checkups)
     person = baseline(rng, patient.sex, clock.age(patient.birth_date, days[0]))
     trend = rng.choice((0.0, 0.0, 0.5, 1.0))  # some patients worsen year by year
-    if critical == "potassium" and services.indicator_by_code(POTASSIUM) is None:
+    if critical == "potassium" and indicator(POTASSIUM) is None:
         critical = "blood_pressure"  # a catalogue without potassium: show a critical blood pressure instead
     for n in range(checkups):
         if n:
@@ -129,17 +137,16 @@ def seed_results(patient, rng: random.Random, doctor_id: int | None, critical: s
         elif critical and n == checkups - 2:  # on the way there
             for code, value in CRITICAL_VALUES[critical].items():
                 values[code] = (values[code] + value) / 2
-        fresh = []
+        checkup = []
         for code, value in values.items():
-            indicator = services.indicator_by_code(code)
-            if indicator is None:
+            entry = indicator(code)
+            if entry is None:
                 if code == POTASSIUM:
                     continue  # not every catalogue has it
                 raise LookupError(f"indicator {code} is not in the catalogue")  # the pack installs the others
-            stored = services.store(patient, services.Value(indicator, f"{value:.{indicator.decimals}f}",
-                                                            indicator.unit, day), origin="import")
-            if stored.observation:
-                fresh.append(stored.observation)
-        fresh.extend(services.derive(patient, day))
+            checkup.append(services.Value(entry, f"{value:.{entry.decimals}f}", entry.unit, day))
+        fresh = [stored.observation for stored in services.store_many(patient, checkup, origin="import")
+                 if stored.observation]
+        fresh.extend(services.derive(patient, day, indicator=indicator))
         if n == checkups - 1:
             services.alerts.raise_for(patient, fresh)
