@@ -110,7 +110,8 @@ def seed_clinic(slug: str, name: str, patient_count: int = 50) -> bool:
                                      f"{label}{rng.choice(SURNAMES)}", role, DEMO_PASSWORD)
             members[role] = member.id
         doctor_id = members.get("doctor")
-        enrolled, indicators = [], {}
+        enrolled = []
+        indicators: dict = {}  # the catalogue by code, looked up once for every patient
         for index in range(patient_count):
             patient = patients.enrol(make_patient(rng), consent_version=current_app.config["CONSENT_VERSION"])
             patient.health_manager_id = members.get("health_manager")
