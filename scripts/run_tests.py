@@ -1,6 +1,8 @@
 """`make test`: the whole suite at the default pinned instant, then the tests
-marked ``time_sensitive`` again at each instant of tests/clock.py (two runs
-at a time, each with its own database and Redis keys).
+marked ``time_sensitive`` again at each instant of tests/clock.py. Both use
+one process per core (at most four): the suite through pytest-xdist, a
+file's tests in one worker; the instants as separate pytest runs side by
+side. Every worker and run has its own database and Redis keys.
 
 On PostgreSQL and Redis when they answer, else on SQLite and an in-process
 Redis (then pytest's summary lists what was skipped and why). With
@@ -19,7 +21,7 @@ sys.path.insert(0, str(ROOT))
 
 from tests.clock import INSTANTS  # noqa: E402
 
-PARALLEL = 2
+PARALLEL = max(2, min(4, os.cpu_count() or 2))
 
 
 def _pytest(args: list[str], env: dict | None = None, **popen) -> subprocess.Popen:
@@ -69,7 +71,9 @@ def main() -> int:
     args = sys.argv[1:]
     if args:
         return _outcome(_pytest(args).wait())
-    code = _outcome(_pytest([]).wait())
+    started = time.monotonic()
+    code = _outcome(_pytest(["-n", str(PARALLEL), "--dist", "loadfile"]).wait())
+    print(f"the suite took {time.monotonic() - started:.0f} s", flush=True)
     print("\nthe time-sensitive tests at pinned instants:", flush=True)
     return run_instants() or code
 

@@ -8,7 +8,7 @@ from app.seed import DEMO_PASSWORD
 from tests.browser import chromium, live_server, staff_sign_in
 from tests.conftest import CHROMIUM
 
-pytestmark = [pytest.mark.browser, pytest.mark.redis, pytest.mark.postgres, pytest.mark.time_sensitive]
+pytestmark = [pytest.mark.browser, pytest.mark.redis, pytest.mark.postgres]
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ from tests.browser import chromium, live_server, page_width, portal_sign_in, sta
 from tests.conftest import CHROMIUM
 from tests.interventions.conftest import MOBILE
 
-pytestmark = [pytest.mark.browser, pytest.mark.redis, pytest.mark.time_sensitive]
+pytestmark = [pytest.mark.browser, pytest.mark.redis]
 
 
 def test_staff_compose_edit_release_and_the_patient_reads_it_on_a_phone(app, advised, make_staff, last_code):

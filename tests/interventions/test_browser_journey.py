@@ -15,7 +15,7 @@ from tests.conftest import CHROMIUM
 from tests.interventions.helpers import MOBILE
 from tests.records.test_pages import oru
 
-pytestmark = [pytest.mark.browser, pytest.mark.redis, pytest.mark.time_sensitive]
+pytestmark = [pytest.mark.browser, pytest.mark.redis]
 
 
 def _report(card_no: str) -> str:

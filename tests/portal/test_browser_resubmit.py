@@ -12,7 +12,7 @@ from tests.booking.conftest import open_day
 from tests.browser import chromium, live_server, page_width
 from tests.conftest import CHROMIUM
 
-pytestmark = [pytest.mark.browser, pytest.mark.redis, pytest.mark.time_sensitive]
+pytestmark = [pytest.mark.browser, pytest.mark.redis]
 MOBILE = "13966667777"
 
 
