@@ -1,6 +1,7 @@
 """CareLoop: create_app() builds the Flask application."""
 import os
 
+import click
 from flask import Flask
 from htmx_flask import Htmx
 
@@ -23,6 +24,7 @@ def create_app(config: dict | None = None) -> Flask:
     if config:
         app.config.update(config)
     config_module.check_production(app.config)
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = config_module.engine_options(app.config)
     os.makedirs(app.instance_path, exist_ok=True)
 
     if app.config.get("PROXY_HOPS"):  # client address and scheme from the proxy's X-Forwarded-* headers
@@ -89,9 +91,12 @@ def create_app(config: dict | None = None) -> Flask:
 
     from app.core.keys import keys_cli
     from app.seed import seed_cli
-    from tenants.cli import tenants_cli
+    from tenants.cli import citus_plan_command, tenants_cli
 
     app.cli.add_command(tenants_cli)
+    migrations_cli = app.cli.commands["db"]  # Flask-Migrate's group: citus-plan sits beside upgrade
+    if isinstance(migrations_cli, click.Group):
+        migrations_cli.add_command(citus_plan_command)
     app.cli.add_command(seed_cli)
     app.cli.add_command(keys_cli)
 

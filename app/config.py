@@ -27,6 +27,8 @@ def from_environment(instance_path: str) -> dict:
         "DATA_INDEX_KEY": env.get("DATA_INDEX_KEY", ""),
         "SQLALCHEMY_DATABASE_URI": _normalise_db_url(database_url),
         "DATABASE_OWNER_URL": _normalise_db_url(env.get("DATABASE_OWNER_URL", database_url)),
+        # behind PgBouncer's transaction pooling (no server-side prepared statements there)
+        "DATABASE_TRANSACTION_POOLING": env.get("DATABASE_TRANSACTION_POOLING") == "1",
         "REDIS_URL": env.get("REDIS_URL") or None,
         "RQ_NAMESPACE": env.get("RQ_NAMESPACE", ""),
         "BASE_DOMAIN": env.get("BASE_DOMAIN", "localhost"),
@@ -66,6 +68,16 @@ def check_production(config: dict) -> None:
             "refusing to start in production: " + "; ".join(problems)
             + " (for local development set CARELOOP_ENV=development)"
         )
+
+
+def engine_options(config: dict) -> dict:
+    """SQLAlchemy's engine options. Behind a transaction-pooling PgBouncer one client connection is served
+    by different server connections, so psycopg must not prepare statements on the server (PgBouncer
+    1.18 passes nothing about them on); the tenant setting is already transaction-local (SET LOCAL)."""
+    options = dict(config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
+    if config.get("DATABASE_TRANSACTION_POOLING"):
+        options["connect_args"] = {**options.get("connect_args", {}), "prepare_threshold": None}
+    return options
 
 
 def _is_data_key(value: str) -> bool:

@@ -3,6 +3,8 @@ changes, made as the database owner (DATABASE_OWNER_URL)."""
 import click
 from flask.cli import AppGroup
 
+from tenants import citus
+from tenants.db import db
 from tenants.services import TenantError, create_tenant, list_tenants, set_active
 
 tenants_cli = AppGroup("tenants", help="Create and list clinics (tenants).")
@@ -54,3 +56,18 @@ def list_command():
         hosts = ", ".join(d.host for d in tenant.domains)
         state = "" if tenant.active else " [inactive]"
         click.echo(f"{tenant.slug}\t{tenant.name}{state}\t{hosts}")
+
+
+@click.command("citus-plan")
+def citus_plan_command():
+    """Print the Citus statements that distribute the current schema by clinic (reference tables first,
+    then every clinic table by tenant_id, co-located); refuse while a key would stand in the way."""
+    if db.engine.dialect.name != "postgresql":
+        raise click.ClickException("the plan reads PostgreSQL's catalogs: set DATABASE_URL to PostgreSQL")
+    with db.engine.connect() as connection:
+        trouble = citus.problems(connection)
+        statements = citus.plan(connection)
+    if trouble:
+        raise click.ClickException("not ready for distribution by tenant_id:\n  " + "\n  ".join(trouble))
+    for statement in statements:
+        click.echo(statement)

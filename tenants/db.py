@@ -97,7 +97,8 @@ def owner_engine() -> Engine:
         return db.engine
     engine = app.extensions.get("careloop_owner_engine")
     if engine is None:
-        options = {k: v for k, v in app.config.get("SQLALCHEMY_ENGINE_OPTIONS", {}).items() if k == "pool_pre_ping"}
+        options = {k: v for k, v in app.config.get("SQLALCHEMY_ENGINE_OPTIONS", {}).items()
+                   if k in ("pool_pre_ping", "connect_args")}
         engine = app.extensions["careloop_owner_engine"] = create_engine(url, **options)
     return engine
 

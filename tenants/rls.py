@@ -2,12 +2,14 @@
 
 Each tenant table gets ENABLE + FORCE ROW LEVEL SECURITY and one policy that
 compares ``tenant_id`` with the transaction-local setting ``app.tenant_id``.
-The setting is written with ``set_config(..., true)`` at the start of every
-transaction (never a plain SET, which would outlive the transaction and leak
-through the connection pool). With no tenant set, the policy sees NULL and no
-row matches.
+The setting is written with ``SET LOCAL`` at the start of every transaction
+(never a plain SET, which would outlive the transaction and leak through the
+connection pool, or PgBouncer's). A SET LOCAL, unlike ``set_config()``, is
+also what Citus passes on to the nodes that hold the shards (with
+``citus.propagate_set_commands = 'local'``), where the policies run. With no
+tenant set, the policy sees NULL and no row matches.
 """
-from sqlalchemy import event, text
+from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from tenants.context import current_tenant_id
@@ -16,19 +18,19 @@ from tenants.db import db
 SETTING = "app.tenant_id"
 POLICY = "tenant_isolation"
 
-_SET_SQL = text("SELECT set_config('app.tenant_id', :tenant, true)")
 
 
-def _tenant_setting() -> str:
+def _set_statement() -> str:
+    """SET takes no bound parameter: the value is an integer the app made, or empty."""
     tenant_id = current_tenant_id()
-    return "" if tenant_id is None else str(tenant_id)
+    return f"SET LOCAL {SETTING} = '{'' if tenant_id is None else int(tenant_id)}'"
 
 
 def _on_begin(session, transaction, connection) -> None:
     if transaction.nested:  # a savepoint runs inside the transaction that already has the setting
         return
     if connection.dialect.name == "postgresql":
-        connection.execute(_SET_SQL, {"tenant": _tenant_setting()})
+        connection.exec_driver_sql(_set_statement())
 
 
 def apply_to_open_transaction() -> None:
@@ -41,7 +43,7 @@ def apply_to_open_transaction() -> None:
         return
     connection = session.connection()
     if connection.dialect.name == "postgresql":
-        connection.execute(_SET_SQL, {"tenant": _tenant_setting()})
+        connection.exec_driver_sql(_set_statement())
 
 
 def install_rls_hook(session_class=Session) -> None:

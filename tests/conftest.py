@@ -13,6 +13,7 @@ import pytest
 import time_machine
 from flask.testing import FlaskClient
 
+from tests import colocation
 from tests import services as svc
 from tests.clock import CLINIC_TZ, pinned_instant
 
@@ -28,6 +29,8 @@ _TOKEN_RE = re.compile(r'name="csrf_token" value="([^"]+)"|"X-CSRFToken": "([^"]
 
 def pytest_report_header(config):
     db = f"PostgreSQL {svc.DB_NAME} (app role, RLS on)" if PG_PROBLEM is None else f"SQLite ({PG_PROBLEM})"
+    if svc.PGBOUNCER_PORT and PG_PROBLEM is None:
+        db += f", the app role through PgBouncer on port {svc.PGBOUNCER_PORT}"
     rq = f"Redis, keys {svc.RQ_NAMESPACE}*" if REDIS_PROBLEM is None else f"in-process fakeredis ({REDIS_PROBLEM})"
     return [f"database: {db}", f"jobs: {rq}", f"clock: {pinned_instant().isoformat()}, clinics in {CLINIC_TZ}"]
 
@@ -46,6 +49,16 @@ def pinned_clock():
         yield traveller
 
 
+@pytest.fixture(autouse=True)
+def colocated_joins():
+    """A test whose SQL joins clinic tables without matching tenant_id fails (tests/colocation.py)."""
+    already = len(colocation.violations)
+    yield
+    if len(colocation.violations) > already:
+        pytest.fail("joins of clinic tables without tenant_id = tenant_id (Citus could not co-locate them):\n"
+                    + "\n".join(colocation.violations[already:]), pytrace=False)
+
+
 def _need(item, marker: str, problem: str | None) -> None:
     if item.get_closest_marker(marker) and problem:
         if svc.REQUIRE:
@@ -57,9 +70,9 @@ def pytest_runtest_setup(item):
     _need(item, "postgres", PG_PROBLEM)
     _need(item, "redis", REDIS_PROBLEM)
     _need(item, "browser", BROWSER_PROBLEM)
-    if item.get_closest_marker("browser") and REDIS_PROBLEM is None:
-        # A browser test's live server runs a worker: it must not first work through the jobs that
-        # earlier tests (which ran none) left in the queues, or the test's own job comes minutes late.
+    if REDIS_PROBLEM is None:
+        # A test that runs the queued jobs (a browser test's live server, a burst worker) runs its own: not
+        # those earlier tests left queued, which would come first (and late) or land in its assertions.
         svc.empty_queues()
 
 
@@ -113,6 +126,7 @@ def app():
         "SQLALCHEMY_DATABASE_URI": app_url,
         "DATABASE_OWNER_URL": owner_url,
         "REDIS_URL": redis_url,
+        "DATABASE_TRANSACTION_POOLING": bool(svc.PGBOUNCER_PORT),
         "RQ_NAMESPACE": svc.RQ_NAMESPACE,
         "STORAGE_URL": f"file://{workdir}/storage",
         "SECRET_KEY": "test-secret-key-" + secrets.token_hex(16),
@@ -121,6 +135,12 @@ def app():
     application.test_client_class = HostClient
     with application.app_context():
         upgrade()
+        if PG_PROBLEM is None:
+            from tenants.citus import REFERENCE_TABLES
+            from tenants.db import db
+
+            colocation.watch(db.engine, {t.name for t in db.metadata.sorted_tables
+                                         if "tenant_id" in t.c and t.name not in REFERENCE_TABLES})
     yield application
     shutil.rmtree(workdir, ignore_errors=True)
 

@@ -11,8 +11,11 @@ REQUIRE = os.environ.get("REQUIRE_SERVICES") == "1"
 RUN_ID = secrets.token_hex(4)
 DB_NAME = os.environ.get("TEST_DATABASE_NAME", f"careloop_test_{RUN_ID}")
 RQ_NAMESPACE = f"careloop-test-{RUN_ID}-"
+# TEST_PGBOUNCER_PORT: the application role connects through PgBouncer (transaction pooling) on that port;
+# the owner (migrations, the test database itself) connects directly.
+PGBOUNCER_PORT = os.environ.get("TEST_PGBOUNCER_PORT", "")
 APP_URL = os.environ.get("TEST_DATABASE_URL",
-                         f"postgresql://careloop_app:careloop@127.0.0.1:5432/{DB_NAME}")
+                         f"postgresql://careloop_app:careloop@127.0.0.1:{PGBOUNCER_PORT or 5432}/{DB_NAME}")
 OWNER_URL = os.environ.get("TEST_DATABASE_OWNER_URL",
                            f"postgresql://careloop_owner:careloop@127.0.0.1:5432/{DB_NAME}")
 REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/15")

@@ -121,7 +121,8 @@ def _eligible(plan_id: int, patient_ids: list[int]) -> list[tuple[int, int | Non
     """(patient id, health manager id) of the live patients among these who
     do not follow the plan now."""
     Patient = patients.Patient  # noqa: N806  (read in this query)
-    following = exists().where(PlanEnrolment.plan_id == plan_id, PlanEnrolment.patient_id == Patient.id,
+    following = exists().where(PlanEnrolment.tenant_id == Patient.tenant_id, PlanEnrolment.plan_id == plan_id,
+                               PlanEnrolment.patient_id == Patient.id,
                                PlanEnrolment.status == "active")
     found: list[tuple[int, int | None]] = []
     for chunk in _chunks(patient_ids):

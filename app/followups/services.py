@@ -361,9 +361,11 @@ def complete_form_step(task_id: int, patient_id: int) -> bool:
 
 # ------------------------------------------------- enrolment by staff, in sets
 
-def following_a_plan(patient_id_column):
-    """A WHERE clause: the patient follows some plan now (an active enrolment)."""
-    return exists().where(PlanEnrolment.patient_id == patient_id_column, PlanEnrolment.status == "active")
+def following_a_plan(patient_id_column, tenant_id_column):
+    """A WHERE clause: the patient follows some plan now (an active enrolment). The tenant_id match keeps
+    the subquery on the clinic's rows (the ORM's tenant filter does not reach into a Core EXISTS)."""
+    return exists().where(PlanEnrolment.tenant_id == tenant_id_column, PlanEnrolment.patient_id == patient_id_column,
+                          PlanEnrolment.status == "active")
 
 
 def plans_to_enrol_in() -> list[FollowupPlan]:

@@ -112,6 +112,7 @@ def missing(order_ids) -> set[int]:
         return set()
     Order = booking.Order
     submitted = exists().where(
+        QuestionnaireResponse.tenant_id == Order.tenant_id,
         QuestionnaireResponse.patient_id == Order.patient_id,
         QuestionnaireResponse.questionnaire_id == PackageIntakeForm.questionnaire_id,
         QuestionnaireResponse.status == "submitted",

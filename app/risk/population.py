@@ -93,7 +93,7 @@ def _listed(filters: Filters):
     elif filters.changed == "up":
         query = query.where(_rank(definition, current.band) > _rank(definition, previous_band))
     if filters.unplanned:
-        query = query.where(~followups.following_a_plan(current.patient_id))
+        query = query.where(~followups.following_a_plan(current.patient_id, current.tenant_id))
     return query
 
 
