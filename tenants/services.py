@@ -7,7 +7,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from tenants.context import tenant_context
 from tenants.db import as_owner, db
@@ -87,16 +87,28 @@ class EveryClinic:
     failed: dict[str, str] = field(default_factory=dict)    # slug -> the error
 
 
-def for_each_active_tenant(work: Callable[[], object]) -> EveryClinic:
+def lock_clinic_work(name: str, tenant_id: int) -> None:
+    """Hold the lock of one command's work in one clinic until the transaction ends. The same command
+    started twice at once (two cron hosts, two workers) then works in each clinic one after the other,
+    and the second finds the work done (every daily command is idempotent per clinic day). A transaction
+    lock, not a session lock: it holds behind PgBouncer's transaction pooling too."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"),
+                           {"key": f"{name}:{tenant_id}"})
+
+
+def for_each_active_tenant(work: Callable[[], object], *, lock: str) -> EveryClinic:
     """Run ``work`` in each active clinic's context, one transaction per
-    clinic: a clinic whose work fails is rolled back, logged and reported,
-    and the clinics after it still get theirs."""
+    clinic under the clinic's lock named ``lock`` (the command): a clinic
+    whose work fails is rolled back, logged and reported, and the clinics
+    after it still get theirs."""
     tenants = [(t.id, t.slug) for t in list_tenants() if t.active]
     db.session.rollback()
     run = EveryClinic()
     for tenant_id, slug in tenants:
         with tenant_context(tenant_id):
             try:
+                lock_clinic_work(lock, tenant_id)
                 run.done[slug] = work()
                 db.session.commit()
             except Exception as exc:  # noqa: BLE001 -- the next clinic must still run

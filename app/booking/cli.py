@@ -14,4 +14,5 @@ booking_cli = AppGroup("booking", help="Exam bookings.")
 @after_option("18:00")
 def remind_command(after):
     """Send tomorrow's reminders (with the preparation instructions)."""
-    echo_every_clinic(for_each_active_tenant(once_clinic_time(after, lambda: remind_tenant(require_tenant_id()))))
+    echo_every_clinic(for_each_active_tenant(once_clinic_time(after, lambda: remind_tenant(require_tenant_id())),
+                                             lock="booking remind"))

@@ -14,12 +14,12 @@ followups_cli = AppGroup("followups", help="Follow-up plans and tasks.")
 @after_option("07:00")
 def digest_command(after):
     """Send each person with follow-ups due today or overdue a digest (in-app and email)."""
-    echo_every_clinic(for_each_active_tenant(once_clinic_time(after, send_tenant)))
+    echo_every_clinic(for_each_active_tenant(once_clinic_time(after, send_tenant), lock="followups digest"))
 
 
 @followups_cli.command("remind")
 @after_option("09:00")
 def remind_command(after):
     """Remind patients of tomorrow's follow-up calls and visits (plans that ask for it)."""
-    echo_every_clinic(for_each_active_tenant(once_clinic_time(after, remind_patients)))
+    echo_every_clinic(for_each_active_tenant(once_clinic_time(after, remind_patients), lock="followups remind"))
 

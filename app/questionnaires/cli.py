@@ -17,11 +17,11 @@ questionnaires_cli = AppGroup("questionnaires", help="Questionnaires and intake 
 @after_option("09:00")
 def send_plan_steps_command(after):
     """Send the questionnaires of follow-up plan steps due today (or before, not sent yet)."""
-    echo_every_clinic(for_each_active_tenant(once_clinic_time(after, send_due)))
+    echo_every_clinic(for_each_active_tenant(once_clinic_time(after, send_due), lock="questionnaires send-plan-steps"))
 
 
 @questionnaires_cli.command("remind-intake")
 @after_option("10:00")
 def remind_intake_command(after):
     """Remind patients booked for tomorrow whose package's intake form is not submitted."""
-    echo_every_clinic(for_each_active_tenant(once_clinic_time(after, remind)))
+    echo_every_clinic(for_each_active_tenant(once_clinic_time(after, remind), lock="questionnaires remind-intake"))

@@ -55,7 +55,8 @@ def update_command(slug: str | None, every: bool):
         with tenant_context(tenant_from(slug).id):
             click.echo(_describe(_sync()))
     else:
-        echo_every_clinic(for_each_active_tenant(_sync), lambda slug, outcome: f"{slug}: {_describe(outcome)}")
+        echo_every_clinic(for_each_active_tenant(_sync, lock="records catalogue-update"),
+                          lambda slug, outcome: f"{slug}: {_describe(outcome)}")
 
 
 def _sync():
@@ -72,5 +73,5 @@ def _describe(outcome) -> str:
 @records_cli.command("escalate-critical")
 def escalate_critical_command():
     """Escalate critical values not acknowledged in time (run every few minutes from cron)."""
-    echo_every_clinic(for_each_active_tenant(alerts.escalate_due))
+    echo_every_clinic(for_each_active_tenant(alerts.escalate_due, lock="records escalate-critical"))
 

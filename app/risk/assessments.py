@@ -29,6 +29,9 @@ from app.risk.patient_inputs import Gathered, PatientData, gather, load
 from tenants.context import require_tenant_id
 from tenants.db import db
 from tenants.ids import new_id
+from tenants.services import lock_clinic_work
+
+RECOMPUTE_LOCK = "risk recompute"  # a clinic-wide run holds it (tenants.services.lock_clinic_work)
 
 ORIGIN = "risk"  # Observation.origin of a model's result
 STORING = "risk:storing"  # session.info flag: the results-stored signal now comes from our own observations
@@ -211,6 +214,8 @@ def recompute_clinic(*, batch: int = 2000, commit: bool = True, progress=None) -
         added += recompute(ids[start:start + batch], memo=memo, ranged=True)
         if commit:
             db.session.commit()
+            # another run of the command waits for each set: it then finds the set assessed already
+            lock_clinic_work(RECOMPUTE_LOCK, require_tenant_id())
         if progress:
             progress(min(start + batch, len(ids)), len(ids))
     return len(ids), added

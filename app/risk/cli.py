@@ -11,7 +11,7 @@ import click
 from flask.cli import AppGroup
 
 from app.core.cli import echo_every_clinic, tenant_from, tenant_option
-from app.risk.assessments import recompute_clinic
+from app.risk.assessments import RECOMPUTE_LOCK, recompute_clinic
 from app.risk.definitions import UnknownModel, all_models
 from app.risk.engine import compute
 from app.risk.inputs import RiskInputError
@@ -56,7 +56,8 @@ def recompute_command(slug: str | None):
         with tenant_context(tenant_from(slug).id):
             _recompute()
     else:
-        echo_every_clinic(for_each_active_tenant(_recompute), lambda slug, seconds: f"{slug}: {seconds:.1f} s")
+        echo_every_clinic(for_each_active_tenant(_recompute, lock=RECOMPUTE_LOCK),
+                          lambda slug, seconds: f"{slug}: {seconds:.1f} s")
 
 
 def _recompute() -> float:

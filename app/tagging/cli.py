@@ -29,7 +29,7 @@ def evaluate_command(slug: str | None, every: bool, rule_ids: tuple[int, ...]):
         with tenant_context(tenant_from(slug).id):
             _evaluate(rule_ids)
     else:
-        echo_every_clinic(for_each_active_tenant(lambda: _evaluate(())),
+        echo_every_clinic(for_each_active_tenant(lambda: _evaluate(()), lock="tagging evaluate"),
                           lambda slug, seconds: f"{slug}: {seconds:.1f} s")
 
 

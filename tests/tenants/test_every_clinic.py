@@ -28,7 +28,7 @@ def test_a_failing_clinic_does_not_stop_the_others(app, make_tenant, make_patien
     with app.app_context():
         monkeypatch.setattr(tenants.services, "list_tenants",
                             lambda: [db.session.get(Tenant, c.id) for c in clinics])
-        run = tenants.services.for_each_active_tenant(work)
+        run = tenants.services.for_each_active_tenant(work, lock="test work")
         assert run.done == {clinics[0].slug: 1, clinics[2].slug: 1}
         assert run.failed == {clinics[1].slug: "RuntimeError: lock timeout"}
         with pytest.raises(click.ClickException, match=f"failed in {clinics[1].slug}: RuntimeError"):
