@@ -1,6 +1,7 @@
 """In the system Chromium: an admin builds a two-question questionnaire with branching, by keyboard and mouse,
 and previews it at phone width, where the branch shows and hides as the first answer changes."""
 import pytest
+from playwright.sync_api import expect
 
 from tests.browser import chromium, live_server, overflowing, staff_sign_in
 from tests.conftest import CHROMIUM
@@ -37,7 +38,7 @@ def test_build_a_branching_questionnaire_and_preview_it_on_a_phone(app, make_ten
             page.locator(f"#bq-q1-opt-{i}-code").fill(code)
             page.locator(f"#bq-q1-opt-{i}-zh").fill(zh)
             page.locator(f"#bq-q1-opt-{i}-en").fill(en)
-        assert page.locator("#bq-q1-min").is_hidden()  # a choice question: the number settings are hidden
+        expect(page.locator("#bq-q1-min")).to_be_hidden()  # a choice question: the number settings are hidden
         page.get_by_role("button", name="Save the question").click()
         page.locator("#bq-smoker-edit").wait_for()
         assert "Do you smoke?" in page.locator("#bq-smoker").inner_text()
@@ -46,7 +47,7 @@ def test_build_a_branching_questionnaire_and_preview_it_on_a_phone(app, make_ten
         page.get_by_label("New question of type").select_option("number")
         page.get_by_role("button", name="Add a question").click()
         page.locator("#bq-q1-key").wait_for()
-        assert page.locator("#bq-q1-opt-0-code").is_hidden()
+        expect(page.locator("#bq-q1-opt-0-code")).to_be_hidden()
         page.locator("#bq-q1-key").fill("per_day")
         page.locator("#bq-q1-text-zh").fill("每天几支？")
         page.locator("#bq-q1-text-en").fill("How many a day?")
@@ -66,8 +67,8 @@ def test_build_a_branching_questionnaire_and_preview_it_on_a_phone(app, make_ten
         view = phone.new_page()
         view.goto(base + preview_url)
         assert not overflowing(view), overflowing(view)
-        assert view.locator("#q-per_day").is_hidden()
+        expect(view.locator("#q-per_day")).to_be_hidden()
         view.get_by_label("Yes", exact=True).check()
-        assert view.locator("#q-per_day").is_visible()
+        expect(view.locator("#q-per_day")).to_be_visible()
         view.get_by_label("No", exact=True).check()
-        assert view.locator("#q-per_day").is_hidden()
+        expect(view.locator("#q-per_day")).to_be_hidden()
