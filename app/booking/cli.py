@@ -8,6 +8,7 @@ from tenants.context import require_tenant_id
 from tenants.services import for_each_active_tenant
 
 booking_cli = AppGroup("booking", help="Exam bookings.")
+REMIND_LOCK = "booking remind"  # each clinic's reminders run under it (tenants.services.lock_clinic_work)
 
 
 @booking_cli.command("remind")
@@ -15,4 +16,4 @@ booking_cli = AppGroup("booking", help="Exam bookings.")
 def remind_command(after):
     """Send tomorrow's reminders (with the preparation instructions)."""
     echo_every_clinic(for_each_active_tenant(once_clinic_time(after, lambda: remind_tenant(require_tenant_id())),
-                                             lock="booking remind"))
+                                             lock=REMIND_LOCK))

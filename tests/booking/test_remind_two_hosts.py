@@ -1,28 +1,25 @@
 """A daily command started on two hosts at once works in each clinic once: the clinic's lock makes the
 second wait for the first, which it then finds done."""
-import json
-import os
 import subprocess
-import sys
 import time
 from datetime import date, timedelta
 from datetime import time as clock_time
-from pathlib import Path
 
 import pytest
 from sqlalchemy import select, text
 
 from app.booking import services
+from app.booking.cli import REMIND_LOCK
 from app.notifications.models import Notification
 from tenants.context import tenant_context
 from tenants.db import db, owner_engine
 from tenants.services import lock_clinic_work
+from tests import child_process
 from tests.booking.conftest import FIRST_SLOT, at_clinic
-from tests.clock import clinic_today, offset_seconds
+from tests.clock import clinic_today
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis]
 
-ROOT = Path(__file__).resolve().parents[2]
 CONFIG_KEYS = ("SQLALCHEMY_DATABASE_URI", "DATABASE_OWNER_URL", "REDIS_URL", "RQ_NAMESPACE", "SECRET_KEY", "DATA_KEY",
                "STORAGE_URL", "DATABASE_TRANSACTION_POOLING")
 WAITING = text("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted "
@@ -30,11 +27,8 @@ WAITING = text("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NO
 
 
 def _flask(app, *args: str) -> subprocess.Popen:
-    config = {key: app.config[key] for key in CONFIG_KEYS} | {"TESTING": True, "CARELOOP_ENV": "testing"}
-    env = dict(os.environ, CARELOOP_TEST_CONFIG=json.dumps(config), CARELOOP_ENV="testing",
-               CARELOOP_TEST_CLOCK_OFFSET=str(offset_seconds()))
-    return subprocess.Popen([sys.executable, "-m", "tests.cli_process", *args], cwd=ROOT, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    return child_process.start(app, "tests.cli_process", *args, keys=CONFIG_KEYS, stdout=subprocess.PIPE,
+                               stderr=subprocess.STDOUT, text=True)
 
 
 def _waiting_on_locks(app) -> int:
@@ -60,7 +54,7 @@ def test_booking_remind_on_two_hosts_at_once_reminds_once(app, as_tenant, make_t
     pinned_clock.move_to(at_clinic(today, 18, 1))
 
     with app.app_context(), tenant_context(tenant.id):
-        lock_clinic_work("booking remind", tenant.id)  # held here until the rollback below
+        lock_clinic_work(REMIND_LOCK, tenant.id)  # held here until the rollback below
         hosts = [_flask(app, "booking", "remind"), _flask(app, "booking", "remind")]
         deadline = time.monotonic() + 120  # two processes start slowly on a loaded machine
         while _waiting_on_locks(app) < 2:

@@ -1,12 +1,8 @@
 """A worker killed with SIGKILL in the middle of a send: after recovery the
 message is delivered exactly once, counted at the server."""
-import json
-import os
 import signal
 import subprocess
-import sys
 import time
-from pathlib import Path
 
 import pytest
 from sqlalchemy import select
@@ -17,12 +13,11 @@ from app.notifications import services
 from app.notifications.models import Notification
 from app.patients.models import Patient
 from tenants.db import db
-from tests.clock import offset_seconds
+from tests import child_process
 from tests.notifications.aliyun_server import fake_aliyun
 
 # two processes share one real database
 pytestmark = [pytest.mark.redis, pytest.mark.postgres, pytest.mark.time_sensitive]
-ROOT = Path(__file__).resolve().parents[2]
 CONFIG_KEYS = ("SQLALCHEMY_DATABASE_URI", "DATABASE_OWNER_URL", "REDIS_URL", "RQ_NAMESPACE", "SECRET_KEY", "DATA_KEY",
                "MAIL_URL", "SMS_URL", "SMS_TEMPLATE_CODES", "STORAGE_URL", "NOTIFY_BACKOFF_SECONDS")
 BOOKING = {"patient_name": "王晓燕", "package": "入职体检", "date": "2026-12-03", "time": "08:30",
@@ -42,11 +37,7 @@ def forget_the_killed_job(app):
 
 
 def _start_worker(app) -> subprocess.Popen:
-    config = {key: app.config[key] for key in CONFIG_KEYS}
-    config.update(TESTING=True, CARELOOP_ENV="testing")
-    env = dict(os.environ, CARELOOP_TEST_CONFIG=json.dumps(config), CARELOOP_ENV="testing",
-               CARELOOP_TEST_CLOCK_OFFSET=str(offset_seconds()))  # the worker keeps the test's time
-    return subprocess.Popen([sys.executable, "-m", "tests.notifications.worker_process"], cwd=ROOT, env=env)
+    return child_process.start(app, "tests.notifications.worker_process", keys=CONFIG_KEYS)
 
 
 def _wait_for(check, timeout: float = 90.0):  # a worker process starts slowly on a loaded machine
