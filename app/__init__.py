@@ -68,6 +68,7 @@ def create_app(config: dict | None = None) -> Flask:
     from app.portal import register as register_portal
     from app.questionnaires import register as register_questionnaires
     from app.records import register as register_records
+    from app.reports import register as register_reports
     from app.risk import register as register_risk
     from app.tagging import register as register_tagging
 
@@ -83,6 +84,7 @@ def create_app(config: dict | None = None) -> Flask:
     register_questionnaires(app)
     register_risk(app)
     register_interventions(app)
+    register_reports(app)
     register_platform(app)
     register_clinic(app)
     register_home(app)

@@ -94,6 +94,8 @@ def clinic_b(app, make_tenant, make_staff, make_patient):
     markers += ["乙方健康计划"]
     ids.update(_advice_ids(app, b, patient.id))
     markers += ["乙方建议条目", "乙方建议正文"]
+    ids.update(_health_report_ids(app, b, patient.id))
+    markers += ["health-report-b.pdf"]
     return b, ids, markers
 
 
@@ -114,6 +116,21 @@ def _care_plan_ids(app, b, patient_id):
         db.session.add(CareAdherence(plan_id=plan.id, action_key="walk", day=today))
         db.session.commit()
         return {"plan_id": plan.id}
+
+
+def _health_report_ids(app, b, patient_id):
+    """A health report B printed, its file under B's prefix."""
+    from app.core import storage
+    from app.reports.models import HealthReport
+
+    with app.app_context(), tenant_context(b.id):
+        key = storage.new_key(b.id, "reports", ".pdf")
+        storage.backend().save(key, b"%PDF-1.4 B's report")
+        report = HealthReport(patient_id=patient_id, exam_date=date(2025, 1, 1), storage_key=key,
+                              file_name="health-report-b.pdf", pages=1, size_bytes=19)
+        db.session.add(report)
+        db.session.commit()
+        return {"health_report_id": report.id}
 
 
 def _advice_ids(app, b, patient_id):

@@ -68,6 +68,7 @@ ACTION.update({
     "advice_released": _l("Released an advice sheet"),
     "advice_item_saved": _l("Saved an advice library item"),
     "portal_advice_viewed": _l("Read their advice in the portal"),
+    "health_report_printed": _l("Printed a health report"),
     "portal_booked": _l("Booked in the portal"),
     "dashboard_exported": _l("Exported a dashboard figure"),
     "list_exported": _l("Exported a list"),

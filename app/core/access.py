@@ -60,6 +60,7 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
     "advice.view": _CLINICAL,                # a patient's advice sheets
     "advice.edit": _CLINICAL,                # compose, edit and release them
     "advice.library": {"owner", "admin"},    # the clinic's advice library
+    "reports.print": _EVERYONE,              # print a patient's health report and download the printed ones
 }
 
 PERMISSIONS = frozenset(ROLE_PERMISSIONS)

@@ -118,6 +118,7 @@ ACTIONS = (
     "advice_released",
     "advice_item_saved",
     "portal_advice_viewed",
+    "health_report_printed",
 )
 
 PORTAL_ACTOR = "portal"  # actor_label of what the patient did in the portal

@@ -53,8 +53,9 @@ class JobRun(TenantScoped, Model):
 
 
 # Which permission downloads a kind's result.
-DOWNLOAD_PERMISSION = {"member_card": "cards.print"}
-QUEUE_OF_KIND = {"member_card": "reports", "report_import": "reports", "api_import": "reports"}
+DOWNLOAD_PERMISSION = {"member_card": "cards.print", "health_report": "reports.print"}
+QUEUE_OF_KIND = {"member_card": "reports", "health_report": "reports", "report_import": "reports",
+                 "api_import": "reports"}
 
 
 # ------------------------------------------------------------------ redis

@@ -11,3 +11,5 @@ from app.interventions.plan_close import get as get_plan  # noqa: F401
 from app.interventions.plan_close import of_patient as plans_of_patient  # noqa: F401
 from app.interventions.plan_models import CarePlan  # noqa: F401
 from app.interventions.plan_progress import PATIENT_ORIGIN  # noqa: F401  (Observation.origin of home readings)
+from app.interventions.plan_progress import adherence as plan_adherence  # noqa: F401  (a plan's actions done)
+from app.interventions.plan_progress import goals as plan_goals  # noqa: F401  (a plan's goals and progress)

@@ -36,16 +36,20 @@ class Trends:
     groups: list[str]
 
 
-def build(patient, group: str = "") -> Trends:
+def build(patient, group: str = "", *, until: date | None = None) -> Trends:
+    """``until``: only the results of clinic days up to that one (a printed report's history)."""
     rows: dict[int, Row] = {}
     groups = set()
     for observation, indicator in results.history(patient.id):
+        day = clock.local_date(observation.observed_at)
+        if until is not None and day > until:
+            continue
         groups.add(indicator.group)
         if group and indicator.group != group:
             continue
         row = rows.setdefault(indicator.id, Row(indicator))
         row.series.append(observation)
-        row.cells[clock.local_date(observation.observed_at)] = Cell(observation)  # the day's latest value wins
+        row.cells[day] = Cell(observation)  # the day's latest value wins
     dates = sorted({day for row in rows.values() for day in row.cells})
     for row in rows.values():
         _mark_changes(row, dates)
@@ -98,10 +102,13 @@ def blood_pressure_chart(systolic: Row, diastolic: Row, patient, locale: str = "
                         decimals=max(systolic.indicator.decimals, diastolic.indicator.decimals))
 
 
-def charts(trends: Trends, patient, locale: str = "zh_CN") -> dict[int, str]:
-    """The charts of a trends view by indicator id. Systolic and diastolic pressure share one chart, kept
-    under the systolic row (the diastolic row then has none)."""
-    rows = [row for row in trends.rows if any(o.value is not None for o in row.series)]
+def charts(trends: Trends, patient, locale: str = "zh_CN", *, only: set[int] | None = None) -> dict[int, str]:
+    """The charts of a trends view by indicator id (``only``: of these indicators). Systolic and diastolic
+    pressure share one chart, kept under the systolic row (the diastolic row then has none)."""
+    if only is not None and any(r.indicator.id in only and r.indicator.code == SYSTOLIC for r in trends.rows):
+        only = only | {r.indicator.id for r in trends.rows if r.indicator.code == DIASTOLIC}
+    rows = [row for row in trends.rows if any(o.value is not None for o in row.series)
+            and (only is None or row.indicator.id in only)]
     by_code = {row.indicator.code: row for row in rows}
     out = {}
     for row in rows:

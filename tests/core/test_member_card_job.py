@@ -1,27 +1,12 @@
 """The member card: an RQ job renders a PDF with Chinese text, stored under
 the tenant's prefix and served only to that tenant's staff."""
 import re
-import subprocess
-import tempfile
 
 import pytest
-from rq import SimpleWorker
 
 from app.core import jobs
 from tenants.db import db
-
-
-def _drain(app):
-    with app.app_context():
-        worker = SimpleWorker([jobs.queue(name) for name in jobs.QUEUES], connection=jobs.redis_connection())
-        worker.work(burst=True)
-
-
-def _pdf_text(data: bytes) -> str:
-    with tempfile.NamedTemporaryFile(suffix=".pdf") as handle:
-        handle.write(data)
-        handle.flush()
-        return subprocess.run(["pdftotext", handle.name, "-"], capture_output=True, text=True, check=True).stdout
+from tests.pdfs import poppler, work_off
 
 
 @pytest.mark.redis
@@ -35,13 +20,13 @@ def test_card_pdf_job_end_to_end(app, make_tenant, make_patient, make_staff, cli
     polling = client.get(f"/jobs/{run_id}").get_data(as_text=True)
     assert 'hx-trigger="load delay' in polling  # still queued: the fragment polls itself
 
-    _drain(app)
+    work_off(app)
 
     done = client.get(f"/jobs/{run_id}").get_data(as_text=True)
     assert f"/jobs/{run_id}/download" in done and "hx-trigger" not in done
     download = client.get(f"/jobs/{run_id}/download")
     assert download.status_code == 200 and download.mimetype == "application/pdf"
-    text = _pdf_text(download.data)
+    text = poppler("pdftotext", download.data)
     assert "康宁健康管理中心" in text and "欧阳娜娜" in text and patient.card_no in text
 
     # another clinic's staff get nothing, a role without the permission neither
@@ -67,7 +52,7 @@ def test_failed_job_shows_its_reason(app, make_tenant, make_patient, client_for)
     with app.app_context(), tenant_context(tenant.id):
         run = jobs.start("member_card", "app.patients.jobs.render_member_card", patient_id=patient.id + 1)
         run_id = run.id
-    _drain(app)
+    work_off(app)
     page = client.get(f"/jobs/{run_id}").get_data(as_text=True)
     assert "patient not found" in page
     assert client.get(f"/jobs/{run_id}/download").status_code == 404

@@ -11,7 +11,7 @@ from app.patients.search_terms import normalise_query, terms_for
 from tenants.context import tenant_context
 from tests import services as svc
 
-BEFORE = "4e6a8c0b2d71"  # the revision before the u spellings (the last migration that changes the schema)
+BEFORE = "4e6a8c0b2d71"  # the revision before the u spellings
 
 
 def test_terms_hold_both_spellings_of_u_after_l_and_n():
