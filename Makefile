@@ -51,6 +51,7 @@ bench: install  # each script seeds its own database and prints its figures; one
 	$(BIN)/python scripts/bench_dashboard.py
 	$(BIN)/python scripts/bench_questionnaires.py
 	$(BIN)/python scripts/bench_risk.py
+	$(BIN)/python scripts/bench_reports.py
 
 screenshots: install  # docs/screenshots/: each role's main pages and the patient side on a phone
 	$(BIN)/python scripts/screenshots.py

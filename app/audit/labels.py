@@ -69,6 +69,8 @@ ACTION.update({
     "advice_item_saved": _l("Saved an advice library item"),
     "portal_advice_viewed": _l("Read their advice in the portal"),
     "health_report_printed": _l("Printed a health report"),
+    "health_report_released": _l("Released a health report to the patient"),
+    "portal_report_downloaded": _l("Downloaded their health report in the portal"),
     "portal_booked": _l("Booked in the portal"),
     "dashboard_exported": _l("Exported a dashboard figure"),
     "list_exported": _l("Exported a list"),

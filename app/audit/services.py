@@ -23,9 +23,10 @@ PAGE_SIZE = 100
 EXPORT_LIMIT = 100_000
 # what a patient sees in the portal: staff who opened, changed, printed or exported their record
 SEEN_BY_PATIENT = ("record_opened", "identifiers_viewed", "phone_revealed", "patient_edited", "history_edited",
-                   "results_entered", "card_printed", "health_report_printed", "file_downloaded", "recording_played",
-                   "followup_recorded", "patient_archived", "patient_restored", "care_plan_started",
-                   "care_plan_closed")
+                   "results_entered", "card_printed", "health_report_printed", "health_report_released",
+                   "file_downloaded", "recording_played", "followup_recorded", "patient_archived", "patient_restored",
+                   "care_plan_started", "care_plan_closed")
+DONE_BY_PATIENT = ("portal_report_downloaded",)  # their own, shown beside the staff's
 
 
 @dataclass
@@ -219,15 +220,19 @@ class Opened:
 
 
 def who_opened(patient_id: int, limit: int = 200) -> list[Opened]:
-    """For the patient, in the portal: who at the clinic opened or changed their record, and when."""
+    """For the patient, in the portal: who at the clinic opened or changed their record, and when; and
+    the files they took themselves (their report downloads), shown as theirs."""
     events = list(db.session.scalars(select(AuditEvent).where(
-        AuditEvent.patient_id == patient_id, AuditEvent.actor_id.is_not(None),
-        AuditEvent.action.in_(SEEN_BY_PATIENT)).order_by(AuditEvent.at.desc(), AuditEvent.id.desc()).limit(limit)))
-    people = staff.get_many(e.actor_id for e in events)
+        AuditEvent.patient_id == patient_id,
+        or_(and_(AuditEvent.actor_id.is_not(None), AuditEvent.action.in_(SEEN_BY_PATIENT)),
+            and_(AuditEvent.actor_label == audit.PORTAL_ACTOR, AuditEvent.action.in_(DONE_BY_PATIENT))))
+        .order_by(AuditEvent.at.desc(), AuditEvent.id.desc()).limit(limit)))
+    people = staff.get_many(e.actor_id for e in events if e.actor_id is not None)
     out = []
     for e in events:
-        person = people.get(e.actor_id) if e.actor_id is not None else None
-        if person is not None:
-            out.append(Opened(e.at, person.name, str(staff.labels.ROLE.get(person.role, person.role)),
-                              str(labels.ACTION.get(e.action, e.action))))
+        what = str(labels.ACTION.get(e.action, e.action))
+        if e.actor_id is None:
+            out.append(Opened(e.at, _("You"), "", what))
+        elif (person := people.get(e.actor_id)) is not None:
+            out.append(Opened(e.at, person.name, str(staff.labels.ROLE.get(person.role, person.role)), what))
     return out

@@ -61,6 +61,7 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
     "advice.edit": _CLINICAL,                # compose, edit and release them
     "advice.library": {"owner", "admin"},    # the clinic's advice library
     "reports.print": _EVERYONE,              # print a patient's health report and download the printed ones
+    "reports.release": {"owner", "admin", "doctor"},  # show a printed report in the patient's portal
 }
 
 PERMISSIONS = frozenset(ROLE_PERMISSIONS)

@@ -119,6 +119,8 @@ ACTIONS = (
     "advice_item_saved",
     "portal_advice_viewed",
     "health_report_printed",
+    "health_report_released",
+    "portal_report_downloaded",
 )
 
 PORTAL_ACTOR = "portal"  # actor_label of what the patient did in the portal

@@ -7,6 +7,7 @@ clinic; none of those imports this package."""
 
 
 def register(app) -> None:
-    from app.reports import models, views  # noqa: F401  (models: the table exists before the first query)
+    from app.reports import models, portal_views, views  # noqa: F401  (models: the table exists before a query)
 
     app.register_blueprint(views.bp)
+    app.register_blueprint(portal_views.bp)

@@ -1,6 +1,7 @@
 """Printed health reports: one row per PDF a staff member printed for one
 exam (a clinic day's results) of a patient. The file lives under the
-clinic's storage prefix; the row says what it holds and who printed it."""
+clinic's storage prefix; the row says what it holds, who printed it and,
+once a doctor released it, when the patient's portal began to show it."""
 from datetime import date, datetime
 
 from sqlalchemy import BigInteger, Date, Index, Integer, String
@@ -27,3 +28,5 @@ class HealthReport(TenantScoped, Model):
     size_bytes: Mapped[int] = mapped_column(Integer, default=0)
     printed_by: Mapped[int | None] = mapped_column(BigInteger)
     printed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    released_by: Mapped[int | None] = mapped_column(BigInteger)
+    released_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -1,7 +1,26 @@
-"""The parts of a printed report that are not data: its contents and its page header."""
+"""Laying out a health report: its contents, its page header and footer, the PDF."""
+from datetime import date
+
+from flask_babel import force_locale
 from flask_babel import gettext as _
 
-from app.core.pdf import css_string
+from app.core import clock
+from app.core.pdf import Rendered, css_string, page_counter, render_document
+from app.reports import content
+
+COLOUR = "#1b7a6e"  # the clinic's colour until clinics choose their own
+
+
+def render(patient, exam_date: date, locale: str, *, signer: str = "") -> Rendered:
+    """The PDF of the patient's exam on ``exam_date`` in ``locale``; LookupError when that day has no results."""
+    with force_locale(locale):
+        report = content.build(patient, exam_date, locale)
+        if not report.groups:
+            raise LookupError(_("There are no results on %(date)s.", date=exam_date.isoformat()))
+        return render_document(
+            "reports/health_report_pdf.html", r=report, sex=content.sex_words(patient), signer=signer,
+            printed_on=clock.today(), colour=COLOUR, sections=sections(report), head=css_header(patient),
+            clinic_head=css_string(report.clinic.name), page_of=page_counter(_("Page {page} of {pages}")))
 
 
 def sections(report) -> list[tuple[str, str]]:

@@ -55,6 +55,17 @@ def print_report(patient_id: int):
     return redirect(url_for("reports.patient_reports", patient_id=patient.id))
 
 
+@bp.route("/patients/<id:patient_id>/reports/<id:health_report_id>/release", methods=["POST"])
+@requires("reports.release")
+def release(patient_id: int, health_report_id: int):
+    report = found_or_404(services.get(health_report_id, patient_id))
+    if services.release(report, actor_id=current_user.id):
+        db.session.commit()
+        flash(_("The report of %(date)s is in the patient's portal now; they were told it is ready.",
+                date=report.exam_date.isoformat()))
+    return redirect(url_for("reports.patient_reports", patient_id=patient_id))
+
+
 @bp.route("/patients/<id:patient_id>/reports/<id:health_report_id>/download")
 @requires("reports.print")
 def download(patient_id: int, health_report_id: int):

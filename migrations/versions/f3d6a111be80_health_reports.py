@@ -1,4 +1,4 @@
-"""reports: printed health reports (one row per PDF printed for a patient's exam)
+"""reports: printed health reports (one row per PDF printed for a patient's exam) and their release to the patient's portal
 
 Revision ID: f3d6a111be80
 Revises: d8e2f4a6c1b3
@@ -29,6 +29,8 @@ def upgrade():
         sa.Column('size_bytes', sa.Integer(), nullable=False),
         sa.Column('printed_by', sa.BigInteger(), nullable=True),
         sa.Column('printed_at', sa.DateTime(timezone=True), nullable=False),
+        sa.Column('released_by', sa.BigInteger(), nullable=True),
+        sa.Column('released_at', sa.DateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(['tenant_id'], ['tenants.id'], name=op.f('fk_health_reports_tenant_id_tenants')),
         sa.ForeignKeyConstraint(['tenant_id', 'patient_id'], ['patients.tenant_id', 'patients.id'],
                                 name=op.f('fk_health_reports_tenant_id_patient_id_patients'), ondelete='CASCADE'),

@@ -1,0 +1,39 @@
+"""The patient's released health reports in the portal, on a phone-sized
+page. No page takes a patient id: the patient is the portal session's, and
+a report id of anyone else, or not released, is a 404."""
+from flask import Blueprint, Response, abort, render_template
+
+from app.core.access import public
+from app.portal import services as portal
+from app.reports import services
+from tenants.db import db
+
+bp = Blueprint("portal_reports", __name__, url_prefix="/portal/reports")
+
+
+@bp.route("")
+@public
+def index():
+    patient = portal.signed_in_patient()
+    if patient is None:
+        return portal.to_sign_in()
+    return render_template("reports/portal.html", patient=patient, reports=services.released_for(patient.id))
+
+
+@bp.route("/<id:health_report_id>.pdf")
+@public
+def download(health_report_id: int):
+    patient = portal.signed_in_patient()
+    if patient is None:
+        return portal.to_sign_in()
+    report = next((r for r in services.released_for(patient.id) if r.id == health_report_id), None)
+    if report is None:  # another patient's, not released, or none at all
+        abort(404)
+    data = services.read_file(report, by_patient=True)
+    if data is None:
+        abort(404)
+    db.session.commit()
+    response = Response(data, mimetype="application/pdf")
+    response.headers["Content-Disposition"] = f'attachment; filename="{report.file_name}"'
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
