@@ -121,6 +121,9 @@ ACTIONS = (
     "health_report_printed",
     "health_report_released",
     "portal_report_downloaded",
+    "summary_drafted",
+    "summary_signed",
+    "summary_amended",
 )
 
 PORTAL_ACTOR = "portal"  # actor_label of what the patient did in the portal

@@ -142,6 +142,15 @@ def contacts_since(user_id: int, since: date, limit: int = 10) -> Contacts:
     return Contacts({key: counts.get(key, 0) for key in RESULTS}, latest)
 
 
+def contact_counts(patient_id: int, since: date, until: date) -> dict[str, int]:
+    """How many of the patient's follow-up contacts of each result were recorded on clinic days since–until."""
+    counts = {result: n for result, n in db.session.execute(
+        select(FollowupRecord.result, func.count()).where(
+            FollowupRecord.patient_id == patient_id, *clock.within_days(FollowupRecord.created_at, since, until))
+        .group_by(FollowupRecord.result))}
+    return {result: counts.get(result, 0) for result in RESULTS}
+
+
 def previous_contacts(patient_id: int, *, excluding_task: int, limit: int = 10) -> list[FollowupRecord]:
     """A patient's contacts on their other tasks, newest first (the task page)."""
     return list(db.session.scalars(select(FollowupRecord).where(

@@ -1,13 +1,16 @@
 """Reports: the printed health report of one exam (健康体检报告) with the
 history before it, rendered by WeasyPrint in an RQ job and kept under the
-clinic's storage prefix; every print and download is audited.
+clinic's storage prefix, released to the patient's portal by a doctor; every
+print and download is audited. Stage summaries (健康阶段总结) of a period,
+drafted from the data, edited and signed by a doctor, versioned.
 
-Dependencies go one way: reports -> records, risk, interventions, patients,
-clinic; none of those imports this package."""
+Dependencies go one way: reports -> records, risk, interventions, followups,
+patients, clinic, notifications; none of those imports this package."""
 
 
 def register(app) -> None:
-    from app.reports import models, portal_views, views  # noqa: F401  (models: the table exists before a query)
+    from app.reports import models, portal_views, summary_views, views  # noqa: F401  (models: tables first)
 
     app.register_blueprint(views.bp)
     app.register_blueprint(portal_views.bp)
+    app.register_blueprint(summary_views.bp)

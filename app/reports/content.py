@@ -16,6 +16,7 @@ from app.core import clock
 from app.interventions import services as interventions
 from app.patients import services as patients
 from app.records import services as records
+from app.reports import summaries
 from app.risk import services as risk
 
 ABNORMAL = records.trends.ABNORMAL
@@ -64,6 +65,7 @@ class Report:
     risks: list                 # risk.reading.Shown with an assessment
     advice: object | None       # the newest released advice sheet
     plans: list[dict]           # {plan, goals, adherence}
+    summary: object | None = None  # the doctor's signed stage summary whose period holds the exam day
     counts: dict[str, int] = field(default_factory=dict)
 
 
@@ -208,7 +210,8 @@ def build(patient, exam_date: date, locale: str) -> Report:
         groups=groups, abnormal=abnormal, resolved=resolved,
         charts=_charts(patient, exam_date, abnormal_ids, locale),
         risks=[shown for shown in risk.current_for(patient.id) if shown.row is not None and shown.row.value_text],
-        advice=sheets[0] if sheets else None, plans=_plans(patient.id, locale))
+        advice=sheets[0] if sheets else None, plans=_plans(patient.id, locale),
+        summary=summaries.signed_covering(patient.id, exam_date))
     report.counts = {"results": len(lines), "abnormal": len(abnormal),
                      "new": sum(line.change == "new" for line in abnormal),
                      "persisting": sum(line.change == "persisting" for line in abnormal),

@@ -4,7 +4,7 @@ clinic's storage prefix; the row says what it holds, who printed it and,
 once a doctor released it, when the patient's portal began to show it."""
 from datetime import date, datetime
 
-from sqlalchemy import BigInteger, Date, Index, Integer, String
+from sqlalchemy import BigInteger, Date, Index, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from tenants.db import Model, UTCDateTime
@@ -30,3 +30,37 @@ class HealthReport(TenantScoped, Model):
     printed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     released_by: Mapped[int | None] = mapped_column(BigInteger)
     released_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class StageSummary(TenantScoped, Model):
+    """One version of a stage summary (健康阶段总结) of a patient's period. CareLoop drafts the text; a doctor
+    edits and signs it, and a signed version is never changed: a change is the next version of the same
+    chain (``chain_id``: the first version's id) with its reason."""
+
+    __tablename__ = "stage_summaries"
+    __table_args__ = (
+        tenant_fk("patient_id", "patients", ondelete="CASCADE"),
+        UniqueConstraint("tenant_id", "chain_id", "version"),
+        Index("ix_stage_summaries_tenant_patient", "tenant_id", "patient_id", "period_end"),
+        # one open draft per chain
+        Index("uq_stage_summaries_tenant_chain_draft", "tenant_id", "chain_id", unique=True,
+              postgresql_where=text("status = 'draft'"), sqlite_where=text("status = 'draft'")),
+    )
+
+    patient_id: Mapped[int] = mapped_column(BigInteger)
+    chain_id: Mapped[int] = mapped_column(BigInteger)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    period_kind: Mapped[str] = mapped_column(String(12))       # since_last | year | plan | custom
+    plan_id: Mapped[int | None] = mapped_column(BigInteger)     # the care plan of a plan's period
+    period_start: Mapped[date] = mapped_column(Date)
+    period_end: Mapped[date] = mapped_column(Date)
+    locale: Mapped[str] = mapped_column(String(10), default="zh_CN")
+    draft_text: Mapped[str] = mapped_column(Text, default="")   # what CareLoop drafted, kept as it was
+    text: Mapped[str] = mapped_column(Text, default="")         # the doctor's words
+    status: Mapped[str] = mapped_column(String(10), default="draft")  # draft | signed
+    reason: Mapped[str] = mapped_column(String(300), default="")      # why this version (from version 2)
+    created_by: Mapped[int | None] = mapped_column(BigInteger)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    signed_by: Mapped[int | None] = mapped_column(BigInteger)
+    signed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

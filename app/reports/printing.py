@@ -25,7 +25,8 @@ def render(patient, exam_date: date, locale: str, *, signer: str = "") -> Render
 
 def sections(report) -> list[tuple[str, str]]:
     """(anchor, title) of the sections the report has, in order: its table of contents."""
-    found = [("findings", _("Summary of findings"))]
+    found = [("summary", _("The doctor's summary"))] if report.summary else []
+    found.append(("findings", _("Summary of findings")))
     if report.abnormal:
         found.append(("abnormal", _("Abnormal results and what they mean")))
     found.append(("results", _("All results by group")))

@@ -8,3 +8,4 @@ from app.risk.inputs import RiskInputError  # noqa: F401
 from app.risk.listeners import recompute_later  # noqa: F401
 from app.risk.models import RiskAssessment  # noqa: F401  (for others' SQL: the population view, tag rules)
 from app.risk.reading import current_for, history_for  # noqa: F401
+from app.risk.reading import shown as shown_assessment  # noqa: F401  (one assessment in words)

@@ -1,4 +1,4 @@
-"""reports: printed health reports (one row per PDF printed for a patient's exam) and their release to the patient's portal
+"""reports: printed health reports (one row per PDF printed for a patient's exam) and their release to the patient's portal; stage summaries (drafted, edited, signed, versioned)
 
 Revision ID: f3d6a111be80
 Revises: d8e2f4a6c1b3
@@ -13,6 +13,8 @@ revision = 'f3d6a111be80'
 down_revision = 'd8e2f4a6c1b3'
 branch_labels = None
 depends_on = None
+
+TABLES = ('health_reports', 'stage_summaries')
 
 
 def upgrade():
@@ -39,9 +41,44 @@ def upgrade():
     with op.batch_alter_table('health_reports', schema=None) as batch_op:
         batch_op.create_index('ix_health_reports_tenant_patient', ['tenant_id', 'patient_id', 'exam_date'],
                               unique=False)
-    rls.enable(op, 'health_reports')
-    rls.grant_app_role(op, 'health_reports')
+    op.create_table(
+        'stage_summaries',
+        sa.Column('tenant_id', sa.BigInteger(), nullable=False),
+        sa.Column('id', sa.BigInteger(), nullable=False),
+        sa.Column('patient_id', sa.BigInteger(), nullable=False),
+        sa.Column('chain_id', sa.BigInteger(), nullable=False),
+        sa.Column('version', sa.Integer(), nullable=False),
+        sa.Column('period_kind', sa.String(length=12), nullable=False),
+        sa.Column('plan_id', sa.BigInteger(), nullable=True),
+        sa.Column('period_start', sa.Date(), nullable=False),
+        sa.Column('period_end', sa.Date(), nullable=False),
+        sa.Column('locale', sa.String(length=10), nullable=False),
+        sa.Column('draft_text', sa.Text(), nullable=False),
+        sa.Column('text', sa.Text(), nullable=False),
+        sa.Column('status', sa.String(length=10), nullable=False),
+        sa.Column('reason', sa.String(length=300), nullable=False),
+        sa.Column('created_by', sa.BigInteger(), nullable=True),
+        sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+        sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
+        sa.Column('signed_by', sa.BigInteger(), nullable=True),
+        sa.Column('signed_at', sa.DateTime(timezone=True), nullable=True),
+        sa.ForeignKeyConstraint(['tenant_id'], ['tenants.id'], name=op.f('fk_stage_summaries_tenant_id_tenants')),
+        sa.ForeignKeyConstraint(['tenant_id', 'patient_id'], ['patients.tenant_id', 'patients.id'],
+                                name=op.f('fk_stage_summaries_tenant_id_patient_id_patients'), ondelete='CASCADE'),
+        sa.PrimaryKeyConstraint('tenant_id', 'id', name=op.f('pk_stage_summaries')),
+        sa.UniqueConstraint('tenant_id', 'chain_id', 'version',
+                            name=op.f('uq_stage_summaries_tenant_id_chain_id_version')),
+    )
+    with op.batch_alter_table('stage_summaries', schema=None) as batch_op:
+        batch_op.create_index('ix_stage_summaries_tenant_patient', ['tenant_id', 'patient_id', 'period_end'],
+                              unique=False)
+        batch_op.create_index('uq_stage_summaries_tenant_chain_draft', ['tenant_id', 'chain_id'], unique=True,
+                              postgresql_where=sa.text("status = 'draft'"), sqlite_where=sa.text("status = 'draft'"))
+    for table in TABLES:
+        rls.enable(op, table)
+        rls.grant_app_role(op, table)
 
 
 def downgrade():
-    op.drop_table('health_reports')
+    for table in reversed(TABLES):
+        op.drop_table(table)
