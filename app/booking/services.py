@@ -345,6 +345,15 @@ def get_order(order_id: int) -> Order | None:
     return orders.get(order_id)
 
 
+def completed_of_package(package_id: int, since: date, until: date) -> list[tuple[int, date]]:
+    """(patient id, exam day) of the package's completed orders on days since–until, by day: a group exam
+    (团检) sold as a package of its own."""
+    return [(row.patient_id, row.day) for row in db.session.execute(
+        select(Order.patient_id, Order.day).where(Order.package_id == package_id, Order.status == "completed",
+                                                  Order.day >= since, Order.day <= until)
+        .order_by(Order.day, Order.start, Order.id))]
+
+
 @dataclass
 class ScheduleRow:
     start: time

@@ -124,6 +124,9 @@ ACTIONS = (
     "summary_drafted",
     "summary_signed",
     "summary_amended",
+    "report_batch_started",
+    "report_batch_resumed",
+    "report_batch_printed",
 )
 
 PORTAL_ACTOR = "portal"  # actor_label of what the patient did in the portal

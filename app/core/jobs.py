@@ -53,9 +53,11 @@ class JobRun(TenantScoped, Model):
 
 
 # Which permission downloads a kind's result.
-DOWNLOAD_PERMISSION = {"member_card": "cards.print", "health_report": "reports.print"}
-QUEUE_OF_KIND = {"member_card": "reports", "health_report": "reports", "report_import": "reports",
-                 "api_import": "reports"}
+DOWNLOAD_PERMISSION = {"member_card": "cards.print", "health_report": "reports.print",
+                       "report_batch": "reports.print"}
+TIMEOUT_OF_KIND = {"report_batch": 3600}  # seconds; others JOB_TIMEOUT
+QUEUE_OF_KIND = {"member_card": "reports", "health_report": "reports", "report_batch": "reports",
+                 "report_import": "reports", "api_import": "reports"}
 
 
 # ------------------------------------------------------------------ redis
@@ -107,7 +109,7 @@ def start(kind: str, handler: str, *, patient_id: int | None = None, requested_b
     try:
         job = queue(QUEUE_OF_KIND.get(kind, "default")).enqueue(
             run_tracked, run.tenant_id, run.id, handler, dict(kwargs, patient_id=patient_id),
-            job_timeout=JOB_TIMEOUT, result_ttl=3600, failure_ttl=86400,
+            job_timeout=TIMEOUT_OF_KIND.get(kind, JOB_TIMEOUT), result_ttl=3600, failure_ttl=86400,
         )
     except Exception as exc:  # Redis unreachable
         log.exception("could not enqueue %s", kind)

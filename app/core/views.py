@@ -47,7 +47,8 @@ def job_download(run_id: int):
         abort(404)
     audit.record("file_downloaded", patient_id=run.patient_id, kind=run.kind, file=run.result_name)
     db.session.commit()
-    response = Response(store.read(run.result_key), mimetype="application/pdf")
+    mimetype = "application/zip" if run.result_name.endswith(".zip") else "application/pdf"
+    response = Response(store.read(run.result_key), mimetype=mimetype)
     response.headers["Content-Disposition"] = f'attachment; filename="{run.result_name}"'
     response.headers["Cache-Control"] = "private, no-store"
     return response

@@ -78,7 +78,8 @@ GROUPS = (
     ("booking", _l("Bookings"), (Link("booking.schedule", _l("Exam schedule"), "booking.schedule"),)),
     ("records", _l("Reports and results"), (Link("records.alert_list", _l("Alerts"), "alerts.view"),
                                             Link("records.bulk_import", _l("Import reports"), "records.import"),
-                                            Link("records.unmatched", _l("Unmatched reports"), "records.import"))),
+                                            Link("records.unmatched", _l("Unmatched reports"), "records.import"),
+                                            Link("batches.index", _l("Print reports in a batch"), "reports.print"))),
     ("settings", _l("Settings"), (Link("settings.index", _l("All settings"), "account.self"),)),
 )
 LABELS = {key: label for key, label, _links in GROUPS}
@@ -91,7 +92,8 @@ BLUEPRINT_GROUP = {"home": "home", "patients": "patients", "followups": "followu
                    "records": "records", "settings": "settings", "clinic": "settings", "audit": "settings",
                    "records_admin": "settings", "record_mappings": "settings", "tagging": "settings",
                    "followups_admin": "settings", "booking_admin": "settings", "account": "settings",
-                   "notifications": "settings", "api_tokens": "settings", "risk": "patients"}
+                   "notifications": "settings", "api_tokens": "settings", "risk": "patients",
+                   "reports": "patients", "summaries": "patients", "batches": "records"}
 
 
 def group_of(endpoint: str | None) -> str | None:

@@ -9,8 +9,9 @@ patients, clinic, notifications; none of those imports this package."""
 
 
 def register(app) -> None:
-    from app.reports import models, portal_views, summary_views, views  # noqa: F401  (models: tables first)
+    from app.reports import batch_views, models, portal_views, summary_views, views  # noqa: F401  (models first)
 
     app.register_blueprint(views.bp)
     app.register_blueprint(portal_views.bp)
     app.register_blueprint(summary_views.bp)
+    app.register_blueprint(batch_views.bp)

@@ -4,7 +4,7 @@ clinic's storage prefix; the row says what it holds, who printed it and,
 once a doctor released it, when the patient's portal began to show it."""
 from datetime import date, datetime
 
-from sqlalchemy import BigInteger, Date, Index, Integer, String, Text, UniqueConstraint, text
+from sqlalchemy import JSON, BigInteger, Date, Index, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from tenants.db import Model, UTCDateTime
@@ -16,7 +16,11 @@ class HealthReport(TenantScoped, Model):
     __tablename__ = "health_reports"
     __table_args__ = (
         tenant_fk("patient_id", "patients", ondelete="CASCADE"),
+        tenant_fk("batch_id", "report_batches"),  # batches are kept
         Index("ix_health_reports_tenant_patient", "tenant_id", "patient_id", "exam_date"),
+        # a batch prints each of its patients once, however often it is resumed
+        Index("uq_health_reports_tenant_batch_patient", "tenant_id", "batch_id", "patient_id", unique=True,
+              postgresql_where=text("batch_id IS NOT NULL"), sqlite_where=text("batch_id IS NOT NULL")),
     )
 
     patient_id: Mapped[int] = mapped_column(BigInteger)
@@ -30,6 +34,29 @@ class HealthReport(TenantScoped, Model):
     printed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     released_by: Mapped[int | None] = mapped_column(BigInteger)
     released_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    batch_id: Mapped[int | None] = mapped_column(BigInteger)   # printed as part of a batch
+
+
+class ReportBatch(TenantScoped, Model):
+    """Many patients' reports printed in one job: the patients and exam days are fixed when the batch is made;
+    a resumed batch prints only those not printed yet, then joins them into one PDF or a ZIP."""
+
+    __tablename__ = "report_batches"
+
+    title: Mapped[str] = mapped_column(String(200))
+    selection: Mapped[dict] = mapped_column(JSON, default=dict)     # {kind: day | tag | package, ...}
+    items: Mapped[list] = mapped_column(JSON, default=list)         # [[patient id, exam day ISO], ...]
+    output: Mapped[str] = mapped_column(String(10), default="merged")  # merged | zip
+    locale: Mapped[str] = mapped_column(String(10), default="zh_CN")
+    status: Mapped[str] = mapped_column(String(12), default="printing")  # printing | finished | failed
+    done_count: Mapped[int] = mapped_column(Integer, default=0)
+    result_key: Mapped[str] = mapped_column(String(300), default="")
+    result_name: Mapped[str] = mapped_column(String(200), default="")
+    requested_by: Mapped[int | None] = mapped_column(BigInteger)
+    run_id: Mapped[int | None] = mapped_column(BigInteger)          # the job run printing it (the newest)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)  # each report printed moves it on
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class StageSummary(TenantScoped, Model):

@@ -1,4 +1,4 @@
-"""reports: printed health reports (one row per PDF printed for a patient's exam) and their release to the patient's portal; stage summaries (drafted, edited, signed, versioned)
+"""reports: printed health reports (one row per PDF printed for a patient's exam) and their release to the patient's portal; stage summaries (drafted, edited, signed, versioned); report batches
 
 Revision ID: f3d6a111be80
 Revises: d8e2f4a6c1b3
@@ -14,10 +14,31 @@ down_revision = 'd8e2f4a6c1b3'
 branch_labels = None
 depends_on = None
 
-TABLES = ('health_reports', 'stage_summaries')
+TABLES = ('report_batches', 'health_reports', 'stage_summaries')
 
 
 def upgrade():
+    op.create_table(
+        'report_batches',
+        sa.Column('tenant_id', sa.BigInteger(), nullable=False),
+        sa.Column('id', sa.BigInteger(), nullable=False),
+        sa.Column('title', sa.String(length=200), nullable=False),
+        sa.Column('selection', sa.JSON(), nullable=False),
+        sa.Column('items', sa.JSON(), nullable=False),
+        sa.Column('output', sa.String(length=10), nullable=False),
+        sa.Column('locale', sa.String(length=10), nullable=False),
+        sa.Column('status', sa.String(length=12), nullable=False),
+        sa.Column('done_count', sa.Integer(), nullable=False),
+        sa.Column('result_key', sa.String(length=300), nullable=False),
+        sa.Column('result_name', sa.String(length=200), nullable=False),
+        sa.Column('requested_by', sa.BigInteger(), nullable=True),
+        sa.Column('run_id', sa.BigInteger(), nullable=True),
+        sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+        sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
+        sa.Column('finished_at', sa.DateTime(timezone=True), nullable=True),
+        sa.ForeignKeyConstraint(['tenant_id'], ['tenants.id'], name=op.f('fk_report_batches_tenant_id_tenants')),
+        sa.PrimaryKeyConstraint('tenant_id', 'id', name=op.f('pk_report_batches')),
+    )
     op.create_table(
         'health_reports',
         sa.Column('tenant_id', sa.BigInteger(), nullable=False),
@@ -33,7 +54,10 @@ def upgrade():
         sa.Column('printed_at', sa.DateTime(timezone=True), nullable=False),
         sa.Column('released_by', sa.BigInteger(), nullable=True),
         sa.Column('released_at', sa.DateTime(timezone=True), nullable=True),
+        sa.Column('batch_id', sa.BigInteger(), nullable=True),
         sa.ForeignKeyConstraint(['tenant_id'], ['tenants.id'], name=op.f('fk_health_reports_tenant_id_tenants')),
+        sa.ForeignKeyConstraint(['tenant_id', 'batch_id'], ['report_batches.tenant_id', 'report_batches.id'],
+                                name=op.f('fk_health_reports_tenant_id_batch_id_report_batches')),
         sa.ForeignKeyConstraint(['tenant_id', 'patient_id'], ['patients.tenant_id', 'patients.id'],
                                 name=op.f('fk_health_reports_tenant_id_patient_id_patients'), ondelete='CASCADE'),
         sa.PrimaryKeyConstraint('tenant_id', 'id', name=op.f('pk_health_reports')),
@@ -41,6 +65,9 @@ def upgrade():
     with op.batch_alter_table('health_reports', schema=None) as batch_op:
         batch_op.create_index('ix_health_reports_tenant_patient', ['tenant_id', 'patient_id', 'exam_date'],
                               unique=False)
+        batch_op.create_index('uq_health_reports_tenant_batch_patient', ['tenant_id', 'batch_id', 'patient_id'],
+                              unique=True, postgresql_where=sa.text("batch_id IS NOT NULL"),
+                              sqlite_where=sa.text("batch_id IS NOT NULL"))
     op.create_table(
         'stage_summaries',
         sa.Column('tenant_id', sa.BigInteger(), nullable=False),
