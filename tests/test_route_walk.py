@@ -95,7 +95,7 @@ def clinic_b(app, make_tenant, make_staff, make_patient):
     ids.update(_advice_ids(app, b, patient.id))
     markers += ["乙方建议条目", "乙方建议正文"]
     ids.update(_health_report_ids(app, b, patient.id))
-    markers += ["health-report-b.pdf"]
+    markers += ["health-report-b.pdf", "乙方总结正文", "乙方批次"]
     return b, ids, markers
 
 
@@ -119,9 +119,9 @@ def _care_plan_ids(app, b, patient_id):
 
 
 def _health_report_ids(app, b, patient_id):
-    """A health report B printed, its file under B's prefix."""
+    """A health report B printed (its file under B's prefix), B's signed stage summary and a report batch."""
     from app.core import storage
-    from app.reports.models import HealthReport
+    from app.reports.models import HealthReport, ReportBatch, StageSummary
 
     with app.app_context(), tenant_context(b.id):
         key = storage.new_key(b.id, "reports", ".pdf")
@@ -129,8 +129,16 @@ def _health_report_ids(app, b, patient_id):
         report = HealthReport(patient_id=patient_id, exam_date=date(2025, 1, 1), storage_key=key,
                               file_name="health-report-b.pdf", pages=1, size_bytes=19)
         db.session.add(report)
+        summary = StageSummary(patient_id=patient_id, chain_id=0, period_kind="year", period_start=date(2025, 1, 1),
+                               period_end=date(2025, 12, 31), draft_text="乙方总结正文", text="乙方总结正文",
+                               status="signed")
+        batch = ReportBatch(title="乙方批次", selection={"kind": "day", "day": "2025-01-01"},
+                            items=[[patient_id, "2025-01-01"]])
+        db.session.add_all([summary, batch])
+        db.session.flush()
+        summary.chain_id = summary.id
         db.session.commit()
-        return {"health_report_id": report.id}
+        return {"health_report_id": report.id, "summary_id": summary.id, "batch_id": batch.id}
 
 
 def _advice_ids(app, b, patient_id):
@@ -289,7 +297,7 @@ def test_route_walk_across_tenants(app, make_tenant, make_staff, make_patient, c
                 body = response.get_data(as_text=True)
                 where = f"{role} {method} {url}"
                 signed_out_portal = (rule.endpoint.startswith(("portal.", "portal_questionnaires.", "portal_plans.",
-                                                               "portal_advice."))
+                                                               "portal_advice.", "portal_reports."))
                                      and response.status_code == 302
                                      and "/portal/sign-in" in response.headers.get("Location", ""))
                 # the machine API takes bearer tokens only: a staff session is no credential there

@@ -77,6 +77,7 @@ ACTION.update({
     "report_batch_started": _l("Started printing reports in a batch"),
     "report_batch_resumed": _l("Resumed a batch of reports"),
     "report_batch_printed": _l("Printed a batch of reports"),
+    "portal_report_viewed": _l("Read their health report in the portal"),
     "portal_booked": _l("Booked in the portal"),
     "dashboard_exported": _l("Exported a dashboard figure"),
     "list_exported": _l("Exported a list"),

@@ -127,6 +127,7 @@ ACTIONS = (
     "report_batch_started",
     "report_batch_resumed",
     "report_batch_printed",
+    "portal_report_viewed",
 )
 
 PORTAL_ACTOR = "portal"  # actor_label of what the patient did in the portal

@@ -45,6 +45,8 @@ def test_release_then_read_and_download_in_the_portal(app, make_tenant, make_pat
 
     page = portal.get("/portal/reports").get_data(as_text=True)
     assert "2026-06-02" in page and 'aria-current="page"' in page
+    reading = portal.get(f"/portal/reports/{report_id}").get_data(as_text=True)
+    assert "空腹血糖" in reading and "高于参考区间（&lt; 6.10 mmol/L）的上限" in reading and "本次新出现" in reading
     download = portal.get(f"/portal/reports/{report_id}.pdf")
     assert download.status_code == 200 and "欧阳娜娜" in poppler("pdftotext", download.data)
     access = portal.get("/portal/record-access").get_data(as_text=True)
@@ -55,6 +57,7 @@ def test_release_then_read_and_download_in_the_portal(app, make_tenant, make_pat
     make_patient(tenant, name="旁人", mobile="13912340002")
     other = patient_client(tenant, "13912340002")
     assert other.get(f"/portal/reports/{report_id}.pdf").status_code == 404
+    assert other.get(f"/portal/reports/{report_id}").status_code == 404
     assert report_id not in other.get("/portal/reports").get_data(as_text=True)
     elsewhere = make_tenant()
     make_patient(elsewhere, name="欧阳娜娜", mobile=MOBILE)
