@@ -150,3 +150,5 @@ def seed_results(patient, rng: random.Random, doctor_id: int | None, critical: s
         fresh.extend(services.derive(patient, day, indicator=indicator))
         if n == checkups - 1:
             services.alerts.raise_for(patient, fresh)
+    for earlier in days[:-1]:  # the doctor released the earlier checkups; the newest waits for them
+        services.releases.release(patient, earlier, mode="doctor", actor_id=doctor_id, tell=False)

@@ -78,6 +78,8 @@ ACTION.update({
     "report_batch_resumed": _l("Resumed a batch of reports"),
     "report_batch_printed": _l("Printed a batch of reports"),
     "portal_report_viewed": _l("Read their health report in the portal"),
+    "results_released": _l("Released results to the patient's portal"),
+    "release_settings_changed": _l("Changed how results are released to patients"),
     "portal_booked": _l("Booked in the portal"),
     "dashboard_exported": _l("Exported a dashboard figure"),
     "list_exported": _l("Exported a list"),

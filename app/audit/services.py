@@ -24,8 +24,8 @@ EXPORT_LIMIT = 100_000
 # what a patient sees in the portal: staff who opened, changed, printed or exported their record
 SEEN_BY_PATIENT = ("record_opened", "identifiers_viewed", "phone_revealed", "patient_edited", "history_edited",
                    "results_entered", "card_printed", "health_report_printed", "health_report_released",
-                   "file_downloaded", "recording_played", "followup_recorded", "patient_archived", "patient_restored",
-                   "care_plan_started", "care_plan_closed")
+                   "results_released", "file_downloaded", "recording_played", "followup_recorded",
+                   "patient_archived", "patient_restored", "care_plan_started", "care_plan_closed")
 DONE_BY_PATIENT = ("portal_report_downloaded",)  # their own, shown beside the staff's
 
 

@@ -62,6 +62,7 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
     "advice.library": {"owner", "admin"},    # the clinic's advice library
     "reports.print": _EVERYONE,              # print a patient's health report and download the printed ones
     "reports.release": {"owner", "admin", "doctor"},  # show a printed report in the patient's portal
+    "results.release": {"owner", "admin", "doctor"},  # show an exam day's results in the patient's portal
     "summaries.view": _CLINICAL,             # a patient's stage summaries
     "summaries.write": _CLINICAL,            # draft one and edit the draft
     "summaries.sign": {"owner", "admin", "doctor"},  # sign a draft; amend a signed one (a new version)

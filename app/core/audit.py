@@ -128,6 +128,8 @@ ACTIONS = (
     "report_batch_resumed",
     "report_batch_printed",
     "portal_report_viewed",
+    "results_released",
+    "release_settings_changed",
 )
 
 PORTAL_ACTOR = "portal"  # actor_label of what the patient did in the portal

@@ -134,6 +134,11 @@ def xlsx_response(tables: Sequence[Table], filename: str) -> Response:
     return _headers(Response(xlsx_bytes(tables), mimetype=XLSX_MIME), filename + ".xlsx")
 
 
+def file_response(data: bytes, filename: str, mimetype: str = "application/pdf") -> Response:
+    """A stored file (a printed PDF, a ZIP) as a download that no cache keeps."""
+    return _headers(Response(data, mimetype=mimetype), filename)
+
+
 def response(fmt: str, table: Table, filename: str) -> Response:
     """One table as the chosen format's download."""
     return csv_response(table, filename) if fmt == "csv" else xlsx_response([table], filename)

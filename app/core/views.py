@@ -2,7 +2,7 @@
 from flask import Blueprint, Response, abort, current_app, redirect, render_template, request, session
 from flask_login import current_user
 
-from app.core import audit, jobs, storage
+from app.core import audit, exports, jobs, storage
 from app.core.access import public, requires
 from app.core.errors import found_or_404
 from app.core.redirects import back_to_referrer
@@ -48,10 +48,7 @@ def job_download(run_id: int):
     audit.record("file_downloaded", patient_id=run.patient_id, kind=run.kind, file=run.result_name)
     db.session.commit()
     mimetype = "application/zip" if run.result_name.endswith(".zip") else "application/pdf"
-    response = Response(store.read(run.result_key), mimetype=mimetype)
-    response.headers["Content-Disposition"] = f'attachment; filename="{run.result_name}"'
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
+    return exports.file_response(store.read(run.result_key), run.result_name, mimetype)
 
 
 @bp.app_context_processor

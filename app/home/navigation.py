@@ -40,6 +40,8 @@ SETTINGS = (
              _l("how spreadsheet reports are read")),
         Link("records.alert_settings", _l("Alert settings"), "alerts.settings",
              _l("acknowledgement deadline, backups, escalation numbers")),
+        Link("records.release_settings", _l("Releasing results"), "alerts.settings",
+             _l("when results reach the patient's portal")),
         Link("api_tokens.tokens", _l("API tokens"), "api.manage", _l("lab systems that send reports")),
     )),
     (_l("Care"), (

@@ -30,17 +30,20 @@ def results():
     patient = services.patient_of(account)
     data, charts, group = None, {}, ""
     if patient is not None:
-        data = records.trends.build(patient)
+        shown = records.releases.shown_to_patient(patient.id)
+        data = records.trends.build(patient, keep=shown)
         group = request.args.get("group", "")
         if group and group in data.groups:
-            data = records.trends.build(patient, group)
+            data = records.trends.build(patient, group, keep=shown)
         else:
             group = ""
         locale = _chart_locale()
         charts = records.trends.charts(data, patient, locale)
         audit.record("portal_results_viewed", patient_id=patient.id, actor_label=_PATIENT_LABEL, group=group)
     # rendered before the commit: a commit expires every loaded result, and reading each again is a query per result
-    page = render_template("portal/results.html", patient=patient, trends=data, charts=charts, group=group)
+    waiting = len(records.releases.waiting(patient.id)) if patient is not None else 0
+    page = render_template("portal/results.html", patient=patient, trends=data, charts=charts, group=group,
+                           waiting=waiting)
     if patient is not None:
         db.session.commit()
     return page

@@ -13,7 +13,16 @@ def _install_catalogue(tenant, **_):
 
 
 def register(app) -> None:
-    from app.records import admin_views, api, export_views, labels, mapping_views, merging, views  # noqa: F401
+    from app.records import (  # noqa: F401  (views register their routes on import)
+        admin_views,
+        api,
+        export_views,
+        labels,
+        mapping_views,
+        merging,
+        release_views,
+        views,
+    )
     from app.records.cli import records_cli
     from app.records.models import AlertContact, ExamReport
 

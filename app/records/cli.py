@@ -5,7 +5,7 @@ import click
 from flask.cli import AppGroup
 
 from app.core.cli import echo_every_clinic, tenant_from, tenant_option
-from app.records import alerts, importer
+from app.records import alerts, importer, releases
 from app.records.catalogue import sync_pack
 from tenants.context import tenant_context
 from tenants.db import db
@@ -68,6 +68,14 @@ def _sync():
 def _describe(outcome) -> str:
     kept = f" ({', '.join(outcome.kept)})" if outcome.kept else ""
     return f"added {outcome.added} indicators, updated {outcome.updated}, kept {len(outcome.kept)} edited{kept}"
+
+
+@records_cli.command("release-due")
+def release_due_command():
+    """Release the exam days whose results are all normal once the clinic's hours have passed (run hourly
+    from cron; clinics that release by hand are left alone)."""
+    echo_every_clinic(for_each_active_tenant(releases.release_due, lock="records release-due"),
+                      lambda slug, count: f"{slug}: released {count} exam days")
 
 
 @records_cli.command("escalate-critical")

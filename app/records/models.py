@@ -1,10 +1,11 @@
 """Indicator catalogue, exam reports, observations, alerts, API tokens."""
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import (
     JSON,
     BigInteger,
     Boolean,
+    Date,
     Float,
     Index,
     Integer,
@@ -284,3 +285,31 @@ class WaitingResult(TenantScoped, Model):
     result: Mapped[dict] = mapped_column(JSON)               # the parsed result, as sent
     key: Mapped[str] = mapped_column(String(64))             # the result's digest: sent again, it waits once
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class ResultRelease(TenantScoped, Model):
+    """An exam day's results shown in the patient's portal: released by a doctor (on the results page or
+    with the printed report) or, where the clinic chose it, automatically when every result was normal."""
+
+    __tablename__ = "result_releases"
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "patient_id", "exam_date"),
+        tenant_fk("patient_id", "patients", ondelete="CASCADE"),
+    )
+
+    patient_id: Mapped[int] = mapped_column(BigInteger)
+    exam_date: Mapped[date] = mapped_column(Date)                 # the clinic day of the results
+    mode: Mapped[str] = mapped_column(String(10))                 # doctor | report | auto
+    released_by: Mapped[int | None] = mapped_column(BigInteger)
+    released_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class ReleaseSettings(TenantOwned, Model):
+    """How the clinic's results reach the portal (one row per clinic, made when first saved)."""
+
+    __tablename__ = "result_release_settings"
+
+    auto_release_hours: Mapped[int | None] = mapped_column(Integer)  # None: a doctor releases every result
+    # results stored before this moment were shown at once, as they were before releases existed
+    shown_before: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

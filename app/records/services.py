@@ -16,6 +16,7 @@ from app.records import (  # noqa: F401
     charts,
     importer,
     labels,
+    releases,
     trends,
 )
 from app.records.exam_days import last_exam_days, patients_examined_on  # noqa: F401  (what reports are printed of)

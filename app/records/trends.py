@@ -2,6 +2,7 @@
 year-over-year table that marks each abnormality new, persisting or resolved
 (or, with no reference interval to judge a later value by, "no range")."""
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -36,13 +37,15 @@ class Trends:
     groups: list[str]
 
 
-def build(patient, group: str = "", *, until: date | None = None) -> Trends:
-    """``until``: only the results of clinic days up to that one (a printed report's history)."""
+def build(patient, group: str = "", *, until: date | None = None,
+          keep: Callable[[Observation], bool] | None = None) -> Trends:
+    """``until``: only the results of clinic days up to that one (a printed report's history); ``keep``: only
+    the results it keeps (what the portal may show)."""
     rows: dict[int, Row] = {}
     groups = set()
     for observation, indicator in results.history(patient.id):
         day = clock.local_date(observation.observed_at)
-        if until is not None and day > until:
+        if (until is not None and day > until) or (keep is not None and not keep(observation)):
             continue
         groups.add(indicator.group)
         if group and indicator.group != group:

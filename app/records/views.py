@@ -11,7 +11,7 @@ from app.core.access import requires
 from app.core.errors import found_or_404
 from app.core.validators import required
 from app.patients import services as patients
-from app.records import alerts, catalogue, importer, labels, services, trends
+from app.records import alerts, catalogue, importer, labels, releases, services, trends
 from app.records.forms import AckForm, AlertSettingsForm, AssignForm, BulkAckForm, EntryForm, UploadForm
 from app.records.models import TableMapping
 from tenants.context import require_tenant_id
@@ -52,7 +52,7 @@ def _page(patient, entry_form: EntryForm, typed: dict | None = None, problems: d
     upload.mapping.choices = _mapping_choices()
     return render_template("records/patient.html", patient=patient, trends=data, group=group, charts=charts,
                            upload_form=upload, entry_form=entry_form, indicators=catalogue.all_indicators(),
-                           typed=typed or {}, problems=problems or {}), status
+                           typed=typed or {}, problems=problems or {}, waiting=releases.waiting(patient.id)), status
 
 
 @bp.route("/patients/<id:patient_id>/observations", methods=["POST"])

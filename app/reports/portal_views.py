@@ -1,10 +1,10 @@
 """The patient's released health reports in the portal, on a phone-sized
 page. No page takes a patient id: the patient is the portal session's, and
 a report id of anyone else, or not released, is a 404."""
-from flask import Blueprint, Response, abort, render_template
+from flask import Blueprint, abort, render_template
 from flask_babel import get_locale
 
-from app.core import audit
+from app.core import audit, exports
 from app.core.access import public
 from app.portal import services as portal
 from app.reports import content, services
@@ -57,7 +57,4 @@ def download(health_report_id: int):
     if data is None:
         abort(404)
     db.session.commit()
-    response = Response(data, mimetype="application/pdf")
-    response.headers["Content-Disposition"] = f'attachment; filename="{report.file_name}"'
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
+    return exports.file_response(data, report.file_name)

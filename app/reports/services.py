@@ -10,6 +10,7 @@ from app.core import audit, jobs, storage
 from app.core.urls import clinic_url
 from app.notifications import services as notifications
 from app.patients import services as patients
+from app.records import services as records
 from app.reports import content
 from app.reports.models import HealthReport
 from tenants.context import require_tenant_id
@@ -62,6 +63,9 @@ def release(report: HealthReport, *, actor_id: int | None) -> bool:
     report.released_at, report.released_by = utcnow(), actor_id
     audit.record("health_report_released", patient_id=report.patient_id, report_id=report.id,
                  exam_date=report.exam_date.isoformat())
+    patient = patients.get(report.patient_id)
+    if patient is not None:  # the report's results go with it (the report's own message says it is ready)
+        records.releases.release(patient, report.exam_date, mode="report", actor_id=actor_id, tell=False)
     _tell_patient(report)
     return True
 

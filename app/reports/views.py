@@ -2,12 +2,12 @@
 printed so far and their downloads."""
 from datetime import date
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from app.core import audit
+from app.core import audit, exports
 from app.core.access import requires
 from app.core.errors import found_or_404
 from app.core.htmx import wants_partial
@@ -74,7 +74,4 @@ def download(patient_id: int, health_report_id: int):
     if data is None:
         abort(404)
     db.session.commit()
-    response = Response(data, mimetype="application/pdf")
-    response.headers["Content-Disposition"] = f'attachment; filename="{report.file_name}"'
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
+    return exports.file_response(data, report.file_name)

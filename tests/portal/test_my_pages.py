@@ -7,6 +7,7 @@ import pytest
 from sqlalchemy import select
 
 from tests.notifications.conftest import drain  # noqa: F401  (shared fixture)
+from tests.releasing import release_all
 
 pytestmark = [pytest.mark.redis, pytest.mark.time_sensitive]
 
@@ -14,7 +15,7 @@ A_MOBILE, B_MOBILE = "13912340001", "13912340002"
 
 
 def _results(app, tenant, patient_id, values):
-    """values: [(code, text, unit, year)] stored for the patient."""
+    """values: [(code, text, unit, year)] stored for the patient, and released to their portal."""
     from app.patients import services as patients
     from app.records import services as records
     from tenants.context import tenant_context
@@ -26,6 +27,7 @@ def _results(app, tenant, patient_id, values):
             records.store(patient, records.Value(records.indicator_by_code(code), text, unit,
                                                  datetime(year, 6, 1, 1, 0, tzinfo=timezone.utc)))
         db.session.commit()
+    release_all(app, tenant, patient_id)
 
 
 @pytest.fixture

@@ -6,6 +6,7 @@ from tenants.context import tenant_context
 from tenants.db import db
 from tests.portal.conftest import last_code, patient_client  # noqa: F401  (shared fixtures)
 from tests.query_counts.conftest import add_alerts, add_patients, add_results
+from tests.releasing import release_all
 
 pytestmark = pytest.mark.postgres
 
@@ -38,6 +39,7 @@ def test_portal_results(app, make_tenant, make_patient, client_for, same_count, 
                                                ("29463-7", "70.5", "kg"), ("14771-0", "5.6", "mmol/L"),
                                                ("14647-2", "5.1", "mmol/L")], days_apart=7 * stored[0])
             stored[0] += 1
+        release_all(app, tenant, me.id)
 
     same_count(client, "/portal/results", seed, shows="128")
 

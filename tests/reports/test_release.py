@@ -32,6 +32,7 @@ def test_release_then_read_and_download_in_the_portal(app, make_tenant, make_pat
 
     portal = patient_client(tenant, MOBILE)
     assert "没有" in portal.get("/portal/reports").get_data(as_text=True)
+    assert "7.40" not in portal.get("/portal/results").get_data(as_text=True)  # waiting for a doctor
     assert portal.get(f"/portal/reports/{report_id}.pdf").status_code == 404  # printed, not released
 
     doctor = client_for(tenant, make_staff(tenant, "doctor").email)
@@ -45,6 +46,8 @@ def test_release_then_read_and_download_in_the_portal(app, make_tenant, make_pat
 
     page = portal.get("/portal/reports").get_data(as_text=True)
     assert "2026-06-02" in page and 'aria-current="page"' in page
+    results = portal.get("/portal/results").get_data(as_text=True)
+    assert "7.40" in results and "5.20" not in results  # the report's day goes with it; last year's still waits
     reading = portal.get(f"/portal/reports/{report_id}").get_data(as_text=True)
     assert "空腹血糖" in reading and "高于参考区间（&lt; 6.10 mmol/L）的上限" in reading and "本次新出现" in reading
     download = portal.get(f"/portal/reports/{report_id}.pdf")
