@@ -15,6 +15,9 @@ FLAG = {"H": _l("high"), "L": _l("low"), "HH": _l("critically high"), "LL": _l("
 # An arrow beside the words (never instead of them): one for out of range, two for a critical value.
 ARROW = {"H": "↑", "L": "↓", "HH": "↑↑", "LL": "↓↓", "A": "!"}
 CRITICAL = ("HH", "LL")
+# against the checkup before, in words a patient reads without a glossary (the portal, printed reports)
+PLAIN_CHANGE = {"new": _l("newly outside the interval"), "persisting": _l("also outside it last time"),
+                "resolved": _l("back within the interval"), "no_range": _l("no interval to judge it by")}
 CHANGE = {"new": _l("new"), "persisting": _l("persisting"), "resolved": _l("resolved"),
           "no_range": _l("no range")}  # no_range: a value after an abnormal one, with no interval to judge it by
 ALERT_KIND = {"critical": _l("Critical"), "abnormal": _l("Newly abnormal")}

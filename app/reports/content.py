@@ -8,7 +8,6 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 
 from app.clinic import services as clinic_profile
@@ -22,9 +21,6 @@ from app.risk import services as risk
 ABNORMAL = records.trends.ABNORMAL
 PATIENT_ORIGIN = interventions.PATIENT_ORIGIN
 MAX_CHARTS = 10
-# against the exam before, in words a patient reads without a glossary
-CHANGE = {"new": _l("newly outside the interval"), "persisting": _l("also outside it last time"),
-          "resolved": _l("back within the interval")}
 
 
 @dataclass
@@ -40,7 +36,7 @@ class ResultLine:
 
     @property
     def change_words(self) -> str:
-        return str(CHANGE[self.change]) if self.change else ""
+        return str(records.labels.PLAIN_CHANGE[self.change]) if self.change else ""
 
 
 @dataclass

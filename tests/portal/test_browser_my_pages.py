@@ -42,7 +42,7 @@ def test_phone_results_and_messages(app, make_tenant, make_patient, last_code, d
         page.keyboard.press("End")
         # a function, not an expression string: the Content-Security-Policy forbids eval
         page.wait_for_function("() => document.querySelector('.portal-scroll').scrollLeft > 0")
-        assert "high" in region.inner_text() and "resolved" in region.inner_text()  # flags in words
+        assert "high" in region.inner_text() and "back within the interval" in region.inner_text()  # in words
         for svg in page.locator("figure.chart svg").all():
             width = svg.bounding_box()["width"]
             assert 200 < width <= 390
