@@ -80,6 +80,7 @@ ACTION.update({
     "portal_report_viewed": _l("Read their health report in the portal"),
     "results_released": _l("Released results to the patient's portal"),
     "release_settings_changed": _l("Changed how results are released to patients"),
+    "report_style_saved": _l("Changed the report style"),
     "portal_booked": _l("Booked in the portal"),
     "dashboard_exported": _l("Exported a dashboard figure"),
     "list_exported": _l("Exported a list"),

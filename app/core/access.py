@@ -63,6 +63,7 @@ ROLE_PERMISSIONS: dict[str, set[str]] = {
     "reports.print": _EVERYONE,              # print a patient's health report and download the printed ones
     "reports.release": {"owner", "admin", "doctor"},  # show a printed report in the patient's portal
     "results.release": {"owner", "admin", "doctor"},  # show an exam day's results in the patient's portal
+    "reports.templates": {"owner", "admin"},  # the clinic's report style: colour, sections and their order
     "summaries.view": _CLINICAL,             # a patient's stage summaries
     "summaries.write": _CLINICAL,            # draft one and edit the draft
     "summaries.sign": {"owner", "admin", "doctor"},  # sign a draft; amend a signed one (a new version)

@@ -130,6 +130,7 @@ ACTIONS = (
     "portal_report_viewed",
     "results_released",
     "release_settings_changed",
+    "report_style_saved",
 )
 
 PORTAL_ACTOR = "portal"  # actor_label of what the patient did in the portal

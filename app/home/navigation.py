@@ -42,6 +42,8 @@ SETTINGS = (
              _l("acknowledgement deadline, backups, escalation numbers")),
         Link("records.release_settings", _l("Releasing results"), "alerts.settings",
              _l("when results reach the patient's portal")),
+        Link("report_style.edit", _l("Report style"), "reports.templates",
+             _l("the printed report's colour, sections and their order")),
         Link("api_tokens.tokens", _l("API tokens"), "api.manage", _l("lab systems that send reports")),
     )),
     (_l("Care"), (
@@ -95,7 +97,8 @@ BLUEPRINT_GROUP = {"home": "home", "patients": "patients", "followups": "followu
                    "records_admin": "settings", "record_mappings": "settings", "tagging": "settings",
                    "followups_admin": "settings", "booking_admin": "settings", "account": "settings",
                    "notifications": "settings", "api_tokens": "settings", "risk": "patients",
-                   "reports": "patients", "summaries": "patients", "batches": "records"}
+                   "reports": "patients", "summaries": "patients", "batches": "records",
+                   "report_style": "settings"}
 
 
 def group_of(endpoint: str | None) -> str | None:

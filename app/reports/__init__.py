@@ -9,9 +9,17 @@ patients, clinic, notifications; none of those imports this package."""
 
 
 def register(app) -> None:
-    from app.reports import batch_views, models, portal_views, summary_views, views  # noqa: F401  (models first)
+    from app.reports import (  # noqa: F401  (models: the tables exist before the first query)
+        batch_views,
+        models,
+        portal_views,
+        style_views,
+        summary_views,
+        views,
+    )
 
     app.register_blueprint(views.bp)
     app.register_blueprint(portal_views.bp)
     app.register_blueprint(summary_views.bp)
     app.register_blueprint(batch_views.bp)
+    app.register_blueprint(style_views.bp)

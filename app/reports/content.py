@@ -186,7 +186,7 @@ def _plans(patient_id: int, locale: str) -> list[dict]:
             for plan in interventions.plans_of_patient(patient_id, active_only=True)]
 
 
-def _logo() -> str:
+def clinic_logo() -> str:
     found = clinic_profile.logo()
     if found is None:
         return ""
@@ -201,7 +201,7 @@ def build(patient, exam_date: date, locale: str) -> Report:
     resolved = [line for line in lines if line.change == "resolved"]
     sheets = interventions.released_advice(patient.id)
     report = Report(
-        patient=patient, clinic=clinic_profile.contact(), logo=_logo(), exam_date=exam_date,
+        patient=patient, clinic=clinic_profile.contact(), logo=clinic_logo(), exam_date=exam_date,
         previous_exam=previous_exam, age=clock.age(patient.birth_date, exam_date), locale=locale,
         groups=groups, abnormal=abnormal, resolved=resolved,
         charts=_charts(patient, exam_date, abnormal_ids, locale),

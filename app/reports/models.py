@@ -9,7 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from tenants.db import Model, UTCDateTime
 from tenants.models import utcnow
-from tenants.scoping import TenantScoped, tenant_fk
+from tenants.scoping import TenantOwned, TenantScoped, tenant_fk
 
 
 class HealthReport(TenantScoped, Model):
@@ -35,6 +35,7 @@ class HealthReport(TenantScoped, Model):
     released_by: Mapped[int | None] = mapped_column(BigInteger)
     released_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     batch_id: Mapped[int | None] = mapped_column(BigInteger)   # printed as part of a batch
+    template_key: Mapped[str] = mapped_column(String(40), default="general_checkup")
 
 
 class ReportBatch(TenantScoped, Model):
@@ -91,3 +92,14 @@ class StageSummary(TenantScoped, Model):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     signed_by: Mapped[int | None] = mapped_column(BigInteger)
     signed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class ReportStyle(TenantOwned, Model):
+    """How the clinic's printed reports look (one row per clinic, made when first saved): its colour and, per
+    report template, which sections it prints in which order."""
+
+    __tablename__ = "report_styles"
+
+    colour: Mapped[str] = mapped_column(String(7), default="#1b7a6e")
+    sections: Mapped[dict] = mapped_column(JSON, default=dict)   # template key -> [section keys], in order
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

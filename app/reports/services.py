@@ -11,7 +11,7 @@ from app.core.urls import clinic_url
 from app.notifications import services as notifications
 from app.patients import services as patients
 from app.records import services as records
-from app.reports import content
+from app.reports import content, styles
 from app.reports.models import HealthReport
 from tenants.context import require_tenant_id
 from tenants.db import db
@@ -27,12 +27,15 @@ class NoSuchExam(ValueError):
     """The patient has no results on that day."""
 
 
-def start_print(patient, exam_date: date, *, requested_by: int | None, locale: str, signer: str = ""):
+def start_print(patient, exam_date: date, *, requested_by: int | None, locale: str, signer: str = "",
+                template_key: str = styles.DEFAULT_TEMPLATE):
     """Queue the report of an exam the patient has; returns the job's run (committed)."""
     if exam_date not in exam_dates(patient.id):
         raise NoSuchExam(exam_date)
+    if template_key not in styles.templates():
+        raise NoSuchExam(template_key)
     return jobs.start(KIND, HANDLER, patient_id=patient.id, requested_by=requested_by,
-                      exam_date=exam_date.isoformat(), locale=locale, signer=signer)
+                      exam_date=exam_date.isoformat(), locale=locale, signer=signer, template_key=template_key)
 
 
 def printed_for(patient_id: int) -> list[HealthReport]:

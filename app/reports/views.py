@@ -12,7 +12,7 @@ from app.core.access import requires
 from app.core.errors import found_or_404
 from app.core.htmx import wants_partial
 from app.patients import services as patients
-from app.reports import services
+from app.reports import services, styles
 from tenants.db import db
 
 bp = Blueprint("reports", __name__)
@@ -20,6 +20,7 @@ bp = Blueprint("reports", __name__)
 
 def _page(patient, *, error: str = "", chosen: str = "", status: int = 200):
     return render_template("reports/patient.html", patient=patient, exams=services.exam_dates(patient.id),
+                           templates={key: styles.template_name(key) for key in styles.templates()},
                            printed=services.printed_for(patient.id), runs=services.recent_runs(patient.id),
                            error=error, chosen=chosen), status
 
@@ -41,6 +42,7 @@ def print_report(patient_id: int):
     try:
         day = date.fromisoformat(typed)
         run = services.start_print(patient, day, requested_by=current_user.id,
+                                   template_key=(request.form.get("template") or styles.DEFAULT_TEMPLATE)[:40],
                                    locale="zh_CN" if str(get_locale()).startswith("zh") else "en",
                                    signer=current_user.name if current_user.role == "doctor" else "")
     except ValueError:

@@ -1,4 +1,4 @@
-"""reports: printed health reports (one row per PDF printed for a patient's exam) and their release to the patient's portal; stage summaries (drafted, edited, signed, versioned); report batches
+"""reports: printed health reports (one row per PDF printed for a patient's exam) and their release to the patient's portal; stage summaries (drafted, edited, signed, versioned); report batches; each clinic's report style
 
 Revision ID: f3d6a111be80
 Revises: d8e2f4a6c1b3
@@ -14,7 +14,7 @@ down_revision = 'd8e2f4a6c1b3'
 branch_labels = None
 depends_on = None
 
-TABLES = ('report_batches', 'health_reports', 'stage_summaries')
+TABLES = ('report_batches', 'health_reports', 'stage_summaries', 'report_styles')
 
 
 def upgrade():
@@ -55,6 +55,7 @@ def upgrade():
         sa.Column('released_by', sa.BigInteger(), nullable=True),
         sa.Column('released_at', sa.DateTime(timezone=True), nullable=True),
         sa.Column('batch_id', sa.BigInteger(), nullable=True),
+        sa.Column('template_key', sa.String(length=40), nullable=False),
         sa.ForeignKeyConstraint(['tenant_id'], ['tenants.id'], name=op.f('fk_health_reports_tenant_id_tenants')),
         sa.ForeignKeyConstraint(['tenant_id', 'batch_id'], ['report_batches.tenant_id', 'report_batches.id'],
                                 name=op.f('fk_health_reports_tenant_id_batch_id_report_batches')),
@@ -101,6 +102,15 @@ def upgrade():
                               unique=False)
         batch_op.create_index('uq_stage_summaries_tenant_chain_draft', ['tenant_id', 'chain_id'], unique=True,
                               postgresql_where=sa.text("status = 'draft'"), sqlite_where=sa.text("status = 'draft'"))
+    op.create_table(
+        'report_styles',
+        sa.Column('tenant_id', sa.BigInteger(), nullable=False),
+        sa.Column('colour', sa.String(length=7), nullable=False),
+        sa.Column('sections', sa.JSON(), nullable=False),
+        sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(['tenant_id'], ['tenants.id'], name=op.f('fk_report_styles_tenant_id_tenants')),
+        sa.PrimaryKeyConstraint('tenant_id', name=op.f('pk_report_styles')),
+    )
     for table in TABLES:
         rls.enable(op, table)
         rls.grant_app_role(op, table)
