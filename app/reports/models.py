@@ -102,4 +102,5 @@ class ReportStyle(TenantOwned, Model):
 
     colour: Mapped[str] = mapped_column(String(7), default="#1b7a6e")
     sections: Mapped[dict] = mapped_column(JSON, default=dict)   # template key -> [section keys], in order
+    sentences: Mapped[dict] = mapped_column(JSON, default=dict)  # locale -> {sentence key: the clinic's words}
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

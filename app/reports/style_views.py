@@ -7,7 +7,7 @@ from flask_babel import gettext as _
 from app.core import exports
 from app.core.access import requires
 from app.core.errors import FieldErrors
-from app.reports import printing, styles
+from app.reports import printing, sentences, styles
 from tenants.db import db
 
 bp = Blueprint("report_style", __name__, url_prefix="/reports/style")
@@ -45,9 +45,33 @@ def edit():
             return redirect(url_for("report_style.edit"))
     else:
         colour, chosen = _typed_from_style()
+    return _page(colour, chosen, errors)
+
+
+def _page(colour: str, chosen: dict, errors: dict, words: dict | None = None):
+    saved = styles.sentence_words()
     return render_template("reports/style.html", colour=colour, chosen={k: dict(v) for k, v in chosen.items()},
                            errors=errors, names={key: styles.template_name(key) for key in styles.templates()},
-                           sections=styles.SECTIONS), 400 if errors else 200
+                           sections=styles.SECTIONS, sentences=sentences.SENTENCES, locales=sentences.LOCALES,
+                           words=saved if words is None else words, saved=saved,
+                           example=sentences.write), 400 if errors else 200
+
+
+@bp.route("/sentences", methods=["POST"])
+@requires("reports.templates")
+def save_sentences():
+    """The clinic's own words for the stage summary's sentences (empty: the default words)."""
+    typed = {locale: {key: (request.form.get(f"sentence-{locale}-{key}") or "")[:400] for key in sentences.SENTENCES}
+             for locale in sentences.LOCALES}
+    try:
+        styles.save_sentences(typed)
+    except FieldErrors as exc:
+        db.session.rollback()
+        colour, chosen = _typed_from_style()
+        return _page(colour, chosen, exc.errors, typed)
+    db.session.commit()
+    flash(_("The summary's sentences are saved."))
+    return redirect(url_for("report_style.edit") + "#sentences")
 
 
 @bp.route("/preview/<key>.pdf")

@@ -9,6 +9,7 @@ from flask_babel import lazy_gettext as _l
 
 from app.core import audit
 from app.core.errors import FieldErrors
+from app.reports import sentences
 from app.reports.models import ReportStyle
 from tenants import packs
 from tenants.context import require_tenant_id
@@ -40,6 +41,23 @@ def style() -> ReportStyle | None:
 def colour() -> str:
     row = style()
     return row.colour if row is not None else DEFAULT_COLOUR
+
+
+def sentence_words() -> dict:
+    """The clinic's own words for the stage summary's sentences: {locale: {key: words}}."""
+    row = style()
+    return dict(row.sentences or {}) if row is not None else {}
+
+
+def save_sentences(typed: dict[str, dict[str, str]]) -> ReportStyle:
+    kept = sentences.checked(typed)
+    row = style()
+    if row is None:
+        row = ReportStyle(tenant_id=require_tenant_id(), colour=DEFAULT_COLOUR, sections={})
+        db.session.add(row)
+    row.sentences, row.updated_at = kept, utcnow()
+    audit.record("report_style_saved", sentences=sum(len(v) for v in kept.values()))
+    return row
 
 
 def order(template_key: str) -> list[str]:

@@ -5,6 +5,7 @@ edits and signs.
 A period's value of an indicator is compared with the value before the period (the latest before its first
 day) or, when there is none, the first value in the period; "at the end" is the latest value in the period.
 """
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import date
 
@@ -16,6 +17,7 @@ from app.followups import services as followups
 from app.interventions import services as interventions
 from app.records import services as records
 from app.records.services import Observation
+from app.reports import sentences, styles
 from app.risk import services as risk
 
 ABNORMAL = records.trends.ABNORMAL
@@ -80,11 +82,10 @@ def _direction(change: Change) -> str:
 def _measurement_line(change: Change) -> str:
     unit = f" {change.unit}" if change.unit else ""
     if change.first is change.last:
-        return _("%(name)s: %(value)s%(unit)s (%(status)s)", name=change.name, value=_shown(change.last, change),
-                 unit=unit, status=_status(change.last))
-    return _("%(name)s: %(first)s → %(last)s%(unit)s, %(direction)s (now %(status)s)", name=change.name,
-             first=_shown(change.first, change), last=_shown(change.last, change), unit=unit,
-             direction=_direction(change), status=_status(change.last))
+        return _say("measurement", name=change.name, value=_shown(change.last, change), unit=unit,
+                    status=_status(change.last))
+    return _say("measurement_change", name=change.name, first=_shown(change.first, change),
+                last=_shown(change.last, change), unit=unit, direction=_direction(change), status=_status(change.last))
 
 
 def _abnormality_lines(changes: list[Change]) -> list[str]:
@@ -113,12 +114,11 @@ def _risk_lines(patient_id: int, start: date, end: date) -> list[str]:
             continue
         now = risk.shown_assessment(definition, within[-1])
         then = risk.shown_assessment(definition, before[-1] if before else within[0])
-        band = f" ({now.band})" if now.band else ""
+        band = _(" (%(band)s)", band=now.band) if now.band else ""
         if then.row is now.row or then.value == now.value:
-            lines.append(_("%(model)s: %(value)s%(band)s", model=now.name, value=now.value, band=band))
+            lines.append(_say("risk", model=now.name, value=now.value, band=band))
         else:
-            lines.append(_("%(model)s: %(then)s → %(now)s%(band)s", model=now.name, then=then.value, now=now.value,
-                           band=band))
+            lines.append(_say("risk_change", model=now.name, then=then.value, now=now.value, band=band))
     return lines
 
 
@@ -129,9 +129,8 @@ def _plan_lines(patient_id: int, start: date, end: date, locale: str) -> list[st
             continue
         goals = interventions.plan_goals(plan, locale, today=min(end, clock.today()))
         judged = [g for g in goals if g.met is not None]
-        line = _("%(plan)s (%(start)s to %(end)s): %(met)d of %(goals)d goals met", plan=plan.title,
-                 start=plan.start_date.isoformat(), end=plan.end_date.isoformat(),
-                 met=sum(bool(g.met) for g in judged), goals=len(goals))
+        line = _say("plan", plan=plan.title, start=plan.start_date.isoformat(), end=plan.end_date.isoformat(),
+                    met=sum(bool(g.met) for g in judged), goals=len(goals))
         done = [a for a in interventions.plan_adherence(plan, locale, today=min(end, clock.today()))
                 if a.percent is not None]
         if done:
@@ -145,27 +144,44 @@ def _contact_lines(patient_id: int, start: date, end: date) -> list[str]:
     counts = followups.contact_counts(patient_id, start, end)
     total = sum(counts.values())
     if not total:
-        return [_("No follow-up contact was recorded in the period.")]
+        return [_say("no_contacts")]
     parts = _(", ").join(f"{followups.labels.RESULT[result]} {n}" for result, n in counts.items() if n)
-    return [_("%(total)d follow-up contacts: %(parts)s", total=total, parts=parts)]
+    return [_say("contacts", total=total, parts=parts)]
 
 
 def _next_lines(patient_id: int, changes: list[Change], end: date) -> list[str]:
     lines = []
     due = followups.next_due([patient_id]).get(patient_id)
     if due is not None:
-        lines.append(_("Next follow-up due on %(date)s.", date=due.isoformat()))
+        lines.append(_say("next_followup", date=due.isoformat()))
     recheck = [c.name for c in changes if c.last.flag in ABNORMAL]
     if recheck:
-        lines.append(_("Recheck at the next visit: %(names)s.", names=_names(recheck)))
+        lines.append(_say("recheck", names=_names(recheck)))
     for plan in interventions.plans_of_patient(patient_id, active_only=True):
         if plan.end_date > end:
-            lines.append(_("%(plan)s continues until %(date)s.", plan=plan.title, date=plan.end_date.isoformat()))
-    return lines or [_("Keep to the advice given; the next exam as the clinic schedules it.")]
+            lines.append(_say("plan_continues", plan=plan.title, date=plan.end_date.isoformat()))
+    return lines or [_say("keep_going")]
+
+
+_words: ContextVar[tuple[dict, str]] = ContextVar("summary_words", default=({}, "zh_CN"))
+
+
+def _say(key: str, **values) -> str:
+    """A sentence in the clinic's words, if it chose some, for the draft's language."""
+    overrides, locale = _words.get()
+    return sentences.write(key, overrides, locale, **values)
 
 
 def draft(patient, start: date, end: date, locale: str) -> str:
     """The summary of ``start``–``end`` (clinic days, inclusive) in ``locale``."""
+    token = _words.set((styles.sentence_words(), locale))
+    try:
+        return _draft(patient, start, end, locale)
+    finally:
+        _words.reset(token)
+
+
+def _draft(patient, start: date, end: date, locale: str) -> str:
     with force_locale(locale):
         changes = _changes(patient.id, start, end, locale)
         measured = [c for c in changes if c.group != QUESTIONNAIRE_GROUP]

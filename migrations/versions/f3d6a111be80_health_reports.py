@@ -107,6 +107,7 @@ def upgrade():
         sa.Column('tenant_id', sa.BigInteger(), nullable=False),
         sa.Column('colour', sa.String(length=7), nullable=False),
         sa.Column('sections', sa.JSON(), nullable=False),
+        sa.Column('sentences', sa.JSON(), nullable=False),
         sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(['tenant_id'], ['tenants.id'], name=op.f('fk_report_styles_tenant_id_tenants')),
         sa.PrimaryKeyConstraint('tenant_id', name=op.f('pk_report_styles')),

@@ -3,7 +3,7 @@ preview of each template on made-up data; printing with a template follows the c
 from datetime import date
 
 from app.patients.models import Patient
-from app.reports import content, printing, styles
+from app.reports import content, printing, styles, summary_draft
 from tenants.context import tenant_context
 from tenants.db import db
 from tests.pdfs import poppler
@@ -71,3 +71,26 @@ def test_a_report_prints_in_the_chosen_templates_order(app, make_tenant, make_pa
         rendered = printing.render(p, date(2026, 6, 2), "zh_CN", template_key=CHRONIC)
         text = poppler("pdftotext", rendered.data)
         assert text.index("历年趋势") < text.index("异常结果及其含义")
+
+
+def test_the_clinic_words_the_summarys_sentences(app, make_tenant, make_patient, client_for):
+    tenant = make_tenant()
+    patient = make_patient(tenant, sex="F", birth_date=date(1970, 3, 8))
+    _two_exams(app, tenant, patient)
+    owner = client_for(tenant, tenant.owner_email)
+    refused = owner.submit("/reports/style/sentences", data={
+        "sentence-zh_CN-recheck": "请复查%(indicator)s。", "sentence-en-contacts": "100% sure: %(total)d"})
+    page = refused.get_data(as_text=True)
+    assert refused.status_code == 400 and 'id="e-sentence-zh_CN-recheck"' in page
+    assert 'id="e-sentence-en-contacts"' in page and "请复查%(indicator)s。" in page  # the typing is kept
+    saved = owner.submit("/reports/style/sentences", data={"sentence-zh_CN-recheck": "下次来时请复查：%(names)s。"})
+    assert saved.status_code == 302
+    assert "下次来时请复查：空腹血糖。" in owner.get("/reports/style").get_data(as_text=True)  # the example
+    with app.app_context(), tenant_context(tenant.id), app.test_request_context():
+        p = db.session.get(Patient, (tenant.id, patient.id))
+        text = summary_draft.draft(p, date(2026, 1, 1), date(2026, 6, 10), "zh_CN")
+        assert "· 下次来时请复查：空腹血糖、收缩压、舒张压。" in text
+        assert "· 期间没有随访记录。" in text  # a sentence the clinic left alone keeps the default
+    other = make_tenant()
+    with app.app_context(), tenant_context(other.id):
+        assert styles.sentence_words() == {}
