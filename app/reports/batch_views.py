@@ -10,12 +10,12 @@ from app.booking import services as booking
 from app.core import clock
 from app.core.access import requires
 from app.core.errors import FieldErrors, found_or_404
-from app.reports import batches
+from app.reports import batches, styles
 from app.tagging import services as tagging
 from tenants.db import db
 
 bp = Blueprint("batches", __name__, url_prefix="/reports/batches")
-FIELDS = ("kind", "day", "tag", "package_id", "since", "until", "output")
+FIELDS = ("kind", "day", "tag", "package_id", "since", "until", "output", "template")
 
 
 def _day(text: str) -> date | None:
@@ -29,7 +29,8 @@ def _index(*, errors: dict | None = None, typed: dict | None = None, status: int
     rows = batches.recent()
     return render_template("reports/batches.html", rows=rows, errors=errors or {},
                            typed=typed or {"kind": "day", "day": clock.today().isoformat(), "output": "merged"},
-                           tags=tagging.all_tags(), packages=booking.list_packages(active_only=False)), status
+                           tags=tagging.all_tags(), packages=booking.list_packages(active_only=False),
+                           templates={key: styles.template_name(key) for key in styles.templates()}), status
 
 
 @bp.route("")
@@ -48,6 +49,7 @@ def create():
             package_id=int(typed["package_id"]) if typed["package_id"].isdigit() else None,
             since=_day(typed["since"]), until=_day(typed["until"]))
         batch, _run = batches.create(title, selection, items, output=typed["output"], requested_by=current_user.id,
+                                     template_key=typed["template"] or styles.DEFAULT_TEMPLATE,
                                      locale="zh_CN" if str(get_locale()).startswith("zh") else "en")
     except FieldErrors as exc:
         db.session.rollback()

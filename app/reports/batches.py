@@ -19,7 +19,7 @@ from app.core.errors import FieldErrors
 from app.core.pdf import render_document
 from app.patients import services as patients
 from app.records import services as records
-from app.reports import printing
+from app.reports import printing, styles
 from app.reports.models import HealthReport, ReportBatch
 from app.tagging import services as tagging
 from tenants.db import db
@@ -84,9 +84,12 @@ def _of_package(package_id: int | None, since: date | None, until: date | None) 
 
 
 def create(title: str, selection: dict, items: list[list], *, output: str, locale: str,
-           requested_by: int | None) -> tuple[ReportBatch, jobs.JobRun]:
+           requested_by: int | None, template_key: str = styles.DEFAULT_TEMPLATE) -> tuple[ReportBatch, jobs.JobRun]:
     if output not in ("merged", "zip"):
         raise FieldErrors({"output": _("Choose one PDF or a ZIP of files.")})
+    if template_key not in styles.templates():
+        raise FieldErrors({"template": _("Choose one of the report templates.")})
+    selection = {**selection, "template": template_key}
     batch = ReportBatch(title=title[:200], selection=selection, items=items, output=output, locale=locale,
                         requested_by=requested_by)
     db.session.add(batch)
@@ -149,7 +152,8 @@ def print_batch(progress, *, batch_id: int, patient_id: int | None = None) -> di
         try:
             if patient is None:
                 raise LookupError("patient not found")
-            rendered = printing.render(patient, date.fromisoformat(day_text), batch.locale)
+            rendered = printing.render(patient, date.fromisoformat(day_text), batch.locale,
+                                       template_key=batch.selection.get("template", styles.DEFAULT_TEMPLATE))
         except LookupError:
             skipped.append(pid)
             continue
@@ -158,7 +162,8 @@ def print_batch(progress, *, batch_id: int, patient_id: int | None = None) -> di
         report = HealthReport(patient_id=pid, exam_date=date.fromisoformat(day_text), locale=batch.locale,
                               storage_key=key, file_name=f"health-report-{patient.card_no}-{day_text}.pdf",
                               pages=rendered.pages, size_bytes=len(rendered.data),
-                              printed_by=progress.run.requested_by, batch_id=batch.id)
+                              printed_by=progress.run.requested_by, batch_id=batch.id,
+                              template_key=batch.selection.get("template", styles.DEFAULT_TEMPLATE))
         db.session.add(report)
         done[pid] = report
         batch.done_count, batch.updated_at = len(done), utcnow()

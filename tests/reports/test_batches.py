@@ -79,7 +79,11 @@ def test_a_zip_of_a_days_reports(app, make_tenant, make_patient, client_for):
     tenant = make_tenant()
     people = _examined(app, make_patient, tenant, 3)
     client = client_for(tenant, tenant.owner_email)
-    made = client.submit("/reports/batches", data={"kind": "day", "day": "2026-06-02", "output": "zip"})
+    bad = client.submit("/reports/batches", data={"kind": "day", "day": "2026-06-02", "output": "zip",
+                                                  "template": "nonsense"})
+    assert bad.status_code == 400 and 'id="e-template"' in bad.get_data(as_text=True)
+    made = client.submit("/reports/batches", data={"kind": "day", "day": "2026-06-02", "output": "zip",
+                                                   "template": "chronic_review"})
     assert made.status_code == 302
     work_off(app)
     page = client.get(made.headers["Location"]).get_data(as_text=True)
@@ -88,6 +92,8 @@ def test_a_zip_of_a_days_reports(app, make_tenant, make_patient, client_for):
     names = zipfile.ZipFile(io.BytesIO(download.data)).namelist()
     assert names[0] == "00-list.pdf" and sorted(names[1:]) == sorted(
         f"health-report-{p.card_no}-2026-06-02.pdf" for p in people)
+    with app.app_context(), tenant_context(tenant.id):
+        assert {r.template_key for r in db.session.scalars(select(HealthReport))} == {"chronic_review"}
     other = make_tenant()
     assert client_for(other, other.owner_email).get(made.headers["Location"]).status_code == 404
 
