@@ -95,7 +95,7 @@ def clinic_b(app, make_tenant, make_staff, make_patient):
     ids.update(_advice_ids(app, b, patient.id))
     markers += ["乙方建议条目", "乙方建议正文"]
     ids.update(_health_report_ids(app, b, patient.id))
-    markers += ["health-report-b.pdf", "乙方总结正文", "乙方批次"]
+    markers += ["health-report-b.pdf", "乙方总结正文", "乙方总结草稿", "乙方批次"]
     return b, ids, markers
 
 
@@ -132,11 +132,13 @@ def _health_report_ids(app, b, patient_id):
         summary = StageSummary(patient_id=patient_id, chain_id=0, period_kind="year", period_start=date(2025, 1, 1),
                                period_end=date(2025, 12, 31), draft_text="乙方总结正文", text="乙方总结正文",
                                status="signed")
+        draft = StageSummary(patient_id=patient_id, chain_id=0, period_kind="year", period_start=date(2026, 1, 1),
+                             period_end=date(2026, 3, 31), draft_text="乙方总结草稿", text="乙方总结草稿")
         batch = ReportBatch(title="乙方批次", selection={"kind": "day", "day": "2025-01-01"},
                             items=[[patient_id, "2025-01-01"]])
-        db.session.add_all([summary, batch])
+        db.session.add_all([summary, draft, batch])
         db.session.flush()
-        summary.chain_id = summary.id
+        summary.chain_id, draft.chain_id = summary.id, draft.id  # a signed one, and a draft that offers its form
         db.session.commit()
         return {"health_report_id": report.id, "summary_id": summary.id, "batch_id": batch.id}
 
