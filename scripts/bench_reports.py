@@ -147,6 +147,7 @@ def time_batch(app, tenant_id: int) -> None:
         for proc in procs:
             proc.wait()
     took = time.perf_counter() - started
+    db.session.expire_all()  # the workers changed the batch
     with tenant_context(tenant_id):
         batch = batches.get(batch_id)
         done, status, pages = batch.done_count, batch.status, sum(r.pages for r in batches.printed(batch_id).values())

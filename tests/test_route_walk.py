@@ -119,9 +119,10 @@ def _care_plan_ids(app, b, patient_id):
 
 
 def _health_report_ids(app, b, patient_id):
-    """A health report B printed (its file under B's prefix), B's signed stage summary and a report batch."""
+    """A health report B printed (its file under B's prefix), B's signed and draft stage summaries, a batch."""
     from app.core import storage
     from app.reports.models import HealthReport, ReportBatch, StageSummary
+    from tenants.ids import new_id
 
     with app.app_context(), tenant_context(b.id):
         key = storage.new_key(b.id, "reports", ".pdf")
@@ -129,16 +130,16 @@ def _health_report_ids(app, b, patient_id):
         report = HealthReport(patient_id=patient_id, exam_date=date(2025, 1, 1), storage_key=key,
                               file_name="health-report-b.pdf", pages=1, size_bytes=19)
         db.session.add(report)
-        summary = StageSummary(patient_id=patient_id, chain_id=0, period_kind="year", period_start=date(2025, 1, 1),
-                               period_end=date(2025, 12, 31), draft_text="乙方总结正文", text="乙方总结正文",
-                               status="signed")
-        draft = StageSummary(patient_id=patient_id, chain_id=0, period_kind="year", period_start=date(2026, 1, 1),
-                             period_end=date(2026, 3, 31), draft_text="乙方总结草稿", text="乙方总结草稿")
+        signed_id, draft_id = new_id(), new_id()
+        summary = StageSummary(id=signed_id, patient_id=patient_id, chain_id=signed_id, period_kind="year",
+                               period_start=date(2025, 1, 1), period_end=date(2025, 12, 31),
+                               draft_text="乙方总结正文", text="乙方总结正文", status="signed")
+        draft = StageSummary(id=draft_id, patient_id=patient_id, chain_id=draft_id, period_kind="year",
+                             period_start=date(2026, 1, 1), period_end=date(2026, 3, 31),
+                             draft_text="乙方总结草稿", text="乙方总结草稿")
         batch = ReportBatch(title="乙方批次", selection={"kind": "day", "day": "2025-01-01"},
                             items=[[patient_id, "2025-01-01"]])
-        db.session.add_all([summary, draft, batch])
-        db.session.flush()
-        summary.chain_id, draft.chain_id = summary.id, draft.id  # a signed one, and a draft that offers its form
+        db.session.add_all([summary, draft, batch])  # a signed summary, and a draft that offers its form
         db.session.commit()
         return {"health_report_id": report.id, "summary_id": summary.id, "batch_id": batch.id}
 

@@ -13,6 +13,7 @@ from app.records import services as records
 from app.reports import summary_draft
 from app.reports.models import StageSummary
 from tenants.db import db
+from tenants.ids import new_id
 from tenants.models import utcnow
 
 KINDS = ("since_last", "year", "plan", "custom")
@@ -102,12 +103,12 @@ def start_draft(patient, period: Period, *, actor_id: int | None) -> StageSummar
     """A new chain's first version, drafted from the period's data. The caller commits."""
     locale = patient.preferred_locale or "zh_CN"
     text = summary_draft.draft(patient, period.start, period.end, locale)
-    summary = StageSummary(patient_id=patient.id, chain_id=0, version=1, period_kind=period.kind,
+    first = new_id()  # the chain is named by its first version's id, known before the insert
+    summary = StageSummary(id=first, patient_id=patient.id, chain_id=first, version=1, period_kind=period.kind,
                            plan_id=period.plan_id, period_start=period.start, period_end=period.end, locale=locale,
                            draft_text=text, text=text, created_by=actor_id)
     db.session.add(summary)
     db.session.flush()
-    summary.chain_id = summary.id
     audit.record("summary_drafted", patient_id=patient.id, summary_id=summary.id,
                  period=f"{period.start.isoformat()}..{period.end.isoformat()}")
     return summary

@@ -94,3 +94,16 @@ def test_draft_edit_sign_lock_and_amend(app, make_tenant, make_patient, make_sta
     other = make_tenant()
     outsider = client_for(other, other.owner_email)
     assert outsider.get(url).status_code == 404 and outsider.get(base).status_code == 404
+
+
+def test_two_drafts_at_once_are_two_chains(app, make_tenant, make_patient, make_staff, client_for):
+    """Each new summary's chain is named before it is stored: two drafted together do not collide."""
+    tenant = make_tenant()
+    patient = make_patient(tenant)
+    _two_exams(app, tenant, patient)
+    manager = client_for(tenant, make_staff(tenant, "health_manager").email)
+    for kind in ("year", "since_last"):
+        assert manager.submit(f"/patients/{patient.id}/summaries", data={"kind": kind}).status_code == 302
+    with app.app_context(), tenant_context(tenant.id):
+        rows = db.session.scalars(select(StageSummary)).all()
+        assert len({r.chain_id for r in rows}) == 2 and all(r.chain_id == r.id for r in rows)
