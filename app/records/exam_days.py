@@ -1,5 +1,6 @@
-"""Exam days: the clinic days with results staff entered or a lab sent (a patient's own home readings are not
-an exam). What printed reports and their batches are chosen by."""
+"""Exam days: the clinic days with results staff entered or a lab sent, and the values computed from them
+(BMI, eGFR). The patient's own home readings, their questionnaire scores and risk models' results are not
+an exam. What printed reports, their batches and releases to the portal go by."""
 from datetime import date
 
 from sqlalchemy import func, select
@@ -9,10 +10,18 @@ from app.records.models import Observation
 from tenants.db import db
 
 PATIENT_ORIGIN = "patient"
+# Observation.origin of what is not an exam result: home readings, questionnaire scores, risk models' results
+NOT_EXAM = (PATIENT_ORIGIN, "response", "risk")
+# of those, what the patient gave themselves: their portal shows it at once
+THE_PATIENTS_OWN = (PATIENT_ORIGIN, "response")
+
+
+def is_exam_result(observation) -> bool:
+    return observation.origin not in NOT_EXAM
 
 
 def _current_exam_results():
-    return (Observation.superseded_by.is_(None), Observation.origin != PATIENT_ORIGIN)
+    return (Observation.superseded_by.is_(None), Observation.origin.not_in(NOT_EXAM))
 
 
 def patients_examined_on(day: date) -> list[int]:

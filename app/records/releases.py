@@ -2,7 +2,8 @@
 on the results page or with the printed report of that day, or, if the clinic chose it, automatically once
 every result of the day is normal and the clinic's hours have passed since the last one was stored; a day
 with an abnormal result waits for a doctor. The patient's own home readings show at once, and so do the
-results a clinic stored before releases existed (``ReleaseSettings.shown_before``)."""
+results a clinic stored before releases existed (``ReleaseSettings.shown_before``); the patient's questionnaire
+scores show at once too, and a risk model's results with their day's exam."""
 from collections import defaultdict
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
@@ -17,7 +18,7 @@ from app.core.errors import FieldErrors
 from app.core.urls import clinic_url
 from app.notifications import services as notifications
 from app.patients import services as patients
-from app.records.exam_days import PATIENT_ORIGIN
+from app.records.exam_days import NOT_EXAM, THE_PATIENTS_OWN
 from app.records.models import Observation, ReleaseSettings, ResultRelease
 from tenants.context import require_tenant_id
 from tenants.db import db
@@ -59,7 +60,7 @@ def shown_to_patient(patient_id: int) -> Callable[[Observation], bool]:
     days = released_days(patient_id)
     row = settings()
     before = row.shown_before if row is not None else None
-    return lambda o: (o.origin == PATIENT_ORIGIN or (before is not None and o.created_at < before)
+    return lambda o: (o.origin in THE_PATIENTS_OWN or (before is not None and o.created_at < before)
                       or clock.local_date(o.observed_at) in days)
 
 
@@ -72,7 +73,7 @@ def waiting(patient_id: int) -> list[tuple[date, int]]:
     for observed_at, flag, created_at in db.session.execute(
             select(Observation.observed_at, Observation.flag, Observation.created_at).where(
                 Observation.patient_id == patient_id, Observation.superseded_by.is_(None),
-                Observation.origin != PATIENT_ORIGIN)):
+                Observation.origin.not_in(NOT_EXAM))):
         day = clock.local_date(observed_at)
         if day in released or (before is not None and created_at < before):
             continue
@@ -114,7 +115,7 @@ def release_due(now: datetime | None = None) -> int:
     days: dict[tuple[int, date], list] = defaultdict(list)
     for patient_id, observed_at, flag, created_at in db.session.execute(
             select(Observation.patient_id, Observation.observed_at, Observation.flag, Observation.created_at).where(
-                Observation.superseded_by.is_(None), Observation.origin != PATIENT_ORIGIN,
+                Observation.superseded_by.is_(None), Observation.origin.not_in(NOT_EXAM),
                 Observation.created_at >= now - AUTO_WINDOW)):
         if row.shown_before is None or created_at >= row.shown_before:
             days[(patient_id, clock.local_date(observed_at))].append((flag, created_at))

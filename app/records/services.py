@@ -19,7 +19,7 @@ from app.records import (  # noqa: F401
     releases,
     trends,
 )
-from app.records.exam_days import last_exam_days, patients_examined_on  # noqa: F401  (what reports are printed of)
+from app.records.exam_days import is_exam_result, last_exam_days, patients_examined_on  # noqa: F401  (reports' exams)
 from app.records.labels import flag_words  # noqa: F401  (a flag in words: 偏高, 危急偏低)
 from app.records.latest import Latest, latest_values  # noqa: F401  (the newest current value per code)
 from app.records.lookup import search_indicators  # noqa: F401  (by name, code or pinyin: package items)

@@ -19,7 +19,6 @@ from app.reports import summaries
 from app.risk import services as risk
 
 ABNORMAL = records.trends.ABNORMAL
-PATIENT_ORIGIN = interventions.PATIENT_ORIGIN
 MAX_CHARTS = 10
 
 
@@ -67,7 +66,7 @@ class Report:
 
 def exam_dates(patient_id: int) -> list[date]:
     """The clinic days with results staff or a lab recorded, newest first."""
-    days = {clock.local_date(o.observed_at) for o, _i in records.history(patient_id) if o.origin != PATIENT_ORIGIN}
+    days = {clock.local_date(o.observed_at) for o, _i in records.history(patient_id) if records.is_exam_result(o)}
     return sorted(days, reverse=True)
 
 
@@ -149,7 +148,7 @@ def _results(patient, exam_date: date, locale: str):
     chart_ids: list[int] = []
     age = clock.age(patient.birth_date, exam_date)
     for observation, indicator in records.history(patient.id):  # oldest first
-        if observation.origin == PATIENT_ORIGIN:
+        if not records.is_exam_result(observation):
             continue
         day = clock.local_date(observation.observed_at)
         if day < exam_date:

@@ -94,3 +94,18 @@ def test_results_stored_before_releases_existed_stay_shown(app, make_tenant, mak
                                        + timedelta(seconds=1)))
         db.session.commit()
     assert "6.66" in patient_client(tenant, MOBILE).get("/portal/results").get_data(as_text=True)
+
+
+def test_scores_and_risk_results_are_not_exams(app, make_tenant, make_patient, patient_client):
+    """A questionnaire score is the patient's own (shown at once); a risk model's result waits for its day's
+    exam; neither makes an exam day to release or print."""
+    from app.reports import content
+
+    tenant = make_tenant()
+    patient = make_patient(tenant, mobile=MOBILE)
+    _store(app, tenant, patient.id, DAY_ONE, [("14771-0", "5.55", "mmol/L")], origin="risk")
+    _store(app, tenant, patient.id, DAY_TWO, [("8480-6", "121", "mm[Hg]")], origin="response")
+    with app.app_context(), tenant_context(tenant.id):
+        assert releases.waiting(patient.id) == [] and content.exam_dates(patient.id) == []
+    page = patient_client(tenant, MOBILE).get("/portal/results").get_data(as_text=True)
+    assert "121" in page and "5.55" not in page
