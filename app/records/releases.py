@@ -94,14 +94,20 @@ def release(patient, day: date, *, mode: str, actor_id: int | None, tell: bool =
 
 
 def _tell_patient(patient, day: date) -> None:
-    """The report_ready message: that the results of a date are ready, nothing of what they are."""
+    tell_ready(patient, lambda: _("exam results of %(date)s", date=day.isoformat()), "portal.results",
+               key=f"results:{patient.id}:{day.isoformat()}:released")
+
+
+def tell_ready(patient, title: Callable[[], str], endpoint: str, *, key: str) -> None:
+    """The report_ready message: that something of the patient's (``title()``, worded in their language) is
+    ready at the portal page ``endpoint``, nothing of what it holds; once per ``key``."""
     tenant = db.session.get_one(Tenant, require_tenant_id())
     with force_locale(patient.preferred_locale or "zh_CN"):
-        title = _("exam results of %(date)s", date=day.isoformat())
+        words = title()
     notifications.notify("report_ready", notifications.patient_recipient(patient),
-                         {"patient_name": patient.name, "report": title, "clinic": clinic_profile.name(),
-                          "url": clinic_url(tenant.slug, "portal.results")},
-                         idempotency_key=f"results:{patient.id}:{day.isoformat()}:released", channel_by_channel=True)
+                         {"patient_name": patient.name, "report": words, "clinic": clinic_profile.name(),
+                          "url": clinic_url(tenant.slug, endpoint)},
+                         idempotency_key=key, channel_by_channel=True)
 
 
 def release_due(now: datetime | None = None) -> int:

@@ -1,21 +1,16 @@
 """Printing health reports, reading the printed ones and releasing them to the patient."""
 from datetime import date
 
-from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from app.clinic import services as clinic_profile
 from app.core import audit, jobs, storage
-from app.core.urls import clinic_url
-from app.notifications import services as notifications
 from app.patients import services as patients
 from app.records import services as records
 from app.reports import content, styles
 from app.reports.models import HealthReport
-from tenants.context import require_tenant_id
 from tenants.db import db
-from tenants.models import Tenant, utcnow
+from tenants.models import utcnow
 
 KIND = "health_report"
 HANDLER = "app.reports.jobs.render_health_report"
@@ -67,23 +62,17 @@ def release(report: HealthReport, *, actor_id: int | None) -> bool:
     audit.record("health_report_released", patient_id=report.patient_id, report_id=report.id,
                  exam_date=report.exam_date.isoformat())
     patient = patients.get(report.patient_id)
-    if patient is not None:  # the report's results go with it (the report's own message says it is ready)
-        records.releases.release(patient, report.exam_date, mode="report", actor_id=actor_id, tell=False)
-    _tell_patient(report)
+    if patient is None:  # a report goes with its patient (ON DELETE CASCADE)
+        raise LookupError(f"health report {report.id}: patient {report.patient_id} not found")
+    # the report's results go with it; the report's own message says it is ready
+    records.releases.release(patient, report.exam_date, mode="report", actor_id=actor_id, tell=False)
+    _tell_patient(report, patient)
     return True
 
 
-def _tell_patient(report: HealthReport) -> None:
-    patient = patients.get(report.patient_id)
-    if patient is None:  # a report goes with its patient (ON DELETE CASCADE)
-        raise LookupError(f"health report {report.id}: patient {report.patient_id} not found")
-    tenant = db.session.get_one(Tenant, require_tenant_id())
-    with force_locale(patient.preferred_locale or "zh_CN"):
-        title = _("exam report of %(date)s", date=report.exam_date.isoformat())
-    notifications.notify("report_ready", notifications.patient_recipient(patient),
-                         {"patient_name": patient.name, "report": title, "clinic": clinic_profile.name(),
-                          "url": clinic_url(tenant.slug, "portal_reports.index")},
-                         idempotency_key=f"health_report:{report.id}:released", channel_by_channel=True)
+def _tell_patient(report: HealthReport, patient) -> None:
+    records.releases.tell_ready(patient, lambda: _("exam report of %(date)s", date=report.exam_date.isoformat()),
+                                "portal_reports.index", key=f"health_report:{report.id}:released")
 
 
 def recent_runs(patient_id: int):
